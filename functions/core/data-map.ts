@@ -1,0 +1,420 @@
+import { BRANDS, type Brand } from './brands';
+
+/**
+ * The declarative data map: every store that holds personal data of a customer, plus the pipeline's
+ * own stores. Export, erasure, verification, the CDK stack, the seeder and the docs all read this one
+ * module; adding a store is an entry here (plus a connector only for a new kind of store).
+ */
+
+/** Ids of the business stores that hold customer data (from shared/context.md). */
+export const CUSTOMER_STORE_IDS = [
+  'customer-profile',
+  'orders',
+  'uploaded-photos',
+  'photo-library',
+  'contact-history',
+  'call-recordings',
+  'marketing',
+  'smart-creation',
+] as const;
+
+/** Id of a business store that holds customer data. */
+export type CustomerStoreId = (typeof CUSTOMER_STORE_IDS)[number];
+
+/** Ids of the stores the pipeline itself owns. */
+export const PIPELINE_STORE_IDS = ['request-ledger', 'exports', 'audit', 'marketing-suppression'] as const;
+
+/** Id of a store the pipeline itself owns. */
+export type PipelineStoreId = (typeof PIPELINE_STORE_IDS)[number];
+
+/** How a store's physical resource is named: an environment variable, with the local default. */
+export interface ResourceName {
+  /** Environment variable that carries the table or bucket name in every function. */
+  env: string;
+  /** Name used when the variable is unset (the embedded local AWS and the CDK defaults). */
+  defaultName: string;
+}
+
+/** Customer records live in a DynamoDB table under a partition key equal to the customer id. */
+export interface PartitionKeyLocator {
+  by: 'partition-key';
+  /** Partition key attribute that holds the customer id. */
+  partitionKey: string;
+  /** Sort key attribute, when the table has one. */
+  sortKey?: string;
+}
+
+/** Customer records are found through a global secondary index keyed by customer id. */
+export interface IndexLocator {
+  by: 'index';
+  indexName: string;
+  /** Index partition key attribute that holds the customer id. */
+  indexPartitionKey: string;
+  /** Index sort key attribute, when the index has one. */
+  indexSortKey?: string;
+  /** The table's own primary key attributes (needed to delete what the index finds). */
+  partitionKey: string;
+  sortKey?: string;
+}
+
+/** Customer files live in an S3 bucket under a per-customer key prefix. */
+export interface KeyPrefixLocator {
+  by: 'key-prefix';
+  /**
+   * Prefix template with `{customerId}` and optionally `{brand}`; it always ends at a `/` delimiter so
+   * that customer `c1` never matches `c12`.
+   */
+  prefixTemplate: string;
+}
+
+/** How a customer's records are found in a store. */
+export type Locator = PartitionKeyLocator | IndexLocator | KeyPrefixLocator;
+
+/** A party that receives data from a store (Art. 13/15 recipients, Art. 19 notification). */
+export interface Recipient {
+  id: string;
+  name: string;
+  role: 'processor' | 'controller' | 'authority';
+  /** Where the recipient processes the data. */
+  location: string;
+  /** True when the recipient holds its own copy and must be told about an erasure (Art. 19). */
+  notifyOnErasure: boolean;
+}
+
+/** Erasure removes every record of the customer. */
+export interface DeleteAction {
+  action: 'delete';
+  /** After deleting, keep a keyed-hash suppression entry so a later import does not re-add the person. */
+  suppress?: boolean;
+}
+
+/** Erasure keeps what a legal obligation requires, stripped of everything else (Art. 17(3)(b)). */
+export interface AnonymiseAndRetainAction {
+  action: 'anonymise-and-retain';
+  /** The legal obligation that requires keeping the records. */
+  legalReason: string;
+  /** Retention in whole years from the record's date attribute. */
+  retainYears: number;
+  /** Attribute whose date starts the retention period. */
+  retentionFrom: string;
+  /** The only attributes kept (besides keys and `retainUntil`). */
+  keepAttributes: string[];
+}
+
+/** Pipeline stores are not erased by a customer's request (they hold no readable personal data). */
+export interface NotErasedAction {
+  action: 'none';
+  reason: string;
+}
+
+/** What erasure does with a store. */
+export type ErasureAction = DeleteAction | AnonymiseAndRetainAction | NotErasedAction;
+
+/** A store that holds data about customers. */
+export interface StoreDefinition {
+  id: CustomerStoreId | PipelineStoreId;
+  /** Human title (export index, docs). */
+  title: string;
+  /** `business`: a company store the pipeline reads and erases; `pipeline`: the pipeline's own. */
+  owner: 'business' | 'pipeline';
+  kind: 'dynamodb-table' | 's3-bucket';
+  resource: ResourceName;
+  /** How a customer's records are found (business stores). */
+  locator?: Locator;
+  /** Brands whose customers can have data here. */
+  brands: readonly Brand[];
+  /** Data categories held. */
+  categories: string[];
+  purpose: string;
+  legalBasis: string;
+  recipients: Recipient[];
+  /** Retention period or criterion, as told to the customer. */
+  retention: string;
+  /** Where the data comes from (Art. 15(1)(g)). */
+  source: string;
+  erasure: ErasureAction;
+  /** True when the store holds files whose bytes go into the export (S3), false for records. */
+  holdsFiles: boolean;
+  /** Explanation shown with this category in the export (e.g. automated processing, Art. 15(1)(h)). */
+  explanation?: string;
+}
+
+const CLOUD_HOSTING: Recipient = {
+  id: 'aws',
+  name: 'Amazon Web Services EMEA SARL (cloud hosting)',
+  role: 'processor',
+  location: 'EU (eu-west-1), with possible transfers outside the EEA under Standard Contractual Clauses',
+  notifyOnErasure: false,
+};
+
+const ALL_BRANDS: readonly Brand[] = BRANDS;
+
+/** The business stores holding customer data, one entry per store. */
+export const CUSTOMER_STORES: readonly StoreDefinition[] = [
+  {
+    id: 'customer-profile',
+    title: 'Customer profile',
+    owner: 'business',
+    kind: 'dynamodb-table',
+    resource: { env: 'DSR_TABLE_CUSTOMER_PROFILE', defaultName: 'dsr-customer-profile' },
+    locator: { by: 'partition-key', partitionKey: 'customerId' },
+    brands: ALL_BRANDS,
+    categories: ['name', 'email address', 'phone number', 'postal addresses', 'language and country', 'account dates'],
+    purpose: 'Creating and delivering your photo products and managing your account',
+    legalBasis: 'Performance of the purchase contract (GDPR Art. 6(1)(b))',
+    recipients: [CLOUD_HOSTING],
+    retention: 'As long as your account exists; deleted on account closure or erasure request',
+    source: 'Provided by you when creating your account or ordering',
+    erasure: { action: 'delete' },
+    holdsFiles: false,
+  },
+  {
+    id: 'orders',
+    title: 'Orders and invoices',
+    owner: 'business',
+    kind: 'dynamodb-table',
+    resource: { env: 'DSR_TABLE_ORDERS', defaultName: 'dsr-orders' },
+    locator: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'orderId' },
+    brands: ALL_BRANDS,
+    categories: ['orders and order history', 'products', 'shipping and billing addresses', 'invoice data', 'amounts and VAT', 'payment reference'],
+    purpose: 'Producing and delivering your orders, invoicing, and meeting tax obligations',
+    legalBasis: 'Performance of the contract (Art. 6(1)(b)); legal obligation to keep invoice records (Art. 6(1)(c))',
+    recipients: [
+      CLOUD_HOSTING,
+      { id: 'payment-provider', name: 'Payment service provider', role: 'controller', location: 'EU', notifyOnErasure: false },
+      { id: 'carriers', name: 'Parcel carriers (delivery)', role: 'processor', location: 'EU/EEA', notifyOnErasure: false },
+      { id: 'tax-authority', name: 'Tax authorities, on request', role: 'authority', location: 'EU', notifyOnErasure: false },
+    ],
+    retention:
+      'Order details as long as your account exists; invoice records 7 years after the invoice date (Dutch tax law, AWR art. 52), stripped of all other data after an erasure request',
+    source: 'Your orders on our websites and apps',
+    erasure: {
+      action: 'anonymise-and-retain',
+      legalReason: 'Statutory duty to keep invoice records for tax purposes (Netherlands: Algemene wet inzake rijksbelastingen art. 52, 7 years)',
+      retainYears: 7,
+      retentionFrom: 'invoiceDate',
+      keepAttributes: ['invoiceNumber', 'invoiceDate', 'orderedAt', 'currency', 'netAmount', 'vatAmount', 'vatRate', 'grossAmount', 'country', 'brand'],
+    },
+    holdsFiles: false,
+  },
+  {
+    id: 'uploaded-photos',
+    title: 'Uploaded photos',
+    owner: 'business',
+    kind: 's3-bucket',
+    resource: { env: 'DSR_BUCKET_UPLOADED_PHOTOS', defaultName: 'dsr-uploaded-photos' },
+    locator: { by: 'key-prefix', prefixTemplate: 'customers/{customerId}/' },
+    brands: ALL_BRANDS,
+    categories: ['photos you uploaded for products', 'photo metadata (original file name, upload date)'],
+    purpose: 'Printing the photo products you order',
+    legalBasis: 'Performance of the purchase contract (Art. 6(1)(b))',
+    recipients: [CLOUD_HOSTING],
+    retention: 'As long as your account exists; deleted on erasure request',
+    source: 'Uploaded by you through our websites and apps',
+    erasure: { action: 'delete' },
+    holdsFiles: true,
+  },
+  {
+    id: 'photo-library',
+    title: 'Photo library (minnebanken / minbildbank)',
+    owner: 'business',
+    kind: 's3-bucket',
+    resource: { env: 'DSR_BUCKET_PHOTO_LIBRARY', defaultName: 'dsr-photo-library' },
+    locator: { by: 'key-prefix', prefixTemplate: '{brand}/{customerId}/' },
+    brands: ['fotoknudsen', 'onskefoto'],
+    categories: ['albums', 'photos and files stored in the photo organizer'],
+    purpose: 'The photo organizer and storage service you signed up for',
+    legalBasis: 'Your consent (Art. 6(1)(a)); you can cancel the service at any time',
+    recipients: [CLOUD_HOSTING],
+    retention: 'Until you cancel the service; then deleted as soon as possible',
+    source: 'Uploaded by you through the website or app',
+    erasure: { action: 'delete' },
+    holdsFiles: true,
+  },
+  {
+    id: 'contact-history',
+    title: 'Customer service contacts',
+    owner: 'business',
+    kind: 'dynamodb-table',
+    resource: { env: 'DSR_TABLE_CONTACT_HISTORY', defaultName: 'dsr-contact-history' },
+    locator: {
+      by: 'index',
+      indexName: 'byCustomer',
+      indexPartitionKey: 'customerId',
+      indexSortKey: 'createdAt',
+      partitionKey: 'contactId',
+    },
+    brands: ALL_BRANDS,
+    categories: ['questions and complaints by phone, chat and email', 'chat transcripts and messages', 'financial details you shared'],
+    purpose: 'Following up on your questions and complaints',
+    legalBasis: 'Legitimate interest in giving the best possible service (Art. 6(1)(f))',
+    recipients: [CLOUD_HOSTING],
+    retention: 'Up to 2 years after the contact is closed; deleted on erasure request',
+    source: 'Your contacts with our customer service',
+    erasure: { action: 'delete' },
+    holdsFiles: false,
+  },
+  {
+    id: 'call-recordings',
+    title: 'Recorded phone calls',
+    owner: 'business',
+    kind: 's3-bucket',
+    resource: { env: 'DSR_BUCKET_CALL_RECORDINGS', defaultName: 'dsr-call-recordings' },
+    locator: { by: 'key-prefix', prefixTemplate: 'recordings/{customerId}/' },
+    brands: ALL_BRANDS,
+    categories: ['audio recordings of calls with customer service'],
+    purpose: 'Training customer-service staff to keep service standards high',
+    legalBasis: 'Legitimate interest (Art. 6(1)(f))',
+    recipients: [CLOUD_HOSTING],
+    retention: '90 days after the call; deleted on erasure request',
+    source: 'Your phone calls with our customer service',
+    erasure: { action: 'delete' },
+    holdsFiles: true,
+  },
+  {
+    id: 'marketing',
+    title: 'Marketing preferences and segments',
+    owner: 'business',
+    kind: 'dynamodb-table',
+    resource: { env: 'DSR_TABLE_MARKETING', defaultName: 'dsr-marketing' },
+    locator: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'entryId' },
+    brands: ALL_BRANDS,
+    categories: ['direct-marketing consents and opt-outs (email, SMS, post)', 'marketing segments', 'social-media audiences'],
+    purpose: 'Sending you direct marketing and segment-based and social-media marketing',
+    legalBasis: 'Legitimate interest (Art. 6(1)(f)); you can object at any time',
+    recipients: [
+      CLOUD_HOSTING,
+      { id: 'email-marketing-provider', name: 'Email-marketing service provider', role: 'processor', location: 'EU', notifyOnErasure: true },
+      { id: 'meta-custom-audiences', name: 'Meta Platforms (Facebook and Instagram custom audiences)', role: 'controller', location: 'Ireland and the USA', notifyOnErasure: true },
+    ],
+    retention: 'Until you object or withdraw; an erased customer keeps only a keyed-hash suppression entry so a later import does not add them again',
+    source: 'Your account settings, orders and website use',
+    erasure: { action: 'delete', suppress: true },
+    holdsFiles: false,
+  },
+  {
+    id: 'smart-creation',
+    title: 'Smart creation (automated product creation)',
+    owner: 'business',
+    kind: 'dynamodb-table',
+    resource: { env: 'DSR_TABLE_SMART_CREATION', defaultName: 'dsr-smart-creation' },
+    locator: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'entryId' },
+    brands: ALL_BRANDS,
+    categories: ['results of automated analysis of your uploaded photos', 'changes you made to automatically created products'],
+    purpose: 'Automatically creating photo products from your photos and improving that technique',
+    legalBasis: 'Performance of the contract (Art. 6(1)(b)); legitimate interest in user-friendly products (Art. 6(1)(f))',
+    recipients: [CLOUD_HOSTING],
+    retention: 'As long as your account exists; deleted on erasure request',
+    source: 'Derived by our algorithms from the photos you uploaded, and from your edits',
+    erasure: { action: 'delete' },
+    holdsFiles: false,
+    explanation:
+      'We use algorithms, artificial intelligence and machine learning to analyse the photos you upload (for example image quality, faces and scenes, dates) and to propose a complete photo product from them, reducing creation time from months to minutes. The analysis selects and orders photos and chooses layouts; it has no legal or similarly significant effect on you: you decide whether to order, and you can change or discard every proposal. We record the changes you make to proposals to improve the technique.',
+  },
+];
+
+/** The stores the pipeline itself owns. */
+export const PIPELINE_STORES: readonly StoreDefinition[] = [
+  {
+    id: 'request-ledger',
+    title: 'Data-subject request ledger',
+    owner: 'pipeline',
+    kind: 'dynamodb-table',
+    resource: { env: 'DSR_TABLE_REQUEST_LEDGER', defaultName: 'dsr-request-ledger' },
+    brands: ALL_BRANDS,
+    categories: ['request type, status and dates', 'customer id (replaced by a keyed hash once an erasure completes)'],
+    purpose: 'Handling and proving the handling of your privacy requests',
+    legalBasis: 'Legal obligation to answer data-subject requests (Art. 6(1)(c), Art. 12)',
+    recipients: [CLOUD_HOSTING],
+    retention: 'Kept as accountability record (Art. 5(2)); holds no readable personal data after an erasure',
+    source: 'Your request',
+    erasure: { action: 'none', reason: 'Accountability record; the customer id is replaced by its keyed hash' },
+    holdsFiles: false,
+  },
+  {
+    id: 'exports',
+    title: 'Export archives',
+    owner: 'pipeline',
+    kind: 's3-bucket',
+    resource: { env: 'DSR_BUCKET_EXPORTS', defaultName: 'dsr-exports' },
+    brands: ALL_BRANDS,
+    categories: ['copies of your data prepared for download'],
+    purpose: 'Giving you a copy of your data (Art. 15, 20)',
+    legalBasis: 'Legal obligation (Art. 6(1)(c))',
+    recipients: [CLOUD_HOSTING],
+    retention: 'Archives expire after 7 days, staging data after 1 day',
+    source: 'Generated from the stores above',
+    erasure: { action: 'none', reason: 'Short-lived copies that expire by lifecycle rule' },
+    holdsFiles: true,
+  },
+  {
+    id: 'audit',
+    title: 'Erasure certificates',
+    owner: 'pipeline',
+    kind: 's3-bucket',
+    resource: { env: 'DSR_BUCKET_AUDIT', defaultName: 'dsr-audit' },
+    brands: ALL_BRANDS,
+    categories: ['proof of erasure: hashed customer id, counts per store, retained invoice references'],
+    purpose: 'Proving that an erasure was carried out (Art. 5(2))',
+    legalBasis: 'Legal obligation (Art. 6(1)(c))',
+    recipients: [CLOUD_HOSTING],
+    retention: 'Kept as accountability record; holds no readable personal data',
+    source: 'Generated by the erasure workflow',
+    erasure: { action: 'none', reason: 'Proof of erasure; holds only keyed hashes' },
+    holdsFiles: false,
+  },
+  {
+    id: 'marketing-suppression',
+    title: 'Marketing suppression list',
+    owner: 'pipeline',
+    kind: 'dynamodb-table',
+    resource: { env: 'DSR_TABLE_MARKETING_SUPPRESSION', defaultName: 'dsr-marketing-suppression' },
+    brands: ALL_BRANDS,
+    categories: ['keyed hashes (HMAC-SHA256) of the email address and phone number of erased customers'],
+    purpose: 'Making sure an erased customer is not added again by a later marketing import',
+    legalBasis: 'Legitimate interest in honouring the erasure and objection (Art. 6(1)(f), Art. 21)',
+    recipients: [CLOUD_HOSTING],
+    retention: 'Kept as long as marketing lists are imported; holds no readable personal data',
+    source: 'Generated by the erasure workflow',
+    erasure: { action: 'none', reason: 'Holds only keyed hashes, needed to honour the erasure' },
+    holdsFiles: false,
+  },
+];
+
+/** Every store, business and pipeline. */
+export const DATA_MAP: readonly StoreDefinition[] = [...CUSTOMER_STORES, ...PIPELINE_STORES];
+
+/** The store with the given id; throws for an unknown id. */
+export function getStore(id: string): StoreDefinition {
+  const store = DATA_MAP.find((candidate) => candidate.id === id);
+  if (!store) throw new Error(`Unknown store "${id}"`);
+  return store;
+}
+
+/** The business stores that apply to a customer of the given brand. */
+export function storesForBrand(brand: Brand): StoreDefinition[] {
+  return CUSTOMER_STORES.filter((store) => store.brands.includes(brand));
+}
+
+/** The physical table or bucket name of a store, from the environment or its default. */
+export function resourceName(store: StoreDefinition, env: NodeJS.ProcessEnv = process.env): string {
+  return env[store.resource.env] || store.resource.defaultName;
+}
+
+/** The S3 key prefix holding a customer's files; it always ends with `/`. */
+export function customerKeyPrefix(locator: KeyPrefixLocator, customerId: string, brand: Brand): string {
+  assertSafeCustomerId(customerId);
+  const prefix = locator.prefixTemplate.replaceAll('{customerId}', customerId).replaceAll('{brand}', brand);
+  if (!prefix.endsWith('/')) throw new Error(`Prefix template "${locator.prefixTemplate}" must end with "/"`);
+  return prefix;
+}
+
+/** Customer ids: letters, digits, `-` and `_`, 1 to 64 characters (no `/`, so prefixes cannot overlap). */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Throws when a customer id could escape or overlap a key prefix. */
+export function assertSafeCustomerId(customerId: string): void {
+  if (!CUSTOMER_ID_PATTERN.test(customerId)) {
+    throw new Error(`Customer id must match ${CUSTOMER_ID_PATTERN}`);
+  }
+}

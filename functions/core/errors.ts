@@ -1,0 +1,90 @@
+/**
+ * Named errors. Step Functions `Retry`/`Catch` match on `error.name` (the Lambda `errorType`), so every
+ * error a task can raise has a class here, marked retryable (transient: retry with backoff) or terminal.
+ */
+
+/** Base of every pipeline error; `retryable` tells the workflow whether a retry can help. */
+export abstract class DsrError extends Error {
+  abstract readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A task received input that does not match its schema. */
+export class InvalidInput extends DsrError {
+  readonly retryable = false;
+}
+
+/** The customer does not exist for the requested brand. */
+export class CustomerNotFound extends DsrError {
+  readonly retryable = false;
+}
+
+/** A request id that the ledger does not know. */
+export class RequestNotFound extends DsrError {
+  readonly retryable = false;
+}
+
+/** A status change the request's current status does not allow. */
+export class InvalidStatusTransition extends DsrError {
+  readonly retryable = false;
+}
+
+/** A store answered with throttling or a transient fault; retrying later can succeed. */
+export class StoreUnavailable extends DsrError {
+  readonly retryable = true;
+}
+
+/** A store keeps failing or refuses access; names the store. */
+export class StoreFailed extends DsrError {
+  readonly retryable = false;
+}
+
+/** A legal hold (undelivered/unpaid order, dispute, legal claim) blocks an erasure. */
+export class LegalHoldActive extends DsrError {
+  readonly retryable = false;
+}
+
+/** Verification after erasure still found personal data. */
+export class ErasureVerificationFailed extends DsrError {
+  readonly retryable = false;
+}
+
+/** Error names the SDK uses for throttling and transient faults. */
+const TRANSIENT_AWS_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** True when an AWS SDK or network error is transient (throttling, 5xx, connection reset). */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string }).$metadata;
+  const status = meta?.httpStatusCode ?? 0;
+  const code = (error as { code?: string }).code;
+  return TRANSIENT_AWS_ERRORS.has(error.name) || (code !== undefined && TRANSIENT_AWS_ERRORS.has(code)) || status >= 500 || status === 429;
+}
+
+/** Wraps a raw store error into `StoreUnavailable` (transient) or `StoreFailed` (terminal), naming the store. */
+export function storeError(storeId: string, error: unknown): DsrError {
+  if (error instanceof DsrError) return error;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return isTransientAwsError(error)
+    ? new StoreUnavailable(`Store "${storeId}" is unavailable: ${detail}`, { cause: error })
+    : new StoreFailed(`Store "${storeId}" failed: ${detail}`, { cause: error });
+}

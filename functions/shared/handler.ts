@@ -1,0 +1,38 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { InvalidInput } from '../core/errors';
+
+/**
+ * One place for function defaults: structured logging keyed by request id, input validation with zod,
+ * and named errors. Handlers stay thin: `taskHandler(schema, core)`.
+ */
+
+/** The shared logger; log ids and counts only, never names, emails, addresses, file names or transcripts. */
+export const logger = new Logger({ serviceName: 'dsr' });
+
+/** A Lambda handler taking validated input. */
+export type TaskHandler<R> = (event: unknown, context: Context) => Promise<R>;
+
+/** Builds a handler that validates its event with `schema` and runs `run` with the parsed input. */
+export function taskHandler<S extends z.ZodType, R>(
+  schema: S,
+  run: (input: z.infer<S>, context: Context) => Promise<R>,
+): TaskHandler<R> {
+  return async (event, context) => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+      throw new InvalidInput(`Invalid task input: ${detail}`);
+    }
+    const requestId = (parsed.data as { requestId?: unknown }).requestId;
+    logger.resetKeys();
+    logger.appendKeys({ requestId: typeof requestId === 'string' ? requestId : undefined, function: context.functionName });
+    try {
+      return await run(parsed.data, context);
+    } catch (error) {
+      logger.error('task failed', { errorName: error instanceof Error ? error.name : 'unknown' });
+      throw error;
+    }
+  };
+}
