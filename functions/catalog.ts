@@ -28,8 +28,16 @@ export interface FunctionSpec {
   /** Stores the role may reach. */
   stores: StoreGrant[];
   /** Other permissions by name, resolved by the stack (e.g. `start-executions`, `put-events`, `put-metrics`). */
-  permissions?: ('start-executions' | 'describe-executions' | 'put-events' | 'put-metrics' | 'presign-exports')[];
+  permissions?: ('start-executions' | 'describe-executions' | 'stop-executions' | 'put-events' | 'presign-exports')[];
+  /** What invokes the function besides workflows: the HTTP API, an event rule, or a schedule. */
+  triggers?: FunctionTrigger[];
 }
+
+/** A non-workflow invocation source; CDK builds the rule/API, the local runtime routes the same. */
+export type FunctionTrigger =
+  | { kind: 'http-api' }
+  | { kind: 'event'; source: string; detailType: string }
+  | { kind: 'schedule'; expression: string };
 
 /** Every function of the pipeline. */
 export const FUNCTIONS: FunctionSpec[] = [];

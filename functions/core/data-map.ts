@@ -110,6 +110,16 @@ export interface NotErasedAction {
 /** What erasure does with a store. */
 export type ErasureAction = DeleteAction | AnonymiseAndRetainAction | NotErasedAction;
 
+/** Key schema of a DynamoDB store (all key attributes are strings). */
+export interface TableSchema {
+  partitionKey: string;
+  sortKey?: string;
+  /** Global secondary indexes (projection ALL). */
+  indexes?: { name: string; partitionKey: string; sortKey?: string }[];
+  /** Attribute holding an epoch-seconds expiry for DynamoDB TTL, when the table uses one. */
+  timeToLiveAttribute?: string;
+}
+
 /** A store that holds data about customers. */
 export interface StoreDefinition {
   id: CustomerStoreId | PipelineStoreId;
@@ -119,6 +129,8 @@ export interface StoreDefinition {
   owner: 'business' | 'pipeline';
   kind: 'dynamodb-table' | 's3-bucket';
   resource: ResourceName;
+  /** Key schema, for DynamoDB stores (CDK and local provisioning both read it). */
+  table?: TableSchema;
   /** How a customer's records are found (business stores). */
   locator?: Locator;
   /** Brands whose customers can have data here. */
@@ -157,6 +169,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     owner: 'business',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_CUSTOMER_PROFILE', defaultName: 'dsr-customer-profile' },
+    table: { partitionKey: 'customerId' },
     locator: { by: 'partition-key', partitionKey: 'customerId' },
     brands: ALL_BRANDS,
     categories: ['name', 'email address', 'phone number', 'postal addresses', 'language and country', 'account dates'],
@@ -174,6 +187,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     owner: 'business',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_ORDERS', defaultName: 'dsr-orders' },
+    table: { partitionKey: 'customerId', sortKey: 'orderId' },
     locator: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'orderId' },
     brands: ALL_BRANDS,
     categories: ['orders and order history', 'products', 'shipping and billing addresses', 'invoice data', 'amounts and VAT', 'payment reference'],
@@ -237,6 +251,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     owner: 'business',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_CONTACT_HISTORY', defaultName: 'dsr-contact-history' },
+    table: { partitionKey: 'contactId', indexes: [{ name: 'byCustomer', partitionKey: 'customerId', sortKey: 'createdAt' }] },
     locator: {
       by: 'index',
       indexName: 'byCustomer',
@@ -277,6 +292,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     owner: 'business',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_MARKETING', defaultName: 'dsr-marketing' },
+    table: { partitionKey: 'customerId', sortKey: 'entryId' },
     locator: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'entryId' },
     brands: ALL_BRANDS,
     categories: ['direct-marketing consents and opt-outs (email, SMS, post)', 'marketing segments', 'social-media audiences'],
@@ -298,6 +314,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     owner: 'business',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_SMART_CREATION', defaultName: 'dsr-smart-creation' },
+    table: { partitionKey: 'customerId', sortKey: 'entryId' },
     locator: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'entryId' },
     brands: ALL_BRANDS,
     categories: ['results of automated analysis of your uploaded photos', 'changes you made to automatically created products'],
@@ -321,6 +338,7 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     owner: 'pipeline',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_REQUEST_LEDGER', defaultName: 'dsr-request-ledger' },
+    table: { partitionKey: 'requestId', indexes: [{ name: 'byCustomer', partitionKey: 'customerKey', sortKey: 'createdAt' }] },
     brands: ALL_BRANDS,
     categories: ['request type, status and dates', 'customer id (replaced by a keyed hash once an erasure completes)'],
     purpose: 'Handling and proving the handling of your privacy requests',
@@ -369,6 +387,7 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     owner: 'pipeline',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_MARKETING_SUPPRESSION', defaultName: 'dsr-marketing-suppression' },
+    table: { partitionKey: 'hash' },
     brands: ALL_BRANDS,
     categories: ['keyed hashes (HMAC-SHA256) of the email address and phone number of erased customers'],
     purpose: 'Making sure an erased customer is not added again by a later marketing import',
