@@ -99,6 +99,11 @@ export interface AnonymiseAndRetainAction {
   retentionFrom: string;
   /** The only attributes kept (besides keys and `retainUntil`). */
   keepAttributes: string[];
+  /**
+   * Partition key value the retained records move to, with `{customerKey}` (the keyed hash of the
+   * customer id): the readable id is gone, yet a later export or re-applied erasure still finds them.
+   */
+  retainedPartitionTemplate: string;
 }
 
 /** Pipeline stores are not erased by a customer's request (they hold no readable personal data). */
@@ -208,6 +213,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
       retainYears: 7,
       retentionFrom: 'invoiceDate',
       keepAttributes: ['invoiceNumber', 'invoiceDate', 'orderedAt', 'currency', 'netAmount', 'vatAmount', 'vatRate', 'grossAmount', 'country', 'brand'],
+      retainedPartitionTemplate: 'retained#{customerKey}',
     },
     holdsFiles: false,
   },

@@ -1,0 +1,99 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Brand } from '../brands';
+import { assertSafeCustomerId, resourceName, type StoreDefinition } from '../data-map';
+import { storeError } from '../errors';
+import { customerKey } from '../keyed-hash';
+
+/** A DynamoDB item as plain JS values. */
+export type Item = Record<string, unknown>;
+
+/** Where a customer's items sit in one table: the partition key values to query, and through which index. */
+export interface TableQuery {
+  table: string;
+  indexName?: string;
+  keyAttribute: string;
+  keyValue: string;
+  /** True for the partition that holds retained (anonymised) records. */
+  retained: boolean;
+}
+
+/** The queries that find every item of a customer in a DynamoDB store (own partition, retained partition). */
+export function customerTableQueries(store: StoreDefinition, customerId: string, env: NodeJS.ProcessEnv = process.env): TableQuery[] {
+  assertSafeCustomerId(customerId);
+  const locator = store.locator;
+  if (store.kind !== 'dynamodb-table' || !locator || locator.by === 'key-prefix') {
+    throw new Error(`Store "${store.id}" is not a DynamoDB store with a customer locator`);
+  }
+  const table = resourceName(store, env);
+  const queries: TableQuery[] =
+    locator.by === 'partition-key'
+      ? [{ table, keyAttribute: locator.partitionKey, keyValue: customerId, retained: false }]
+      : [{ table, indexName: locator.indexName, keyAttribute: locator.indexPartitionKey, keyValue: customerId, retained: false }];
+  if (store.erasure.action === 'anonymise-and-retain') {
+    const retainedKey = store.erasure.retainedPartitionTemplate.replaceAll('{customerKey}', customerKey(customerId, env.DSR_HASH_KEY));
+    queries.push({ ...queries[0]!, keyValue: retainedKey, retained: true });
+  }
+  return queries;
+}
+
+/** Options for reading a customer's items. */
+export interface ReadOptions {
+  /** Strongly consistent reads (not available on global secondary indexes). */
+  consistentRead?: boolean;
+  /** Page size (DynamoDB `Limit`); DynamoDB caps a page at 1 MB anyway. */
+  pageSize?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A page of a customer's items, tagged with the partition it came from. */
+export interface ItemPage {
+  items: Item[];
+  retained: boolean;
+}
+
+/**
+ * Yields every item of a customer in a DynamoDB store, page by page, following `LastEvaluatedKey`,
+ * from the customer's own partition (or index) and the retained partition. Store errors are wrapped
+ * into `StoreUnavailable`/`StoreFailed` naming the store.
+ */
+export async function* readCustomerItems(
+  doc: DynamoDBDocumentClient,
+  store: StoreDefinition,
+  customerId: string,
+  _brand: Brand,
+  options: ReadOptions = {},
+): AsyncGenerator<ItemPage> {
+  for (const query of customerTableQueries(store, customerId, options.env)) {
+    let exclusiveStartKey: Item | undefined;
+    do {
+      let page;
+      try {
+        page = await doc.send(
+          new QueryCommand({
+            TableName: query.table,
+            IndexName: query.indexName,
+            KeyConditionExpression: '#key = :value',
+            ExpressionAttributeNames: { '#key': query.keyAttribute },
+            ExpressionAttributeValues: { ':value': query.keyValue },
+            ExclusiveStartKey: exclusiveStartKey,
+            ConsistentRead: query.indexName ? undefined : options.consistentRead,
+            Limit: options.pageSize,
+          }),
+        );
+      } catch (error) {
+        throw storeError(store.id, error);
+      }
+      if (page.Items?.length) yield { items: page.Items as Item[], retained: query.retained };
+      exclusiveStartKey = page.LastEvaluatedKey as Item | undefined;
+    } while (exclusiveStartKey);
+  }
+}
+
+/** The primary key of an item in a store (partition key, and sort key when the table has one). */
+export function primaryKeyOf(store: StoreDefinition, item: Item): Item {
+  const schema = store.table;
+  if (!schema) throw new Error(`Store "${store.id}" has no table schema`);
+  const key: Item = { [schema.partitionKey]: item[schema.partitionKey] };
+  if (schema.sortKey) key[schema.sortKey] = item[schema.sortKey];
+  return key;
+}
