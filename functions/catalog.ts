@@ -40,7 +40,56 @@ export type FunctionTrigger =
   | { kind: 'schedule'; expression: string };
 
 /** Every function of the pipeline. */
-export const FUNCTIONS: FunctionSpec[] = [];
+export const FUNCTIONS: FunctionSpec[] = [
+  // Request API, ledger steps, callbacks and deadlines (issue 3).
+  {
+    id: 'api',
+    entry: 'functions/api/handler.ts',
+    description: 'HTTP API /v1/requests: create, read, list, cancel and download data-subject requests',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    stores: [{ store: 'request-ledger', access: 'read-write' }, { store: 'exports', access: 'read' }],
+    permissions: ['start-executions', 'describe-executions', 'stop-executions', 'presign-exports'],
+    triggers: [{ kind: 'http-api' }],
+  },
+  ...(
+    [
+      ['mark-in-progress', 'Moves a request to in_progress when its workflow starts (replay-safe)'],
+      ['record-store-progress', 'Records one store\'s step outcome on the request'],
+      ['complete-request', 'Completes a request with its result'],
+      ['hold-request', 'Puts an erasure on legal hold with the reasons'],
+      ['record-failure', 'Marks a request failed with the workflow error'],
+    ] as const
+  ).map(
+    ([id, description]): FunctionSpec => ({
+      id,
+      entry: `functions/workflow/${id}.ts`,
+      description,
+      timeoutSeconds: 30,
+      memoryMb: 256,
+      stores: [{ store: 'request-ledger', access: 'read-write' }],
+      permissions: ['put-events'],
+    }),
+  ),
+  {
+    id: 'deliver-callback',
+    entry: 'functions/notify/deliver-callback.ts',
+    description: 'POSTs a signed status callback to the request\'s callbackUrl on every status change',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    stores: [{ store: 'request-ledger', access: 'read' }],
+    triggers: [{ kind: 'event', source: 'dsr.request', detailType: 'Request Status Changed' }],
+  },
+  {
+    id: 'check-deadlines',
+    entry: 'functions/deadlines/check-deadlines.ts',
+    description: 'Daily: counts open requests past or within 5 days of their due date and publishes metrics',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    stores: [{ store: 'request-ledger', access: 'read' }],
+    triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
+  },
+];
 
 /** The catalog entry with the given id; throws for an unknown id. */
 export function getFunction(id: string): FunctionSpec {
@@ -71,10 +120,14 @@ export function placeholdersIn(definition: string): string[] {
  * Definition substitutions for an ASL text: each `${XFunctionArn}` placeholder maps to the ARN of the
  * catalog function whose id is the kebab-case of X. Throws for a placeholder with no function.
  */
-export function substitutionsFor(definition: string, arnOf: (functionId: string) => string): Record<string, string> {
+export function substitutionsFor(
+  definition: string,
+  arnOf: (functionId: string) => string,
+  catalog: readonly FunctionSpec[] = FUNCTIONS,
+): Record<string, string> {
   const substitutions: Record<string, string> = {};
   for (const placeholder of placeholdersIn(definition)) {
-    const spec = FUNCTIONS.find((candidate) => functionArnPlaceholder(candidate.id) === placeholder);
+    const spec = catalog.find((candidate) => functionArnPlaceholder(candidate.id) === placeholder);
     if (!spec) throw new Error(`ASL placeholder \${${placeholder}} names no catalog function`);
     substitutions[placeholder] = arnOf(spec.id);
   }

@@ -52,6 +52,26 @@ export class ErasureVerificationFailed extends DsrError {
   readonly retryable = false;
 }
 
+/** A request id already used with a different body (idempotency conflict). */
+export class RequestConflict extends DsrError {
+  readonly retryable = false;
+}
+
+/** The request is not in a state that allows the operation (e.g. download before completion). */
+export class RequestNotReady extends DsrError {
+  readonly retryable = false;
+}
+
+/** A completed export has no such volume. */
+export class DownloadNotFound extends DsrError {
+  readonly retryable = false;
+}
+
+/** A required setting (environment variable) is missing or invalid; names the setting, never a secret. */
+export class ConfigurationError extends DsrError {
+  readonly retryable = false;
+}
+
 /** Error names the SDK uses for throttling and transient faults. */
 const TRANSIENT_AWS_ERRORS = new Set([
   'ThrottlingException',

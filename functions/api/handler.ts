@@ -1,0 +1,30 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { getStore, resourceName } from '../core/data-map';
+import { customerKey } from '../core/keyed-hash';
+import type { RequestsDeps } from '../core/requests';
+import { s3Client, sfnClient } from '../shared/clients';
+import { logger } from '../shared/handler';
+import { ledgerFromEnv } from '../shared/ledger-from-env';
+import { handleApiEvent } from './router';
+
+/** The request API's dependencies from the environment (state machine ARNs, cooling-off, URL expiry). */
+export function requestsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestsDeps {
+  return {
+    ledger: ledgerFromEnv(env),
+    sfn: sfnClient(),
+    s3: s3Client(),
+    customerKey: (customerId) => customerKey(customerId),
+    exportStateMachineArn: env.DSR_EXPORT_STATE_MACHINE_ARN ?? '',
+    erasureStateMachineArn: env.DSR_ERASURE_STATE_MACHINE_ARN ?? '',
+    coolingOffSeconds: Number(env.DSR_ERASURE_COOLING_OFF_SECONDS ?? 7 * 24 * 3600),
+    exportsBucket: resourceName(getStore('exports'), env),
+    downloadUrlTtlSeconds: Number(env.DSR_DOWNLOAD_URL_TTL_SECONDS ?? 900),
+  };
+}
+
+/** API Gateway (REST, proxy integration) handler of `/v1/requests`. */
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  logger.resetKeys();
+  logger.appendKeys({ function: 'api', apiRequestId: event.requestContext?.requestId });
+  return handleApiEvent(event, requestsDepsFromEnv());
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { InvalidStatusTransition } from './errors';
+import { STORE_PHASES, STORE_STEP_STATUSES, type Ledger, type RequestError, type RequestStatus } from './ledger';
+
+/**
+ * The ledger steps the export and erasure workflows call (`mark-in-progress`, `record-store-progress`,
+ * `complete-request`, `hold-request`, `record-failure`). Each is safe to run again: a replay converges
+ * on the same record and never moves a completed or cancelled request.
+ */
+
+const requestId = z.string().min(1).max(128);
+
+/** Input of `mark-in-progress`. */
+export const markInProgressInput = z.object({ requestId });
+
+/** Input of `record-store-progress`. */
+export const recordStoreProgressInput = z.object({
+  requestId,
+  store: z.string().min(1),
+  phase: z.enum(STORE_PHASES),
+  status: z.enum(STORE_STEP_STATUSES),
+  items: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+
+/** Input of `complete-request`. */
+export const completeRequestInput = z.object({
+  requestId,
+  result: z.record(z.string(), z.unknown()),
+  redactCustomerId: z.boolean().optional(),
+});
+
+/** Input of `hold-request`. */
+export const holdRequestInput = z.object({ requestId, reasons: z.array(z.string().min(1)).min(1) });
+
+/** Input of `record-failure`: the Step Functions Catch output `{Error, Cause}` under `error`. */
+export const recordFailureInput = z.object({
+  requestId,
+  error: z.object({ Error: z.string().default('States.TaskFailed'), Cause: z.unknown().optional() }),
+});
+
+/** Result of `mark-in-progress`: `proceed` is false only for a cancelled request. */
+export interface MarkInProgressResult {
+  requestId: string;
+  status: RequestStatus;
+  proceed: boolean;
+}
+
+/** Moves a request to in_progress (from pending, failed or on_hold); in_progress/completed stay; cancelled → proceed false. */
+export async function markInProgress(ledger: Ledger, input: z.infer<typeof markInProgressInput>): Promise<MarkInProgressResult> {
+  const current = await ledger.get(input.requestId);
+  if (current.status === 'cancelled' || current.status === 'completed' || current.status === 'in_progress') {
+    return { requestId: input.requestId, status: current.status, proceed: current.status !== 'cancelled' };
+  }
+  try {
+    const { record } = await ledger.transition(input.requestId, 'in_progress');
+    return { requestId: input.requestId, status: record.status, proceed: true };
+  } catch (error) {
+    if (!(error instanceof InvalidStatusTransition)) throw error;
+    const latest = await ledger.get(input.requestId);
+    if (latest.status !== 'cancelled' && latest.status !== 'completed' && latest.status !== 'in_progress') throw error;
+    return { requestId: input.requestId, status: latest.status, proceed: latest.status !== 'cancelled' };
+  }
+}
+
+/** Records one store's step outcome; ignored (recorded: false) unless the request is in_progress. */
+export async function recordStoreProgress(ledger: Ledger, input: z.infer<typeof recordStoreProgressInput>): Promise<Record<string, never>> {
+  const { requestId: id, store, ...progress } = input;
+  await ledger.recordStoreProgress(id, store, progress);
+  return {};
+}
+
+/** Completes a request with its result (optionally removing the raw customer id); completed → no-op. */
+export async function completeRequest(
+  ledger: Ledger,
+  input: z.infer<typeof completeRequestInput>,
+): Promise<{ requestId: string; status: RequestStatus }> {
+  const { record } = await ledger.transition(input.requestId, 'completed', {
+    result: input.result,
+    redactCustomerId: input.redactCustomerId,
+  });
+  return { requestId: input.requestId, status: record.status };
+}
+
+/** Puts a request on hold with the reasons (nothing is erased). */
+export async function holdRequest(ledger: Ledger, input: z.infer<typeof holdRequestInput>): Promise<{ requestId: string; status: RequestStatus }> {
+  const { record } = await ledger.transition(input.requestId, 'on_hold', { hold: { reasons: input.reasons } });
+  return { requestId: input.requestId, status: record.status };
+}
+
+/**
+ * The stored error for a Step Functions failure: `name` is the error name; `message` is the Lambda
+ * `errorMessage` when the cause is the Lambda error JSON (the stack trace is never kept), else the cause.
+ */
+export function failureFromCatch(error: { Error: string; Cause?: unknown }): RequestError {
+  const cause = error.Cause;
+  let message = '';
+  if (typeof cause === 'string') {
+    message = cause;
+    try {
+      const parsed: unknown = JSON.parse(cause);
+      if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed) {
+        message = String((parsed as { errorMessage: unknown }).errorMessage);
+      }
+    } catch {
+      // a plain-text cause is kept as it is
+    }
+  } else if (cause && typeof cause === 'object' && 'errorMessage' in cause) {
+    message = String((cause as { errorMessage: unknown }).errorMessage);
+  }
+  return { name: error.Error, message: message.slice(0, 2000) };
+}
+
+/**
+ * Marks a request failed with the error from the workflow's Catch. A request that is already final
+ * (completed, cancelled) or otherwise cannot fail keeps its status; the workflow still ends in Fail.
+ */
+export async function recordFailure(
+  ledger: Ledger,
+  input: z.infer<typeof recordFailureInput>,
+): Promise<{ requestId: string; status: RequestStatus; error: RequestError }> {
+  const failure = failureFromCatch(input.error);
+  try {
+    const { record } = await ledger.transition(input.requestId, 'failed', { error: failure });
+    return { requestId: input.requestId, status: record.status, error: failure };
+  } catch (error) {
+    if (!(error instanceof InvalidStatusTransition)) throw error;
+    const current = await ledger.get(input.requestId);
+    return { requestId: input.requestId, status: current.status, error: failure };
+  }
+}

@@ -1,0 +1,402 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Brand } from './brands';
+import { InvalidInput, InvalidStatusTransition, RequestNotFound } from './errors';
+
+/**
+ * The request ledger: one DynamoDB record per data-subject request (store `request-ledger`, PK
+ * `requestId`, GSI `byCustomer` on `customerKey` + `createdAt`). Status moves only through the allowed
+ * transitions, enforced by conditional writes on a numeric `version`; every status change emits an
+ * EventBridge event (`dsr.request` / `Request Status Changed`) whose detail is the record without the
+ * raw customer id and callback URL.
+ */
+
+/** The kinds of request. */
+export const REQUEST_TYPES = ['export', 'erasure'] as const;
+
+/** A kind of request: access/portability export or erasure. */
+export type RequestType = (typeof REQUEST_TYPES)[number];
+
+/** Every request status. */
+export const REQUEST_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'on_hold'] as const;
+
+/** A request status. */
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** Statuses a request is still open in (it counts against its deadline). */
+export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'in_progress', 'failed', 'on_hold'];
+
+/** Statuses no transition ever leaves. */
+export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'cancelled'];
+
+/** Allowed status transitions (a transition to the current status is an idempotent no-op). */
+export const ALLOWED_TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
+  pending: ['in_progress', 'cancelled', 'failed'],
+  in_progress: ['completed', 'failed', 'on_hold'],
+  on_hold: ['in_progress', 'cancelled'],
+  failed: ['in_progress'],
+  completed: [],
+  cancelled: [],
+};
+
+/** The phases a store goes through in a workflow. */
+export const STORE_PHASES = ['collect', 'erase', 'verify'] as const;
+
+/** The outcomes of one store's step. */
+export const STORE_STEP_STATUSES = ['completed', 'failed', 'skipped'] as const;
+
+/** Progress of one store within a request. */
+export interface StoreProgress {
+  phase: (typeof STORE_PHASES)[number];
+  status: (typeof STORE_STEP_STATUSES)[number];
+  items: number;
+  bytes: number;
+  updatedAt: string;
+}
+
+/** An error stored on a failed request. */
+export interface RequestError {
+  name: string;
+  message: string;
+}
+
+/** One request record as stored in the ledger. */
+export interface RequestRecord {
+  requestId: string;
+  type: RequestType;
+  /** The raw customer id; removed once an erasure completes. */
+  customerId?: string;
+  /** Keyed hash of the customer id (`customerKey()`), the `byCustomer` index key. */
+  customerKey: string;
+  brand: Brand;
+  status: RequestStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** Received + one calendar month (GDPR Art. 12(3)). */
+  dueAt: string;
+  /** Erasure cooling-off end. */
+  notBefore?: string;
+  verifiedBy?: string;
+  callbackUrl?: string;
+  /** SHA-256 of the canonical request body (idempotency). */
+  bodyHash: string;
+  /** Step Functions execution ARN, once started. */
+  executionArn?: string;
+  stores: Record<string, StoreProgress>;
+  result?: Record<string, unknown>;
+  error?: RequestError;
+  hold?: { reasons: string[] };
+  /** Optimistic-locking counter, incremented by every write. */
+  version: number;
+}
+
+/** The event detail of a status change: the record without the raw customer id and callback URL. */
+export type RequestEventDetail = Omit<RequestRecord, 'customerId' | 'callbackUrl'>;
+
+/** EventBridge source of request events. */
+export const EVENT_SOURCE = 'dsr.request';
+
+/** EventBridge detail-type of request status changes. */
+export const STATUS_CHANGED_DETAIL_TYPE = 'Request Status Changed';
+
+/** What the ledger needs: clients, resource names and a clock. */
+export interface LedgerDeps {
+  doc: DynamoDBDocumentClient;
+  events: EventBridgeClient;
+  tableName: string;
+  /** Event bus name (`DSR_EVENT_BUS_NAME`); `default` when unset. */
+  eventBusName: string;
+  now?: () => Date;
+}
+
+/** Extra changes written together with a status transition. */
+export interface TransitionChanges {
+  result?: Record<string, unknown>;
+  error?: RequestError;
+  hold?: { reasons: string[] };
+  /** Remove the raw `customerId` attribute (erasure completion). */
+  redactCustomerId?: boolean;
+}
+
+/** Outcome of a transition: the record after it and whether the status changed. */
+export interface TransitionOutcome {
+  record: RequestRecord;
+  changed: boolean;
+}
+
+/** A page of records. */
+export interface RecordPage {
+  items: RequestRecord[];
+  nextToken?: string;
+}
+
+/** Filters for listing requests. */
+export interface ListFilter {
+  customerKey?: string;
+  status?: RequestStatus;
+  /** Only open requests due at or before this instant (ISO). */
+  dueBefore?: string;
+  limit: number;
+  nextToken?: string;
+}
+
+/** Name of the ledger's index by customer. */
+export const BY_CUSTOMER_INDEX = 'byCustomer';
+
+/** How many times a write is retried after losing an optimistic-locking race. */
+const MAX_WRITE_ATTEMPTS = 8;
+
+/** The due date for a request received at `received`: same day one calendar month later, clamped to month end. */
+export function dueDate(received: Date): Date {
+  const due = new Date(received.getTime());
+  const day = due.getUTCDate();
+  due.setUTCDate(1);
+  due.setUTCMonth(due.getUTCMonth() + 1);
+  const lastDay = new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth() + 1, 0)).getUTCDate();
+  due.setUTCDate(Math.min(day, lastDay));
+  return due;
+}
+
+/** The event detail for a record (drops the raw customer id and the callback URL). */
+export function eventDetail(record: RequestRecord): RequestEventDetail {
+  const { customerId: _customerId, callbackUrl: _callbackUrl, ...detail } = record;
+  return detail;
+}
+
+/** Encodes a DynamoDB `LastEvaluatedKey` as an opaque page token. */
+export function encodePageToken(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
+}
+
+/** Decodes a page token; throws `InvalidInput` for a token that was not produced by `encodePageToken`. */
+export function decodePageToken(token: string | undefined): Record<string, unknown> | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInput('nextToken is not a valid page token');
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+}
+
+/** The request ledger over one DynamoDB table. */
+export class Ledger {
+  constructor(private readonly deps: LedgerDeps) {}
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  /** Puts a new record unless its request id exists; returns the stored record and whether it was created. */
+  async create(record: RequestRecord): Promise<{ record: RequestRecord; created: boolean }> {
+    try {
+      await this.deps.doc.send(
+        new PutCommand({ TableName: this.deps.tableName, Item: record, ConditionExpression: 'attribute_not_exists(requestId)' }),
+      );
+      return { record, created: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { record: await this.get(record.requestId), created: false };
+    }
+  }
+
+  /** The record, or undefined when the ledger does not know the id. */
+  async find(requestId: string): Promise<RequestRecord | undefined> {
+    const response = await this.deps.doc.send(new GetCommand({ TableName: this.deps.tableName, Key: { requestId }, ConsistentRead: true }));
+    return response.Item as RequestRecord | undefined;
+  }
+
+  /** The record; throws `RequestNotFound` for an unknown id. */
+  async get(requestId: string): Promise<RequestRecord> {
+    const record = await this.find(requestId);
+    if (!record) throw new RequestNotFound(`Request ${requestId} not found`);
+    return record;
+  }
+
+  /** Records the execution ARN once (a later call keeps the first ARN). */
+  async setExecutionArn(requestId: string, executionArn: string): Promise<RequestRecord> {
+    const response = await this.deps.doc.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { requestId },
+        UpdateExpression: 'SET executionArn = if_not_exists(executionArn, :arn), #version = #version + :one',
+        ConditionExpression: 'attribute_exists(requestId)',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':arn': executionArn, ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return response.Attributes as RequestRecord;
+  }
+
+  /**
+   * Moves a request to `to`. Same status → no-op (no event); a transition not allowed from the current
+   * status → `InvalidStatusTransition`. The write is conditional on the version read, so a concurrent
+   * change is re-read and re-checked, never overwritten.
+   */
+  async transition(requestId: string, to: RequestStatus, changes: TransitionChanges = {}): Promise<TransitionOutcome> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+      const current = await this.get(requestId);
+      if (current.status === to) return { record: current, changed: false };
+      if (!ALLOWED_TRANSITIONS[current.status].includes(to)) {
+        throw new InvalidStatusTransition(`Request ${requestId} cannot move from ${current.status} to ${to}`);
+      }
+      try {
+        const record = await this.writeTransition(current, to, changes);
+        await this.emit(record);
+        return { record, changed: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw new InvalidStatusTransition(`Request ${requestId}: too many concurrent changes while moving to ${to}`);
+  }
+
+  private async writeTransition(current: RequestRecord, to: RequestStatus, changes: TransitionChanges): Promise<RequestRecord> {
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':to': to, ':version': current.version, ':one': 1, ':now': this.now().toISOString() };
+    const set = ['#status = :to', '#updatedAt = :now', '#version = #version + :one'];
+    const remove: string[] = [];
+    if (changes.result !== undefined) {
+      names['#result'] = 'result';
+      values[':result'] = changes.result;
+      set.push('#result = :result');
+    }
+    if (changes.error !== undefined) {
+      names['#error'] = 'error';
+      values[':error'] = changes.error;
+      set.push('#error = :error');
+    }
+    if (changes.hold !== undefined) {
+      names['#hold'] = 'hold';
+      values[':hold'] = changes.hold;
+      set.push('#hold = :hold');
+    }
+    if (to === 'in_progress') {
+      if (current.error) remove.push('#error');
+      if (current.hold) remove.push('#hold');
+      if (current.error) names['#error'] = 'error';
+      if (current.hold) names['#hold'] = 'hold';
+    }
+    if (changes.redactCustomerId) remove.push('customerId');
+    const response = await this.deps.doc.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { requestId: current.requestId },
+        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: '#status = :from AND #version = :version',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ':from': current.status },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return response.Attributes as RequestRecord;
+  }
+
+  /**
+   * Records one store's progress while the request is `in_progress`; returns false (and writes nothing)
+   * when the request is in any other status, so a replay of a finished request changes nothing.
+   */
+  async recordStoreProgress(requestId: string, store: string, progress: Omit<StoreProgress, 'updatedAt'>): Promise<boolean> {
+    const now = this.now().toISOString();
+    try {
+      await this.deps.doc.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { requestId },
+          UpdateExpression: 'SET #stores.#store = :progress, #updatedAt = :now, #version = #version + :one',
+          ConditionExpression: '#status = :inProgress',
+          ExpressionAttributeNames: { '#stores': 'stores', '#store': store, '#status': 'status', '#updatedAt': 'updatedAt', '#version': 'version' },
+          ExpressionAttributeValues: { ':progress': { ...progress, updatedAt: now }, ':now': now, ':one': 1, ':inProgress': 'in_progress' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await this.get(requestId);
+      return false;
+    }
+  }
+
+  /** Lists records: by customer (index, newest first), else a filtered scan; paginated by `nextToken`. */
+  async list(filter: ListFilter): Promise<RecordPage> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions: string[] = [];
+    if (filter.status) {
+      names['#status'] = 'status';
+      values[':status'] = filter.status;
+      conditions.push('#status = :status');
+    }
+    if (filter.dueBefore) {
+      names['#status'] = 'status';
+      names['#dueAt'] = 'dueAt';
+      values[':dueBefore'] = filter.dueBefore;
+      OPEN_STATUSES.forEach((status, index) => (values[`:open${index}`] = status));
+      conditions.push('#dueAt <= :dueBefore', `#status IN (${OPEN_STATUSES.map((_, index) => `:open${index}`).join(', ')})`);
+    }
+    const filterExpression = conditions.length ? conditions.join(' AND ') : undefined;
+    const common = {
+      TableName: this.deps.tableName,
+      Limit: filter.limit,
+      ExclusiveStartKey: decodePageToken(filter.nextToken),
+      ...(filterExpression ? { FilterExpression: filterExpression } : {}),
+    };
+    const response = filter.customerKey
+      ? await this.deps.doc.send(
+          new QueryCommand({
+            ...common,
+            IndexName: BY_CUSTOMER_INDEX,
+            KeyConditionExpression: '#customerKey = :customerKey',
+            ScanIndexForward: false,
+            ExpressionAttributeNames: { ...names, '#customerKey': 'customerKey' },
+            ExpressionAttributeValues: { ...values, ':customerKey': filter.customerKey },
+          }),
+        )
+      : await this.deps.doc.send(
+          new ScanCommand({
+            ...common,
+            ...(filterExpression ? { ExpressionAttributeNames: names, ExpressionAttributeValues: values } : {}),
+          }),
+        );
+    return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
+  }
+
+  /** Every open request due at or before `dueBefore` (all pages). */
+  async openDueBefore(dueBefore: string): Promise<RequestRecord[]> {
+    const records: RequestRecord[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.list({ dueBefore, limit: 100, nextToken });
+      records.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return records;
+  }
+
+  /** Emits the status-change event of a record. */
+  private async emit(record: RequestRecord): Promise<void> {
+    const response = await this.deps.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.deps.eventBusName,
+            Source: EVENT_SOURCE,
+            DetailType: STATUS_CHANGED_DETAIL_TYPE,
+            Detail: JSON.stringify(eventDetail(record)),
+          },
+        ],
+      }),
+    );
+    if (response.FailedEntryCount) {
+      const entry = response.Entries?.find((candidate) => candidate.ErrorCode);
+      throw new Error(`PutEvents failed for request ${record.requestId}: ${entry?.ErrorCode ?? 'unknown'}`);
+    }
+  }
+}

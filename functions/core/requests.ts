@@ -1,0 +1,244 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { z } from 'zod';
+import { BRANDS } from './brands';
+import { CUSTOMER_ID_PATTERN } from './data-map';
+import { DownloadNotFound, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
+import { dueDate, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type RequestStatus } from './ledger';
+
+/**
+ * The request API's core: create (idempotent by request id), read, list, cancel and download. It
+ * writes the ledger record first (conditional put) and then starts the workflow execution named after
+ * the request id; a retry with the same body starts a missing execution again, which Step Functions
+ * treats as idempotent for the same name and input.
+ */
+
+/** Body of `POST /v1/requests`. */
+export const createRequestBody = z.strictObject({
+  type: z.enum(REQUEST_TYPES),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"'),
+  brand: z.enum(BRANDS),
+  requestId: z.uuid().optional(),
+  verifiedBy: z.string().min(1).max(200).optional(),
+  callbackUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).max(2048).optional(),
+});
+
+/** A parsed create body. */
+export type CreateRequestBody = z.infer<typeof createRequestBody>;
+
+/** Query of `GET /v1/requests`. */
+export const listRequestsQuery = z.strictObject({
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"').optional(),
+  status: z.enum(REQUEST_STATUSES).optional(),
+  overdue: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+
+/** Query of `GET /v1/requests/{id}/download`. */
+export const downloadQuery = z.strictObject({ volume: z.coerce.number().int().min(1).default(1) });
+
+/** Path parameter `requestId`: what a request id may look like (uuid or another client id without `/`). */
+export const requestIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1-128 letters, digits, "-" or "_"');
+
+/** One export volume as the export workflow stores it in `result.volumes`. */
+export interface ExportVolume {
+  volume: number;
+  key: string;
+  bytes: number;
+  sha256: string;
+  entries: number;
+}
+
+/** The Step Functions execution input of a request. */
+export interface ExecutionInput {
+  requestId: string;
+  type: RequestRecord['type'];
+  customerId: string;
+  brand: RequestRecord['brand'];
+  notBefore?: string;
+}
+
+/** A request as the API returns it. */
+export interface RequestView {
+  requestId: string;
+  type: RequestRecord['type'];
+  customerId?: string;
+  customerKey: string;
+  brand: RequestRecord['brand'];
+  status: RequestStatus;
+  createdAt: string;
+  updatedAt: string;
+  dueAt: string;
+  notBefore?: string;
+  verifiedBy?: string;
+  callbackUrl?: string;
+  executionArn?: string;
+  stores: { store: string; phase: string; status: string; items: number; bytes: number; updatedAt: string }[];
+  result?: Record<string, unknown>;
+  error?: { name: string; message: string };
+  hold?: { reasons: string[] };
+}
+
+/** What the request API core needs. */
+export interface RequestsDeps {
+  ledger: Ledger;
+  sfn: SFNClient;
+  s3: S3Client;
+  /** Computes the keyed hash of a customer id. */
+  customerKey: (customerId: string) => string;
+  exportStateMachineArn: string;
+  erasureStateMachineArn: string;
+  /** Erasure cooling-off in seconds (`DSR_ERASURE_COOLING_OFF_SECONDS`). */
+  coolingOffSeconds: number;
+  exportsBucket: string;
+  /** Presigned URL lifetime (`DSR_DOWNLOAD_URL_TTL_SECONDS`, default 900). */
+  downloadUrlTtlSeconds: number;
+  now?: () => Date;
+}
+
+/** The API view of a record (per-store progress as a sorted list; no body hash or version). */
+export function toView(record: Omit<RequestRecord, 'customerId' | 'callbackUrl'> & Partial<Pick<RequestRecord, 'customerId' | 'callbackUrl'>>): RequestView {
+  const { bodyHash: _bodyHash, version: _version, stores, ...rest } = record;
+  return {
+    ...rest,
+    stores: Object.entries(stores ?? {})
+      .map(([store, progress]) => ({ store, ...progress }))
+      .sort((left, right) => left.store.localeCompare(right.store)),
+  };
+}
+
+/** SHA-256 of the canonical body (sorted keys, request id excluded): equal bodies, equal hashes. */
+export function bodyHash(body: CreateRequestBody): string {
+  const { requestId: _requestId, ...fields } = body;
+  const canonical = Object.fromEntries(Object.entries(fields).sort(([left], [right]) => left.localeCompare(right)));
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** The execution input of a record; deterministic, so a repeated StartExecution is idempotent. */
+export function executionInput(record: RequestRecord): ExecutionInput {
+  if (!record.customerId) throw new InvalidStatusTransition(`Request ${record.requestId} no longer holds a customer id`);
+  return {
+    requestId: record.requestId,
+    type: record.type,
+    customerId: record.customerId,
+    brand: record.brand,
+    ...(record.notBefore ? { notBefore: record.notBefore } : {}),
+  };
+}
+
+/** The state machine ARN for a request type. */
+function stateMachineArn(deps: RequestsDeps, type: RequestRecord['type']): string {
+  return type === 'export' ? deps.exportStateMachineArn : deps.erasureStateMachineArn;
+}
+
+/** Starts the record's execution (name = request id) unless it already has one; returns the record. */
+async function ensureExecution(deps: RequestsDeps, record: RequestRecord): Promise<RequestRecord> {
+  if (record.executionArn || record.status !== 'pending') return record;
+  const response = await deps.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: stateMachineArn(deps, record.type),
+      name: record.requestId,
+      input: JSON.stringify(executionInput(record)),
+    }),
+  );
+  return deps.ledger.setExecutionArn(record.requestId, response.executionArn!);
+}
+
+/**
+ * Creates a request (202 semantics): a new id writes the record and starts the workflow; the same id
+ * with the same body returns the stored record (starting its execution if a crash left it unstarted);
+ * the same id with a different body → `RequestConflict`.
+ */
+export async function createRequest(deps: RequestsDeps, body: CreateRequestBody): Promise<{ view: RequestView; created: boolean }> {
+  const now = deps.now ? deps.now() : new Date();
+  const hash = bodyHash(body);
+  const requestId = body.requestId ?? randomUUID();
+  const candidate: RequestRecord = {
+    requestId,
+    type: body.type,
+    customerId: body.customerId,
+    customerKey: deps.customerKey(body.customerId),
+    brand: body.brand,
+    status: 'pending',
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    dueAt: dueDate(now).toISOString(),
+    ...(body.type === 'erasure' ? { notBefore: new Date(now.getTime() + deps.coolingOffSeconds * 1000).toISOString() } : {}),
+    ...(body.verifiedBy ? { verifiedBy: body.verifiedBy } : {}),
+    ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+    bodyHash: hash,
+    stores: {},
+    version: 1,
+  };
+  const { record, created } = await deps.ledger.create(candidate);
+  if (record.bodyHash !== hash) {
+    throw new RequestConflict(`Request ${requestId} already exists with a different body`);
+  }
+  const started = await ensureExecution(deps, record);
+  return { view: toView(started), created };
+}
+
+/** The view of one request; `RequestNotFound` for an unknown id. */
+export async function getRequest(deps: Pick<RequestsDeps, 'ledger'>, requestId: string): Promise<RequestView> {
+  return toView(await deps.ledger.get(requestId));
+}
+
+/** Lists requests by customer and/or status, or the open ones past or within 5 days of their due date. */
+export async function listRequests(
+  deps: Pick<RequestsDeps, 'ledger' | 'customerKey' | 'now'>,
+  query: z.infer<typeof listRequestsQuery>,
+): Promise<{ items: RequestView[]; nextToken?: string }> {
+  const now = deps.now ? deps.now() : new Date();
+  const page = await deps.ledger.list({
+    customerKey: query.customerId ? deps.customerKey(query.customerId) : undefined,
+    status: query.status,
+    dueBefore: query.overdue === 'true' ? new Date(now.getTime() + DUE_SOON_DAYS * 86_400_000).toISOString() : undefined,
+    limit: query.limit,
+    nextToken: query.nextToken,
+  });
+  return { items: page.items.map(toView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+}
+
+/** How many days before `dueAt` a request counts as due soon. */
+export const DUE_SOON_DAYS = 5;
+
+/** Cancels a pending request and stops its execution; `InvalidStatusTransition` otherwise. */
+export async function cancelRequest(deps: Pick<RequestsDeps, 'ledger' | 'sfn'>, requestId: string): Promise<RequestView> {
+  const current = await deps.ledger.get(requestId);
+  if (current.status !== 'pending' && current.status !== 'cancelled') {
+    throw new InvalidStatusTransition(`Request ${requestId} is ${current.status}; only a pending request can be cancelled`);
+  }
+  const { record } = await deps.ledger.transition(requestId, 'cancelled');
+  if (record.executionArn) {
+    await deps.sfn
+      .send(new StopExecutionCommand({ executionArn: record.executionArn, error: 'RequestCancelled', cause: 'Cancelled through the API' }))
+      .catch(() => undefined);
+  }
+  return toView(record);
+}
+
+/** A freshly presigned GetObject URL for one volume of a completed export. */
+export async function downloadUrl(
+  deps: Pick<RequestsDeps, 'ledger' | 's3' | 'exportsBucket' | 'downloadUrlTtlSeconds'>,
+  requestId: string,
+  volume: number,
+): Promise<string> {
+  const record = await deps.ledger.get(requestId);
+  if (record.type !== 'export') throw new RequestNotReady(`Request ${requestId} is an ${record.type}, not an export`);
+  if (record.status !== 'completed') throw new RequestNotReady(`Request ${requestId} is ${record.status}; the export is not ready`);
+  const volumes = (record.result?.volumes ?? []) as ExportVolume[];
+  const entry = volumes.find((candidate) => candidate.volume === volume) ?? volumes[volume - 1];
+  if (!entry) throw new DownloadNotFound(`Request ${requestId} has ${volumes.length} volume(s); volume ${volume} does not exist`);
+  return getSignedUrl(
+    deps.s3,
+    new GetObjectCommand({
+      Bucket: deps.exportsBucket,
+      Key: entry.key,
+      ResponseContentDisposition: `attachment; filename="dsr-export-${requestId}-${volume}.zip"`,
+    }),
+    { expiresIn: deps.downloadUrlTtlSeconds },
+  );
+}
