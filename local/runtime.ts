@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { FUNCTIONS } from '../functions/catalog';
+import { DATA_MAP, resourceName, type StoreDefinition } from '../functions/core/data-map';
+import { startEmulators } from './emulators';
+import { startEventBridgeServer, type EventBridgeServer } from './eventbridge-server';
+import { LambdaRuntime, localFunctionName, type ExtraFunction, type LambdaHandler } from './lambda-runtime';
+import { startStepFunctionsServer, type StepFunctionsServer } from './stepfunctions-server';
+
+/**
+ * The embedded local AWS: DynamoDB and S3 emulators, an in-process Lambda runtime, Step Functions and
+ * EventBridge endpoints, every store of the data map provisioned, and `process.env` set so in-process
+ * functions reach them through standard SDK configuration. `npm start` and the tests both boot it.
+ */
+
+/** Region of the local services. */
+export const LOCAL_REGION = 'eu-west-1';
+/** Credentials of the local services (s3rver's built-in account; the other emulators accept any). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+/** Event bus name the local functions put events on. */
+export const LOCAL_EVENT_BUS = 'dsr-local';
+
+const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Ports of the local services; 0 (the default) picks a free port. */
+export interface LocalPorts {
+  dynamodb: number;
+  s3: number;
+  stepfunctions: number;
+  eventbridge: number;
+}
+
+/** Random secrets generated once per data directory (`<dataDir>/secrets.json`). */
+export interface LocalSecrets {
+  hashKey: string;
+  callbackSecret: string;
+  apiToken: string;
+}
+
+/** Options of `startLocalAws`. */
+export interface LocalAwsOptions {
+  dataDir: string;
+  ports?: Partial<LocalPorts>;
+  /** Wipe the data directory first. */
+  reset?: boolean;
+  /** Test speed-ups: every Wait state and every retry waits this many milliseconds instead. */
+  stepFunctions?: { waitOverrideMs?: number; retryOverrideMs?: number };
+  /** Functions registered by name besides the catalog (tests). */
+  extraFunctions?: Record<string, LambdaHandler | ExtraFunction>;
+  /** ASL files to serve (default: `statemachines/*.asl.json`). */
+  stateMachineFiles?: string[];
+  /** Operational log sink (ids and error names only); default `console.error` as JSON. */
+  log?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+/** A running local AWS. */
+export interface LocalAws {
+  dataDir: string;
+  region: string;
+  credentials: typeof LOCAL_CREDENTIALS;
+  endpoints: { s3: string; dynamodb: string; stepfunctions: string; eventbridge: string };
+  ports: LocalPorts;
+  secrets: LocalSecrets;
+  /** The variables set in `process.env` for the in-process functions. */
+  env: Record<string, string>;
+  /** ARNs of the served state machines by name (`dsr-export`). */
+  stateMachineArns: Record<string, string>;
+  lambda: LambdaRuntime;
+  stepFunctions: StepFunctionsServer;
+  eventBridge: EventBridgeServer;
+  /** Stops every service, flushes the persisted state and restores `process.env`. */
+  close(): Promise<void>;
+}
+
+/** Boots the embedded local AWS. */
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const dataDir = resolve(options.dataDir);
+  if (options.reset) await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  const log = options.log ?? ((message, detail) => console.error(JSON.stringify({ level: 'ERROR', message, ...detail })));
+  const secrets = await loadSecrets(dataDir);
+  const ports: LocalPorts = { dynamodb: 0, s3: 0, stepfunctions: 0, eventbridge: 0, ...options.ports };
+  const stateMachineFiles = options.stateMachineFiles ?? (await defaultStateMachineFiles());
+
+  const lambda = new LambdaRuntime({ region: LOCAL_REGION, extraFunctions: options.extraFunctions });
+  const closers: (() => Promise<void>)[] = [];
+  const previousEnv = new Map<string, string | undefined>();
+  let closed = false;
+  const closeAll = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    for (const close of closers.reverse()) await close();
+    for (const [key, value] of previousEnv) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+
+  try {
+    const emulators = await startEmulators(dataDir, { dynamodb: ports.dynamodb, s3: ports.s3 });
+    closers.push(emulators.close);
+    await provisionStores(emulators.dynamodbEndpoint, emulators.s3Endpoint);
+
+    const functionArn = (functionId: string): string => lambda.arnOf(localFunctionName(functionId));
+    const stepFunctions = await startStepFunctionsServer({
+      port: ports.stepfunctions,
+      region: LOCAL_REGION,
+      dataDir,
+      stateMachineFiles,
+      lambda,
+      functionArn,
+      waitOverrideMs: options.stepFunctions?.waitOverrideMs,
+      retryOverrideMs: options.stepFunctions?.retryOverrideMs,
+      log,
+    });
+    closers.push(stepFunctions.close);
+    const eventBridge = await startEventBridgeServer({ port: ports.eventbridge, region: LOCAL_REGION, dataDir, lambda, log });
+    closers.push(eventBridge.close);
+
+    const endpoints = {
+      s3: emulators.s3Endpoint,
+      dynamodb: emulators.dynamodbEndpoint,
+      stepfunctions: stepFunctions.url,
+      eventbridge: eventBridge.url,
+    };
+    const env = functionEnvironment(endpoints, secrets, stepFunctions.stateMachineArns, functionArn);
+    for (const [key, value] of Object.entries(env)) {
+      previousEnv.set(key, process.env[key]);
+      process.env[key] = value;
+    }
+
+    return {
+      dataDir,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoints,
+      ports: { dynamodb: emulators.ports.dynamodb, s3: emulators.ports.s3, stepfunctions: stepFunctions.port, eventbridge: eventBridge.port },
+      secrets,
+      env,
+      stateMachineArns: stepFunctions.stateMachineArns,
+      lambda,
+      stepFunctions,
+      eventBridge,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** The environment every in-process function gets. */
+function functionEnvironment(
+  endpoints: LocalAws['endpoints'],
+  secrets: LocalSecrets,
+  stateMachineArns: Record<string, string>,
+  functionArn: (functionId: string) => string,
+): Record<string, string> {
+  const storeIds = new Set<string>(DATA_MAP.map((store) => store.id));
+  const perStore = (prefix: string): string =>
+    JSON.stringify(
+      Object.fromEntries(
+        FUNCTIONS.filter((spec) => spec.id.startsWith(prefix) && storeIds.has(spec.id.slice(prefix.length))).map((spec) => [
+          spec.id.slice(prefix.length),
+          functionArn(spec.id),
+        ]),
+      ),
+    );
+  const env: Record<string, string> = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+    DSR_S3_FORCE_PATH_STYLE: 'true',
+    DSR_HASH_KEY: secrets.hashKey,
+    DSR_CALLBACK_SECRET: secrets.callbackSecret,
+    DSR_EVENT_BUS_NAME: LOCAL_EVENT_BUS,
+    DSR_COLLECT_FUNCTIONS: perStore('collect-'),
+    DSR_ERASE_FUNCTIONS: perStore('erase-'),
+  };
+  for (const store of DATA_MAP) env[store.resource.env] = resourceName(store);
+  if (stateMachineArns['dsr-export']) env.DSR_EXPORT_STATE_MACHINE_ARN = stateMachineArns['dsr-export'];
+  if (stateMachineArns['dsr-erasure']) env.DSR_ERASURE_STATE_MACHINE_ARN = stateMachineArns['dsr-erasure'];
+  return env;
+}
+
+async function loadSecrets(dataDir: string): Promise<LocalSecrets> {
+  const file = join(dataDir, 'secrets.json');
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as LocalSecrets;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secrets: LocalSecrets = {
+    hashKey: randomBytes(32).toString('hex'),
+    callbackSecret: randomBytes(32).toString('hex'),
+    apiToken: randomBytes(24).toString('base64url'),
+  };
+  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}
+
+async function defaultStateMachineFiles(): Promise<string[]> {
+  const dir = join(REPOSITORY_ROOT, 'statemachines');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return files.filter((file) => file.endsWith('.asl.json')).map((file) => join(dir, file));
+}
+
+/** Creates every table and bucket of the data map that does not exist yet. */
+async function provisionStores(dynamodbEndpoint: string, s3Endpoint: string): Promise<void> {
+  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamo = new DynamoDBClient({ ...common, endpoint: dynamodbEndpoint });
+  const s3 = new S3Client({ ...common, endpoint: s3Endpoint, forcePathStyle: true });
+  try {
+    const existingTables = new Set((await dynamo.send(new ListTablesCommand({}))).TableNames ?? []);
+    const existingBuckets = new Set(((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((bucket) => bucket.Name));
+    for (const store of DATA_MAP) {
+      const name = resourceName(store);
+      if (store.kind === 'dynamodb-table' && !existingTables.has(name)) {
+        await dynamo.send(new CreateTableCommand(tableDefinition(store, name)));
+        await waitForActiveTable(dynamo, name);
+      }
+      if (store.kind === 's3-bucket' && !existingBuckets.has(name)) {
+        await s3.send(new CreateBucketCommand({ Bucket: name }));
+      }
+    }
+  } finally {
+    dynamo.destroy();
+    s3.destroy();
+  }
+}
+
+/** The CreateTable input of a DynamoDB store (string keys, on-demand, GSIs projecting all). */
+export function tableDefinition(store: StoreDefinition, tableName: string): CreateTableCommandInput {
+  if (!store.table) throw new Error(`Store "${store.id}" has no table schema`);
+  const { partitionKey, sortKey, indexes = [] } = store.table;
+  const keySchema = (hash: string, range?: string) => [
+    { AttributeName: hash, KeyType: 'HASH' as const },
+    ...(range ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : []),
+  ];
+  const attributes = new Set([partitionKey, sortKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])].filter((name): name is string => !!name));
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+    KeySchema: keySchema(partitionKey, sortKey),
+    GlobalSecondaryIndexes:
+      indexes.length === 0
+        ? undefined
+        : indexes.map((index) => ({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: { ProjectionType: 'ALL' as const } })),
+  };
+}
+
+async function waitForActiveTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+  }
+  throw new Error(`Table ${tableName} did not become ACTIVE`);
+}

@@ -1,0 +1,561 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { substitutionsFor } from '../functions/catalog';
+import { AwsServiceError, epochSeconds, startAwsJsonServer, type AwsJsonServer } from './aws-json-server';
+import { LambdaInvokeError, LOCAL_ACCOUNT_ID, type LambdaRuntime } from './lambda-runtime';
+import { toHistoryEvents, type HistoryEventDraft, type LibraryEvent } from './stepfunctions-history';
+
+/**
+ * A local Step Functions endpoint (AWS JSON 1.0, `AWSStepFunctions.*`) that runs the
+ * `statemachines/*.asl.json` workflows with aws-local-stepfunctions. Lambda tasks run in-process
+ * through the local Lambda runtime. Executions and their histories are kept as JSON files under
+ * `<dataDir>/stepfunctions/` and survive a restart; one still RUNNING when the runtime stopped is
+ * marked ABORTED on the next start.
+ */
+
+/** The optimised Lambda integration resource. */
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(?::\$LATEST)?$/;
+/** AWS: 1-80 characters, no whitespace, brackets, wildcards, listed punctuation or control characters. */
+const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
+/** Step Functions' limit on a state's input or output. */
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Cause recorded for executions that were running when the runtime stopped. */
+export const RUNTIME_STOPPED_CAUSE = 'local runtime stopped during the execution; replay it';
+
+/** Status of an execution. */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** A persisted execution (times in epoch milliseconds). */
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate?: number;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** A persisted history event in the AWS shape (timestamp in epoch milliseconds). */
+export interface HistoryEvent extends HistoryEventDraft {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+}
+
+interface LoadedMachine {
+  name: string;
+  arn: string;
+  definitionText: string;
+  creationDate: number;
+  stateMachine: StateMachine;
+  taskStates: { name: string; resource: string; timeoutSeconds?: number }[];
+  mapStates: Map<string, { InputPath?: string | null; ItemsPath?: string }>;
+  retryOverrides: Record<string, number>;
+  waitOverrides: Record<string, number>;
+}
+
+interface ExecutionState {
+  record: ExecutionRecord;
+  events: HistoryEvent[];
+  abort?: () => void;
+  settled?: Promise<void>;
+  writing?: Promise<void>;
+  dirty: boolean;
+}
+
+/** Options of the local Step Functions endpoint. */
+export interface StepFunctionsServerOptions {
+  /** Port on 127.0.0.1; 0 picks a free port. */
+  port: number;
+  region: string;
+  /** Data directory; executions live under `<dataDir>/stepfunctions/`. */
+  dataDir: string;
+  /** ASL files; each becomes state machine `dsr-<file stem>`. */
+  stateMachineFiles: string[];
+  lambda: LambdaRuntime;
+  /** ARN substituted for a catalog function id in `${XFunctionArn}` placeholders. */
+  functionArn: (functionId: string) => string;
+  /** Every Wait state waits this long instead (tests). */
+  waitOverrideMs?: number;
+  /** Every retry waits this long instead of its backoff (tests). */
+  retryOverrideMs?: number;
+  /** Receives unexpected errors (never personal data). */
+  log?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+/** A running local Step Functions endpoint. */
+export interface StepFunctionsServer {
+  url: string;
+  port: number;
+  /** ARN of a loaded state machine by name (`dsr-export`). */
+  stateMachineArns: Record<string, string>;
+  /** Stops the endpoint, leaves running executions RUNNING on disk, and flushes every write. */
+  close(): Promise<void>;
+}
+
+/** The local ARN of a state machine. */
+export function localStateMachineArn(name: string, region: string): string {
+  return `arn:aws:states:${region}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
+}
+
+/** The state machine name of an ASL file (`statemachines/export.asl.json` → `dsr-export`). */
+export function stateMachineNameOf(file: string): string {
+  return `dsr-${basename(file).replace(/\.asl\.json$/, '')}`;
+}
+
+/** Starts the endpoint after loading the state machines and the persisted executions. */
+export async function startStepFunctionsServer(options: StepFunctionsServerOptions): Promise<StepFunctionsServer> {
+  const service = new LocalStepFunctions(options);
+  await service.load();
+  const server: AwsJsonServer = await startAwsJsonServer({
+    port: options.port,
+    targetPrefix: 'AWSStepFunctions',
+    contentType: 'application/x-amz-json-1.0',
+    operations: service.operations(),
+    onInternalError: (operation, error) => options.log?.('step functions endpoint error', { operation, errorName: (error as Error)?.name }),
+  });
+  return {
+    url: server.url,
+    port: server.port,
+    stateMachineArns: service.stateMachineArns(),
+    close: async () => {
+      await server.close();
+      await service.close();
+    },
+  };
+}
+
+class LocalStepFunctions {
+  private readonly machines = new Map<string, LoadedMachine>();
+  private readonly executions = new Map<string, ExecutionState>();
+  private readonly executionsDir: string;
+  private closing = false;
+
+  constructor(private readonly options: StepFunctionsServerOptions) {
+    this.executionsDir = join(options.dataDir, 'stepfunctions');
+  }
+
+  stateMachineArns(): Record<string, string> {
+    return Object.fromEntries([...this.machines.values()].map((machine) => [machine.name, machine.arn]));
+  }
+
+  async load(): Promise<void> {
+    for (const file of [...this.options.stateMachineFiles].sort()) {
+      const machine = await this.loadMachine(file);
+      this.machines.set(machine.arn, machine);
+    }
+    await mkdir(this.executionsDir, { recursive: true });
+    for (const machineDir of await readdir(this.executionsDir, { withFileTypes: true })) {
+      if (!machineDir.isDirectory()) continue;
+      const dir = join(this.executionsDir, machineDir.name);
+      for (const file of await readdir(dir)) {
+        if (!file.endsWith('.json')) continue;
+        const stored = JSON.parse(await readFile(join(dir, file), 'utf8')) as { execution: ExecutionRecord; events: HistoryEvent[] };
+        const state: ExecutionState = { record: stored.execution, events: stored.events, dirty: false };
+        this.executions.set(state.record.executionArn, state);
+        if (state.record.status === 'RUNNING') {
+          this.finish(state, 'ABORTED', { error: 'States.Runtime', cause: RUNTIME_STOPPED_CAUSE });
+        }
+      }
+    }
+  }
+
+  private async loadMachine(file: string): Promise<LoadedMachine> {
+    const name = stateMachineNameOf(file);
+    const text = await readFile(file, 'utf8');
+    const substitutions = substitutionsFor(text, this.options.functionArn);
+    const definitionText = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, placeholder: string) => substitutions[placeholder]!);
+    const definition = JSON.parse(definitionText) as StateMachineDefinition;
+    const machine: LoadedMachine = {
+      name,
+      arn: localStateMachineArn(name, this.options.region),
+      definitionText,
+      creationDate: (await stat(file)).mtimeMs,
+      stateMachine: new StateMachine(definition),
+      taskStates: [],
+      mapStates: new Map(),
+      retryOverrides: {},
+      waitOverrides: {},
+    };
+    this.indexStates(machine, definition, file);
+    return machine;
+  }
+
+  /** Walks every state, including Parallel branches and Map processors. */
+  private indexStates(machine: LoadedMachine, definition: Pick<StateMachineDefinition, 'States'>, file: string): void {
+    for (const [stateName, state] of Object.entries(definition.States)) {
+      if ('Retry' in state && state.Retry && this.options.retryOverrideMs !== undefined) {
+        machine.retryOverrides[stateName] = this.options.retryOverrideMs;
+      }
+      if (state.Type === 'Wait' && this.options.waitOverrideMs !== undefined) machine.waitOverrides[stateName] = this.options.waitOverrideMs;
+      if (state.Type === 'Task') {
+        if (state.Resource !== LAMBDA_INVOKE && !LAMBDA_ARN.test(state.Resource)) {
+          throw new Error(`${file}: state "${stateName}" uses Task resource ${state.Resource}, which the local runtime does not support`);
+        }
+        machine.taskStates.push({ name: stateName, resource: state.Resource, timeoutSeconds: state.TimeoutSeconds });
+      }
+      if (state.Type === 'Parallel') for (const branch of state.Branches) this.indexStates(machine, branch, file);
+      if (state.Type === 'Map') {
+        machine.mapStates.set(stateName, { InputPath: state.InputPath, ItemsPath: state.ItemsPath });
+        const processor = state.ItemProcessor ?? state.Iterator;
+        if (processor) this.indexStates(machine, processor, file);
+      }
+    }
+  }
+
+  operations(): Record<string, (request: Record<string, unknown>) => unknown> {
+    return {
+      ListStateMachines: (request) => this.listStateMachines(request),
+      DescribeStateMachine: (request) => this.describeStateMachine(request),
+      DescribeStateMachineForExecution: (request) => this.describeStateMachineForExecution(request),
+      StartExecution: (request) => this.startExecution(request),
+      DescribeExecution: (request) => this.describeExecution(request),
+      ListExecutions: (request) => this.listExecutions(request),
+      GetExecutionHistory: (request) => this.getExecutionHistory(request),
+      StopExecution: (request) => this.stopExecution(request),
+    };
+  }
+
+  private listStateMachines(request: Record<string, unknown>): unknown {
+    const machines = [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const { items, nextToken } = paginate(machines, request);
+    return {
+      stateMachines: items.map((machine) => ({
+        stateMachineArn: machine.arn,
+        name: machine.name,
+        type: 'STANDARD',
+        creationDate: epochSeconds(machine.creationDate),
+      })),
+      nextToken,
+    };
+  }
+
+  private describeStateMachine(request: Record<string, unknown>): unknown {
+    const machine = this.machine(request.stateMachineArn);
+    return {
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      status: 'ACTIVE',
+      definition: machine.definitionText,
+      roleArn: this.roleArn(),
+      type: 'STANDARD',
+      creationDate: epochSeconds(machine.creationDate),
+    };
+  }
+
+  private describeStateMachineForExecution(request: Record<string, unknown>): unknown {
+    const execution = this.execution(request.executionArn);
+    const machine = this.machine(execution.record.stateMachineArn);
+    return {
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      definition: machine.definitionText,
+      roleArn: this.roleArn(),
+      updateDate: epochSeconds(machine.creationDate),
+    };
+  }
+
+  private startExecution(request: Record<string, unknown>): unknown {
+    const machine = this.machine(request.stateMachineArn);
+    const name = request.name === undefined ? randomUUID() : String(request.name);
+    if (!NAME_PATTERN.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
+    const input = request.input === undefined ? '{}' : String(request.input);
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(input);
+    } catch {
+      throw new AwsServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not valid JSON');
+    }
+    if (Buffer.byteLength(input) > MAX_PAYLOAD_BYTES) {
+      throw new AwsServiceError('InvalidExecutionInput', `Execution input exceeds ${MAX_PAYLOAD_BYTES} bytes`);
+    }
+    const executionArn = `arn:aws:states:${this.options.region}:${LOCAL_ACCOUNT_ID}:execution:${machine.name}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      if (existing.record.status === 'RUNNING' && existing.record.input === input) {
+        return { executionArn, startDate: epochSeconds(existing.record.startDate) };
+      }
+      throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const state: ExecutionState = {
+      record: { executionArn, stateMachineArn: machine.arn, name, status: 'RUNNING', startDate: Date.now(), input },
+      events: [],
+      dirty: false,
+    };
+    this.executions.set(executionArn, state);
+    this.append(state, {
+      type: 'ExecutionStarted',
+      executionStartedEventDetails: { input, inputDetails: { truncated: false }, roleArn: this.roleArn() },
+    });
+    this.run(machine, state, parsedInput);
+    return { executionArn, startDate: epochSeconds(state.record.startDate) };
+  }
+
+  private run(machine: LoadedMachine, state: ExecutionState, input: unknown): void {
+    const { record } = state;
+    const handlers = Object.fromEntries(machine.taskStates.map((task) => [task.name, this.taskHandler(state, task)]));
+    const execution = machine.stateMachine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        retryIntervalOverrides: machine.retryOverrides,
+        waitTimeOverrides: machine.waitOverrides,
+      },
+      context: {
+        Execution: { Id: record.executionArn, Name: record.name, StartTime: new Date(record.startDate).toISOString(), Input: input as never, RoleArn: this.roleArn() },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      },
+    });
+    state.abort = execution.abort;
+    void (async () => {
+      for await (const event of execution.eventLogs) {
+        for (const draft of toHistoryEvents(event as LibraryEvent, machine)) this.append(state, draft);
+      }
+    })();
+    state.settled = execution.result.then(
+      async (output) => {
+        await drainEvents();
+        this.finish(state, 'SUCCEEDED', { output: JSON.stringify(output ?? null) });
+      },
+      async (error: unknown) => {
+        await drainEvents();
+        if ((error as Error)?.name === 'ExecutionTimeoutError') {
+          this.finish(state, 'TIMED_OUT', { error: 'States.Timeout', cause: 'The execution timed out (TimeoutSeconds)' });
+        } else if ((error as Error)?.name !== 'ExecutionAbortedError') {
+          const cause = (error as Error)?.cause as Error | undefined;
+          this.finish(state, 'FAILED', { error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? String(error) });
+        }
+      },
+    );
+  }
+
+  /** The local handler of one Task state: invokes the function in-process and records the task events. */
+  private taskHandler(state: ExecutionState, task: LoadedMachine['taskStates'][number]): (input: unknown) => Promise<never> {
+    const integrated = task.resource === LAMBDA_INVOKE;
+    return async (input: unknown) => {
+      await drainEvents();
+      const parameters = (input ?? {}) as { FunctionName?: unknown; Payload?: unknown };
+      const target = integrated ? String(parameters.FunctionName ?? '') : task.resource;
+      const payload = integrated ? (parameters.Payload ?? {}) : input;
+      const resource = { resourceType: 'lambda', resource: 'invoke' };
+      if (integrated) {
+        this.append(state, {
+          type: 'TaskScheduled',
+          taskScheduledEventDetails: { ...resource, region: this.options.region, parameters: JSON.stringify(parameters), timeoutInSeconds: task.timeoutSeconds },
+        });
+        this.append(state, { type: 'TaskStarted', taskStartedEventDetails: resource });
+      } else {
+        this.append(state, {
+          type: 'LambdaFunctionScheduled',
+          lambdaFunctionScheduledEventDetails: { resource: task.resource, input: JSON.stringify(input), inputDetails: { truncated: false }, timeoutInSeconds: task.timeoutSeconds },
+        });
+        this.append(state, { type: 'LambdaFunctionStarted' });
+      }
+      try {
+        const invoked = await this.options.lambda.invoke(target, payload);
+        const result = integrated ? invoked : invoked.Payload;
+        const output = JSON.stringify(result);
+        if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
+          throw new LambdaInvokeError('States.DataLimitExceeded', `The state/task '${task.name}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+        }
+        this.append(
+          state,
+          integrated
+            ? { type: 'TaskSucceeded', taskSucceededEventDetails: { ...resource, output, outputDetails: { truncated: false } } }
+            : { type: 'LambdaFunctionSucceeded', lambdaFunctionSucceededEventDetails: { output, outputDetails: { truncated: false } } },
+        );
+        return result as never;
+      } catch (error) {
+        const failure = { error: (error as Error).name, cause: (error as Error).message };
+        this.append(
+          state,
+          integrated
+            ? { type: 'TaskFailed', taskFailedEventDetails: { ...resource, ...failure } }
+            : { type: 'LambdaFunctionFailed', lambdaFunctionFailedEventDetails: failure },
+        );
+        throw error;
+      }
+    };
+  }
+
+  private describeExecution(request: Record<string, unknown>): unknown {
+    const { record } = this.execution(request.executionArn);
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: epochSeconds(record.startDate),
+      stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
+      input: record.input,
+      inputDetails: { included: true },
+      output: record.output,
+      outputDetails: record.output === undefined ? undefined : { included: true },
+      error: record.error,
+      cause: record.cause,
+    };
+  }
+
+  private listExecutions(request: Record<string, unknown>): unknown {
+    const machine = this.machine(request.stateMachineArn);
+    const statusFilter = request.statusFilter === undefined ? undefined : String(request.statusFilter);
+    const matching = [...this.executions.values()]
+      .map((state) => state.record)
+      .filter((record) => record.stateMachineArn === machine.arn && (!statusFilter || record.status === statusFilter))
+      .sort((a, b) => b.startDate - a.startDate || a.name.localeCompare(b.name));
+    const { items, nextToken } = paginate(matching, request);
+    return {
+      executions: items.map((record) => ({
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: epochSeconds(record.startDate),
+        stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
+      })),
+      nextToken,
+    };
+  }
+
+  private getExecutionHistory(request: Record<string, unknown>): unknown {
+    const { events } = this.execution(request.executionArn);
+    const ordered = request.reverseOrder === true ? [...events].reverse() : events;
+    const { items, nextToken } = paginate(ordered, request);
+    const includeData = request.includeExecutionData !== false;
+    return {
+      events: items.map((event) => ({ ...(includeData ? event : withoutData(event)), timestamp: epochSeconds(event.timestamp) })),
+      nextToken,
+    };
+  }
+
+  private stopExecution(request: Record<string, unknown>): unknown {
+    const state = this.execution(request.executionArn);
+    if (state.record.status === 'RUNNING') {
+      this.finish(state, 'ABORTED', {
+        error: request.error === undefined ? undefined : String(request.error),
+        cause: request.cause === undefined ? undefined : String(request.cause),
+      });
+      state.abort?.();
+    }
+    return { stopDate: epochSeconds(state.record.stopDate ?? Date.now()) };
+  }
+
+  /** Closes the execution with a final status and event (once). */
+  private finish(state: ExecutionState, status: Exclude<ExecutionStatus, 'RUNNING'>, detail: { output?: string; error?: string; cause?: string }): void {
+    if (state.record.status !== 'RUNNING' || this.closing) return;
+    const draft: HistoryEventDraft =
+      status === 'SUCCEEDED'
+        ? { type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: detail.output, outputDetails: { truncated: false } } }
+        : status === 'FAILED'
+          ? { type: 'ExecutionFailed', executionFailedEventDetails: { error: detail.error, cause: detail.cause } }
+          : status === 'TIMED_OUT'
+            ? { type: 'ExecutionTimedOut', executionTimedOutEventDetails: { error: detail.error, cause: detail.cause } }
+            : { type: 'ExecutionAborted', executionAbortedEventDetails: { error: detail.error, cause: detail.cause } };
+    this.append(state, draft);
+    Object.assign(state.record, { status, stopDate: Date.now(), ...definedOnly(detail) });
+    this.persist(state);
+  }
+
+  private append(state: ExecutionState, draft: HistoryEventDraft): void {
+    if (state.record.status !== 'RUNNING' || this.closing) return;
+    const id = state.events.length + 1;
+    state.events.push({ ...draft, id, previousEventId: id - 1, timestamp: Date.now() });
+    this.persist(state);
+  }
+
+  /** Writes the execution file, coalescing writes that arrive while one is in flight. */
+  private persist(state: ExecutionState): void {
+    state.dirty = true;
+    if (state.writing) return;
+    const machineName = state.record.stateMachineArn.split(':').pop()!;
+    const dir = join(this.executionsDir, machineName);
+    const file = join(dir, `${encodeURIComponent(state.record.name)}.json`);
+    state.writing = (async () => {
+      await mkdir(dir, { recursive: true });
+      while (state.dirty) {
+        state.dirty = false;
+        const temporary = `${file}.${process.pid}.tmp`;
+        await writeFile(temporary, JSON.stringify({ execution: state.record, events: state.events }));
+        await rename(temporary, file);
+      }
+    })().finally(() => {
+      state.writing = undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    const running = [...this.executions.values()].filter((state) => state.record.status === 'RUNNING');
+    this.closing = true;
+    for (const state of running) state.abort?.();
+    await Promise.allSettled(running.map((state) => state.settled));
+    let pending = [...this.executions.values()].flatMap((state) => (state.writing ? [state.writing] : []));
+    while (pending.length > 0) {
+      await Promise.all(pending);
+      pending = [...this.executions.values()].flatMap((state) => (state.writing ? [state.writing] : []));
+    }
+  }
+
+  private machine(arn: unknown): LoadedMachine {
+    if (typeof arn !== 'string' || !/^arn:aws:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/.test(arn)) {
+      throw new AwsServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
+    }
+    const machine = this.machines.get(arn);
+    if (!machine) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  private execution(arn: unknown): ExecutionState {
+    if (typeof arn !== 'string' || !/^arn:aws:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) {
+      throw new AwsServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
+    }
+    const state = this.executions.get(arn);
+    if (!state) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return state;
+  }
+
+  private roleArn(): string {
+    return `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/dsr-local-stepfunctions`;
+  }
+}
+
+/** Lets the library's event generator (fed through microtasks) catch up before recording more events. */
+function drainEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** One page of a list, with AWS-style `maxResults` (default 100, max 1000) and an opaque `nextToken`. */
+function paginate<T>(items: readonly T[], request: Record<string, unknown>): { items: T[]; nextToken?: string } {
+  const maxResults = Number(request.maxResults ?? 0);
+  if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 1000) {
+    throw new AwsServiceError('ValidationException', 'maxResults must be between 0 and 1000');
+  }
+  const pageSize = maxResults || 100;
+  let offset = 0;
+  if (request.nextToken !== undefined && request.nextToken !== null) {
+    const decoded = Number(Buffer.from(String(request.nextToken), 'base64url').toString('utf8'));
+    if (!Number.isInteger(decoded) || decoded < 0 || decoded > items.length) throw new AwsServiceError('InvalidToken', 'Invalid Token');
+    offset = decoded;
+  }
+  const end = offset + pageSize;
+  return { items: items.slice(offset, end), nextToken: end < items.length ? Buffer.from(String(end)).toString('base64url') : undefined };
+}
+
+function withoutData(event: HistoryEvent): HistoryEvent {
+  return Object.fromEntries(
+    Object.entries(event).map(([key, value]) => {
+      if (!key.endsWith('EventDetails') || typeof value !== 'object' || value === null) return [key, value];
+      const { input: _input, output: _output, ...rest } = value as Record<string, unknown>;
+      return [key, rest];
+    }),
+  ) as HistoryEvent;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
