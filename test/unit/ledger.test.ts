@@ -1,0 +1,306 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
+import { customerKey } from '../../functions/core/keyed-hash';
+import { dueDate, type RequestRecord } from '../../functions/core/ledger';
+import { completeRequest, holdRequest, markInProgress, recordFailure, recordStoreProgress } from '../../functions/core/ledger-tasks';
+import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
+
+const KEY = 'k'.repeat(40);
+
+function record(requestId: string, overrides: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    requestId,
+    type: 'erasure',
+    customerId: 'c1',
+    customerKey: customerKey('c1', KEY),
+    brand: 'albelli',
+    status: 'pending',
+    createdAt: '2025-01-31T10:00:00.000Z',
+    updatedAt: '2025-01-31T10:00:00.000Z',
+    dueAt: '2025-02-28T10:00:00.000Z',
+    callbackUrl: 'https://portal.example/callback',
+    bodyHash: 'hash',
+    stores: {},
+    version: 1,
+    ...overrides,
+  };
+}
+
+describe('dueDate', () => {
+  it('is the same day one calendar month later, clamped to the last day of a shorter month', () => {
+    expect(dueDate(new Date('2025-01-31T10:00:00Z')).toISOString()).toBe('2025-02-28T10:00:00.000Z');
+    expect(dueDate(new Date('2024-01-31T10:00:00Z')).toISOString()).toBe('2024-02-29T10:00:00.000Z');
+    expect(dueDate(new Date('2025-03-15T08:30:00Z')).toISOString()).toBe('2025-04-15T08:30:00.000Z');
+    expect(dueDate(new Date('2025-12-31T23:00:00Z')).toISOString()).toBe('2026-01-31T23:00:00.000Z');
+  });
+});
+
+describe('Ledger', () => {
+  let table: LedgerTable;
+
+  beforeEach(async () => {
+    table = await startLedgerTable();
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  it('creates a record once and returns the stored one for a repeated id', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+
+    // Act
+    const second = await table.ledger.create(record('r1', { bodyHash: 'other' }));
+
+    // Assert
+    expect(second.created).toBe(false);
+    expect(second.record.bodyHash).toBe('hash');
+  });
+
+  it('walks pending → in_progress → completed, emitting one event per change without customer id or callback URL', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+
+    // Act
+    await table.ledger.transition('r1', 'in_progress');
+    await table.ledger.transition('r1', 'completed', { result: { ok: true } });
+
+    // Assert
+    const stored = await table.ledger.get('r1');
+    expect(stored.status).toBe('completed');
+    expect(stored.result).toEqual({ ok: true });
+    expect(stored.version).toBe(3);
+    expect(table.events.map((event) => event.status)).toEqual(['in_progress', 'completed']);
+    for (const event of table.events) {
+      expect(event).not.toHaveProperty('customerId');
+      expect(event).not.toHaveProperty('callbackUrl');
+      expect(event.customerKey).toBe(customerKey('c1', KEY));
+    }
+  });
+
+  it('treats a transition to the current status as a no-op without an event', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    await table.ledger.transition('r1', 'in_progress');
+
+    // Act
+    const outcome = await table.ledger.transition('r1', 'in_progress');
+
+    // Assert
+    expect(outcome.changed).toBe(false);
+    expect(table.events).toHaveLength(1);
+  });
+
+  it.each([
+    ['pending', 'completed'],
+    ['pending', 'on_hold'],
+    ['in_progress', 'cancelled'],
+    ['in_progress', 'pending'],
+    ['completed', 'in_progress'],
+    ['completed', 'failed'],
+    ['cancelled', 'in_progress'],
+    ['failed', 'completed'],
+    ['on_hold', 'completed'],
+  ] as const)('refuses %s → %s and leaves the record unchanged', async (from, to) => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: from }));
+
+    // Act
+    const attempt = table.ledger.transition('r1', to);
+
+    // Assert
+    await expect(attempt).rejects.toBeInstanceOf(InvalidStatusTransition);
+    expect((await table.ledger.get('r1')).status).toBe(from);
+    expect(table.events).toHaveLength(0);
+  });
+
+  it.each([
+    ['pending', 'cancelled'],
+    ['in_progress', 'on_hold'],
+    ['in_progress', 'failed'],
+    ['on_hold', 'in_progress'],
+    ['on_hold', 'cancelled'],
+    ['failed', 'in_progress'],
+  ] as const)('allows %s → %s', async (from, to) => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: from }));
+
+    // Act
+    const outcome = await table.ledger.transition('r1', to);
+
+    // Assert
+    expect(outcome.record.status).toBe(to);
+    expect(table.events.map((event) => event.status)).toEqual([to]);
+  });
+
+  it('lets exactly one of two concurrent conflicting transitions win', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+
+    // Act
+    const outcomes = await Promise.allSettled([table.ledger.transition('r1', 'cancelled'), table.ledger.transition('r1', 'in_progress')]);
+
+    // Assert
+    const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    expect(winners).toHaveLength(1);
+    expect(outcomes.find((outcome) => outcome.status === 'rejected')?.reason).toBeInstanceOf(InvalidStatusTransition);
+    expect(table.events).toHaveLength(1);
+  });
+
+  it('throws RequestNotFound for an unknown id', async () => {
+    await expect(table.ledger.transition('missing', 'in_progress')).rejects.toBeInstanceOf(RequestNotFound);
+  });
+
+  it('records store progress only while in_progress', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    const progress = { phase: 'collect', status: 'completed', items: 3, bytes: 120 } as const;
+
+    // Act
+    const whilePending = await table.ledger.recordStoreProgress('r1', 'orders', progress);
+    await table.ledger.transition('r1', 'in_progress');
+    const whileRunning = await table.ledger.recordStoreProgress('r1', 'orders', progress);
+
+    // Assert
+    expect(whilePending).toBe(false);
+    expect(whileRunning).toBe(true);
+    expect((await table.ledger.get('r1')).stores.orders).toMatchObject(progress);
+  });
+
+  it('lists by customer through the keyed-hash index, with pagination and a status filter', async () => {
+    // Arrange
+    for (let index = 0; index < 5; index += 1) {
+      await table.ledger.create(record(`r${index}`, { createdAt: `2025-01-0${index + 1}T00:00:00.000Z`, status: index === 0 ? 'completed' : 'pending' }));
+    }
+    await table.ledger.create(record('other', { customerId: 'c12', customerKey: customerKey('c12', KEY) }));
+
+    // Act
+    const first = await table.ledger.list({ customerKey: customerKey('c1', KEY), limit: 3 });
+    const second = await table.ledger.list({ customerKey: customerKey('c1', KEY), limit: 3, nextToken: first.nextToken });
+    const completed = await table.ledger.list({ status: 'completed', limit: 100 });
+
+    // Assert
+    expect(first.items.map((item) => item.requestId)).toEqual(['r4', 'r3', 'r2']);
+    expect(second.items.map((item) => item.requestId)).toEqual(['r1', 'r0']);
+    expect(completed.items.map((item) => item.requestId)).toEqual(['r0']);
+  });
+});
+
+describe('workflow ledger steps', () => {
+  let table: LedgerTable;
+
+  beforeEach(async () => {
+    table = await startLedgerTable();
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  it('mark-in-progress starts pending, failed and on_hold requests and never moves a completed one back', async () => {
+    // Arrange
+    await table.ledger.create(record('pending'));
+    await table.ledger.create(record('failed', { status: 'failed', error: { name: 'StoreFailed', message: 'x' } }));
+    await table.ledger.create(record('held', { status: 'on_hold', hold: { reasons: ['open dispute'] } }));
+    await table.ledger.create(record('done', { status: 'completed' }));
+
+    // Act
+    const results = await Promise.all(['pending', 'failed', 'held', 'done'].map((requestId) => markInProgress(table.ledger, { requestId })));
+
+    // Assert
+    expect(results.map((result) => [result.status, result.proceed])).toEqual([
+      ['in_progress', true],
+      ['in_progress', true],
+      ['in_progress', true],
+      ['completed', true],
+    ]);
+    expect(await table.ledger.get('failed')).not.toHaveProperty('error');
+    expect(await table.ledger.get('held')).not.toHaveProperty('hold');
+  });
+
+  it('mark-in-progress tells a cancelled request not to proceed', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'cancelled' }));
+
+    // Act
+    const result = await markInProgress(table.ledger, { requestId: 'r1' });
+
+    // Assert
+    expect(result).toEqual({ requestId: 'r1', status: 'cancelled', proceed: false });
+    expect(table.events).toHaveLength(0);
+  });
+
+  it('complete-request with redactCustomerId removes the raw id but keeps the request findable by keyed hash', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'in_progress' }));
+
+    // Act
+    await completeRequest(table.ledger, { requestId: 'r1', result: { certificate: 'audit/r1.json' }, redactCustomerId: true });
+    const replay = await completeRequest(table.ledger, { requestId: 'r1', result: { certificate: 'other' } });
+
+    // Assert
+    const stored = await table.ledger.get('r1');
+    expect(stored).not.toHaveProperty('customerId');
+    expect(stored.result).toEqual({ certificate: 'audit/r1.json' });
+    expect(replay.status).toBe('completed');
+    const found = await table.ledger.list({ customerKey: customerKey('c1', KEY), limit: 10 });
+    expect(found.items.map((item) => item.requestId)).toEqual(['r1']);
+  });
+
+  it('hold-request stores the reasons', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'in_progress' }));
+
+    // Act
+    await holdRequest(table.ledger, { requestId: 'r1', reasons: ['order o-1 not yet delivered'] });
+
+    // Assert
+    const stored = await table.ledger.get('r1');
+    expect(stored.status).toBe('on_hold');
+    expect(stored.hold).toEqual({ reasons: ['order o-1 not yet delivered'] });
+  });
+
+  it('record-store-progress writes the store entry', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'in_progress' }));
+
+    // Act
+    const output = await recordStoreProgress(table.ledger, { requestId: 'r1', store: 'uploaded-photos', phase: 'erase', status: 'completed', items: 7, bytes: 0 });
+
+    // Assert
+    expect(output).toEqual({});
+    expect((await table.ledger.get('r1')).stores['uploaded-photos']).toMatchObject({ phase: 'erase', status: 'completed', items: 7 });
+  });
+
+  it('record-failure keeps the Lambda errorMessage and drops the trace', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'in_progress' }));
+    const cause = JSON.stringify({ errorType: 'StoreFailed', errorMessage: 'Store "orders" failed: AccessDenied', trace: ['at secret (file.ts:1)'] });
+
+    // Act
+    const result = await recordFailure(table.ledger, { requestId: 'r1', error: { Error: 'StoreFailed', Cause: cause } });
+
+    // Assert
+    const stored = await table.ledger.get('r1');
+    expect(stored.status).toBe('failed');
+    expect(stored.error).toEqual({ name: 'StoreFailed', message: 'Store "orders" failed: AccessDenied' });
+    expect(JSON.stringify(stored)).not.toContain('file.ts');
+    expect(result.status).toBe('failed');
+  });
+
+  it('record-failure keeps a plain-text cause and never moves a completed request', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'in_progress' }));
+    await table.ledger.create(record('r2', { status: 'completed' }));
+
+    // Act
+    await recordFailure(table.ledger, { requestId: 'r1', error: { Error: 'States.Timeout', Cause: 'Task timed out after 60 seconds' } });
+    const onCompleted = await recordFailure(table.ledger, { requestId: 'r2', error: { Error: 'States.TaskFailed', Cause: 'late' } });
+
+    // Assert
+    expect((await table.ledger.get('r1')).error).toEqual({ name: 'States.Timeout', message: 'Task timed out after 60 seconds' });
+    expect(onCompleted.status).toBe('completed');
+    expect((await table.ledger.get('r2')).status).toBe('completed');
+  });
+});
