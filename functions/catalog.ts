@@ -1,4 +1,5 @@
 import type { CustomerStoreId, PipelineStoreId } from './core/data-map';
+import { CUSTOMER_STORES } from './core/data-map';
 
 /**
  * The function catalog: every Lambda function, its entry file, sizing and what its role may reach.
@@ -88,6 +89,62 @@ export const FUNCTIONS: FunctionSpec[] = [
     memoryMb: 256,
     stores: [{ store: 'request-ledger', access: 'read' }],
     triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
+  },
+  // Export pipeline (issue 4): one collector per business store, planners, volume builder, finaliser.
+  ...CUSTOMER_STORES.map(
+    (store): FunctionSpec => ({
+      id: `collect-${store.id}`,
+      entry: 'functions/export/collect-store.ts',
+      description: `Collects a customer's ${store.id} data to export staging (export mode) or counts what is left (verify mode)`,
+      timeoutSeconds: 900,
+      memoryMb: 1024,
+      stores: [
+        { store: store.id as CustomerStoreId, access: 'read' },
+        { store: 'exports', access: 'write', keyPrefix: 'staging/' },
+      ],
+    }),
+  ),
+  {
+    id: 'plan-export',
+    entry: 'functions/export/plan-export.ts',
+    description: 'Lists the stores of the brand with their collector functions',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    stores: [],
+  },
+  {
+    id: 'plan-volumes',
+    entry: 'functions/export/plan-volumes.ts',
+    description: 'Splits the collected files of an export into ZIP volumes and stages the plan',
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    stores: [
+      { store: 'request-ledger', access: 'read' },
+      { store: 'exports', access: 'read', keyPrefix: 'staging/' },
+      { store: 'exports', access: 'write', keyPrefix: 'staging/' },
+    ],
+  },
+  {
+    id: 'build-volume',
+    entry: 'functions/export/build-volume.ts',
+    description: 'Streams one ZIP volume of an export from the stores into its final S3 key',
+    timeoutSeconds: 900,
+    memoryMb: 2048,
+    stores: [
+      { store: 'uploaded-photos', access: 'read' },
+      { store: 'photo-library', access: 'read' },
+      { store: 'call-recordings', access: 'read' },
+      { store: 'exports', access: 'read', keyPrefix: 'staging/' },
+      { store: 'exports', access: 'write', keyPrefix: 'exports/' },
+    ],
+  },
+  {
+    id: 'finalize-export',
+    entry: 'functions/export/finalize-export.ts',
+    description: 'Summarises the export volumes, removes stale volumes and the staging area',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    stores: [{ store: 'exports', access: 'read-write' }],
   },
 ];
 

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { Readable, Transform } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ZipArchive } from 'archiver';
+import { z } from 'zod';
+import { getStore, resourceName } from '../data-map';
+import { InvalidInput } from '../errors';
+import type { ExportConfig } from './config';
+import { renderIndexHtml, type TableSource } from './index-html';
+import { archiveKey, manifestName, planKey } from './layout';
+import type { ExportPlan, PlannedFile } from './plan';
+import { openObject, readJson, readJsonLines } from './staging-io';
+import { uploadStream } from './stream-upload';
+import { ColumnSet, csvLine, csvRow, flattenRecord, type DataRecord } from './tabular';
+
+/**
+ * Builds one ZIP volume of an export, streaming: every entry is read from S3 (or rendered) as a stream,
+ * hashed (SHA-256) on the way through archiver, and the archive goes straight into a multipart upload
+ * of its final key. Entry order, names, dates and compression are fixed by the plan, so a replay
+ * produces identical bytes.
+ */
+
+/** Input of `build-volume`. */
+export const buildVolumeInput = z.object({
+  requestId: z.string().min(1).max(128),
+  volume: z.number().int().positive(),
+});
+
+/** One archive entry as the manifest lists it. */
+export interface ManifestEntry {
+  path: string;
+  size: number;
+  sha256: string;
+  /** Store the content comes from; absent for generated entries (index.html). */
+  store?: string;
+}
+
+/** Summary of a built volume: the archive's key, size and SHA-256, and its entry count (manifest included). */
+export interface VolumeSummary {
+  volume: number;
+  key: string;
+  bytes: number;
+  sha256: string;
+  entries: number;
+}
+
+/** The dependencies of the builder. */
+export interface BuildDeps {
+  s3: S3Client;
+  config: ExportConfig;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A pass-through that counts bytes and computes the SHA-256 of what flows through it. */
+class HashingStream extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    callback(null, chunk);
+  }
+}
+
+/** Text chunks as a UTF-8 byte stream. */
+function textStream(chunks: AsyncIterable<string>): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const chunk of chunks) yield Buffer.from(chunk, 'utf8');
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** A store's staged records as a JSON array, one record per line. */
+async function* jsonArray(records: AsyncIterable<DataRecord>): AsyncGenerator<string> {
+  let first = true;
+  for await (const record of records) {
+    yield `${first ? '[\n' : ',\n'}${JSON.stringify(record)}`;
+    first = false;
+  }
+  yield first ? '[]\n' : '\n]\n';
+}
+
+/** A store's staged records as CSV with a header of the flattened columns. */
+async function* csvDocument(records: AsyncIterable<DataRecord>, columns: string[]): AsyncGenerator<string> {
+  yield csvLine(columns);
+  for await (const record of records) yield csvRow(record, columns);
+}
+
+/** Writes entries one at a time into the archive and records each entry's size and SHA-256. */
+class VolumeWriter {
+  readonly entries: ManifestEntry[] = [];
+
+  constructor(
+    private readonly zip: ZipArchive,
+    private readonly date: Date,
+    private readonly failed: Promise<never>,
+  ) {}
+
+  /** Appends an entry from a stream and waits until archiver has written it. */
+  async add(path: string, source: Readable, options: { store?: string; stored: boolean }): Promise<void> {
+    const tap = new HashingStream();
+    source.once('error', (error) => tap.destroy(error));
+    const written = once(this.zip, 'entry');
+    this.zip.append(source.pipe(tap), { name: path, date: this.date, store: options.stored });
+    await Promise.race([written, this.failed]);
+    this.entries.push({ path, size: tap.size, sha256: tap.hash.digest('hex'), ...(options.store ? { store: options.store } : {}) });
+  }
+}
+
+/** The manifest of one volume. */
+function manifestOf(plan: ExportPlan, volume: number, entries: ManifestEntry[]): string {
+  return `${JSON.stringify(
+    {
+      format: 'dsr-export/1',
+      requestId: plan.requestId,
+      generatedAt: plan.generatedAt,
+      brand: plan.brand,
+      volume,
+      volumes: plan.volumes.map((item) => ({ volume: item.volume, fileName: item.fileName, manifest: item.manifest, files: item.files.length })),
+      ...(volume === 1 ? { stores: plan.stores } : {}),
+      entries,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** The listing of a file store's files (all volumes), for `data/<store>.json`. */
+function fileListing(plan: ExportPlan, store: string): string {
+  const files = plan.volumes.flatMap((volume) =>
+    volume.files
+      .filter((file) => file.store === store)
+      .map((file: PlannedFile) => ({ path: file.path, volume: volume.volume, originalName: file.originalName, size: file.size, contentType: file.contentType, metadata: file.metadata })),
+  );
+  return `${JSON.stringify(files, null, 2)}\n`;
+}
+
+/** Writes volume 1's generated entries: index.html, then data/<store>.json and .csv per store. */
+async function writeDocuments(deps: BuildDeps, plan: ExportPlan, writer: VolumeWriter): Promise<void> {
+  const bucket = deps.config.exportsBucket;
+  const sources = new Map<string, TableSource & { csvColumns: string[] }>();
+  for (const table of plan.tables) {
+    const top = new ColumnSet();
+    const flat = new ColumnSet();
+    for await (const record of readJsonLines<DataRecord>(deps.s3, bucket, table.stagingKey)) {
+      top.add(Object.keys(record));
+      flat.add(Object.keys(flattenRecord(record)));
+    }
+    sources.set(table.store, {
+      store: table.store,
+      columns: top.columns,
+      csvColumns: flat.columns,
+      records: () => readJsonLines<DataRecord>(deps.s3, bucket, table.stagingKey),
+    });
+  }
+  await writer.add('index.html', textStream(renderIndexHtml(plan, sources)), { stored: false });
+  for (const store of Object.keys(plan.stores)) {
+    const source = sources.get(store);
+    if (source) {
+      await writer.add(`data/${store}.json`, textStream(jsonArray(source.records())), { store, stored: false });
+      await writer.add(`data/${store}.csv`, textStream(csvDocument(source.records(), source.csvColumns)), { store, stored: false });
+    } else if (getStore(store).holdsFiles) {
+      await writer.add(`data/${store}.json`, Readable.from([Buffer.from(fileListing(plan, store))]), { store, stored: false });
+    }
+  }
+}
+
+/** Builds volume `input.volume` of the request's export and uploads it to its final key. */
+export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVolumeInput>): Promise<VolumeSummary> {
+  const env = deps.env ?? process.env;
+  const bucket = deps.config.exportsBucket;
+  const plan = await readJson<ExportPlan>(deps.s3, bucket, planKey(input.requestId));
+  const volume = plan.volumes.find((candidate) => candidate.volume === input.volume);
+  if (!volume) throw new InvalidInput(`Export ${input.requestId} has no volume ${input.volume}`);
+  const key = archiveKey(input.requestId, input.volume, env.DSR_HASH_KEY);
+
+  const zip = new ZipArchive({ zlib: { level: 6 } });
+  const archiveHash = new HashingStream();
+  zip.on('error', (error) => archiveHash.destroy(error));
+  zip.pipe(archiveHash);
+  const uploading = uploadStream(
+    deps.s3,
+    { bucket, key, contentType: 'application/zip', partBytes: deps.config.partBytes, concurrency: deps.config.uploadConcurrency, storeId: 'exports' },
+    archiveHash,
+  );
+  const failed = uploading.then(
+    () => new Promise<never>(() => undefined),
+    (error: unknown) => Promise.reject(error),
+  );
+  failed.catch(() => undefined);
+  const writer = new VolumeWriter(zip, new Date(plan.generatedAt), failed);
+  try {
+    if (volume.volume === 1) await writeDocuments(deps, plan, writer);
+    for (const file of volume.files) {
+      const source = await openObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key);
+      await writer.add(file.path, source, { store: file.store, stored: file.stored });
+    }
+    const manifest = manifestOf(plan, volume.volume, writer.entries);
+    await writer.add(manifestName(volume.volume), Readable.from([Buffer.from(manifest)]), { stored: false });
+    await Promise.race([zip.finalize(), failed]);
+  } catch (error) {
+    zip.abort();
+    archiveHash.destroy(error as Error);
+    await uploading.catch(() => undefined);
+    throw error;
+  }
+  await uploading;
+  return { volume: volume.volume, key, bytes: archiveHash.size, sha256: archiveHash.hash.digest('hex'), entries: writer.entries.length };
+}

@@ -1,0 +1,193 @@
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { BRANDS, type Brand } from '../brands';
+import { readCustomerItems, type Item } from '../connectors/dynamodb-store';
+import { customerObjectLocation, listCustomerObjects, type ListedObject } from '../connectors/s3-store';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_STORE_IDS, getStore, type StoreDefinition } from '../data-map';
+import { InvalidInput, storeError } from '../errors';
+import type { ExportConfig } from './config';
+import { stagingKey } from './layout';
+import { bufferStream, uploadStream } from './stream-upload';
+
+/**
+ * The per-store collector. Export mode copies a customer's records (JSON Lines) or, for file stores,
+ * a listing of the files (never their bytes) to the staging area; verify mode (used after an erasure)
+ * only counts what is left. Source stores are only ever read.
+ */
+
+/** Input of a collector. */
+export const collectInput = z.object({
+  requestId: z.string().min(1).max(128),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
+  brand: z.enum(BRANDS),
+  store: z.enum(CUSTOMER_STORE_IDS),
+  mode: z.enum(['export', 'verify']).default('export'),
+});
+
+/** Parsed collector input. */
+export type CollectInput = z.infer<typeof collectInput>;
+
+/** One line of a file store's staging listing. */
+export interface FileListing {
+  key: string;
+  size: number;
+  originalName: string;
+  contentType?: string;
+  metadata: Record<string, string>;
+}
+
+/** Result of export mode: counts and the staging pointer, never records. */
+export interface CollectResult {
+  store: string;
+  status: 'completed';
+  items: number;
+  bytes: number;
+  stagingKey: string;
+}
+
+/** Result of verify mode: what is left of the customer in the store. */
+export interface VerifyResult {
+  store: string;
+  items: number;
+  retainedItems: number;
+  personalItems: number;
+}
+
+/** The clients and settings a collector needs. */
+export interface CollectDeps {
+  s3: S3Client;
+  doc: DynamoDBDocumentClient;
+  config: ExportConfig;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a collector in the requested mode. */
+export async function collectStore(deps: CollectDeps, input: CollectInput): Promise<CollectResult | VerifyResult> {
+  const store = getStore(input.store);
+  if (!store.brands.includes(input.brand)) {
+    throw new InvalidInput(`Store "${store.id}" does not apply to brand ${input.brand}`);
+  }
+  return input.mode === 'verify' ? verifyStore(deps, store, input) : exportStore(deps, store, input);
+}
+
+/** Decodes a URI-encoded metadata value; keeps the raw text when it is not valid URI encoding. */
+function decodeMetadata(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The file name of the last key segment. */
+function baseName(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
+/** HeadObject of one listed file: its original name, content type and metadata. */
+async function describeFile(s3: S3Client, store: StoreDefinition, bucket: string, object: ListedObject): Promise<FileListing> {
+  let head;
+  try {
+    head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: object.key }));
+  } catch (error) {
+    throw storeError(store.id, error);
+  }
+  const metadata = Object.fromEntries(Object.entries(head.Metadata ?? {}).map(([name, value]) => [name, decodeMetadata(value)]));
+  return {
+    key: object.key,
+    size: head.ContentLength ?? object.size,
+    originalName: metadata['original-filename'] || baseName(object.key),
+    contentType: head.ContentType,
+    metadata,
+  };
+}
+
+/** How many HeadObject calls run in parallel per listing page. */
+const HEAD_CONCURRENCY = 8;
+
+/** Yields a JSON line per file of the customer, in key order, counting items and bytes. */
+async function* fileLines(deps: CollectDeps, store: StoreDefinition, input: CollectInput, totals: { items: number; bytes: number }) {
+  const { bucket } = customerObjectLocation(store, input.customerId, input.brand, deps.env);
+  for await (const page of listCustomerObjects(deps.s3, store, input.customerId, input.brand, { env: deps.env })) {
+    for (let start = 0; start < page.length; start += HEAD_CONCURRENCY) {
+      const described = await Promise.all(page.slice(start, start + HEAD_CONCURRENCY).map((object) => describeFile(deps.s3, store, bucket, object)));
+      for (const file of described) {
+        totals.items += 1;
+        totals.bytes += file.size;
+        yield Buffer.from(`${JSON.stringify(file)}\n`);
+      }
+    }
+  }
+}
+
+/** Yields a JSON line per record of the customer (own and retained partition), counting items and bytes. */
+async function* recordLines(deps: CollectDeps, store: StoreDefinition, input: CollectInput, totals: { items: number; bytes: number }) {
+  for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { env: deps.env })) {
+    for (const item of page.items) {
+      const line = Buffer.from(`${JSON.stringify(item)}\n`);
+      totals.items += 1;
+      totals.bytes += line.length;
+      yield line;
+    }
+  }
+}
+
+/** Export mode: streams the records or file listing to `staging/<requestId>/<store>.jsonl`. */
+async function exportStore(deps: CollectDeps, store: StoreDefinition, input: CollectInput): Promise<CollectResult> {
+  const totals = { items: 0, bytes: 0 };
+  const key = stagingKey(input.requestId, store.id);
+  const lines = store.holdsFiles ? fileLines(deps, store, input, totals) : recordLines(deps, store, input, totals);
+  await uploadStream(
+    deps.s3,
+    {
+      bucket: deps.config.exportsBucket,
+      key,
+      contentType: 'application/x-ndjson',
+      partBytes: deps.config.partBytes,
+      concurrency: deps.config.uploadConcurrency,
+      storeId: 'exports',
+    },
+    bufferStream(lines),
+  );
+  return { store: store.id, status: 'completed', items: totals.items, bytes: totals.bytes, stagingKey: key };
+}
+
+/**
+ * True when a record still holds personal data: any record outside the retained partition, or a
+ * retained record with an attribute beyond the keys, `retainUntil` and the store's `keepAttributes`.
+ */
+export function isPersonalRecord(store: StoreDefinition, item: Item, retained: boolean): boolean {
+  if (!retained) return true;
+  if (store.erasure.action !== 'anonymise-and-retain') return true;
+  const allowed = new Set<string>([...store.erasure.keepAttributes, 'retainUntil']);
+  if (store.table) {
+    allowed.add(store.table.partitionKey);
+    if (store.table.sortKey) allowed.add(store.table.sortKey);
+    for (const index of store.table.indexes ?? []) {
+      allowed.add(index.partitionKey);
+      if (index.sortKey) allowed.add(index.sortKey);
+    }
+  }
+  return Object.keys(item).some((attribute) => !allowed.has(attribute));
+}
+
+/** Verify mode: counts what is left (strongly consistent reads where the store allows them); writes nothing. */
+async function verifyStore(deps: CollectDeps, store: StoreDefinition, input: CollectInput): Promise<VerifyResult> {
+  const result: VerifyResult = { store: store.id, items: 0, retainedItems: 0, personalItems: 0 };
+  if (store.holdsFiles) {
+    for await (const page of listCustomerObjects(deps.s3, store, input.customerId, input.brand as Brand, { env: deps.env })) {
+      result.items += page.length;
+      result.personalItems += page.length;
+    }
+    return result;
+  }
+  for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { consistentRead: true, env: deps.env })) {
+    for (const item of page.items) {
+      result.items += 1;
+      if (page.retained) result.retainedItems += 1;
+      if (isPersonalRecord(store, item, page.retained)) result.personalItems += 1;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,207 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { BRANDS, type Brand } from '../brands';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_STORE_IDS, getStore, resourceName, storesForBrand } from '../data-map';
+import { ConfigurationError, RequestNotFound, storeError } from '../errors';
+import type { FileListing } from './collect';
+import type { ExportConfig } from './config';
+import { PathAllocator, isAlreadyCompressed, manifestName, planKey, sanitiseSegment, volumeFileName } from './layout';
+import { readJsonLines, writeJson } from './staging-io';
+
+/**
+ * Planning an export: which stores to collect (and by which function), then how the collected files
+ * split into ZIP volumes. The volume plan is written to staging so each volume builder reads only its
+ * own part, and a replay plans the same volumes.
+ */
+
+const requestId = z.string().min(1).max(128);
+
+/** Input of `plan-export`: the workflow input. */
+export const planExportInput = z.object({
+  requestId,
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
+  brand: z.enum(BRANDS),
+});
+
+/** One collector invocation of the "Collect Stores" map. */
+export interface CollectTask {
+  requestId: string;
+  customerId: string;
+  brand: Brand;
+  store: string;
+  functionName: string;
+}
+
+/** The stores that apply to the brand, each with its collector function (from `DSR_COLLECT_FUNCTIONS`). */
+export function planExport(config: ExportConfig, input: z.infer<typeof planExportInput>): { stores: CollectTask[] } {
+  const stores = storesForBrand(input.brand).map((store) => {
+    const functionName = config.collectFunctions[store.id];
+    if (!functionName) throw new ConfigurationError(`DSR_COLLECT_FUNCTIONS has no collector for store "${store.id}"`);
+    return { requestId: input.requestId, customerId: input.customerId, brand: input.brand, store: store.id, functionName };
+  });
+  return { stores };
+}
+
+/** One collector's summary as `plan-volumes` receives it. */
+export const collectedStore = z.object({
+  store: z.enum(CUSTOMER_STORE_IDS),
+  items: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  stagingKey: z.string().min(1),
+});
+
+/** Input of `plan-volumes`: the request and the collectors' summaries. */
+export const planVolumesInput = z.object({
+  requestId,
+  brand: z.enum(BRANDS),
+  collected: z.array(collectedStore),
+});
+
+/** A file placed in the archive. */
+export interface PlannedFile {
+  store: string;
+  /** Source object key in the store's bucket. */
+  key: string;
+  size: number;
+  /** Path inside the archive (sanitised, unique). */
+  path: string;
+  originalName: string;
+  contentType?: string;
+  /** Stored as-is (already-compressed media) instead of deflated. */
+  stored: boolean;
+  /** Metadata worth showing (upload or recording date, album). */
+  metadata: Record<string, string>;
+}
+
+/** A tabular store's staged records. */
+export interface PlannedTable {
+  store: string;
+  stagingKey: string;
+  items: number;
+}
+
+/** The export's volume plan, kept at `staging/<requestId>/plan.json`. */
+export interface ExportPlan {
+  requestId: string;
+  brand: Brand;
+  /** When the request was received (the ledger's `createdAt`): the same on every replay. */
+  generatedAt: string;
+  tables: PlannedTable[];
+  stores: Record<string, { items: number; bytes: number }>;
+  volumes: { volume: number; fileName: string; manifest: string; files: PlannedFile[] }[];
+}
+
+/** Estimated bytes, besides the files, that volume 1 needs: JSON + CSV + HTML of the records. */
+export function volumeOneReserve(tables: { bytes: number }[]): number {
+  const recordBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
+  return 3 * recordBytes + 256 * 1024;
+}
+
+/** Per-file ZIP and manifest overhead estimate (headers, data descriptor, central directory, manifest line). */
+export function entryOverhead(path: string): number {
+  return 256 + 3 * Buffer.byteLength(path);
+}
+
+/**
+ * Splits files (in the given order) into volumes of at most `volumeBytes` each; volume 1 also holds
+ * `reserve` bytes of generated content. A file larger than a volume gets a volume of its own (files
+ * are never split or dropped). Always returns at least one volume.
+ */
+export function packVolumes<T extends { size: number; path: string }>(files: T[], volumeBytes: number, reserve: number): T[][] {
+  const volumes: T[][] = [[]];
+  let used = reserve;
+  for (const file of files) {
+    const need = file.size + entryOverhead(file.path);
+    if (used > 0 && used + need > volumeBytes) {
+      volumes.push([file]);
+      used = need;
+    } else {
+      volumes[volumes.length - 1]!.push(file);
+      used += need;
+    }
+  }
+  return volumes;
+}
+
+/** The archive folder segments of a file: its album for the photo library, else none. */
+function folderOf(store: string, listing: FileListing): string[] {
+  const album = listing.metadata['album-name'];
+  return store === 'photo-library' && album ? [sanitiseSegment(album, 'album')] : [];
+}
+
+/** Reads the request's `createdAt` from the ledger (the export's fixed "generated at"). */
+async function requestCreatedAt(doc: DynamoDBDocumentClient, id: string, env: NodeJS.ProcessEnv): Promise<string> {
+  let record;
+  try {
+    record = await doc.send(new GetCommand({ TableName: resourceName(getStore('request-ledger'), env), Key: { requestId: id } }));
+  } catch (error) {
+    throw storeError('request-ledger', error);
+  }
+  const createdAt = record.Item?.createdAt;
+  if (typeof createdAt !== 'string') throw new RequestNotFound(`Request ${id} is not in the ledger`);
+  return createdAt;
+}
+
+/** The dependencies of `planVolumes`. */
+export interface PlanDeps {
+  s3: S3Client;
+  doc: DynamoDBDocumentClient;
+  config: ExportConfig;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads the staged file listings, gives every file a unique sanitised archive path
+ * (`files/<store>/[album/]<original name>`), splits them into volumes and writes the plan.
+ */
+export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolumesInput>): Promise<{ volumes: { volume: number }[] }> {
+  const order = (store: string) => CUSTOMER_STORE_IDS.indexOf(store as (typeof CUSTOMER_STORE_IDS)[number]);
+  const collected = [...input.collected].sort((a, b) => order(a.store) - order(b.store));
+  const generatedAt = await requestCreatedAt(deps.doc, input.requestId, deps.env ?? process.env);
+  const paths = new PathAllocator();
+  const files: PlannedFile[] = [];
+  const tables: PlannedTable[] = [];
+  for (const summary of collected) {
+    const store = getStore(summary.store);
+    if (!store.holdsFiles) {
+      tables.push({ store: store.id, stagingKey: summary.stagingKey, items: summary.items });
+      continue;
+    }
+    const listings: FileListing[] = [];
+    for await (const listing of readJsonLines<FileListing>(deps.s3, deps.config.exportsBucket, summary.stagingKey)) listings.push(listing);
+    listings.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const listing of listings) {
+      const directory = ['files', store.id, ...folderOf(store.id, listing)].join('/');
+      const path = paths.allocate(directory, sanitiseSegment(listing.originalName));
+      const { 'original-filename': _name, ...metadata } = listing.metadata;
+      files.push({
+        store: store.id,
+        key: listing.key,
+        size: listing.size,
+        path,
+        originalName: listing.originalName,
+        contentType: listing.contentType,
+        stored: isAlreadyCompressed(path, listing.contentType),
+        metadata,
+      });
+    }
+  }
+  const reserve = volumeOneReserve(collected.filter((summary) => !getStore(summary.store).holdsFiles));
+  const packed = packVolumes(files, deps.config.volumeBytes, reserve);
+  const plan: ExportPlan = {
+    requestId: input.requestId,
+    brand: input.brand,
+    generatedAt,
+    tables,
+    stores: Object.fromEntries(collected.map((summary) => [summary.store, { items: summary.items, bytes: summary.bytes }])),
+    volumes: packed.map((volumeFiles, index) => ({
+      volume: index + 1,
+      fileName: volumeFileName(index + 1),
+      manifest: manifestName(index + 1),
+      files: volumeFiles,
+    })),
+  };
+  await writeJson(deps.s3, deps.config.exportsBucket, planKey(input.requestId), plan);
+  return { volumes: plan.volumes.map(({ volume }) => ({ volume })) };
+}
