@@ -146,6 +146,98 @@ export const FUNCTIONS: FunctionSpec[] = [
     memoryMb: 512,
     stores: [{ store: 'exports', access: 'read-write' }],
   },
+  // Erasure pipeline (issue 5): legal hold, plan, suppression, one eraser per store, Art. 19
+  // notifications, verification check, certificate, scheduled purge of retained records.
+  {
+    id: 'check-legal-hold',
+    entry: 'functions/erasure/check-legal-hold.ts',
+    description: 'Erasure: finds legal holds (undelivered/unpaid/disputed orders, legal-claim complaints)',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    stores: [{ store: 'orders', access: 'read' }, { store: 'contact-history', access: 'read' }],
+  },
+  {
+    id: 'plan-erasure',
+    entry: 'functions/erasure/plan-erasure.ts',
+    description: 'Erasure: the brand\'s stores with their eraser and verification collector',
+    timeoutSeconds: 30,
+    memoryMb: 128,
+    stores: [],
+  },
+  {
+    id: 'capture-suppression-keys',
+    entry: 'functions/erasure/capture-suppression-keys.ts',
+    description: 'Erasure: writes keyed-hash marketing suppression entries before anything is erased',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [
+      { store: 'customer-profile', access: 'read' },
+      { store: 'marketing', access: 'read' },
+      { store: 'marketing-suppression', access: 'read' },
+      { store: 'marketing-suppression', access: 'write' },
+    ],
+  },
+  ...CUSTOMER_STORES.filter((store) => store.erasure.action !== 'none').map(
+    (store): FunctionSpec => ({
+      id: `erase-${store.id}`,
+      entry: 'functions/erasure/erase-store.ts',
+      description: `Erasure: ${store.erasure.action === 'anonymise-and-retain' ? 'anonymises and retains' : 'deletes'} the customer's data in ${store.id}`,
+      timeoutSeconds: 900,
+      memoryMb: 512,
+      stores:
+        store.erasure.action === 'anonymise-and-retain'
+          ? [{ store: store.id, access: 'read-write' }]
+          : [
+              { store: store.id, access: 'read' },
+              { store: store.id, access: 'delete' },
+            ],
+    }),
+  ),
+  {
+    id: 'notify-processors',
+    entry: 'functions/erasure/notify-processors.ts',
+    description: 'Erasure: Art. 19 events to recipients that must be told, recorded once per request',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [
+      { store: 'audit', access: 'read', keyPrefix: 'notifications/' },
+      { store: 'audit', access: 'write', keyPrefix: 'notifications/' },
+    ],
+    permissions: ['put-events'],
+  },
+  {
+    id: 'check-erasure-verification',
+    entry: 'functions/erasure/check-erasure-verification.ts',
+    description: 'Erasure: fails the request when verification found personal data left',
+    timeoutSeconds: 30,
+    memoryMb: 128,
+    stores: [],
+  },
+  {
+    id: 'issue-certificate',
+    entry: 'functions/erasure/issue-certificate.ts',
+    description: 'Erasure: writes the certificate of erasure to the audit bucket (once)',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    stores: [
+      { store: 'audit', access: 'read', keyPrefix: 'certificates/' },
+      { store: 'audit', access: 'write', keyPrefix: 'certificates/' },
+      { store: 'orders', access: 'read' },
+      { store: 'request-ledger', access: 'read' },
+    ],
+  },
+  {
+    id: 'purge-retained',
+    entry: 'functions/erasure/purge-retained.ts',
+    description: 'Daily: deletes retained invoice records whose retainUntil has passed',
+    timeoutSeconds: 900,
+    memoryMb: 256,
+    stores: [
+      { store: 'orders', access: 'read' },
+      { store: 'orders', access: 'delete' },
+    ],
+    triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
+  },
 ];
 
 /** The catalog entry with the given id; throws for an unknown id. */

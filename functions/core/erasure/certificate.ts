@@ -1,0 +1,202 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { BRANDS } from '../brands';
+import { readCustomerItems } from '../connectors/dynamodb-store';
+import { CUSTOMER_ID_PATTERN, getStore, storesForBrand } from '../data-map';
+import { storeError } from '../errors';
+import { customerKey } from '../keyed-hash';
+import { verifyResultSchema } from './verification';
+
+/**
+ * The certificate of erasure: a JSON document in the audit bucket (`certificates/<requestId>.json`,
+ * Object Lock governance in AWS; the erasure functions may only put there) that proves what was done
+ * without holding readable personal data. It is written once: a replay finds the certificate of the
+ * run that did the erasure and returns its summary unchanged, so counts are never doubled or zeroed.
+ */
+
+/** Version of the certificate document format. */
+export const CERTIFICATE_FORMAT = 1;
+
+const eraseResultSchema = z.object({
+  store: z.string(),
+  action: z.enum(['delete', 'anonymise-and-retain']),
+  deleted: z.number().int().nonnegative(),
+  retained: z.number().int().nonnegative(),
+  versionsDeleted: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  finishedAt: z.string(),
+});
+
+/** Input of `issue-certificate`. */
+export const issueCertificateInput = z.object({
+  requestId: z.string().min(1).max(128),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
+  brand: z.enum(BRANDS),
+  erasure: z.array(eraseResultSchema),
+  verification: z.array(verifyResultSchema),
+  verifiedAt: z.string(),
+  notification: z.object({
+    notifiedAt: z.string(),
+    recipients: z.array(z.object({ id: z.string(), name: z.string(), stores: z.array(z.string()) })),
+  }),
+});
+
+/** Parsed certificate input. */
+export type IssueCertificateInput = z.infer<typeof issueCertificateInput>;
+
+/** One retained (anonymised) record listed on the certificate. */
+export interface RetainedReference {
+  store: string;
+  invoiceNumber?: string;
+  invoiceDate?: string;
+  retainUntil: string;
+  legalBasis: string;
+}
+
+/** The certificate document. */
+export interface ErasureCertificate {
+  format: number;
+  requestId: string;
+  customerKey: string;
+  brand: string;
+  requestedAt: string;
+  erasedAt: string;
+  verifiedAt: string;
+  issuedAt: string;
+  stores: { store: string; title: string; action: string; deleted: number; retained: number; versionsDeleted: number; bytes: number }[];
+  totals: { deleted: number; retained: number; versionsDeleted: number; bytes: number };
+  verification: { result: 'passed'; stores: z.infer<typeof verifyResultSchema>[] };
+  retainedRecords: RetainedReference[];
+  notifiedRecipients: { id: string; name: string; stores: string[]; notifiedAt: string }[];
+}
+
+/** The small summary kept in the request's `result` (the full certificate stays in the audit bucket). */
+export interface CertificateSummary {
+  bucket: string;
+  key: string;
+  customerKey: string;
+  requestedAt: string;
+  erasedAt: string;
+  verifiedAt: string;
+  issuedAt: string;
+  verification: 'passed';
+  stores: Record<string, { action: string; deleted: number; retained: number; versionsDeleted: number }>;
+  totals: ErasureCertificate['totals'];
+  retainedRecords: number;
+  notifiedRecipients: string[];
+}
+
+/** What the certificate step needs. */
+export interface CertificateDeps {
+  s3: S3Client;
+  doc: DynamoDBDocumentClient;
+  auditBucket: string;
+  /** When the request was received (the ledger's `createdAt`). */
+  requestedAt: (requestId: string) => Promise<string>;
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+/** Audit key of a request's certificate. */
+export function certificateKey(requestId: string): string {
+  return `certificates/${requestId}.json`;
+}
+
+/** The summary of a certificate. */
+export function summarise(certificate: ErasureCertificate, bucket: string): CertificateSummary {
+  return {
+    bucket,
+    key: certificateKey(certificate.requestId),
+    customerKey: certificate.customerKey,
+    requestedAt: certificate.requestedAt,
+    erasedAt: certificate.erasedAt,
+    verifiedAt: certificate.verifiedAt,
+    issuedAt: certificate.issuedAt,
+    verification: certificate.verification.result,
+    stores: Object.fromEntries(
+      certificate.stores.map((entry) => [entry.store, { action: entry.action, deleted: entry.deleted, retained: entry.retained, versionsDeleted: entry.versionsDeleted }]),
+    ),
+    totals: certificate.totals,
+    retainedRecords: certificate.retainedRecords.length,
+    notifiedRecipients: certificate.notifiedRecipients.map((recipient) => recipient.id),
+  };
+}
+
+async function readCertificate(deps: CertificateDeps, requestId: string): Promise<ErasureCertificate | undefined> {
+  try {
+    const response = await deps.s3.send(new GetObjectCommand({ Bucket: deps.auditBucket, Key: certificateKey(requestId) }));
+    return JSON.parse(await response.Body!.transformToString()) as ErasureCertificate;
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
+    throw storeError('audit', error);
+  }
+}
+
+/** The retained records of the customer in every anonymise-and-retain store of the brand. */
+async function retainedReferences(deps: CertificateDeps, input: IssueCertificateInput): Promise<RetainedReference[]> {
+  const references: RetainedReference[] = [];
+  for (const store of storesForBrand(input.brand)) {
+    if (store.erasure.action !== 'anonymise-and-retain') continue;
+    const legalBasis = store.erasure.legalReason;
+    for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { consistentRead: true, env: deps.env })) {
+      if (!page.retained) continue;
+      for (const item of page.items) {
+        references.push({
+          store: store.id,
+          invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : undefined,
+          invoiceDate: typeof item.invoiceDate === 'string' ? item.invoiceDate : undefined,
+          retainUntil: String(item.retainUntil),
+          legalBasis,
+        });
+      }
+    }
+  }
+  return references;
+}
+
+/** Writes the certificate (once) and returns its summary; a replay returns the existing certificate's summary. */
+export async function issueCertificate(deps: CertificateDeps, input: IssueCertificateInput): Promise<{ certificate: CertificateSummary }> {
+  const existing = await readCertificate(deps, input.requestId);
+  if (existing) return { certificate: summarise(existing, deps.auditBucket) };
+  const issuedAt = (deps.now?.() ?? new Date()).toISOString();
+  const stores = input.erasure.map(({ finishedAt: _finishedAt, ...result }) => ({ ...result, title: getStore(result.store).title }));
+  const totals = stores.reduce(
+    (sum, entry) => ({
+      deleted: sum.deleted + entry.deleted,
+      retained: sum.retained + entry.retained,
+      versionsDeleted: sum.versionsDeleted + entry.versionsDeleted,
+      bytes: sum.bytes + entry.bytes,
+    }),
+    { deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0 },
+  );
+  const erasedAt = input.erasure.map((result) => result.finishedAt).sort().at(-1) ?? issuedAt;
+  const certificate: ErasureCertificate = {
+    format: CERTIFICATE_FORMAT,
+    requestId: input.requestId,
+    customerKey: customerKey(input.customerId, deps.env?.DSR_HASH_KEY),
+    brand: input.brand,
+    requestedAt: await deps.requestedAt(input.requestId),
+    erasedAt,
+    verifiedAt: input.verifiedAt,
+    issuedAt,
+    stores,
+    totals,
+    verification: { result: 'passed', stores: input.verification },
+    retainedRecords: await retainedReferences(deps, input),
+    notifiedRecipients: input.notification.recipients.map((recipient) => ({ ...recipient, notifiedAt: input.notification.notifiedAt })),
+  };
+  try {
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.auditBucket,
+        Key: certificateKey(input.requestId),
+        Body: JSON.stringify(certificate, null, 2),
+        ContentType: 'application/json',
+      }),
+    );
+  } catch (error) {
+    throw storeError('audit', error);
+  }
+  return { certificate: summarise(certificate, deps.auditBucket) };
+}

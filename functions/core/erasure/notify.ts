@@ -1,0 +1,130 @@
+import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { BRANDS, type Brand } from '../brands';
+import { CUSTOMER_ID_PATTERN, storesForBrand } from '../data-map';
+import { StoreUnavailable, storeError } from '../errors';
+import { customerKey } from '../keyed-hash';
+
+/**
+ * Art. 19 notifications: every recipient of the brand's stores marked `notifyOnErasure` (the
+ * email-marketing provider, social-media audiences, ...) gets one EventBridge event (source
+ * `dsr.erasure`, detail-type `Erasure Requested`). The detail holds the request id, the recipient, the
+ * hashed customer id and the keyed hashes of the email addresses and phone numbers for the processor's
+ * matching, never raw data. The notified recipients are recorded in the audit bucket
+ * (`notifications/<requestId>.json`), so a replay does not notify again.
+ */
+
+/** EventBridge source of erasure notifications. */
+export const ERASURE_EVENT_SOURCE = 'dsr.erasure';
+
+/** EventBridge detail-type of erasure notifications. */
+export const ERASURE_REQUESTED_DETAIL_TYPE = 'Erasure Requested';
+
+/** Most entries EventBridge accepts in one PutEvents. */
+const PUT_EVENTS_LIMIT = 10;
+
+/** Input of `notify-processors`. */
+export const notifyProcessorsInput = z.object({
+  requestId: z.string().min(1).max(128),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
+  brand: z.enum(BRANDS),
+  suppression: z.object({ emailHashes: z.array(z.string()), phoneHashes: z.array(z.string()) }),
+});
+
+/** One notified recipient. */
+export interface NotifiedRecipient {
+  id: string;
+  name: string;
+  stores: string[];
+}
+
+/** The record of the notifications of one request. */
+export interface NotificationRecord {
+  requestId: string;
+  notifiedAt: string;
+  recipients: NotifiedRecipient[];
+}
+
+/** What the notifier needs. */
+export interface NotifyDeps {
+  events: EventBridgeClient;
+  s3: S3Client;
+  eventBusName: string;
+  auditBucket: string;
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+/** The recipients of a brand's stores that must be told about an erasure, with the stores they receive. */
+export function recipientsToNotify(brand: Brand): NotifiedRecipient[] {
+  const byId = new Map<string, NotifiedRecipient>();
+  for (const store of storesForBrand(brand)) {
+    for (const recipient of store.recipients.filter((candidate) => candidate.notifyOnErasure)) {
+      const entry = byId.get(recipient.id) ?? { id: recipient.id, name: recipient.name, stores: [] };
+      entry.stores.push(store.id);
+      byId.set(recipient.id, entry);
+    }
+  }
+  return [...byId.values()];
+}
+
+/** Audit key of a request's notification record. */
+export function notificationKey(requestId: string): string {
+  return `notifications/${requestId}.json`;
+}
+
+/** The stored notification record, or undefined when none exists. */
+async function readRecord(deps: NotifyDeps, requestId: string): Promise<NotificationRecord | undefined> {
+  try {
+    const response = await deps.s3.send(new GetObjectCommand({ Bucket: deps.auditBucket, Key: notificationKey(requestId) }));
+    return JSON.parse(await response.Body!.transformToString()) as NotificationRecord;
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
+    throw storeError('audit', error);
+  }
+}
+
+/** Emits the erasure events (once per request) and returns the notification record. */
+export async function notifyProcessors(deps: NotifyDeps, input: z.infer<typeof notifyProcessorsInput>): Promise<NotificationRecord> {
+  const existing = await readRecord(deps, input.requestId);
+  if (existing) return existing;
+  const recipients = recipientsToNotify(input.brand);
+  const hashedCustomerId = customerKey(input.customerId, deps.env?.DSR_HASH_KEY);
+  const entries: PutEventsRequestEntry[] = recipients.map((recipient) => ({
+    EventBusName: deps.eventBusName,
+    Source: ERASURE_EVENT_SOURCE,
+    DetailType: ERASURE_REQUESTED_DETAIL_TYPE,
+    Detail: JSON.stringify({
+      requestId: input.requestId,
+      idempotencyKey: `${input.requestId}:${recipient.id}`,
+      recipientId: recipient.id,
+      brand: input.brand,
+      stores: recipient.stores,
+      customerKey: hashedCustomerId,
+      emailHashes: input.suppression.emailHashes,
+      phoneHashes: input.suppression.phoneHashes,
+    }),
+  }));
+  for (let start = 0; start < entries.length; start += PUT_EVENTS_LIMIT) {
+    let response;
+    try {
+      response = await deps.events.send(new PutEventsCommand({ Entries: entries.slice(start, start + PUT_EVENTS_LIMIT) }));
+    } catch (error) {
+      throw storeError('event-bus', error);
+    }
+    if (response.FailedEntryCount) {
+      const codes = [...new Set((response.Entries ?? []).map((entry) => entry.ErrorCode).filter(Boolean))].join(', ');
+      throw new StoreUnavailable(`EventBridge rejected ${response.FailedEntryCount} erasure notifications (${codes || 'unknown'})`);
+    }
+  }
+  const record: NotificationRecord = { requestId: input.requestId, notifiedAt: (deps.now?.() ?? new Date()).toISOString(), recipients };
+  try {
+    await deps.s3.send(
+      new PutObjectCommand({ Bucket: deps.auditBucket, Key: notificationKey(input.requestId), Body: JSON.stringify(record), ContentType: 'application/json' }),
+    );
+  } catch (error) {
+    throw storeError('audit', error);
+  }
+  return record;
+}

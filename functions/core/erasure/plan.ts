@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { BRANDS } from '../brands';
+import { CUSTOMER_ID_PATTERN, storesForBrand } from '../data-map';
+import { ConfigurationError } from '../errors';
+import type { ErasureConfig } from './config';
+
+/** Input of `plan-erasure`. */
+export const planErasureInput = z.object({
+  requestId: z.string().min(1).max(128),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
+  brand: z.enum(BRANDS),
+});
+
+/** One store to erase and verify: its action and the functions that do it. */
+export interface PlannedStore {
+  store: string;
+  action: 'delete' | 'anonymise-and-retain';
+  eraseFunction: string;
+  collectFunction: string;
+}
+
+/** The erasure plan: every business store of the brand. */
+export interface ErasurePlan {
+  stores: PlannedStore[];
+}
+
+/**
+ * Plans an erasure: the business stores that apply to the brand, each with its eraser
+ * (`DSR_ERASE_FUNCTIONS`) and its collector for verification (`DSR_COLLECT_FUNCTIONS`). A store with
+ * no configured function is a deployment error (`ConfigurationError` naming the store), never skipped.
+ */
+export function planErasure(config: Pick<ErasureConfig, 'eraseFunctions' | 'collectFunctions'>, input: z.infer<typeof planErasureInput>): ErasurePlan {
+  const stores: PlannedStore[] = [];
+  for (const store of storesForBrand(input.brand)) {
+    if (store.erasure.action === 'none') continue;
+    const eraseFunction = config.eraseFunctions[store.id];
+    const collectFunction = config.collectFunctions[store.id];
+    if (!eraseFunction) throw new ConfigurationError(`DSR_ERASE_FUNCTIONS has no eraser for store "${store.id}"`);
+    if (!collectFunction) throw new ConfigurationError(`DSR_COLLECT_FUNCTIONS has no collector for store "${store.id}"`);
+    stores.push({ store: store.id, action: store.erasure.action, eraseFunction, collectFunction });
+  }
+  return { stores };
+}

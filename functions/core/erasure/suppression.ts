@@ -1,0 +1,160 @@
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { BRANDS } from '../brands';
+import { readCustomerItems } from '../connectors/dynamodb-store';
+import { CUSTOMER_ID_PATTERN, getStore, resourceName, storesForBrand } from '../data-map';
+import { storeError } from '../errors';
+import { customerKey, hashKey, keyedHash, normaliseEmail, normalisePhone } from '../keyed-hash';
+
+/**
+ * The marketing suppression list (store `marketing-suppression`, PK `hash`): after an erasure it holds
+ * only HMAC-SHA256 keyed hashes of the customer's normalised email addresses and phone numbers, so a
+ * later marketing import can skip the person (`isSuppressed`) without anyone being able to read who
+ * they are. A link entry `customer#<customerKey>` lists the hashes of one erased customer, so a replay
+ * that runs after the profile is gone still notifies processors with the same hashes.
+ */
+
+/** Input of `capture-suppression-keys`. */
+export const captureSuppressionInput = z.object({
+  requestId: z.string().min(1).max(128),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
+  brand: z.enum(BRANDS),
+});
+
+/** Keyed hashes of a customer's contact points (the only thing passed between workflow states). */
+export interface SuppressionKeys {
+  emailHashes: string[];
+  phoneHashes: string[];
+}
+
+/** What the suppression step needs. */
+export interface SuppressionDeps {
+  doc: DynamoDBDocumentClient;
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+/** Keyed hash of an email address as the suppression list stores it. */
+export function emailHash(email: string, key?: string): string {
+  return keyedHash('email', normaliseEmail(email), key);
+}
+
+/** Keyed hash of a phone number as the suppression list stores it. */
+export function phoneHash(phone: string, key?: string): string {
+  return keyedHash('phone', normalisePhone(phone), key);
+}
+
+/** Partition key of the link entry of an erased customer. */
+function linkKey(customerId: string, key: string): string {
+  return `customer#${customerKey(customerId, key)}`;
+}
+
+function suppressionTable(env?: NodeJS.ProcessEnv): string {
+  return resourceName(getStore('marketing-suppression'), env);
+}
+
+/** Reads the email and phone hashes from the profile, the marketing consents and an earlier link entry. */
+async function gatherKeys(deps: SuppressionDeps, input: z.infer<typeof captureSuppressionInput>, key: string): Promise<SuppressionKeys> {
+  const emails = new Set<string>();
+  const phones = new Set<string>();
+  const profileStore = getStore('customer-profile');
+  try {
+    const profile = await deps.doc.send(
+      new GetCommand({ TableName: resourceName(profileStore, deps.env), Key: { customerId: input.customerId }, ConsistentRead: true }),
+    );
+    if (typeof profile.Item?.email === 'string' && profile.Item.email) emails.add(emailHash(profile.Item.email, key));
+    if (typeof profile.Item?.phone === 'string' && profile.Item.phone) phones.add(phoneHash(profile.Item.phone, key));
+  } catch (error) {
+    throw storeError(profileStore.id, error);
+  }
+  for await (const page of readCustomerItems(deps.doc, getStore('marketing'), input.customerId, input.brand, { consistentRead: true, env: deps.env })) {
+    for (const item of page.items) {
+      if (typeof item.address !== 'string' || !item.address) continue;
+      if (item.channel === 'email') emails.add(emailHash(item.address, key));
+      if (item.channel === 'sms') phones.add(phoneHash(item.address, key));
+    }
+  }
+  try {
+    const link = await deps.doc.send(new GetCommand({ TableName: suppressionTable(deps.env), Key: { hash: linkKey(input.customerId, key) }, ConsistentRead: true }));
+    for (const hash of (link.Item?.emailHashes as Set<string> | undefined) ?? []) emails.add(hash);
+    for (const hash of (link.Item?.phoneHashes as Set<string> | undefined) ?? []) phones.add(hash);
+  } catch (error) {
+    throw storeError('marketing-suppression', error);
+  }
+  return { emailHashes: [...emails].sort(), phoneHashes: [...phones].sort() };
+}
+
+/**
+ * Captures the keyed hashes of the customer's email addresses and phone numbers before anything is
+ * erased and writes the suppression entries (first `suppressedAt` kept on a replay) and the link entry.
+ * Returns the hashes for the processor notifications. Brands without a suppressing store get none.
+ */
+export async function captureSuppressionKeys(deps: SuppressionDeps, input: z.infer<typeof captureSuppressionInput>): Promise<SuppressionKeys> {
+  const suppressing = storesForBrand(input.brand).some((store) => store.erasure.action === 'delete' && store.erasure.suppress);
+  if (!suppressing) return { emailHashes: [], phoneHashes: [] };
+  const key = hashKey(deps.env);
+  const keys = await gatherKeys(deps, input, key);
+  const now = (deps.now?.() ?? new Date()).toISOString();
+  const table = suppressionTable(deps.env);
+  const entries = [...keys.emailHashes.map((hash) => ({ hash, kind: 'email' })), ...keys.phoneHashes.map((hash) => ({ hash, kind: 'phone' }))];
+  try {
+    for (const entry of entries) {
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { hash: entry.hash },
+          UpdateExpression: 'SET suppressedAt = if_not_exists(suppressedAt, :now), kind = :kind, reason = :reason',
+          ExpressionAttributeValues: { ':now': now, ':kind': entry.kind, ':reason': 'erasure' },
+        }),
+      );
+    }
+    if (entries.length) {
+      const sets: string[] = [];
+      const values: Record<string, unknown> = { ':now': now };
+      if (keys.emailHashes.length) {
+        sets.push('emailHashes :emails');
+        values[':emails'] = new Set(keys.emailHashes);
+      }
+      if (keys.phoneHashes.length) {
+        sets.push('phoneHashes :phones');
+        values[':phones'] = new Set(keys.phoneHashes);
+      }
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { hash: linkKey(input.customerId, key) },
+          UpdateExpression: `SET suppressedAt = if_not_exists(suppressedAt, :now) ADD ${sets.join(', ')}`,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    }
+  } catch (error) {
+    throw storeError('marketing-suppression', error);
+  }
+  return keys;
+}
+
+/**
+ * True when the email address or phone number belongs to an erased customer: the check a marketing
+ * import runs for every contact before adding it. Compares keyed hashes only.
+ */
+export async function isSuppressed(
+  doc: DynamoDBDocumentClient,
+  contact: { email?: string; phone?: string },
+  env?: NodeJS.ProcessEnv,
+): Promise<boolean> {
+  const key = hashKey(env);
+  const hashes = [contact.email ? emailHash(contact.email, key) : undefined, contact.phone ? phoneHash(contact.phone, key) : undefined].filter(
+    (hash): hash is string => hash !== undefined,
+  );
+  if (!hashes.length) return false;
+  const table = suppressionTable(env);
+  try {
+    const found = await Promise.all(
+      hashes.map((hash) => doc.send(new GetCommand({ TableName: table, Key: { hash }, ProjectionExpression: '#hash', ExpressionAttributeNames: { '#hash': 'hash' } }))),
+    );
+    return found.some((response) => response.Item !== undefined);
+  } catch (error) {
+    throw storeError('marketing-suppression', error);
+  }
+}
