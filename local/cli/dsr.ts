@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { seedCommand } from './commands/seed';
+
+/**
+ * The `dsr` ops CLI (`bin/dsr.mjs`). Each command lives in `commands/<name>.ts` and exports a factory
+ * returning a commander `Command`; adding a command is that file plus one line in `COMMANDS`.
+ */
+
+/** The command factories, in help order. */
+const COMMANDS: (() => Command)[] = [seedCommand];
+
+/** Builds the program; errors throw `CommanderError` instead of exiting (see `main`). */
+export function buildProgram(): Command {
+  const program = new Command('dsr').description('Operate the GDPR data-subject-request pipeline').showHelpAfterError();
+  for (const factory of COMMANDS) program.addCommand(factory());
+  for (const command of [program, ...program.commands]) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI with `argv` (node-style, `[node, script, ...args]`); sets `process.exitCode` on failure. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    console.error(`dsr: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
