@@ -46,7 +46,7 @@ export class ColumnSet {
 
 /** One CSV line (with CRLF, per RFC 4180) of the given cells. */
 export function csvLine(cells: string[]): string {
-  return stringify([cells], { record_delimiter: '\r\n' });
+  return stringify([cells], { record_delimiter: '\r\n', quoted_match: /[\r\n]/ });
 }
 
 /** The CSV line of a flattened record in the given column order. */

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
+import { buildVolume } from '../../functions/core/export/build-volume';
+import { exportConfig } from '../../functions/core/export/config';
+import { finalizeExport } from '../../functions/core/export/finalize';
+import { archiveKey, archivePrefix } from '../../functions/core/export/layout';
+import type { ExportPlan } from '../../functions/core/export/plan';
+
+const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+const s3 = new S3Client({ region: 'eu-west-1' });
+const s3Mock = mockClient(s3);
+const deps = { s3, config: exportConfig({}), env };
+
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 7)]);
+const WAV = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4000, 0)]);
+const plan: ExportPlan = {
+  requestId: 'r1',
+  brand: 'albelli',
+  generatedAt: '2025-06-01T10:00:00.000Z',
+  tables: [{ store: 'orders', stagingKey: 'staging/r1/orders.jsonl', items: 2 }],
+  stores: { orders: { items: 2, bytes: 100 }, 'uploaded-photos': { items: 1, bytes: JPEG.length }, 'call-recordings': { items: 1, bytes: WAV.length } },
+  volumes: [
+    {
+      volume: 1,
+      fileName: 'volume-1.zip',
+      manifest: 'manifest.json',
+      files: [
+        { store: 'uploaded-photos', key: 'customers/c1/u1/a.jpg', size: JPEG.length, path: 'files/uploaded-photos/Strand Ærø.jpg', originalName: 'Strand Ærø.jpg', contentType: 'image/jpeg', stored: true, metadata: {} },
+      ],
+    },
+    {
+      volume: 2,
+      fileName: 'volume-2.zip',
+      manifest: 'manifest-volume-2.json',
+      files: [
+        { store: 'call-recordings', key: 'recordings/c1/call.wav', size: WAV.length, path: 'files/call-recordings/call.wav', originalName: 'call.wav', contentType: 'audio/wav', stored: false, metadata: {} },
+      ],
+    },
+  ],
+};
+const ORDERS = [
+  { customerId: 'c1', orderId: 'o1', shippingAddress: { city: 'Utrecht' }, note: 'a, "b"' },
+  { customerId: 'c1', orderId: 'o2', lines: [{ sku: 'X' }] },
+];
+const objects: Record<string, Buffer> = {
+  'staging/r1/plan.json': Buffer.from(JSON.stringify(plan)),
+  'staging/r1/orders.jsonl': Buffer.from(ORDERS.map((order) => JSON.stringify(order)).join('\n') + '\n'),
+  'customers/c1/u1/a.jpg': JPEG,
+  'recordings/c1/call.wav': WAV,
+};
+
+interface Entry {
+  name: string;
+  method: number;
+  utf8: boolean;
+  date: Date;
+  data: Buffer;
+}
+
+function unzip(zip: Buffer): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, decodeStrings: true }, (error, archive) => {
+      if (error || !archive) return reject(error);
+      const entries: Entry[] = [];
+      archive.on('entry', (entry: yauzl.Entry) => {
+        archive.openReadStream(entry, async (streamError, stream) => {
+          if (streamError || !stream) return reject(streamError);
+          const chunks: Buffer[] = [];
+          for await (const chunk of stream) chunks.push(chunk as Buffer);
+          entries.push({ name: entry.fileName, method: entry.compressionMethod, utf8: (entry.generalPurposeBitFlag & 0x800) !== 0, date: entry.getLastModDate({ forceDosFormat: true, timezone: 'UTC' }), data: Buffer.concat(chunks) });
+          archive.readEntry();
+        });
+      });
+      archive.on('end', () => resolve(entries));
+      archive.on('error', reject);
+      archive.readEntry();
+    });
+  });
+}
+
+function uploaded(key: string): Buffer {
+  const put = s3Mock.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === key)!;
+  return Buffer.from(put.args[0].input.Body as Uint8Array);
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+beforeEach(() => {
+  s3Mock.reset();
+  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: Readable.from([objects[input.Key]!]) }));
+  s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+});
+
+describe('buildVolume', () => {
+  it('writes volume 1 in a fixed order with index, data as JSON and CSV, files and a manifest that hashes every entry', async () => {
+    const summary = await buildVolume(deps, { requestId: 'r1', volume: 1 });
+
+    const zip = uploaded(archiveKey('r1', 1, env.DSR_HASH_KEY));
+    const entries = await unzip(zip);
+    expect(entries.map((entry) => entry.name)).toEqual(['index.html', 'data/orders.json', 'data/orders.csv', 'data/uploaded-photos.json', 'data/call-recordings.json', 'files/uploaded-photos/Strand Ærø.jpg', 'manifest.json']);
+    expect(summary).toEqual({ volume: 1, key: archiveKey('r1', 1, env.DSR_HASH_KEY), bytes: zip.length, sha256: sha256(zip), entries: 7 });
+    const manifest = JSON.parse(entries.at(-1)!.data.toString('utf8'));
+    expect(manifest).toMatchObject({ requestId: 'r1', generatedAt: '2025-06-01T10:00:00.000Z', brand: 'albelli', volume: 1 });
+    expect(manifest.volumes).toEqual([
+      { volume: 1, fileName: 'volume-1.zip', manifest: 'manifest.json', files: 1 },
+      { volume: 2, fileName: 'volume-2.zip', manifest: 'manifest-volume-2.json', files: 1 },
+    ]);
+    for (const entry of entries.slice(0, -1)) {
+      expect(manifest.entries).toContainEqual(expect.objectContaining({ path: entry.name, size: entry.data.length, sha256: sha256(entry.data) }));
+    }
+    expect(manifest.entries.find((entry: { path: string }) => entry.path.endsWith('.jpg')).store).toBe('uploaded-photos');
+    expect(JSON.parse(entries[1]!.data.toString('utf8'))).toEqual(ORDERS);
+    expect(entries[2]!.data.toString('utf8')).toBe(
+      'customerId,orderId,shippingAddress.city,note,lines\r\nc1,o1,Utrecht,"a, ""b""",\r\nc1,o2,,,"[{""sku"":""X""}]"\r\n',
+    );
+    expect(entries[5]!.data.equals(JPEG)).toBe(true);
+  });
+
+  it('stores JPEG, deflates text, flags UTF-8 names and uses the fixed request date', async () => {
+    await buildVolume(deps, { requestId: 'r1', volume: 1 });
+
+    const entries = await unzip(uploaded(archiveKey('r1', 1, env.DSR_HASH_KEY)));
+    const photo = entries.find((entry) => entry.name.endsWith('.jpg'))!;
+    expect(photo.method).toBe(0);
+    expect(photo.utf8).toBe(true);
+    expect(entries.find((entry) => entry.name === 'index.html')!.method).toBe(8);
+    expect(entries.every((entry) => entry.date.toISOString() === '2025-06-01T10:00:00.000Z')).toBe(true);
+  });
+
+  it('builds a later volume with its files (WAV deflated) and its own manifest part', async () => {
+    await buildVolume(deps, { requestId: 'r1', volume: 2 });
+
+    const entries = await unzip(uploaded(archiveKey('r1', 2, env.DSR_HASH_KEY)));
+    expect(entries.map((entry) => entry.name)).toEqual(['files/call-recordings/call.wav', 'manifest-volume-2.json']);
+    expect(entries[0]!.method).toBe(8);
+    expect(JSON.parse(entries[1]!.data.toString('utf8')).entries).toEqual([{ path: 'files/call-recordings/call.wav', size: WAV.length, sha256: sha256(WAV), store: 'call-recordings' }]);
+  });
+
+  it('produces identical bytes when run again', async () => {
+    const first = await buildVolume(deps, { requestId: 'r1', volume: 1 });
+    const second = await buildVolume(deps, { requestId: 'r1', volume: 1 });
+
+    expect(second.sha256).toBe(first.sha256);
+  });
+
+  it('fails naming the store when a source file cannot be read, and uploads nothing', async () => {
+    s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    const attempt = buildVolume(deps, { requestId: 'r1', volume: 2 });
+
+    await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: expect.stringContaining('call-recordings') });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
+
+describe('finalizeExport', () => {
+  it('returns the volumes and counts, removes stale volumes and the staging area', async () => {
+    const prefix = archivePrefix('r1', env.DSR_HASH_KEY);
+    s3Mock.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}volume-1.zip` }, { Key: `${prefix}volume-3.zip` }] });
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'staging/r1/' }).resolves({ Contents: [{ Key: 'staging/r1/plan.json' }, { Key: 'staging/r1/orders.jsonl' }] });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+    const volume = { volume: 1, key: `${prefix}volume-1.zip`, bytes: 10, sha256: 'a'.repeat(64), entries: 3 };
+
+    const result = await finalizeExport(deps, { requestId: 'r1', volumes: [volume] });
+
+    expect(result).toEqual({ volumes: [volume], empty: false, stores: plan.stores });
+    const deleted = s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key));
+    expect(deleted).toEqual([`${prefix}volume-3.zip`, 'staging/r1/plan.json', 'staging/r1/orders.jsonl']);
+  });
+});

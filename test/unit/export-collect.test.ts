@@ -1,0 +1,125 @@
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { collectInput, collectStore } from '../../functions/core/export/collect';
+import { exportConfig } from '../../functions/core/export/config';
+import { customerKey } from '../../functions/core/keyed-hash';
+
+const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+const config = exportConfig({});
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const docMock = mockClient(doc);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const s3Mock = mockClient(s3);
+const deps = { s3, doc, config, env };
+const retainedKey = `retained#${customerKey('c1', env.DSR_HASH_KEY)}`;
+
+function input(store: string, mode?: 'export' | 'verify') {
+  return collectInput.parse({ requestId: 'r1', customerId: 'c1', brand: 'albelli', store, mode });
+}
+
+function stagedText(): string {
+  const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+  return Buffer.from(put.Body as Uint8Array).toString('utf8');
+}
+
+beforeEach(() => {
+  docMock.reset();
+  s3Mock.reset();
+  s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+});
+
+describe('collectStore (export mode)', () => {
+  it('stages every record of every page as JSON Lines and returns only counts and the pointer', async () => {
+    docMock
+      .on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } })
+      .resolvesOnce({ Items: [{ customerId: 'c1', orderId: 'o1' }], LastEvaluatedKey: { customerId: 'c1', orderId: 'o1' } })
+      .resolvesOnce({ Items: [{ customerId: 'c1', orderId: 'o2', note: 'line\nbreak' }] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({ Items: [] });
+
+    const result = await collectStore(deps, input('orders'));
+
+    const text = stagedText();
+    expect(text.split('\n').filter(Boolean).map((line) => JSON.parse(line))).toEqual([
+      { customerId: 'c1', orderId: 'o1' },
+      { customerId: 'c1', orderId: 'o2', note: 'line\nbreak' },
+    ]);
+    expect(result).toEqual({ store: 'orders', status: 'completed', items: 2, bytes: Buffer.byteLength(text), stagingKey: 'staging/r1/orders.jsonl' });
+    const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put.Bucket).toBe('dsr-exports');
+    expect(put.Key).toBe('staging/r1/orders.jsonl');
+  });
+
+  it('stages a listing of a file store with decoded metadata, never the bytes', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'customers/c1/u1/beach.jpg', Size: 1234 }] });
+    s3Mock.on(HeadObjectCommand).resolves({
+      ContentLength: 1234,
+      ContentType: 'image/jpeg',
+      Metadata: { 'original-filename': encodeURIComponent('Strand Ærø.jpg'), 'uploaded-at': '2025-01-02T03:04:05.000Z' },
+    });
+
+    const result = await collectStore(deps, input('uploaded-photos'));
+
+    expect(JSON.parse(stagedText())).toEqual({
+      key: 'customers/c1/u1/beach.jpg',
+      size: 1234,
+      originalName: 'Strand Ærø.jpg',
+      contentType: 'image/jpeg',
+      metadata: { 'original-filename': 'Strand Ærø.jpg', 'uploaded-at': '2025-01-02T03:04:05.000Z' },
+    });
+    expect(result).toMatchObject({ items: 1, bytes: 1234 });
+    expect(s3Mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input.Prefix).toBe('customers/c1/');
+  });
+
+  it('still answers for a customer with no data: items 0 and an empty staging file', async () => {
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const result = await collectStore(deps, input('marketing'));
+
+    expect(result).toEqual({ store: 'marketing', status: 'completed', items: 0, bytes: 0, stagingKey: 'staging/r1/marketing.jsonl' });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it('fails with StoreUnavailable naming the store when the store throttles', async () => {
+    docMock.on(QueryCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
+
+    const attempt = collectStore(deps, input('customer-profile'));
+
+    await expect(attempt).rejects.toMatchObject({ name: 'StoreUnavailable', message: expect.stringContaining('customer-profile') });
+  });
+
+  it('refuses a store that does not apply to the brand', async () => {
+    const attempt = collectStore(deps, input('photo-library'));
+
+    await expect(attempt).rejects.toMatchObject({ name: 'InvalidInput' });
+  });
+});
+
+describe('collectStore (verify mode)', () => {
+  it('counts what is left: retained records with only kept attributes are not personal', async () => {
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: [{ customerId: 'c1', orderId: 'o9', email: 'x' }] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({
+      Items: [
+        { customerId: retainedKey, orderId: 'o1', invoiceNumber: 'I1', grossAmount: 10, retainUntil: '2032-01-01' },
+        { customerId: retainedKey, orderId: 'o2', invoiceNumber: 'I2', shippingAddress: { street: 'x' } },
+      ],
+    });
+
+    const result = await collectStore(deps, input('orders', 'verify'));
+
+    expect(result).toEqual({ store: 'orders', items: 3, retainedItems: 2, personalItems: 2 });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(docMock.commandCalls(QueryCommand).every((call) => call.args[0].input.ConsistentRead === true)).toBe(true);
+  });
+
+  it('counts remaining files of a file store as personal', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/c1/a.wav', Size: 5 }] });
+
+    const result = await collectStore(deps, input('call-recordings', 'verify'));
+
+    expect(result).toEqual({ store: 'call-recordings', items: 1, retainedItems: 0, personalItems: 1 });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});

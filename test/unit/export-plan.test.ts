@@ -1,0 +1,110 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { exportConfig } from '../../functions/core/export/config';
+import { entryOverhead, packVolumes, planExport, planVolumes, volumeOneReserve, type ExportPlan } from '../../functions/core/export/plan';
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const docMock = mockClient(doc);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const s3Mock = mockClient(s3);
+
+function file(path: string, size: number) {
+  return { path, size };
+}
+
+beforeEach(() => {
+  docMock.reset();
+  s3Mock.reset();
+});
+
+describe('planExport', () => {
+  const config = exportConfig({ DSR_COLLECT_FUNCTIONS: JSON.stringify(Object.fromEntries(['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation'].map((id) => [id, `fn-${id}`]))) });
+
+  it('lists only the stores of the brand, each with its collector', () => {
+    const albelli = planExport(config, { requestId: 'r1', customerId: 'c1', brand: 'albelli' });
+    const onskefoto = planExport(config, { requestId: 'r1', customerId: 'c1', brand: 'onskefoto' });
+
+    expect(albelli.stores.map((task) => task.store)).not.toContain('photo-library');
+    expect(onskefoto.stores.map((task) => task.store)).toContain('photo-library');
+    expect(albelli.stores[0]).toEqual({ requestId: 'r1', customerId: 'c1', brand: 'albelli', store: 'customer-profile', functionName: 'fn-customer-profile' });
+  });
+
+  it('fails with ConfigurationError when a collector is not configured', () => {
+    const attempt = () => planExport(exportConfig({ DSR_COLLECT_FUNCTIONS: '{}' }), { requestId: 'r1', customerId: 'c1', brand: 'albelli' });
+
+    expect(attempt).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
+  });
+});
+
+describe('packVolumes', () => {
+  it('fills volumes in order without exceeding the size and keeps the reserve in volume 1', () => {
+    const overhead = entryOverhead('f/a');
+    const files = [file('f/a', 400), file('f/b', 400), file('f/c', 400), file('f/d', 100)];
+
+    const volumes = packVolumes(files, 900 + 2 * overhead, 200);
+
+    expect(volumes.map((volume) => volume.map((item) => item.path))).toEqual([['f/a'], ['f/b', 'f/c'], ['f/d']]);
+  });
+
+  it('gives a file larger than a volume a volume of its own and never drops it', () => {
+    const volumes = packVolumes([file('f/small', 10), file('f/huge', 5000), file('f/next', 10)], 1000, 0);
+
+    expect(volumes.map((volume) => volume.map((item) => item.path))).toEqual([['f/small'], ['f/huge'], ['f/next']]);
+  });
+
+  it('always has volume 1, even with no files', () => {
+    expect(packVolumes([], 1000, 500)).toEqual([[]]);
+  });
+});
+
+describe('planVolumes', () => {
+  it('names files by sanitised original name, de-duplicates, splits volumes and stages the plan', async () => {
+    docMock.on(GetCommand).resolves({ Item: { requestId: 'r1', createdAt: '2025-06-01T10:00:00.000Z' } });
+    const listing = [
+      { key: 'customers/c1/u2/b.jpg', size: 600, originalName: 'Beach.jpg', contentType: 'image/jpeg', metadata: { 'original-filename': 'Beach.jpg' } },
+      { key: 'customers/c1/u1/a.jpg', size: 600, originalName: '../Beach.jpg', contentType: 'image/jpeg', metadata: { 'original-filename': '../Beach.jpg', 'uploaded-at': 'x' } },
+    ];
+    s3Mock.on(GetObjectCommand, { Key: 'staging/r1/uploaded-photos.jsonl' }).callsFake(() => ({
+      Body: Readable.from([Buffer.from(listing.map((line) => JSON.stringify(line)).join('\n') + '\n')]),
+    }));
+    s3Mock.on(PutObjectCommand).resolves({});
+    const config = { ...exportConfig({}), volumeBytes: volumeOneReserve([{ bytes: 300 }]) + 600 + entryOverhead('files/uploaded-photos/_Beach.jpg') };
+
+    const result = await planVolumes(
+      { s3, doc, config, env: {} },
+      {
+        requestId: 'r1',
+        brand: 'albelli',
+        collected: [
+          { store: 'uploaded-photos', items: 2, bytes: 1200, stagingKey: 'staging/r1/uploaded-photos.jsonl' },
+          { store: 'orders', items: 3, bytes: 300, stagingKey: 'staging/r1/orders.jsonl' },
+        ],
+      },
+    );
+
+    const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    const plan = JSON.parse(String(put.Body)) as ExportPlan;
+    expect(put.Key).toBe('staging/r1/plan.json');
+    expect(result).toEqual({ volumes: [{ volume: 1 }, { volume: 2 }] });
+    expect(plan.generatedAt).toBe('2025-06-01T10:00:00.000Z');
+    expect(Object.keys(plan.stores)).toEqual(['orders', 'uploaded-photos']);
+    expect(plan.tables).toEqual([{ store: 'orders', stagingKey: 'staging/r1/orders.jsonl', items: 3 }]);
+    expect(plan.volumes.map((volume) => volume.files.map((item) => [item.key, item.path, item.stored]))).toEqual([
+      [['customers/c1/u1/a.jpg', 'files/uploaded-photos/_Beach.jpg', true]],
+      [['customers/c1/u2/b.jpg', 'files/uploaded-photos/Beach.jpg', true]],
+    ]);
+    expect(plan.volumes[0]!.files[0]!.metadata).toEqual({ 'uploaded-at': 'x' });
+  });
+
+  it('fails with RequestNotFound when the ledger has no such request', async () => {
+    docMock.on(GetCommand).resolves({});
+
+    const attempt = planVolumes({ s3, doc, config: exportConfig({}), env: {} }, { requestId: 'nope', brand: 'albelli', collected: [] });
+
+    await expect(attempt).rejects.toMatchObject({ name: 'RequestNotFound' });
+  });
+});
