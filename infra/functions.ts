@@ -1,0 +1,211 @@
+import path from 'node:path';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { pascalCase, type FunctionSpec } from '../functions/catalog';
+import { storeStatements } from './grants';
+import { EXPORTS_PREFIX, PER_STORE_FUNCTIONS, SECRET_ENV, settingsEnvironment, WORKFLOWS, type DsrSettings } from './settings';
+import type { DsrStores } from './stores';
+
+/**
+ * One NodejsFunction per catalog entry, each with its own role that reaches exactly the stores and
+ * permissions the catalog grants it. Every function gets the same environment. Function and state
+ * machine ARNs in that environment are built from their fixed names, not referenced, so the state
+ * machines (which reference the functions) and the functions never form a dependency cycle.
+ */
+
+/** Properties of the functions construct. */
+export interface DsrFunctionsProps {
+  catalog: readonly FunctionSpec[];
+  stores: DsrStores;
+  settings: DsrSettings;
+  /** Repository root: catalog entries are relative to it, and it holds package-lock.json. */
+  projectRoot: string;
+  eventBus: events.IEventBus;
+  hashKeySecret: secretsmanager.ISecret;
+  callbackSecret: secretsmanager.ISecret;
+}
+
+/** The physical name of a function: `<prefix>-<catalog id>`. */
+export function functionName(settings: DsrSettings, id: string): string {
+  const name = `${settings.prefix}-${id}`;
+  if (name.length > 64) throw new Error(`Function name "${name}" is longer than 64 characters`);
+  return name;
+}
+
+/** The physical name of a workflow's state machine: `<prefix>-<workflow>`. */
+export function stateMachineName(settings: DsrSettings, workflow: string): string {
+  return `${settings.prefix}-${workflow}`;
+}
+
+/** Every catalog function as a Lambda, with its role, log group and triggers. */
+export class DsrFunctions extends Construct {
+  /** The functions by catalog id. */
+  readonly byId = new Map<string, NodejsFunction>();
+  /** The catalog entries, in catalog order. */
+  readonly specs: readonly FunctionSpec[];
+
+  constructor(scope: Construct, id: string, props: DsrFunctionsProps) {
+    super(scope, id);
+    this.specs = props.catalog;
+    const environment = this.environment(props);
+    for (const spec of props.catalog) {
+      this.byId.set(spec.id, this.createFunction(spec, props, environment));
+    }
+  }
+
+  /** The function with the given catalog id; throws for an unknown id. */
+  get(id: string): NodejsFunction {
+    const fn = this.byId.get(id);
+    if (!fn) throw new Error(`No function "${id}" in the catalog`);
+    return fn;
+  }
+
+  /** The catalog functions that have a trigger of the given kind. */
+  withTrigger(kind: 'http-api' | 'event' | 'schedule'): NodejsFunction[] {
+    return this.specs.filter((spec) => spec.triggers?.some((trigger) => trigger.kind === kind)).map((spec) => this.get(spec.id));
+  }
+
+  /** The ARN of a function from its fixed name (no reference, so usable anywhere without cycles). */
+  arnOf(settings: DsrSettings, id: string): string {
+    return Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: functionName(settings, id), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  /** The ARN of a workflow's state machine from its fixed name. */
+  stateMachineArn(settings: DsrSettings, workflow: string): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName(settings, workflow),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /** The ARN pattern of every execution of a workflow's state machine. */
+  executionsArn(settings: DsrSettings, workflow: string): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName(settings, workflow)}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  private environment(props: DsrFunctionsProps): Record<string, string> {
+    const { settings } = props;
+    const stack = Stack.of(this);
+    const environment: Record<string, string> = {
+      ...props.stores.environment(),
+      ...settingsEnvironment(settings),
+      // Dynamic references: resolved by CloudFormation at deploy time; see the Deploy notes on the trade-off.
+      [SECRET_ENV.hashKey]: props.hashKeySecret.secretValue.unsafeUnwrap(),
+      [SECRET_ENV.callbackSecret]: props.callbackSecret.secretValue.unsafeUnwrap(),
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    for (const workflow of WORKFLOWS) environment[workflow.env] = this.stateMachineArn(settings, workflow.name);
+    for (const group of PER_STORE_FUNCTIONS) {
+      const map: Record<string, string> = {};
+      for (const spec of props.catalog.filter((candidate) => candidate.id.startsWith(group.idPrefix))) {
+        map[spec.id.slice(group.idPrefix.length)] = this.arnOf(settings, spec.id);
+      }
+      environment[group.env] = stack.toJsonString(map);
+    }
+    return environment;
+  }
+
+  private createFunction(spec: FunctionSpec, props: DsrFunctionsProps, environment: Record<string, string>): NodejsFunction {
+    const { settings } = props;
+    const id = pascalCase(spec.id);
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Role of the DSR function ${spec.id}: only the stores and permissions its catalog entry grants`,
+    });
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays as logs.RetentionDays });
+    logGroup.grantWrite(role);
+    for (const grant of spec.stores) {
+      for (const statement of storeStatements(props.stores.get(grant.store), grant)) role.addToPrincipalPolicy(statement);
+    }
+    for (const statement of this.permissionStatements(spec, props)) role.addToPrincipalPolicy(statement);
+
+    const fn = new NodejsFunction(this, id, {
+      functionName: functionName(settings, spec.id),
+      description: spec.description.slice(0, 256),
+      entry: path.join(props.projectRoot, spec.entry),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      memorySize: spec.memoryMb,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        sourceMap: true,
+        sourcesContent: false,
+        externalModules: [],
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+    });
+
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'nodejs22.x is pinned to the Node major the local runtime and tests use (the node devDependency), so what is tested is what runs.',
+    });
+
+    for (const [index, trigger] of (spec.triggers ?? []).entries()) {
+      if (trigger.kind === 'event') {
+        new events.Rule(this, `${id}Event${index}`, {
+          eventBus: props.eventBus,
+          description: `Invokes ${spec.id} on ${trigger.source} / ${trigger.detailType}`,
+          eventPattern: { source: [trigger.source], detailType: [trigger.detailType] },
+          targets: [new targets.LambdaFunction(fn, { retryAttempts: 4 })],
+        });
+      } else if (trigger.kind === 'schedule') {
+        new events.Rule(this, `${id}Schedule${index}`, {
+          description: `Runs ${spec.id} on ${trigger.expression}`,
+          schedule: events.Schedule.expression(trigger.expression),
+          targets: [new targets.LambdaFunction(fn, { retryAttempts: 4 })],
+        });
+      }
+    }
+
+    return fn;
+  }
+
+  private permissionStatements(spec: FunctionSpec, props: DsrFunctionsProps): iam.PolicyStatement[] {
+    const { settings } = props;
+    const machines = WORKFLOWS.map((workflow) => this.stateMachineArn(settings, workflow.name));
+    const executions = WORKFLOWS.map((workflow) => this.executionsArn(settings, workflow.name));
+    return (spec.permissions ?? []).flatMap((permission): iam.PolicyStatement[] => {
+      switch (permission) {
+        case 'start-executions':
+          return [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: machines })];
+        case 'describe-executions':
+          return [
+            new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }),
+            new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: machines }),
+          ];
+        case 'stop-executions':
+          return [new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: executions })];
+        case 'put-events':
+          return [new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] })];
+        case 'presign-exports':
+          return storeStatements(props.stores.get('exports'), { access: 'read', keyPrefix: EXPORTS_PREFIX }).filter((statement) =>
+            statement.actions.every((action) => action !== 's3:ListBucket'),
+          );
+      }
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { OVERDUE_METRIC, type DsrSettings } from './settings';
+
+/**
+ * Alarms: open requests past (or close to) their GDPR deadline, failed workflow executions, and
+ * failing scheduled functions (a silent deadline check would hide overdue requests).
+ */
+
+/** Properties of the observability construct. */
+export interface DsrObservabilityProps {
+  settings: DsrSettings;
+  stateMachines: ReadonlyMap<string, sfn.StateMachine>;
+  scheduledFunctions: readonly lambda.IFunction[];
+}
+
+/** The pipeline's CloudWatch alarms. */
+export class DsrObservability extends Construct {
+  /** The overdue-requests alarm. */
+  readonly overdueAlarm: cloudwatch.Alarm;
+  /** Every alarm of the pipeline. */
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: DsrObservabilityProps) {
+    super(scope, id);
+    const overdue = new cloudwatch.Metric({
+      namespace: OVERDUE_METRIC.namespace,
+      metricName: OVERDUE_METRIC.metricName,
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.days(1),
+    });
+    this.overdueAlarm = overdue.createAlarm(this, 'OverdueRequests', {
+      alarmDescription: 'Open data-subject requests past or within a few days of their GDPR Art. 12(3) deadline',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms.push(this.overdueAlarm);
+    for (const [name, machine] of props.stateMachines) {
+      this.alarms.push(
+        machine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}ExecutionsFailed`, {
+          alarmDescription: `Failed executions of the ${name} workflow (ops: inspect and redrive in the Step Functions console)`,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    for (const [index, fn] of props.scheduledFunctions.entries()) {
+      this.alarms.push(
+        fn.metricErrors({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `ScheduledFunctionErrors${index}`, {
+          alarmDescription: 'A scheduled DSR function (deadline check, retention purge) failed',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    if (props.settings.alarmTopicArn) {
+      const topic = sns.Topic.fromTopicArn(this, 'AlarmTopic', props.settings.alarmTopicArn);
+      for (const alarm of this.alarms) alarm.addAlarmAction(new actions.SnsAction(topic));
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * Every deploy-time setting of the DSR stack in one place: its context key (`npx cdk deploy -c KEY=VALUE`
+ * or `cdk.json` "context"), its default, and the `DSR_*` environment variable it becomes in every
+ * function. Stack props override context; context overrides the defaults below.
+ */
+
+/** A business store to import instead of create: its physical name, and the KMS key encrypting it when it has one. */
+const importedStoreSchema = z.union([
+  z.string().min(1),
+  z.object({ name: z.string().min(1), kmsKeyArn: z.string().startsWith('arn:').optional() }),
+]);
+
+/** A business store to import: a bare name, or a name with the ARN of its KMS key. */
+export type ImportedStore = z.infer<typeof importedStoreSchema>;
+
+/** Context values arrive as strings from `-c key=value`; objects may arrive as JSON text. */
+const jsonObject = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' ? JSON.parse(value) : value), schema);
+
+/** Booleans arrive as `true`/`"true"`. */
+const flag = z.preprocess((value) => (typeof value === 'string' ? value === 'true' : value), z.boolean());
+
+/** The schema (and defaults) of every setting. */
+export const settingsSchema = z.object({
+  /** Prefix of the fixed physical names: functions `<prefix>-<id>`, state machines `<prefix>-<workflow>`. */
+  prefix: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/).default('dsr'),
+  /** Name of the EventBridge bus that carries `dsr.request` status events. */
+  eventBusName: z.string().min(1).default('dsr'),
+  /** Business stores to import by physical name instead of creating them: `{ "orders": "prod-orders" }`. */
+  importStores: jsonObject(z.record(z.string(), importedStoreSchema)).default({}),
+  /** Import every business store under its `resourceName()` (env override or `dsr-<store>` default). */
+  importExisting: flag.default(false),
+  /** Seconds an erasure waits `pending` (cancellable) before it starts: `DSR_ERASURE_COOLING_OFF_SECONDS`. */
+  erasureCoolingOffSeconds: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+  /** Lifetime of a presigned download URL: `DSR_DOWNLOAD_URL_TTL_SECONDS`. */
+  downloadUrlTtlSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(900),
+  /** Maximum size of one export ZIP volume: `DSR_EXPORT_VOLUME_BYTES` (2 GiB). */
+  exportVolumeBytes: z.coerce.number().int().min(1024 * 1024).default(2 * 1024 ** 3),
+  /** Days before an open request's `dueAt` that it counts as overdue-soon: `DSR_DUE_SOON_DAYS`. */
+  dueSoonDays: z.coerce.number().int().min(0).default(5),
+  /** Days export archives (`exports/` prefix) live before the lifecycle rule expires them. */
+  exportsExpiryDays: z.coerce.number().int().min(1).default(7),
+  /** Days export staging data (`staging/` prefix) lives before the lifecycle rule expires it. */
+  stagingExpiryDays: z.coerce.number().int().min(1).default(1),
+  /** Default S3 Object Lock (governance) retention of erasure certificates, in days (7 years). */
+  auditRetentionDays: z.coerce.number().int().min(1).default(2557),
+  /** Retention of function, workflow and API access log groups, in days. */
+  logRetentionDays: z.coerce.number().int().min(1).default(90),
+  /** Days server access logs of the store buckets are kept. */
+  accessLogExpiryDays: z.coerce.number().int().min(1).default(365),
+  /** Steady-state request rate of the REST API stage (requests per second). */
+  apiThrottleRateLimit: z.coerce.number().min(1).default(20),
+  /** Burst limit of the REST API stage. */
+  apiThrottleBurstLimit: z.coerce.number().int().min(1).default(40),
+  /** SNS topic ARN the alarms notify; no action when unset. */
+  alarmTopicArn: z.string().startsWith('arn:').optional(),
+  /** Name of an existing Secrets Manager secret holding the keyed-hash key; a generated secret when unset. */
+  hashKeySecretName: z.string().min(1).optional(),
+  /** Name of an existing Secrets Manager secret holding the callback HMAC secret; a generated one when unset. */
+  callbackSecretName: z.string().min(1).optional(),
+});
+
+/** The resolved settings of one stack. */
+export type DsrSettings = z.infer<typeof settingsSchema>;
+
+/** Settings as given by stack props or context, before defaults. */
+export type DsrSettingsInput = z.input<typeof settingsSchema>;
+
+/** Reads every setting from CDK context (`tryGetContext`), lets `overrides` win, and applies the defaults. */
+export function resolveSettings(tryGetContext: (key: string) => unknown, overrides: DsrSettingsInput = {}): DsrSettings {
+  const fromContext: Record<string, unknown> = {};
+  for (const key of Object.keys(settingsSchema.shape)) {
+    const value = tryGetContext(key);
+    if (value !== undefined) fromContext[key] = value;
+  }
+  return settingsSchema.parse({ ...fromContext, ...overrides });
+}
+
+/** Powertools service name of every function (matches the shared logger in functions/shared/handler.ts). */
+export const POWERTOOLS_SERVICE_NAME = 'dsr';
+
+/** The `DSR_*` environment every function gets from the settings (store names and ARNs are added by the stack). */
+export function settingsEnvironment(settings: DsrSettings): Record<string, string> {
+  return {
+    DSR_ERASURE_COOLING_OFF_SECONDS: String(settings.erasureCoolingOffSeconds),
+    DSR_DOWNLOAD_URL_TTL_SECONDS: String(settings.downloadUrlTtlSeconds),
+    DSR_EXPORT_VOLUME_BYTES: String(settings.exportVolumeBytes),
+    DSR_DUE_SOON_DAYS: String(settings.dueSoonDays),
+    DSR_EVENT_BUS_NAME: settings.eventBusName,
+    POWERTOOLS_SERVICE_NAME,
+  };
+}
+
+/** Key prefixes of the exports bucket: archives (expire after `exportsExpiryDays`) and staging (`stagingExpiryDays`). */
+export const EXPORTS_PREFIX = 'exports/';
+
+/** Key prefix of the export staging area (collector output, JSON Lines). */
+export const STAGING_PREFIX = 'staging/';
+
+/** The overdue-requests metric the scheduled deadline check publishes (EMF, no dimensions) and the alarm watches. */
+export const OVERDUE_METRIC = { namespace: 'DSR', metricName: 'OverdueRequests' } as const;
+
+/**
+ * The workflows: state machine `<prefix>-<name>` from `statemachines/<name>.asl.json`, its ARN in every
+ * function as `env`, and the catalog id prefixes of the per-store functions it invokes dynamically
+ * (`"FunctionName.$"` chosen by a planner from `DSR_COLLECT_FUNCTIONS`/`DSR_ERASE_FUNCTIONS`).
+ */
+export const WORKFLOWS = [
+  { name: 'export', env: 'DSR_EXPORT_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-'] },
+  { name: 'erasure', env: 'DSR_ERASURE_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-', 'erase-'] },
+] as const;
+
+/** Per-store function maps: env variable → catalog id prefix (`collect-<store>`, `erase-<store>`). */
+export const PER_STORE_FUNCTIONS = [
+  { env: 'DSR_COLLECT_FUNCTIONS', idPrefix: 'collect-' },
+  { env: 'DSR_ERASE_FUNCTIONS', idPrefix: 'erase-' },
+] as const;
+
+/** Environment variables resolved from Secrets Manager. */
+export const SECRET_ENV = { hashKey: 'DSR_HASH_KEY', callbackSecret: 'DSR_CALLBACK_SECRET' } as const;
