@@ -211,11 +211,13 @@ export async function cancelRequest(deps: Pick<RequestsDeps, 'ledger' | 'sfn'>, 
   if (current.status !== 'pending' && current.status !== 'cancelled') {
     throw new InvalidStatusTransition(`Request ${requestId} is ${current.status}; only a pending request can be cancelled`);
   }
-  const { record } = await deps.ledger.transition(requestId, 'cancelled');
-  if (record.executionArn) {
-    await deps.sfn
-      .send(new StopExecutionCommand({ executionArn: record.executionArn, error: 'RequestCancelled', cause: 'Cancelled through the API' }))
-      .catch(() => undefined);
+  const { record, changed } = await deps.ledger.transition(requestId, 'cancelled');
+  if (changed && record.executionArn) {
+    try {
+      await deps.sfn.send(new StopExecutionCommand({ executionArn: record.executionArn, error: 'RequestCancelled', cause: 'Cancelled through the API' }));
+    } catch {
+      // The execution may have ended already; its Mark In Progress step sees the cancellation anyway.
+    }
   }
   return toView(record);
 }

@@ -1,0 +1,159 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deliverCallback, signBody, type CallbackDeps } from '../../functions/core/callback';
+import { customerKey } from '../../functions/core/keyed-hash';
+import { eventDetail, type RequestRecord } from '../../functions/core/ledger';
+import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
+
+const SECRET = 'callback-secret-for-tests';
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A receiver answering with the given status codes in turn (200 once they run out). */
+async function startReceiver(statuses: number[]): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+    response.writeHead(statuses.shift() ?? 200).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+}
+
+function record(callbackUrl?: string): RequestRecord {
+  return {
+    requestId: 'r1',
+    type: 'export',
+    customerId: 'c1',
+    customerKey: customerKey('c1', 'k'.repeat(40)),
+    brand: 'bonusprint',
+    status: 'completed',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    updatedAt: '2025-01-01T00:05:00.000Z',
+    dueAt: '2025-02-01T00:00:00.000Z',
+    bodyHash: 'hash',
+    stores: { orders: { phase: 'collect', status: 'completed', items: 2, bytes: 10, updatedAt: '2025-01-01T00:01:00.000Z' } },
+    result: { volumes: [] },
+    version: 3,
+    ...(callbackUrl ? { callbackUrl } : {}),
+  };
+}
+
+describe('deliverCallback', () => {
+  let table: LedgerTable;
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  const sleeps: number[] = [];
+
+  beforeEach(async () => {
+    table = await startLedgerTable();
+    sleeps.length = 0;
+  });
+
+  afterEach(async () => {
+    receiver?.server.close();
+    receiver = undefined;
+    await table.close();
+  });
+
+  function deps(overrides: Partial<CallbackDeps> = {}): CallbackDeps {
+    return {
+      ledger: table.ledger,
+      secret: SECRET,
+      fetch,
+      maxAttempts: 4,
+      baseDelayMs: 100,
+      timeoutMs: 5_000,
+      sleep: async (ms) => void sleeps.push(ms),
+      random: () => 0.5,
+      ...overrides,
+    };
+  }
+
+  const eventFor = (stored: RequestRecord) => ({ source: 'dsr.request' as const, 'detail-type': 'Request Status Changed' as const, detail: eventDetail(stored) });
+
+  it('POSTs the record signed with an HMAC-SHA256 of the raw body', async () => {
+    // Arrange
+    receiver = await startReceiver([]);
+    const stored = record(receiver.url);
+    await table.ledger.create(stored);
+
+    // Act
+    const outcome = await deliverCallback(deps(), eventFor(stored));
+
+    // Assert
+    expect(outcome).toMatchObject({ delivered: true, attempts: 1, status: 'completed' });
+    const [delivery] = receiver.received;
+    const expected = `sha256=${createHmac('sha256', SECRET).update(delivery!.body).digest('hex')}`;
+    expect(delivery!.headers['x-dsr-signature']).toBe(expected);
+    expect(signBody(delivery!.body, SECRET)).toBe(expected);
+    const body = JSON.parse(delivery!.body);
+    expect(body).toMatchObject({ requestId: 'r1', status: 'completed', stores: [{ store: 'orders', items: 2 }] });
+    expect(body).not.toHaveProperty('customerId');
+    expect(body).not.toHaveProperty('bodyHash');
+  });
+
+  it('retries 5xx answers with exponential backoff and then delivers', async () => {
+    // Arrange
+    receiver = await startReceiver([503, 502]);
+    const stored = record(receiver.url);
+    await table.ledger.create(stored);
+
+    // Act
+    const outcome = await deliverCallback(deps(), eventFor(stored));
+
+    // Assert
+    expect(outcome).toMatchObject({ delivered: true, attempts: 3 });
+    expect(receiver.received).toHaveLength(3);
+    expect(sleeps).toEqual([50, 100]);
+  });
+
+  it('gives up after the last attempt without throwing, leaving the request untouched', async () => {
+    // Arrange
+    receiver = await startReceiver([500, 500, 500, 500]);
+    const stored = record(receiver.url);
+    await table.ledger.create(stored);
+
+    // Act
+    const outcome = await deliverCallback(deps(), eventFor(stored));
+
+    // Assert
+    expect(outcome).toMatchObject({ delivered: false, attempts: 4, reason: 'HTTP 500' });
+    expect((await table.ledger.get('r1')).status).toBe('completed');
+  });
+
+  it('does not retry a 4xx rejection, and retries unreachable receivers', async () => {
+    // Arrange
+    receiver = await startReceiver([410]);
+    const rejected = record(receiver.url);
+    await table.ledger.create(rejected);
+    const unreachable = { ...record('http://127.0.0.1:9/hook'), requestId: 'r2' };
+    await table.ledger.create(unreachable);
+
+    // Act
+    const gone = await deliverCallback(deps(), eventFor(rejected));
+    const down = await deliverCallback(deps({ maxAttempts: 2 }), eventFor(unreachable));
+
+    // Assert
+    expect(gone).toMatchObject({ delivered: false, attempts: 1, reason: 'HTTP 410' });
+    expect(down).toMatchObject({ delivered: false, attempts: 2 });
+  });
+
+  it('sends nothing for a request without a callback URL', async () => {
+    // Arrange
+    const stored = record();
+    await table.ledger.create(stored);
+
+    // Act
+    const outcome = await deliverCallback(deps(), eventFor(stored));
+
+    // Assert
+    expect(outcome).toMatchObject({ delivered: false, attempts: 0, reason: 'no callbackUrl' });
+  });
+});

@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handleApiEvent } from '../../functions/api/router';
+import { customerKey } from '../../functions/core/keyed-hash';
+import type { RequestsDeps } from '../../functions/core/requests';
+import { startApiServer, type ApiServer } from '../../local/api-server';
+import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
+import { validateErrorBody, validateResponse } from './helpers/openapi';
+
+const KEY = 'k'.repeat(40);
+const TOKEN = 'test-token';
+const EXPORT_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-export';
+const ERASURE_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-erasure';
+
+/** Step Functions double with AWS's naming rule: same name + same input → the same execution. */
+function fakeStepFunctions(): { sfn: SFNClient; executions: Map<string, { arn: string; input: string }>; stopped: string[] } {
+  const sfn = new SFNClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const executions = new Map<string, { arn: string; input: string }>();
+  const stopped: string[] = [];
+  const mock = mockClient(sfn);
+  mock.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string; input: string }) => {
+    const id = `${input.stateMachineArn}/${input.name}`;
+    const existing = executions.get(id);
+    if (existing && existing.input !== input.input) throw new ExecutionAlreadyExists({ message: 'Execution already exists', $metadata: {} });
+    const execution = existing ?? { arn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, input: input.input };
+    executions.set(id, execution);
+    return { executionArn: execution.arn, startDate: new Date() };
+  });
+  mock.on(StopExecutionCommand).callsFake((input: { executionArn: string }) => {
+    stopped.push(input.executionArn);
+    return { stopDate: new Date() };
+  });
+  return { sfn, executions, stopped };
+}
+
+describe('request API (contract against docs/openapi.yaml)', () => {
+  let table: LedgerTable;
+  let server: ApiServer;
+  let stepFunctions: ReturnType<typeof fakeStepFunctions>;
+
+  beforeAll(async () => {
+    table = await startLedgerTable();
+    const s3 = new S3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const deps = (): RequestsDeps => ({
+      ledger: table.ledger,
+      sfn: stepFunctions.sfn,
+      s3,
+      customerKey: (customerId) => customerKey(customerId, KEY),
+      exportStateMachineArn: EXPORT_ARN,
+      erasureStateMachineArn: ERASURE_ARN,
+      coolingOffSeconds: 30,
+      exportsBucket: 'dsr-exports',
+      downloadUrlTtlSeconds: 900,
+    });
+    server = await startApiServer({ port: 0, token: TOKEN, handler: (event) => handleApiEvent(event, deps()) });
+  });
+
+  beforeEach(() => {
+    stepFunctions = fakeStepFunctions();
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await table.close();
+  });
+
+  async function call(method: string, path: string, options: { body?: unknown; rawBody?: string; token?: string | null } = {}) {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TOKEN}`;
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers,
+      body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+      redirect: 'manual',
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+  }
+
+  const newExport = () => ({ type: 'export', customerId: 'c1', brand: 'albelli', requestId: randomUUID() });
+
+  it('POST /v1/requests creates an export, starts one execution named after the request id, and returns 202', async () => {
+    // Arrange
+    const body = { ...newExport(), verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/cb' };
+
+    // Act
+    const response = await call('POST', '/v1/requests', { body });
+
+    // Assert
+    expect(response.status).toBe(202);
+    expect(validateResponse('/v1/requests', 'post', 202, response.body)).toBe('');
+    expect(response.body).toMatchObject({ requestId: body.requestId, type: 'export', customerId: 'c1', brand: 'albelli', status: 'pending', stores: [] });
+    expect(response.headers.get('location')).toBe(`/v1/requests/${body.requestId}`);
+    expect([...stepFunctions.executions.keys()]).toEqual([`${EXPORT_ARN}/${body.requestId}`]);
+    expect(JSON.parse(stepFunctions.executions.get(`${EXPORT_ARN}/${body.requestId}`)!.input)).toEqual({
+      requestId: body.requestId,
+      type: 'export',
+      customerId: 'c1',
+      brand: 'albelli',
+    });
+    expect(response.body.executionArn).toContain(body.requestId);
+  });
+
+  it('POST without requestId generates a uuid; an erasure gets a cooling-off notBefore and due date one month out', async () => {
+    // Act
+    const response = await call('POST', '/v1/requests', { body: { type: 'erasure', customerId: 'c2', brand: 'onskefoto' } });
+
+    // Assert
+    expect(response.status).toBe(202);
+    expect(validateResponse('/v1/requests', 'post', 202, response.body)).toBe('');
+    expect(response.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const created = Date.parse(response.body.createdAt);
+    expect(Date.parse(response.body.notBefore) - created).toBe(30_000);
+    expect(new Date(response.body.dueAt).getUTCMonth()).toBe((new Date(created).getUTCMonth() + 1) % 12);
+    const input = JSON.parse([...stepFunctions.executions.values()][0]!.input);
+    expect(input).toMatchObject({ type: 'erasure', notBefore: response.body.notBefore });
+  });
+
+  it('the same requestId and body returns the same record and starts nothing new; a different body → 409', async () => {
+    // Arrange
+    const body = newExport();
+    const first = await call('POST', '/v1/requests', { body });
+
+    // Act
+    const again = await call('POST', '/v1/requests', { body: { brand: body.brand, requestId: body.requestId, customerId: 'c1', type: 'export' } });
+    const different = await call('POST', '/v1/requests', { body: { ...body, brand: 'resnap' } });
+
+    // Assert
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    expect(stepFunctions.executions.size).toBe(1);
+    expect(different.status).toBe(409);
+    expect(validateResponse('/v1/requests', 'post', 409, different.body)).toBe('');
+    expect((await call('GET', `/v1/requests/${body.requestId}`)).body.brand).toBe('albelli');
+  });
+
+  it('concurrent duplicate POSTs create one record and one execution', async () => {
+    // Arrange
+    const body = newExport();
+
+    // Act
+    const responses = await Promise.all(Array.from({ length: 8 }, () => call('POST', '/v1/requests', { body })));
+
+    // Assert
+    expect(responses.map((response) => response.status)).toEqual(Array(8).fill(202));
+    expect(new Set(responses.map((response) => response.body.executionArn)).size).toBe(1);
+    expect(stepFunctions.executions.size).toBe(1);
+    const listed = await call('GET', `/v1/requests?customerId=c1&limit=100`);
+    expect(listed.body.items.filter((item: { requestId: string }) => item.requestId === body.requestId)).toHaveLength(1);
+  });
+
+  it('a record left without an execution (crash after the put) gets it started on the retried POST', async () => {
+    // Arrange
+    const body = newExport();
+    stepFunctions.sfn.send = (() => Promise.reject(Object.assign(new Error('connection reset'), { name: 'TimeoutError' }))) as never;
+    const crashed = await call('POST', '/v1/requests', { body });
+    stepFunctions = fakeStepFunctions();
+
+    // Act
+    const retried = await call('POST', '/v1/requests', { body });
+
+    // Assert
+    expect(crashed.status).toBe(500);
+    expect(retried.status).toBe(202);
+    expect(retried.body.executionArn).toContain(body.requestId);
+    expect(stepFunctions.executions.size).toBe(1);
+  });
+
+  it.each([
+    ['missing type', { customerId: 'c1', brand: 'albelli' }, 'type'],
+    ['unknown brand', { type: 'export', customerId: 'c1', brand: 'kodak' }, 'brand'],
+    ['customer id with a slash', { type: 'export', customerId: 'c1/../c2', brand: 'albelli' }, 'customerId'],
+    ['non-uuid requestId', { type: 'export', customerId: 'c1', brand: 'albelli', requestId: 'abc' }, 'requestId'],
+    ['http callback', { type: 'export', customerId: 'c1', brand: 'albelli', callbackUrl: 'http://portal.example/cb' }, 'callbackUrl'],
+    ['unknown field', { type: 'export', customerId: 'c1', brand: 'albelli', extra: 1 }, 'extra'],
+    ['array body', [1], 'body'],
+  ])('POST with %s → 400 naming the field, nothing started', async (_case, body, field) => {
+    // Act
+    const response = await call('POST', '/v1/requests', { body });
+
+    // Assert
+    expect(response.status).toBe(400);
+    expect(validateResponse('/v1/requests', 'post', 400, response.body)).toBe('');
+    expect(response.body.error.details.map((detail: { field: string }) => detail.field)).toContain(field);
+    expect(stepFunctions.executions.size).toBe(0);
+  });
+
+  it('POST with a body that is not JSON → 400; over 64 KB → 413; nothing written', async () => {
+    // Act
+    const notJson = await call('POST', '/v1/requests', { rawBody: '{"type": "export",' });
+    const tooLarge = await call('POST', '/v1/requests', { rawBody: JSON.stringify({ type: 'export', customerId: 'c9', brand: 'albelli', verifiedBy: 'x'.repeat(70_000) }) });
+
+    // Assert
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error.code).toBe('invalid_json');
+    expect(validateResponse('/v1/requests', 'post', 400, notJson.body)).toBe('');
+    expect(tooLarge.status).toBe(413);
+    expect(validateResponse('/v1/requests', 'post', 413, tooLarge.body)).toBe('');
+    expect((await call('GET', '/v1/requests?customerId=c9')).body.items).toEqual([]);
+    expect(stepFunctions.executions.size).toBe(0);
+  });
+
+  it('missing token → 401, wrong token → 403', async () => {
+    // Act
+    const missing = await call('GET', '/v1/requests', { token: null });
+    const wrong = await call('GET', '/v1/requests', { token: 'nope' });
+
+    // Assert
+    expect(missing.status).toBe(401);
+    expect(validateResponse('/v1/requests', 'get', 401, missing.body)).toBe('');
+    expect(wrong.status).toBe(403);
+    expect(validateResponse('/v1/requests', 'get', 403, wrong.body)).toBe('');
+  });
+
+  it('unknown route → 404, wrong method → 405 with Allow', async () => {
+    // Act
+    const unknown = await call('GET', '/v1/nothing');
+    const wrongMethod = await call('PUT', '/v1/requests');
+
+    // Assert
+    expect(unknown.status).toBe(404);
+    expect(validateErrorBody(unknown.body)).toBe('');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST, GET');
+    expect(validateErrorBody(wrongMethod.body)).toBe('');
+  });
+
+  it('GET /v1/requests/{id} returns the record; unknown id → 404; malformed id → 400', async () => {
+    // Arrange
+    const body = newExport();
+    await call('POST', '/v1/requests', { body });
+    await table.ledger.transition(body.requestId, 'in_progress');
+    await table.ledger.recordStoreProgress(body.requestId, 'orders', { phase: 'collect', status: 'completed', items: 4, bytes: 900 });
+
+    // Act
+    const found = await call('GET', `/v1/requests/${body.requestId}`);
+    const missing = await call('GET', `/v1/requests/${randomUUID()}`);
+    const malformed = await call('GET', '/v1/requests/bad%20id');
+
+    // Assert
+    expect(found.status).toBe(200);
+    expect(validateResponse('/v1/requests/{requestId}', 'get', 200, found.body)).toBe('');
+    expect(found.body.status).toBe('in_progress');
+    expect(found.body.stores).toEqual([expect.objectContaining({ store: 'orders', items: 4, bytes: 900 })]);
+    expect(missing.status).toBe(404);
+    expect(validateResponse('/v1/requests/{requestId}', 'get', 404, missing.body)).toBe('');
+    expect(malformed.status).toBe(400);
+    expect(validateResponse('/v1/requests/{requestId}', 'get', 400, malformed.body)).toBe('');
+  });
+
+  it('GET /v1/requests lists by customer and status with pagination; bad status → 400; bad token → 400', async () => {
+    // Arrange
+    for (let index = 0; index < 3; index += 1) await call('POST', '/v1/requests', { body: { ...newExport(), customerId: 'lister' } });
+
+    // Act
+    const first = await call('GET', '/v1/requests?customerId=lister&status=pending&limit=2');
+    const second = await call('GET', `/v1/requests?customerId=lister&status=pending&limit=2&nextToken=${first.body.nextToken}`);
+    const badStatus = await call('GET', '/v1/requests?status=done');
+    const badToken = await call('GET', '/v1/requests?nextToken=garbage');
+
+    // Assert
+    expect(first.status).toBe(200);
+    expect(validateResponse('/v1/requests', 'get', 200, first.body)).toBe('');
+    const ids = [...first.body.items, ...second.body.items].map((item: { requestId: string }) => item.requestId);
+    expect(new Set(ids).size).toBe(3);
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.body.error.details[0].field).toBe('status');
+    expect(badToken.status).toBe(400);
+    expect(validateResponse('/v1/requests', 'get', 400, badToken.body)).toBe('');
+  });
+
+  it('GET /v1/requests?overdue=true lists open requests past or near their due date', async () => {
+    // Arrange
+    const body = newExport();
+    await call('POST', '/v1/requests', { body: { ...body, customerId: 'late' } });
+    const { doc, tableName } = table;
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    await doc.send(new UpdateCommand({ TableName: tableName, Key: { requestId: body.requestId }, UpdateExpression: 'SET dueAt = :due', ExpressionAttributeValues: { ':due': '2020-01-01T00:00:00.000Z' } }));
+
+    // Act
+    const response = await call('GET', '/v1/requests?overdue=true&limit=100');
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.body.items.map((item: { requestId: string }) => item.requestId)).toContain(body.requestId);
+    expect(response.body.items.every((item: { status: string }) => item.status !== 'completed')).toBe(true);
+  });
+
+  it('DELETE cancels a pending request (202) and stops its execution; afterwards or when running → 409; unknown → 404', async () => {
+    // Arrange
+    const pending = { type: 'erasure', customerId: 'c3', brand: 'albelli', requestId: randomUUID() };
+    const running = newExport();
+    await call('POST', '/v1/requests', { body: pending });
+    await call('POST', '/v1/requests', { body: running });
+    await table.ledger.transition(running.requestId, 'in_progress');
+
+    // Act
+    const cancelled = await call('DELETE', `/v1/requests/${pending.requestId}`);
+    const again = await call('DELETE', `/v1/requests/${pending.requestId}`);
+    const refused = await call('DELETE', `/v1/requests/${running.requestId}`);
+    const unknown = await call('DELETE', `/v1/requests/${randomUUID()}`);
+
+    // Assert
+    expect(cancelled.status).toBe(202);
+    expect(validateResponse('/v1/requests/{requestId}', 'delete', 202, cancelled.body)).toBe('');
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(stepFunctions.stopped).toEqual([cancelled.body.executionArn]);
+    expect(again.status).toBe(202);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('in_progress');
+    expect(validateResponse('/v1/requests/{requestId}', 'delete', 409, refused.body)).toBe('');
+    expect(unknown.status).toBe(404);
+    expect((await call('GET', `/v1/requests/${running.requestId}`)).body.status).toBe('in_progress');
+  });
+
+  it('download → 303 to a presigned URL of the volume once completed; 409 before; 404 for a missing volume', async () => {
+    // Arrange
+    const body = newExport();
+    await call('POST', '/v1/requests', { body });
+    const notReady = await call('GET', `/v1/requests/${body.requestId}/download`);
+    await table.ledger.transition(body.requestId, 'in_progress');
+    const volumes = [1, 2].map((volume) => ({ volume, key: `exports/${body.requestId}/volume-${volume}.zip`, bytes: 10, sha256: 'a'.repeat(64), entries: 1 }));
+    await table.ledger.transition(body.requestId, 'completed', { result: { volumes } });
+
+    // Act
+    const first = await call('GET', `/v1/requests/${body.requestId}/download`);
+    const second = await call('GET', `/v1/requests/${body.requestId}/download?volume=2`);
+    const missing = await call('GET', `/v1/requests/${body.requestId}/download?volume=3`);
+    const badVolume = await call('GET', `/v1/requests/${body.requestId}/download?volume=zero`);
+
+    // Assert
+    expect(notReady.status).toBe(409);
+    expect(validateResponse('/v1/requests/{requestId}/download', 'get', 409, notReady.body)).toBe('');
+    expect(first.status).toBe(303);
+    const location = new URL(first.headers.get('location')!);
+    expect(location.pathname).toBe(`/dsr-exports/exports/${body.requestId}/volume-1.zip`);
+    expect(location.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(new URL(second.headers.get('location')!).pathname).toContain('volume-2.zip');
+    expect(missing.status).toBe(404);
+    expect(validateResponse('/v1/requests/{requestId}/download', 'get', 404, missing.body)).toBe('');
+    expect(badVolume.status).toBe(400);
+    expect(JSON.stringify(await table.ledger.get(body.requestId))).not.toContain('X-Amz-Signature');
+  });
+});
