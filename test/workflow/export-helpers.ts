@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import type { Brand } from '../../functions/core/brands';
+import { customerKey } from '../../functions/core/keyed-hash';
+import type { RequestRecord } from '../../functions/core/ledger';
+import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
+
+/** Test helpers for export workflows on the embedded local AWS (clients from the environment it sets). */
+
+/** Writes a pending export request to the ledger, as the request API does. */
+export async function createExportRecord(customerId: string, brand: Brand, createdAt = '2025-06-01T09:00:00.000Z'): Promise<string> {
+  const requestId = randomUUID();
+  const record: RequestRecord = {
+    requestId,
+    type: 'export',
+    customerId,
+    customerKey: customerKey(customerId),
+    brand,
+    status: 'pending',
+    createdAt,
+    updatedAt: createdAt,
+    dueAt: '2025-07-01T09:00:00.000Z',
+    bodyHash: 'test',
+    stores: {},
+    version: 1,
+  };
+  await ledgerFromEnv().create(record);
+  return requestId;
+}
+
+/** Polls an execution until it leaves RUNNING. */
+export async function settled(sfn: SFNClient, executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return execution;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Starts the export state machine for a request (execution name = `name`) and waits for the outcome. */
+export async function runExport(
+  sfn: SFNClient,
+  input: { requestId: string; customerId: string; brand: Brand },
+  name: string = input.requestId,
+): Promise<DescribeExecutionCommandOutput> {
+  const started = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: process.env.DSR_EXPORT_STATE_MACHINE_ARN, name, input: JSON.stringify({ ...input, type: 'export' }) }),
+  );
+  return settled(sfn, started.executionArn!);
+}
