@@ -1,0 +1,322 @@
+import {
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { getStore } from '../../functions/core/data-map';
+import { retainUntil } from '../../functions/core/erasure/anonymise';
+import type { RetryPolicy } from '../../functions/core/erasure/config';
+import { eraseStore } from '../../functions/core/erasure/erase-store';
+import { InvalidInput, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
+import { customerKey } from '../../functions/core/keyed-hash';
+
+const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const docMock = mockClient(doc);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const s3Mock = mockClient(s3);
+const sleep = vi.fn(async (_ms: number) => {});
+const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, sleep };
+const deps = { doc, s3, retry, env, now: () => new Date('2025-06-01T12:00:00.000Z') };
+const input = (store: string, customerId = 'c1', brand = 'albelli') => ({ requestId: 'r1', customerId, brand, store }) as Parameters<typeof eraseStore>[1];
+
+type Request = { PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } };
+
+/** The requests of every BatchWriteItem call, in call order. */
+function batchWrites(): Request[][] {
+  return docMock.commandCalls(BatchWriteCommand).map((call) => Object.values(call.args[0].input.RequestItems ?? {})[0] as Request[]);
+}
+
+function contact(index: number, customerId = 'c1') {
+  return { contactId: `k${index}`, customerId, createdAt: `2024-01-01T00:00:${String(index % 60).padStart(2, '0')}.000Z`, subject: 'secret' };
+}
+
+function order(index: number) {
+  return {
+    customerId: 'c1',
+    orderId: `o${String(index).padStart(3, '0')}`,
+    brand: 'albelli',
+    invoiceNumber: `INV-${index}`,
+    invoiceDate: '2024-03-15T10:00:00.000Z',
+    orderedAt: '2024-03-14T09:00:00.000Z',
+    currency: 'EUR',
+    netAmount: 1000,
+    vatRate: 21,
+    vatAmount: 210,
+    grossAmount: 1210,
+    country: 'NL',
+    status: 'delivered',
+    paymentStatus: 'paid',
+    shippingAddress: { street: 'Damrak 1', city: 'Amsterdam' },
+    billingAddress: { street: 'Damrak 1', city: 'Amsterdam' },
+    paymentReference: 'PAY-1',
+    customerNote: 'ring twice',
+    lines: [{ sku: 'book', projectId: 'p1', photoKeys: ['customers/c1/a.jpg'] }],
+  };
+}
+
+beforeEach(() => {
+  docMock.reset();
+  s3Mock.reset();
+  sleep.mockClear();
+});
+
+describe('delete eraser, DynamoDB', () => {
+  it('deletes every key found through the index in batches of 25, across query pages', async () => {
+    docMock
+      .on(QueryCommand)
+      .resolvesOnce({ Items: Array.from({ length: 40 }, (_, i) => contact(i)), LastEvaluatedKey: { contactId: 'k39' } })
+      .resolvesOnce({ Items: Array.from({ length: 20 }, (_, i) => contact(40 + i)) });
+    docMock.on(BatchWriteCommand).resolves({});
+
+    const result = await eraseStore(deps, input('contact-history'));
+
+    expect(batchWrites().map((batch) => batch.length)).toEqual([25, 25, 10]);
+    expect(batchWrites().flat().map((request) => request.DeleteRequest!.Key)).toEqual(Array.from({ length: 60 }, (_, i) => ({ contactId: `k${i}` })));
+    expect(result).toMatchObject({ store: 'contact-history', action: 'delete', deleted: 60, retained: 0, versionsDeleted: 0, finishedAt: '2025-06-01T12:00:00.000Z' });
+    expect(result.bytes).toBeGreaterThan(0);
+  });
+
+  it('sends UnprocessedItems again with backoff until they are written', async () => {
+    docMock.on(QueryCommand).resolves({ Items: Array.from({ length: 5 }, (_, i) => contact(i)) });
+    docMock
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { 'dsr-contact-history': [{ DeleteRequest: { Key: { contactId: 'k3' } } }, { DeleteRequest: { Key: { contactId: 'k4' } } }] } })
+      .resolvesOnce({});
+
+    const result = await eraseStore(deps, input('contact-history'));
+
+    expect(batchWrites().map((batch) => batch.map((request) => request.DeleteRequest!.Key.contactId))).toEqual([
+      ['k0', 'k1', 'k2', 'k3', 'k4'],
+      ['k3', 'k4'],
+    ]);
+    expect(sleep).toHaveBeenCalledTimes(1);
+    expect(result.deleted).toBe(5);
+  });
+
+  it('fails with StoreUnavailable naming the store when items stay unprocessed', async () => {
+    docMock.on(QueryCommand).resolves({ Items: [contact(0)] });
+    docMock.on(BatchWriteCommand).resolves({ UnprocessedItems: { 'dsr-contact-history': [{ DeleteRequest: { Key: { contactId: 'k0' } } }] } });
+
+    const outcome = eraseStore(deps, input('contact-history'));
+
+    await expect(outcome).rejects.toThrow(StoreUnavailable);
+    await expect(outcome).rejects.toThrow(/contact-history/);
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(3);
+  });
+
+  it('refuses to delete a record of another customer returned by the query', async () => {
+    docMock.on(QueryCommand).resolves({ Items: [contact(0, 'c12')] });
+
+    await expect(eraseStore(deps, input('contact-history'))).rejects.toThrow(StoreFailed);
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('returns zeros when nothing is left (a replay)', async () => {
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const result = await eraseStore(deps, input('marketing'));
+
+    expect(result).toMatchObject({ deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0 });
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('rejects a store that does not apply to the brand', async () => {
+    await expect(eraseStore(deps, input('photo-library', 'c1', 'albelli'))).rejects.toThrow(InvalidInput);
+  });
+});
+
+describe('anonymise-and-retain eraser (orders)', () => {
+  const retainedKey = `retained#${customerKey('c1', env.DSR_HASH_KEY)}`;
+
+  it('writes the retained records before deleting the originals, batch by batch', async () => {
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: Array.from({ length: 30 }, (_, i) => order(i)) });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({ Items: [] });
+    docMock.on(BatchWriteCommand).resolves({});
+
+    const result = await eraseStore(deps, input('orders'));
+
+    const batches = batchWrites();
+    expect(batches.map((batch) => [batch[0]!.PutRequest ? 'put' : 'delete', batch.length])).toEqual([
+      ['put', 25],
+      ['delete', 25],
+      ['put', 5],
+      ['delete', 5],
+    ]);
+    expect(batches[1]!.map((request) => request.DeleteRequest!.Key)).toEqual(batches[0]!.map((request) => ({ customerId: 'c1', orderId: request.PutRequest!.Item.orderId })));
+    expect(result).toMatchObject({ store: 'orders', action: 'anonymise-and-retain', deleted: 30, retained: 30 });
+  });
+
+  it('keeps only the invoice attributes and retainUntil under the hashed partition', async () => {
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: [order(7)] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({ Items: [] });
+    docMock.on(BatchWriteCommand).resolves({});
+
+    await eraseStore(deps, input('orders'));
+
+    expect(batchWrites()[0]![0]!.PutRequest!.Item).toEqual({
+      customerId: retainedKey,
+      orderId: 'o007',
+      invoiceNumber: 'INV-7',
+      invoiceDate: '2024-03-15T10:00:00.000Z',
+      orderedAt: '2024-03-14T09:00:00.000Z',
+      currency: 'EUR',
+      netAmount: 1000,
+      vatAmount: 210,
+      vatRate: 21,
+      grossAmount: 1210,
+      country: 'NL',
+      brand: 'albelli',
+      retainUntil: '2031-03-15T23:59:59.999Z',
+    });
+  });
+
+  it('leaves already retained records alone, so a replay returns zeros', async () => {
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: [] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({ Items: [{ customerId: retainedKey, orderId: 'o001', retainUntil: '2031-03-15T23:59:59.999Z' }] });
+
+    const result = await eraseStore(deps, input('orders'));
+
+    expect(result).toMatchObject({ deleted: 0, retained: 0 });
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it('does not delete an order whose retention start is missing', async () => {
+    const { invoiceDate: _invoiceDate, ...withoutDate } = order(1);
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: [withoutDate] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({ Items: [] });
+
+    await expect(eraseStore(deps, input('orders'))).rejects.toThrow(StoreFailed);
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('retainUntil', () => {
+  it('ends 7 years after the invoice date, at the end of that day (UTC)', () => {
+    expect(retainUntil('2024-03-15T10:00:00.000Z', 7)).toBe('2031-03-15T23:59:59.999Z');
+  });
+
+  it('moves 29 February to 28 February in a common year', () => {
+    expect(retainUntil('2024-02-29T08:00:00.000Z', 7)).toBe('2031-02-28T23:59:59.999Z');
+  });
+});
+
+describe('delete eraser, S3', () => {
+  const keys = (count: number, from = 0) => Array.from({ length: count }, (_, i) => ({ Key: `customers/c1/u${from + i}/p.jpg`, Size: 10 }));
+
+  it('deletes every listed object in batches of at most 1,000', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock
+      .on(ListObjectsV2Command)
+      .resolvesOnce({ Contents: keys(1000), IsTruncated: true, NextContinuationToken: 't1' })
+      .resolvesOnce({ Contents: keys(1000, 1000), IsTruncated: true, NextContinuationToken: 't2' })
+      .resolvesOnce({ Contents: keys(500, 2000), IsTruncated: false });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    const result = await eraseStore(deps, input('uploaded-photos'));
+
+    const calls = s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
+    expect(calls.map((call) => call.Delete!.Objects!.length)).toEqual([1000, 1000, 500]);
+    expect(calls.every((call) => call.Bucket === 'dsr-uploaded-photos' && call.Delete!.Objects!.every((object) => object.Key!.startsWith('customers/c1/')))).toBe(true);
+    expect(result).toMatchObject({ store: 'uploaded-photos', deleted: 2500, versionsDeleted: 0, bytes: 25_000 });
+  });
+
+  it('sends keys that failed transiently again, and only those', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: keys(3) });
+    s3Mock
+      .on(DeleteObjectsCommand)
+      .resolvesOnce({ Errors: [{ Key: 'customers/c1/u1/p.jpg', Code: 'SlowDown', Message: 'slow down' }] })
+      .resolvesOnce({});
+
+    const result = await eraseStore(deps, input('uploaded-photos'));
+
+    const calls = s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key));
+    expect(calls).toEqual([['customers/c1/u0/p.jpg', 'customers/c1/u1/p.jpg', 'customers/c1/u2/p.jpg'], ['customers/c1/u1/p.jpg']]);
+    expect(sleep).toHaveBeenCalledTimes(1);
+    expect(result.deleted).toBe(3);
+  });
+
+  it('fails naming the store and the error code when a key is refused', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: keys(2) });
+    s3Mock.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'customers/c1/u0/p.jpg', Code: 'AccessDenied', Message: 'denied' }] });
+
+    const outcome = eraseStore(deps, input('uploaded-photos'));
+
+    await expect(outcome).rejects.toThrow(StoreFailed);
+    await expect(outcome).rejects.toThrow(/uploaded-photos.*AccessDenied/);
+    await expect(outcome).rejects.not.toThrow(/u0/);
+  });
+
+  it('raises StoreUnavailable when keys keep failing transiently', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: keys(1) });
+    s3Mock.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'customers/c1/u0/p.jpg', Code: 'InternalError' }] });
+
+    await expect(eraseStore(deps, input('uploaded-photos'))).rejects.toThrow(StoreUnavailable);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(3);
+  });
+
+  it('deletes every version and delete marker in a versioned bucket', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    s3Mock
+      .on(ListObjectVersionsCommand)
+      .resolvesOnce({
+        Versions: [
+          { Key: 'recordings/c1/a.wav', VersionId: 'v2', IsLatest: true, Size: 100 },
+          { Key: 'recordings/c1/a.wav', VersionId: 'v1', IsLatest: false, Size: 90 },
+        ],
+        DeleteMarkers: [{ Key: 'recordings/c1/b.wav', VersionId: 'm1', IsLatest: true }],
+        IsTruncated: true,
+        NextKeyMarker: 'recordings/c1/b.wav',
+        NextVersionIdMarker: 'm1',
+      })
+      .resolvesOnce({ Versions: [{ Key: 'recordings/c1/b.wav', VersionId: 'v0', IsLatest: false, Size: 50 }], IsTruncated: false });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    const result = await eraseStore(deps, input('call-recordings'));
+
+    const listed = s3Mock.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input);
+    expect(listed.map((call) => [call.Prefix, call.KeyMarker, call.VersionIdMarker])).toEqual([
+      ['recordings/c1/', undefined, undefined],
+      ['recordings/c1/', 'recordings/c1/b.wav', 'm1'],
+    ]);
+    const deleted = s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects!);
+    expect(deleted).toEqual([
+      { Key: 'recordings/c1/a.wav', VersionId: 'v2' },
+      { Key: 'recordings/c1/a.wav', VersionId: 'v1' },
+      { Key: 'recordings/c1/b.wav', VersionId: 'm1' },
+      { Key: 'recordings/c1/b.wav', VersionId: 'v0' },
+    ]);
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(result).toMatchObject({ deleted: 1, versionsDeleted: 4, bytes: 240 });
+  });
+
+  it('treats a suspended bucket as versioned (old versions remain)', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Suspended' });
+    s3Mock.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: 'recordings/c1/a.wav', VersionId: 'null', IsLatest: true, Size: 5 }] });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    const result = await eraseStore(deps, input('call-recordings'));
+
+    expect(result).toMatchObject({ deleted: 1, versionsDeleted: 1 });
+  });
+
+  it('falls back to plain deletes when the store does not implement versioning', async () => {
+    s3Mock.on(GetBucketVersioningCommand).rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }));
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'onskefoto/c1/al/f.jpg', Size: 7 }] });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    const result = await eraseStore(deps, input('photo-library', 'c1', 'onskefoto'));
+
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)[0]!.args[0].input.Delete!.Objects).toEqual([{ Key: 'onskefoto/c1/al/f.jpg' }]);
+    expect(result).toMatchObject({ deleted: 1, versionsDeleted: 0, bytes: 7 });
+  });
+});
