@@ -1,0 +1,143 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DATA_MAP } from '../../functions/core/data-map';
+import { buildStack, logicalId, roleReachMismatches, roleStatements, actionsOf, type Built } from './helpers';
+import { FIXTURE_CATALOG } from './fixtures/catalog';
+
+/** One Lambda per catalog entry: runtime, sizing, environment, own least-privilege role, triggers. */
+
+describe('functions from the catalog', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = buildStack();
+  });
+
+  it('creates one function per catalog entry, ARM64 nodejs22.x, traced, with its sizing and fixed name', () => {
+    // Assert
+    built.template.resourceCountIs('AWS::Lambda::Function', FIXTURE_CATALOG.length);
+    for (const spec of FIXTURE_CATALOG) {
+      const properties = built.template.toJSON().Resources[logicalId(built.stack, built.stack.functions.get(spec.id))].Properties;
+      expect(properties).toMatchObject({
+        FunctionName: `dsr-${spec.id}`,
+        Handler: 'index.handler',
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Timeout: spec.timeoutSeconds,
+        MemorySize: spec.memoryMb,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
+    }
+  });
+
+  it('gives every function its own role and its own log group with retention', () => {
+    // Act
+    const roles = FIXTURE_CATALOG.map((spec) => logicalId(built.stack, built.stack.functions.get(spec.id).role!));
+
+    // Assert
+    expect(new Set(roles).size).toBe(FIXTURE_CATALOG.length);
+    built.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, FIXTURE_CATALOG.length + 3 /* 2 workflows + API access logs */);
+    for (const role of roles) {
+      expect(built.template.toJSON().Resources[role].Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('gives every function the same environment: store names, settings, workflow ARNs, per-store function maps and secrets', () => {
+    // Act
+    const environments = FIXTURE_CATALOG.map(
+      (spec) => built.template.toJSON().Resources[logicalId(built.stack, built.stack.functions.get(spec.id))].Properties.Environment.Variables,
+    );
+
+    // Assert
+    for (const environment of environments) expect(environment).toEqual(environments[0]);
+    const environment = environments[0];
+    for (const store of DATA_MAP) expect(environment).toHaveProperty(store.resource.env);
+    expect(environment).toMatchObject({
+      DSR_EVENT_BUS_NAME: 'dsr',
+      DSR_ERASURE_COOLING_OFF_SECONDS: '604800',
+      DSR_DOWNLOAD_URL_TTL_SECONDS: '900',
+      DSR_EXPORT_VOLUME_BYTES: String(2 * 1024 ** 3),
+      POWERTOOLS_SERVICE_NAME: 'dsr',
+    });
+    expect(environment).not.toHaveProperty('DSR_S3_FORCE_PATH_STYLE');
+    expect(JSON.stringify(environment.DSR_EXPORT_STATE_MACHINE_ARN)).toContain(':stateMachine:dsr-export');
+    expect(JSON.stringify(environment.DSR_ERASURE_STATE_MACHINE_ARN)).toContain(':stateMachine:dsr-erasure');
+    expect(JSON.stringify(environment.DSR_HASH_KEY)).toContain('{{resolve:secretsmanager:');
+    expect(JSON.stringify(environment.DSR_CALLBACK_SECRET)).toContain('{{resolve:secretsmanager:');
+  });
+
+  it('maps each store to its collector and eraser function ARN', () => {
+    // Act
+    const environment = built.template.toJSON().Resources[logicalId(built.stack, built.stack.functions.get('api'))].Properties.Environment.Variables;
+    const collect = JSON.stringify(environment.DSR_COLLECT_FUNCTIONS);
+    const erase = JSON.stringify(environment.DSR_ERASE_FUNCTIONS);
+
+    // Assert
+    for (const store of ['orders', 'contact-history', 'uploaded-photos']) expect(collect).toContain(`\\"${store}\\":\\"arn:`);
+    expect(collect).toContain(':function:dsr-collect-orders');
+    expect(erase).toContain(':function:dsr-erase-uploaded-photos');
+    expect(erase).not.toContain('collect-');
+  });
+
+  it('lets each role reach exactly the stores, actions and key prefixes its catalog entry grants', () => {
+    // Act
+    const mismatches = roleReachMismatches(built, FIXTURE_CATALOG);
+
+    // Assert
+    expect(mismatches).toEqual([]);
+  });
+
+  it('keeps erasers from deleting certificates and collectors from writing source stores', () => {
+    // Act
+    const auditBucket = logicalId(built.stack, (built.stack.stores.get('audit') as { bucket: any }).bucket);
+    const eraser = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('erase-uploaded-photos').role!));
+    const collector = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('collect-orders').role!));
+
+    // Assert
+    expect(JSON.stringify(eraser)).not.toContain(auditBucket);
+    const ordersTable = logicalId(built.stack, (built.stack.stores.get('orders') as { table: any }).table);
+    const onOrders = collector.filter((statement) => JSON.stringify(statement.Resource).includes(ordersTable)).flatMap(actionsOf);
+    expect(onOrders.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
+  });
+
+  it('grants workflow permissions on the fixed-name state machines and the bus', () => {
+    // Act
+    const api = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('api').role!));
+    const step = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('mark-in-progress').role!));
+
+    // Assert
+    const apiText = JSON.stringify(api);
+    expect(api.flatMap(actionsOf)).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 's3:GetObject']));
+    expect(apiText).toContain(':stateMachine:dsr-export');
+    expect(apiText).toContain(':execution:dsr-erasure:*');
+    expect(apiText).not.toContain('events:PutEvents');
+    expect(step.filter((statement) => actionsOf(statement).includes('events:PutEvents'))).toEqual([
+      expect.objectContaining({ Resource: { 'Fn::GetAtt': [logicalId(built.stack, built.stack.node.findChild('Bus')), 'Arn'] } }),
+    ]);
+  });
+
+  it('wires event triggers to a rule on the DSR bus and schedules to a schedule rule', () => {
+    // Assert
+    built.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'dsr' });
+    built.template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(built.stack, built.stack.node.findChild('Bus')) },
+      EventPattern: { source: ['dsr.request'], 'detail-type': ['Request Status Changed'] },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built.stack, built.stack.functions.get('deliver-callback')), 'Arn'] } })],
+    });
+    built.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built.stack, built.stack.functions.get('check-deadlines')), 'Arn'] } })],
+    });
+  });
+
+  it('uses generated secrets for the hash key and callback secret unless names are configured', () => {
+    // Arrange / Act
+    const imported = buildStack({ settings: { hashKeySecretName: 'prod/dsr/hash-key', callbackSecretName: 'prod/dsr/callback' } });
+
+    // Assert
+    built.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const environment = JSON.stringify(imported.template.findResources('AWS::Lambda::Function'));
+    expect(environment).toContain('secret:prod/dsr/hash-key');
+  });
+});
