@@ -92,10 +92,10 @@ export interface ExportPlan {
   volumes: { volume: number; fileName: string; manifest: string; files: PlannedFile[] }[];
 }
 
-/** Estimated bytes, besides the files, that volume 1 needs: JSON + CSV + HTML of the records. */
+/** Estimated bytes, besides the files, that volume 1 needs: JSON + CSV + HTML of the records (HTML markup ≈ 2×), plus the page and manifest. */
 export function volumeOneReserve(tables: { bytes: number }[]): number {
   const recordBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
-  return 3 * recordBytes + 256 * 1024;
+  return 4 * recordBytes + 64 * 1024;
 }
 
 /** Per-file ZIP and manifest overhead estimate (headers, data descriptor, central directory, manifest line). */
