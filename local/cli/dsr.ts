@@ -1,5 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { cancelCommand } from './commands/cancel';
+import { eraseCommand } from './commands/erase';
+import { exportCommand } from './commands/export';
+import { listCommand } from './commands/list';
+import { replayCommand } from './commands/replay';
 import { seedCommand } from './commands/seed';
+import { statusCommand } from './commands/status';
 
 /**
  * The `dsr` ops CLI (`bin/dsr.mjs`). Each command lives in `commands/<name>.ts` and exports a factory
@@ -7,7 +13,15 @@ import { seedCommand } from './commands/seed';
  */
 
 /** The command factories, in help order. */
-const COMMANDS: (() => Command)[] = [seedCommand];
+const COMMANDS: (() => Command)[] = [
+  seedCommand,
+  exportCommand,
+  eraseCommand,
+  statusCommand,
+  listCommand,
+  cancelCommand,
+  replayCommand,
+];
 
 /** Builds the program; errors throw `CommanderError` instead of exiting (see `main`). */
 export function buildProgram(): Command {

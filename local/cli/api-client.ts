@@ -1,0 +1,115 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Option, type Command } from 'commander';
+import type { RequestView } from '../../functions/core/requests';
+import { readEndpoints, withAwsOptions, type AwsOptions } from './aws';
+
+/**
+ * The request API as `dsr` commands use it: the local API from `<data-dir>/endpoints.json` (bearer
+ * token from that file, overridable by `DSR_LOCAL_TOKEN`) or another one given with `--api URL`.
+ */
+
+/** Options of commands that talk to the API. */
+export interface ApiOptions extends AwsOptions {
+  api?: string;
+}
+
+/** An error answer of the API. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${message} (HTTP ${status} ${code})`);
+    this.name = 'ApiError';
+  }
+}
+
+/** Adds `--api <url>` plus the AWS connection options to a command. */
+export function withApiOptions(command: Command): Command {
+  return withAwsOptions(command.addOption(new Option('--api <url>', 'base URL of the request API (default: the local one)').env('DSR_API_URL')));
+}
+
+/** A small client of `/v1/requests`. */
+export class ApiClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string | undefined,
+  ) {}
+
+  /** Builds the client from the command options. */
+  static async fromOptions(options: ApiOptions): Promise<ApiClient> {
+    const token = process.env.DSR_LOCAL_TOKEN;
+    if (options.api) return new ApiClient(options.api, token);
+    const endpoints = await readEndpoints(options.dataDir);
+    if (!endpoints.api) throw new Error('endpoints.json has no API URL: is `npm start` running? (or pass --api URL)');
+    return new ApiClient(endpoints.api, token || endpoints.token);
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      redirect: 'manual',
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status >= 400) {
+      const text = await response.text();
+      let code = 'error';
+      let message = text || response.statusText;
+      try {
+        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        code = parsed.error?.code ?? code;
+        message = parsed.error?.message ?? message;
+      } catch {
+        // not a JSON error body
+      }
+      throw new ApiError(response.status, code, message);
+    }
+    return response;
+  }
+
+  /** POST /v1/requests. */
+  async create(body: Record<string, unknown>): Promise<RequestView> {
+    return (await this.call('POST', '/v1/requests', body)).json() as Promise<RequestView>;
+  }
+
+  /** GET /v1/requests/{id}. */
+  async get(requestId: string): Promise<RequestView> {
+    return (await this.call('GET', `/v1/requests/${encodeURIComponent(requestId)}`)).json() as Promise<RequestView>;
+  }
+
+  /** DELETE /v1/requests/{id}. */
+  async cancel(requestId: string): Promise<RequestView> {
+    return (await this.call('DELETE', `/v1/requests/${encodeURIComponent(requestId)}`)).json() as Promise<RequestView>;
+  }
+
+  /** Every page of GET /v1/requests with the given filters. */
+  async list(filters: Record<string, string | undefined>): Promise<RequestView[]> {
+    const items: RequestView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const query = new URLSearchParams(Object.entries({ ...filters, limit: '100', nextToken }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      const page = (await (await this.call('GET', `/v1/requests?${query}`)).json()) as { items: RequestView[]; nextToken?: string };
+      items.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return items;
+  }
+
+  /** Follows GET /v1/requests/{id}/download?volume=N to the presigned URL and streams the volume to `file`. */
+  async download(requestId: string, volume: number, file: string): Promise<void> {
+    const redirect = await this.call('GET', `/v1/requests/${encodeURIComponent(requestId)}/download?volume=${volume}`);
+    const location = redirect.headers.get('location');
+    if (redirect.status !== 303 || !location) throw new Error(`Expected a 303 redirect for volume ${volume}, got HTTP ${redirect.status}`);
+    const response = await fetch(location);
+    if (!response.ok || !response.body) throw new Error(`Downloading volume ${volume} failed: HTTP ${response.status}`);
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file));
+  }
+}

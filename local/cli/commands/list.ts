@@ -1,0 +1,42 @@
+import { Command, Option } from 'commander';
+import { REQUEST_STATUSES } from '../../../functions/core/ledger';
+import type { RequestView } from '../../../functions/core/requests';
+import { ApiClient, withApiOptions, type ApiOptions } from '../api-client';
+import { parseCustomerId, printJson } from '../request-commands';
+
+/** Options of `dsr list`. */
+interface ListOptions extends ApiOptions {
+  customer?: string;
+  status?: string;
+  overdue?: boolean;
+  json?: boolean;
+}
+
+/** One table line per request. */
+function line(record: RequestView, now: number): string {
+  const due = Date.parse(record.dueAt);
+  const flag = ['completed', 'cancelled'].includes(record.status) ? '' : due < now ? '  OVERDUE' : due < now + 5 * 86_400_000 ? '  due soon' : '';
+  return [record.requestId.padEnd(36), record.type.padEnd(7), record.brand.padEnd(11), record.status.padEnd(11), record.dueAt].join('  ') + flag;
+}
+
+/** `dsr list [--customer ID] [--status S] [--overdue]`: requests, newest first per customer. */
+export function listCommand(): Command {
+  const command = new Command('list')
+    .description('list requests by customer and/or status, or the open ones past or within 5 days of their due date')
+    .option('--customer <id>', 'only this customer\'s requests', parseCustomerId)
+    .addOption(new Option('--status <status>', 'only requests in this status').choices(REQUEST_STATUSES))
+    .option('--overdue', 'only open requests past their due date or due within 5 days')
+    .option('--json', 'print JSON instead of a table');
+  return withApiOptions(command).action(async (options: ListOptions) => {
+    const api = await ApiClient.fromOptions(options);
+    const records = await api.list({ customerId: options.customer, status: options.status, overdue: options.overdue ? 'true' : undefined });
+    if (options.json) {
+      printJson(records);
+      return;
+    }
+    const now = Date.now();
+    console.log(['REQUEST'.padEnd(36), 'TYPE'.padEnd(7), 'BRAND'.padEnd(11), 'STATUS'.padEnd(11), 'DUE'].join('  '));
+    for (const record of records) console.log(line(record, now));
+    console.log(`${records.length} request(s)`);
+  });
+}
