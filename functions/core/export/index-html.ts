@@ -144,7 +144,7 @@ ${empty ? '<strong>We hold no personal data about you in any of the categories b
     if (items === 0) {
       yield '<p class="empty">We hold no data of yours in this category.</p>';
     } else if (store.holdsFiles) {
-      yield `<p>Machine-readable listing: <code>data/${escapeHtml(store.id)}.json</code>.</p><div class="files">`;
+      yield `<p>Machine-readable listing: <a href="data/${escapeHtml(store.id)}.json">data/${escapeHtml(store.id)}.json</a>.</p><div class="files">`;
       for (const volume of plan.volumes) {
         for (const file of volume.files) if (file.store === store.id) yield fileFigure(file, volumeOf.get(file.path) ?? 1);
       }
