@@ -214,10 +214,10 @@ describe('erasure workflow: erase, verify, prove', () => {
 describe('erasure workflow: failures and replays', () => {
   it('retries a store that is unavailable, then completes', async () => {
     let calls = 0;
-    replaceFunction('erase-smart-creation', async (event, context, callback) => {
+    replaceFunction('erase-smart-creation', async (event, context) => {
       calls += 1;
       if (calls <= 2) throw new StoreUnavailable('Store "smart-creation" is unavailable: throttled');
-      return realEraser(event, context, callback as never);
+      return realEraser(event, context);
     });
     const requestId = newRequestId('retry');
     await createErasureRecord(ctx, requestId, 'c17', 'albelli');
