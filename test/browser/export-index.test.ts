@@ -62,9 +62,9 @@ describe('export index.html in headless Chromium', () => {
     await page.goto(indexUrl, { waitUntil: 'load' });
     const photo = page.locator('#uploaded-photos figure img').first();
     await photo.scrollIntoViewIfNeeded();
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#uploaded-photos img')].every((img) => img.complete));
+    await page.waitForFunction("[...document.querySelectorAll('#uploaded-photos img')].every((img) => img.complete)");
     const ordersText = await page.locator('#orders table').innerText();
-    const naturalWidth = await photo.evaluate((img: HTMLImageElement) => img.naturalWidth);
+    const naturalWidth = await photo.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
     await mkdir(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
