@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ reset: boolean; dataDir: string }>();
 
+  // Local erasures wait 30 s (cancellable) unless configured; AWS uses the stack setting (7 days).
+  process.env.DSR_ERASURE_COOLING_OFF_SECONDS ??= '30';
   const aws = await startLocalAws({
     dataDir: options.dataDir,
     reset: options.reset,
