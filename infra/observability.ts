@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { OVERDUE_METRIC, type DsrSettings } from './settings';
+import { DEADLINE_METRICS, type DsrSettings } from './settings';
 
 /**
  * Alarms: open requests past (or close to) their GDPR deadline, failed workflow executions, and
@@ -21,27 +21,38 @@ export interface DsrObservabilityProps {
 
 /** The pipeline's CloudWatch alarms. */
 export class DsrObservability extends Construct {
-  /** The overdue-requests alarm. */
+  /** The overdue-requests alarm (past `dueAt`). */
   readonly overdueAlarm: cloudwatch.Alarm;
   /** Every alarm of the pipeline. */
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: DsrObservabilityProps) {
     super(scope, id);
-    const overdue = new cloudwatch.Metric({
-      namespace: OVERDUE_METRIC.namespace,
-      metricName: OVERDUE_METRIC.metricName,
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: Duration.days(1),
-    });
-    this.overdueAlarm = overdue.createAlarm(this, 'OverdueRequests', {
-      alarmDescription: 'Open data-subject requests past or within a few days of their GDPR Art. 12(3) deadline',
+    const deadlineMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: DEADLINE_METRICS.namespace,
+        metricName,
+        dimensionsMap: { ...DEADLINE_METRICS.dimensions },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.days(1),
+      });
+    this.overdueAlarm = deadlineMetric(DEADLINE_METRICS.overdue).createAlarm(this, 'OverdueRequests', {
+      alarmDescription: 'Open data-subject requests past their GDPR Art. 12(3) deadline (one month from receipt)',
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.alarms.push(this.overdueAlarm);
+    this.alarms.push(
+      deadlineMetric(DEADLINE_METRICS.dueSoon).createAlarm(this, 'DueSoonRequests', {
+        alarmDescription: 'Open data-subject requests due within 5 days (extend with a reason, or finish them)',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
     for (const [name, machine] of props.stateMachines) {
       this.alarms.push(
         machine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}ExecutionsFailed`, {

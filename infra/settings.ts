@@ -38,8 +38,18 @@ export const settingsSchema = z.object({
   downloadUrlTtlSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(900),
   /** Maximum size of one export ZIP volume: `DSR_EXPORT_VOLUME_BYTES` (2 GiB). */
   exportVolumeBytes: z.coerce.number().int().min(1024 * 1024).default(2 * 1024 ** 3),
-  /** Days before an open request's `dueAt` that it counts as overdue-soon: `DSR_DUE_SOON_DAYS`. */
-  dueSoonDays: z.coerce.number().int().min(0).default(5),
+  /** Multipart part size of export volume uploads: `DSR_EXPORT_PART_BYTES` (8 MiB; S3 minimum 5 MiB). */
+  exportPartBytes: z.coerce.number().int().min(5 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** Parts uploaded in parallel per export volume: `DSR_EXPORT_UPLOAD_CONCURRENCY`. */
+  exportUploadConcurrency: z.coerce.number().int().min(1).default(4),
+  /** Attempts per erasure batch while items stay unprocessed: `DSR_ERASURE_BATCH_MAX_ATTEMPTS`. */
+  erasureBatchMaxAttempts: z.coerce.number().int().min(1).max(20).default(8),
+  /** First backoff delay of an erasure batch retry, in ms: `DSR_ERASURE_BATCH_BASE_DELAY_MS`. */
+  erasureBatchBaseDelayMs: z.coerce.number().int().min(0).max(10_000).default(50),
+  /** Attempts of one status callback delivery: `DSR_CALLBACK_MAX_ATTEMPTS`. */
+  callbackMaxAttempts: z.coerce.number().int().min(1).default(5),
+  /** First backoff delay of a callback retry, in ms (doubled per attempt): `DSR_CALLBACK_BASE_DELAY_MS`. */
+  callbackBaseDelayMs: z.coerce.number().int().min(0).default(1000),
   /** Days export archives (`exports/` prefix) live before the lifecycle rule expires them. */
   exportsExpiryDays: z.coerce.number().int().min(1).default(7),
   /** Days export staging data (`staging/` prefix) lives before the lifecycle rule expires it. */
@@ -87,7 +97,12 @@ export function settingsEnvironment(settings: DsrSettings): Record<string, strin
     DSR_ERASURE_COOLING_OFF_SECONDS: String(settings.erasureCoolingOffSeconds),
     DSR_DOWNLOAD_URL_TTL_SECONDS: String(settings.downloadUrlTtlSeconds),
     DSR_EXPORT_VOLUME_BYTES: String(settings.exportVolumeBytes),
-    DSR_DUE_SOON_DAYS: String(settings.dueSoonDays),
+    DSR_EXPORT_PART_BYTES: String(settings.exportPartBytes),
+    DSR_EXPORT_UPLOAD_CONCURRENCY: String(settings.exportUploadConcurrency),
+    DSR_ERASURE_BATCH_MAX_ATTEMPTS: String(settings.erasureBatchMaxAttempts),
+    DSR_ERASURE_BATCH_BASE_DELAY_MS: String(settings.erasureBatchBaseDelayMs),
+    DSR_CALLBACK_MAX_ATTEMPTS: String(settings.callbackMaxAttempts),
+    DSR_CALLBACK_BASE_DELAY_MS: String(settings.callbackBaseDelayMs),
     DSR_EVENT_BUS_NAME: settings.eventBusName,
     POWERTOOLS_SERVICE_NAME,
   };
@@ -99,8 +114,16 @@ export const EXPORTS_PREFIX = 'exports/';
 /** Key prefix of the export staging area (collector output, JSON Lines). */
 export const STAGING_PREFIX = 'staging/';
 
-/** The overdue-requests metric the scheduled deadline check publishes (EMF, no dimensions) and the alarm watches. */
-export const OVERDUE_METRIC = { namespace: 'DSR', metricName: 'OverdueRequests' } as const;
+/**
+ * The deadline metrics the scheduled check (functions/deadlines/check-deadlines.ts) publishes through
+ * Powertools Metrics (EMF): namespace `DSR`, dimension `service` = the Powertools service name.
+ */
+export const DEADLINE_METRICS = {
+  namespace: 'DSR',
+  dimensions: { service: POWERTOOLS_SERVICE_NAME },
+  overdue: 'OverdueRequests',
+  dueSoon: 'DueSoonRequests',
+} as const;
 
 /**
  * The workflows: state machine `<prefix>-<name>` from `statemachines/<name>.asl.json`, its ARN in every

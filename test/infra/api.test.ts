@@ -1,6 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OVERDUE_METRIC } from '../../infra/settings';
 import { buildStack, logicalId, type Built } from './helpers';
 
 /** The request API (IAM auth, validation, throttling, access logs, no CORS) and the alarms. */
@@ -76,13 +75,16 @@ describe('alarms', () => {
     const built = buildStack();
 
     // Assert
-    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: OVERDUE_METRIC.namespace,
-      MetricName: OVERDUE_METRIC.metricName,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Period: 86400,
-    });
+    for (const metricName of ['OverdueRequests', 'DueSoonRequests']) {
+      built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'DSR',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: 'dsr' }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Period: 86400,
+      });
+    }
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' });
   });
 

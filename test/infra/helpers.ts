@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -12,6 +13,9 @@ import { FIXTURE_CATALOG } from './fixtures/catalog';
  * policies, and tell which stores a policy statement reaches.
  */
 
+/** The context of cdk.json (feature flags), so tests build what `cdk synth` builds. */
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+
 /** Folder of the fixture ASL files. */
 export const FIXTURE_STATEMACHINES = path.join(PROJECT_ROOT, 'test/infra/fixtures/statemachines');
 
@@ -24,7 +28,7 @@ export interface Built {
 
 /** Builds the DSR stack with bundling skipped; defaults to the fixture catalog and fixture ASL files. */
 export function buildStack(props: DsrStackProps = {}, context: Record<string, unknown> = {}): Built {
-  const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({ builtinCloudFormationValidation: false, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new DsrStack(app, 'Dsr', { catalog: FIXTURE_CATALOG, stateMachinesDir: FIXTURE_STATEMACHINES, ...props });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -191,3 +191,20 @@ describe('imported stores', () => {
     expect(() => buildStack({}, { importStores: { nowhere: 'x' } })).toThrow(/unknown store/);
   });
 });
+
+describe('access logs', () => {
+  it('lets only the S3 logging service write the access-log bucket, by bucket policy instead of ACLs', () => {
+    // Act
+    const built = buildStack();
+
+    // Assert
+    const logBucket = logicalId(built.stack, built.stack.stores.accessLogBucket);
+    expect(built.template.toJSON().Resources[logBucket].Properties.AccessControl).toBeUndefined();
+    built.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logBucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]),
+      },
+    });
+  });
+});
