@@ -2,13 +2,18 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { Option, type Command } from 'commander';
 import type { RequestView } from '../../functions/core/requests';
 import { readEndpoints, withAwsOptions, type AwsOptions } from './aws';
 
 /**
  * The request API as `dsr` commands use it: the local API from `<data-dir>/endpoints.json` (bearer
- * token from that file, overridable by `DSR_LOCAL_TOKEN`) or another one given with `--api URL`.
+ * token from that file, overridable by `DSR_LOCAL_TOKEN`) or another one given with `--api URL`; with
+ * `--aws` every call is signed with SigV4 (service `execute-api`) from the standard credential chain, as
+ * the deployed API's IAM authorization requires.
  */
 
 /** Options of commands that talk to the API. */
@@ -38,27 +43,46 @@ export class ApiClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string | undefined,
+    private readonly signer?: SignatureV4,
   ) {}
 
   /** Builds the client from the command options. */
   static async fromOptions(options: ApiOptions): Promise<ApiClient> {
     const token = process.env.DSR_LOCAL_TOKEN;
+    if (options.aws) {
+      if (!options.api) throw new Error('--aws needs --api <url> (the deployed API\'s base URL)');
+      const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+      if (!region) throw new Error('--aws needs AWS_REGION');
+      const signer = new SignatureV4({ service: 'execute-api', region, credentials: defaultProvider(), sha256: Hash.bind(null, 'sha256') });
+      return new ApiClient(options.api, undefined, signer);
+    }
     if (options.api) return new ApiClient(options.api, token);
     const endpoints = await readEndpoints(options.dataDir);
     if (!endpoints.api) throw new Error('endpoints.json has no API URL: is `npm start` running? (or pass --api URL)');
     return new ApiClient(endpoints.api, token || endpoints.token);
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
-    const response = await fetch(new URL(path, this.baseUrl), {
+  /** The headers of a call: bearer token locally, a SigV4 signature with `--aws`. */
+  private async headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (!this.signer) return this.token ? { ...headers, authorization: `Bearer ${this.token}` } : headers;
+    const signed = await this.signer.sign({
       method,
-      redirect: 'manual',
-      headers: {
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...headers, host: url.host },
+      body,
     });
+    return signed.headers;
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    const url = new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const response = await fetch(url, { method, redirect: 'manual', headers: await this.headers(method, url, text), body: text });
     if (response.status >= 400) {
       const text = await response.text();
       let code = 'error';
