@@ -3,6 +3,8 @@ import { cancelCommand } from './commands/cancel';
 import { eraseCommand } from './commands/erase';
 import { exportCommand } from './commands/export';
 import { listCommand } from './commands/list';
+import { purgeRetainedCommand } from './commands/purge-retained';
+import { reapplyErasuresCommand } from './commands/reapply-erasures';
 import { replayCommand } from './commands/replay';
 import { seedCommand } from './commands/seed';
 import { statusCommand } from './commands/status';
@@ -21,6 +23,8 @@ const COMMANDS: (() => Command)[] = [
   listCommand,
   cancelCommand,
   replayCommand,
+  purgeRetainedCommand,
+  reapplyErasuresCommand,
 ];
 
 /** Builds the program; errors throw `CommanderError` instead of exiting (see `main`). */
