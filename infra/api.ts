@@ -50,7 +50,7 @@ export class DsrApi extends Construct {
   constructor(scope: Construct, id: string, props: DsrApiProps) {
     super(scope, id);
     const { settings } = props;
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays as logs.RetentionDays });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays });
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${settings.prefix}-requests`,
       description: 'Data-subject requests (export, erasure): /v1/requests',

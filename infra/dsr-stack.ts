@@ -33,11 +33,17 @@ export interface DsrStackProps extends StackProps {
 
 /** The whole pipeline: stores, functions, workflows, API, bus, secrets and alarms, built from the declarative sources. */
 export class DsrStack extends Stack {
+  /** The resolved settings (props over context over defaults). */
   readonly settings: DsrSettings;
+  /** Tables, buckets, KMS key and access-log bucket of the data map. */
   readonly stores: DsrStores;
+  /** One Lambda per catalog entry. */
   readonly functions: DsrFunctions;
+  /** One state machine per ASL file. */
   readonly workflows: DsrWorkflows;
+  /** The request API, when the catalog has an `http-api` function. */
   readonly api?: DsrApi;
+  /** The alarms. */
   readonly observability: DsrObservability;
 
   constructor(scope: Construct, id: string, props: DsrStackProps = {}) {

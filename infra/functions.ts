@@ -126,7 +126,7 @@ export class DsrFunctions extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Role of the DSR function ${spec.id}: only the stores and permissions its catalog entry grants`,
     });
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays as logs.RetentionDays });
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays });
     logGroup.grantWrite(role);
     for (const grant of spec.stores) {
       for (const statement of storeStatements(props.stores.get(grant.store), grant)) role.addToPrincipalPolicy(statement);

@@ -1,3 +1,4 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 
 /**
@@ -57,7 +58,11 @@ export const settingsSchema = z.object({
   /** Default S3 Object Lock (governance) retention of erasure certificates, in days (7 years). */
   auditRetentionDays: z.coerce.number().int().min(1).default(2557),
   /** Retention of function, workflow and API access log groups, in days. */
-  logRetentionDays: z.coerce.number().int().min(1).default(90),
+  logRetentionDays: z.coerce
+    .number()
+    .int()
+    .refine((days) => (Object.values(RetentionDays) as unknown[]).includes(days), 'must be a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, ...)')
+    .default(90),
   /** Days server access logs of the store buckets are kept. */
   accessLogExpiryDays: z.coerce.number().int().min(1).default(365),
   /** Steady-state request rate of the REST API stage (requests per second). */
@@ -108,10 +113,10 @@ export function settingsEnvironment(settings: DsrSettings): Record<string, strin
   };
 }
 
-/** Key prefixes of the exports bucket: archives (expire after `exportsExpiryDays`) and staging (`stagingExpiryDays`). */
+/** Key prefix of the export archives in the exports bucket (expire after `exportsExpiryDays`). */
 export const EXPORTS_PREFIX = 'exports/';
 
-/** Key prefix of the export staging area (collector output, JSON Lines). */
+/** Key prefix of the export staging area: collector output and plans (expire after `stagingExpiryDays`). */
 export const STAGING_PREFIX = 'staging/';
 
 /**

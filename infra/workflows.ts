@@ -52,7 +52,7 @@ export class DsrWorkflows extends Construct {
     for (const { name, file } of aslFiles(props.stateMachinesDir)) {
       const definition = readFileSync(file, 'utf8');
       const constructId = pascalCase(name);
-      const logGroup = new logs.LogGroup(this, `${constructId}Logs`, { retention: props.settings.logRetentionDays as logs.RetentionDays });
+      const logGroup = new logs.LogGroup(this, `${constructId}Logs`, { retention: props.settings.logRetentionDays });
       const machine = new sfn.StateMachine(this, constructId, {
         stateMachineName: stateMachineName(props.settings, name),
         stateMachineType: sfn.StateMachineType.STANDARD,

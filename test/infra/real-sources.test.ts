@@ -5,7 +5,7 @@ import { FUNCTIONS, placeholdersIn } from '../../functions/catalog';
 import { DATA_MAP } from '../../functions/core/data-map';
 import { PROJECT_ROOT } from '../../infra/dsr-stack';
 import { aslFiles } from '../../infra/workflows';
-import { buildStack, logicalId, nagFindings, roleReachMismatches, type Built } from './helpers';
+import { actionsOf, buildStack, logicalId, nagFindings, roleReachMismatches, roleStatements, type Built } from './helpers';
 
 /** The stack over the REAL catalog, data map and statemachines/ folder (bundling skipped). */
 
@@ -33,6 +33,24 @@ describe('stack over the real sources', () => {
     for (const { name, file } of files) {
       const machine = built.template.toJSON().Resources[logicalId(built.stack, built.stack.workflows.byName.get(name)!)].Properties;
       expect(Object.keys(machine.DefinitionSubstitutions ?? {}).sort()).toEqual(placeholdersIn(readFileSync(file, 'utf8')));
+    }
+  });
+
+  it('lets the export machine invoke every collector it picks at run time, and no eraser', () => {
+    // Arrange
+    const machine = built.stack.workflows.byName.get('export')!;
+
+    // Act
+    const invokable = JSON.stringify(
+      roleStatements(built.template, logicalId(built.stack, machine.role)).filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction')),
+    );
+
+    // Assert
+    for (const spec of FUNCTIONS.filter((candidate) => candidate.id.startsWith('collect-'))) {
+      expect(invokable).toContain(`"${logicalId(built.stack, built.stack.functions.get(spec.id))}"`);
+    }
+    for (const spec of FUNCTIONS.filter((candidate) => candidate.id.startsWith('erase-'))) {
+      expect(invokable).not.toContain(`"${logicalId(built.stack, built.stack.functions.get(spec.id))}"`);
     }
   });
 

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { resolveSettings, settingsEnvironment } from '../../infra/settings';
+
+/** Settings: defaults, context strings (`-c key=value`), props over context, validation. */
+
+describe('settings', () => {
+  it('applies the documented defaults', () => {
+    // Act
+    const settings = resolveSettings(() => undefined);
+
+    // Assert
+    expect(settings).toMatchObject({
+      prefix: 'dsr',
+      eventBusName: 'dsr',
+      importStores: {},
+      importExisting: false,
+      erasureCoolingOffSeconds: 604800,
+      downloadUrlTtlSeconds: 900,
+      exportVolumeBytes: 2147483648,
+      exportsExpiryDays: 7,
+      stagingExpiryDays: 1,
+      auditRetentionDays: 2557,
+      logRetentionDays: 90,
+    });
+  });
+
+  it('parses context strings and lets props win over context', () => {
+    // Arrange
+    const context: Record<string, unknown> = { erasureCoolingOffSeconds: '60', importExisting: 'true', importStores: '{"orders":"prod-orders"}', prefix: 'acme' };
+
+    // Act
+    const settings = resolveSettings((key) => context[key], { prefix: 'dsr-test' });
+
+    // Assert
+    expect(settings).toMatchObject({ erasureCoolingOffSeconds: 60, importExisting: true, importStores: { orders: 'prod-orders' }, prefix: 'dsr-test' });
+  });
+
+  it('rejects values AWS would refuse at deploy time', () => {
+    // Act / Assert
+    expect(() => resolveSettings((key) => (key === 'logRetentionDays' ? '45' : undefined))).toThrow(/retention/);
+    expect(() => resolveSettings((key) => (key === 'downloadUrlTtlSeconds' ? 8 * 24 * 3600 : undefined))).toThrow();
+    expect(() => resolveSettings((key) => (key === 'prefix' ? 'Bad_Prefix' : undefined))).toThrow();
+  });
+
+  it('turns the settings into the DSR_* environment of every function', () => {
+    // Act
+    const environment = settingsEnvironment(resolveSettings(() => undefined, { erasureCoolingOffSeconds: 30 }));
+
+    // Assert
+    expect(environment).toMatchObject({
+      DSR_ERASURE_COOLING_OFF_SECONDS: '30',
+      DSR_DOWNLOAD_URL_TTL_SECONDS: '900',
+      DSR_EXPORT_VOLUME_BYTES: '2147483648',
+      DSR_EXPORT_PART_BYTES: String(8 * 1024 * 1024),
+      DSR_EVENT_BUS_NAME: 'dsr',
+      POWERTOOLS_SERVICE_NAME: 'dsr',
+    });
+  });
+});
