@@ -279,10 +279,11 @@ export class Ledger {
       set.push('#hold = :hold');
     }
     if (to === 'in_progress') {
-      if (current.error) remove.push('#error');
-      if (current.hold) remove.push('#hold');
-      if (current.error) names['#error'] = 'error';
-      if (current.hold) names['#hold'] = 'hold';
+      for (const field of ['error', 'hold'] as const) {
+        if (!current[field]) continue;
+        names[`#${field}`] = field;
+        remove.push(`#${field}`);
+      }
     }
     if (changes.redactCustomerId) remove.push('customerId');
     const response = await this.deps.doc.send(
