@@ -1,6 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
@@ -145,6 +154,28 @@ describe('buildVolume', () => {
     const second = await buildVolume(deps, { requestId: 'r1', volume: 1 });
 
     expect(second.sha256).toBe(first.sha256);
+  });
+
+  it('streams a volume larger than one part as a multipart upload of the same archive', async () => {
+    const big = randomBytes(12 * 1024 * 1024);
+    s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).callsFake(() => ({ Body: Readable.from([big.subarray(0, 6 * 1024 * 1024), big.subarray(6 * 1024 * 1024)]) }));
+    s3Mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3Mock.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => ({ ETag: `"p${input.PartNumber}"` }));
+    s3Mock.on(CompleteMultipartUploadCommand).resolves({ ETag: '"done"' });
+
+    const summary = await buildVolume({ ...deps, config: { ...deps.config, partBytes: 5 * 1024 * 1024 } }, { requestId: 'r1', volume: 2 });
+
+    const parts = s3Mock
+      .commandCalls(UploadPartCommand)
+      .map((call) => call.args[0].input)
+      .sort((a, b) => a.PartNumber! - b.PartNumber!)
+      .map((input) => Buffer.from(input.Body as Uint8Array));
+    const zip = Buffer.concat(parts);
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    expect(summary).toMatchObject({ bytes: zip.length, sha256: sha256(zip) });
+    const entries = await unzip(zip);
+    expect(entries[0]!.data.equals(big)).toBe(true);
+    expect(s3Mock.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.Key).toBe(archiveKey('r1', 2, env.DSR_HASH_KEY));
   });
 
   it('fails naming the store when a source file cannot be read, and uploads nothing', async () => {

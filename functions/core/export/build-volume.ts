@@ -52,14 +52,17 @@ export interface BuildDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A pass-through that counts bytes and computes the SHA-256 of what flows through it. */
+/**
+ * A pass-through that counts bytes and computes the SHA-256 of what flows through it. (The counter is
+ * not called `size`: lib-storage reads `Body.size` as the upload's length.)
+ */
 class HashingStream extends Transform {
   readonly hash = createHash('sha256');
-  size = 0;
+  byteCount = 0;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
     this.hash.update(chunk);
-    this.size += chunk.length;
+    this.byteCount += chunk.length;
     callback(null, chunk);
   }
 }
@@ -107,7 +110,7 @@ class VolumeWriter {
     const written = once(this.zip, 'entry');
     this.zip.append(source.pipe(tap), { name: path, date: this.date, store: options.stored });
     await Promise.race([written, this.failed]);
-    this.entries.push({ path, size: tap.size, sha256: tap.hash.digest('hex'), ...(options.store ? { store: options.store } : {}) });
+    this.entries.push({ path, size: tap.byteCount, sha256: tap.hash.digest('hex'), ...(options.store ? { store: options.store } : {}) });
   }
 }
 
@@ -209,5 +212,5 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
     throw error;
   }
   await uploading;
-  return { volume: volume.volume, key, bytes: archiveHash.size, sha256: archiveHash.hash.digest('hex'), entries: writer.entries.length };
+  return { volume: volume.volume, key, bytes: archiveHash.byteCount, sha256: archiveHash.hash.digest('hex'), entries: writer.entries.length };
 }
