@@ -1,7 +1,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { BRANDS, type Brand } from '../brands';
+import { BRANDS } from '../brands';
 import { readCustomerItems, type Item } from '../connectors/dynamodb-store';
 import { customerObjectLocation, listCustomerObjects, type ListedObject } from '../connectors/s3-store';
 import { CUSTOMER_ID_PATTERN, CUSTOMER_STORE_IDS, getStore, type StoreDefinition } from '../data-map';
@@ -176,7 +176,7 @@ export function isPersonalRecord(store: StoreDefinition, item: Item, retained: b
 async function verifyStore(deps: CollectDeps, store: StoreDefinition, input: CollectInput): Promise<VerifyResult> {
   const result: VerifyResult = { store: store.id, items: 0, retainedItems: 0, personalItems: 0 };
   if (store.holdsFiles) {
-    for await (const page of listCustomerObjects(deps.s3, store, input.customerId, input.brand as Brand, { env: deps.env })) {
+    for await (const page of listCustomerObjects(deps.s3, store, input.customerId, input.brand, { env: deps.env })) {
       result.items += page.length;
       result.personalItems += page.length;
     }
