@@ -177,7 +177,7 @@ describe('anonymise-and-retain eraser (orders)', () => {
     });
   });
 
-  it('leaves already retained records alone, so a replay returns zeros', async () => {
+  it('leaves already retained records alone (never reads them), so a replay returns zeros', async () => {
     docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: [] });
     docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({ Items: [{ customerId: retainedKey, orderId: 'o001', retainUntil: '2031-03-15T23:59:59.999Z' }] });
 
@@ -185,6 +185,7 @@ describe('anonymise-and-retain eraser (orders)', () => {
 
     expect(result).toMatchObject({ deleted: 0, retained: 0 });
     expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(docMock.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues)).toEqual([{ ':value': 'c1' }]);
   });
 
   it('does not delete an order whose retention start is missing', async () => {

@@ -43,6 +43,8 @@ export interface ReadOptions {
   /** Page size (DynamoDB `Limit`); DynamoDB caps a page at 1 MB anyway. */
   pageSize?: number;
   env?: NodeJS.ProcessEnv;
+  /** Which partitions to read: the customer's own, the retained one, or both (default). */
+  partitions?: 'own' | 'retained' | 'all';
 }
 
 /** A page of a customer's items, tagged with the partition it came from. */
@@ -63,7 +65,9 @@ export async function* readCustomerItems(
   _brand: Brand,
   options: ReadOptions = {},
 ): AsyncGenerator<ItemPage> {
+  const wanted = options.partitions ?? 'all';
   for (const query of customerTableQueries(store, customerId, options.env)) {
+    if (wanted !== 'all' && query.retained !== (wanted === 'retained')) continue;
     let exclusiveStartKey: Item | undefined;
     do {
       let page;

@@ -139,8 +139,7 @@ async function retainedReferences(deps: CertificateDeps, input: IssueCertificate
   for (const store of storesForBrand(input.brand)) {
     if (store.erasure.action !== 'anonymise-and-retain') continue;
     const legalBasis = store.erasure.legalReason;
-    for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { consistentRead: true, env: deps.env })) {
-      if (!page.retained) continue;
+    for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { consistentRead: true, env: deps.env, partitions: 'retained' })) {
       for (const item of page.items) {
         references.push({
           store: store.id,

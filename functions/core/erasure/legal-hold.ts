@@ -58,8 +58,7 @@ export async function checkLegalHold(
   for (const [storeId, reasonsOf] of checks) {
     const store = getStore(storeId);
     if (!store.brands.includes(input.brand as Brand)) continue;
-    for await (const page of readCustomerItems(doc, store, input.customerId, input.brand, { consistentRead: true, env })) {
-      if (page.retained) continue;
+    for await (const page of readCustomerItems(doc, store, input.customerId, input.brand, { consistentRead: true, env, partitions: 'own' })) {
       for (const item of page.items) reasons.push(...reasonsOf(item));
     }
   }

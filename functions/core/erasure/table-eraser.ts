@@ -42,8 +42,8 @@ function customerAttribute(store: StoreDefinition): string {
  * Erases a customer's records from a DynamoDB store: reads the keys (strongly consistent where the
  * table allows) and deletes them in batches of 25. For an anonymise-and-retain store, each batch first
  * writes the retained records (idempotent puts under `retained#<customerKey>`, same sort key), then
- * deletes the originals, so a crash between the two converges on replay; records already in the
- * retained partition are left alone. A replay finds nothing to do and returns zeros.
+ * deletes the originals, so a crash between the two converges on replay; the retained partition is
+ * not read (records already retained are left alone). A replay finds nothing to do and returns zeros.
  */
 export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, customerId: string, brand: Brand): Promise<EraseCounts> {
   const table = resourceName(store, deps.env);
@@ -65,8 +65,7 @@ export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, 
     counts.bytes += items.reduce((sum, item) => sum + recordBytes(item), 0);
   };
 
-  for await (const page of readCustomerItems(deps.doc, store, customerId, brand, { consistentRead: true, env: deps.env })) {
-    if (page.retained) continue;
+  for await (const page of readCustomerItems(deps.doc, store, customerId, brand, { consistentRead: true, env: deps.env, partitions: 'own' })) {
     for (const item of page.items) {
       if (item[attribute] !== customerId) throw new StoreFailed(`Store "${store.id}": the customer query returned another customer's record`);
       buffer.push(item);

@@ -1,0 +1,214 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { MiddlewareStack } from '@smithy/types';
+import { readCustomerItems } from '../functions/core/connectors/dynamodb-store';
+import { listCustomerObjects } from '../functions/core/connectors/s3-store';
+import { CUSTOMER_STORES, resourceName, storesForBrand } from '../functions/core/data-map';
+import { customerKey } from '../functions/core/keyed-hash';
+import { dueDate } from '../functions/core/ledger';
+import { documentClient, dynamoClient, s3Client, sfnClient } from '../functions/shared/clients';
+import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
+import { startLocalAws } from '../local/runtime';
+import { seedSyntheticCustomer } from '../local/seed/synthetic';
+
+/**
+ * Erasure benchmark (issue 5) on the embedded local AWS: one synthetic customer with 10,000 photos,
+ * 1,000 orders and 2,000 contacts (plus what the seeder derives: a smart-creation analysis per photo, a
+ * call recording per third contact, marketing entries) is erased by the real erasure workflow. An SDK
+ * middleware on the shared clients counts every S3 and DynamoDB call the in-process functions make,
+ * verification included. The count on the business stores is compared with the theoretical minimum
+ * for that data: per store one read pass (the pages a single read takes) + ceil(n/1000) DeleteObjects
+ * or ceil(n/25) BatchWriteItem (orders: ceil(n/25) puts of the retained records + ceil(n/25) deletes)
+ * + one verification read pass. Target ratio ≤ 1.1. Calls on the pipeline's own stores (ledger, audit,
+ * suppression) are reported separately. Wall time is the median of the runs (StartExecution → end).
+ *
+ * Settings: `BENCH_ERASURE_PHOTOS` (10000), `BENCH_ERASURE_ORDERS` (1000), `BENCH_ERASURE_CONTACTS`
+ * (2000), `BENCH_ERASURE_RUNS` (3), `BENCH_ERASURE_WRITE_DOCS` (`1` writes docs/performance.md; default:
+ * only when the default sizes ran).
+ */
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const photos = Number(process.env.BENCH_ERASURE_PHOTOS || 10_000);
+const orders = Number(process.env.BENCH_ERASURE_ORDERS || 1_000);
+const contacts = Number(process.env.BENCH_ERASURE_CONTACTS || 2_000);
+const runs = Number(process.env.BENCH_ERASURE_RUNS || 3);
+const defaults = photos === 10_000 && orders === 1_000 && contacts === 2_000;
+const writeDocs = process.env.BENCH_ERASURE_WRITE_DOCS ? process.env.BENCH_ERASURE_WRITE_DOCS === '1' : defaults;
+const brand = 'albelli' as const;
+
+/** Where calls are counted (by `<table or bucket>|<command>`); nothing is counted while undefined. */
+let sink: Map<string, number> | undefined;
+
+/** Adds the call counter to a client's middleware stack (once per logical call, before retries). */
+function countCalls(stack: MiddlewareStack<object, object>): void {
+  stack.add(
+    (next, context) => async (args) => {
+      if (sink) {
+        const input = args.input as { TableName?: string; Bucket?: string; RequestItems?: Record<string, unknown> };
+        const resource = input.TableName ?? input.Bucket ?? Object.keys(input.RequestItems ?? {})[0] ?? '-';
+        const key = `${resource}|${context.commandName}`;
+        sink.set(key, (sink.get(key) ?? 0) + 1);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCallCounter' },
+  );
+}
+
+/** The median of numbers. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Calls per business store (by table or bucket name). */
+function callsByStore(counted: Map<string, number>): { byStore: Map<string, number>; other: number } {
+  const byStore = new Map<string, number>();
+  let other = 0;
+  for (const [key, count] of counted) {
+    const store = storeByResource.get(key.split('|')[0]!);
+    if (store) byStore.set(store, (byStore.get(store) ?? 0) + count);
+    else other += count;
+  }
+  return { byStore, other };
+}
+
+/**
+ * One read pass over a customer's data: the read calls it takes and the records/files, per store. The
+ * erase pass reads the own partitions only; the verify pass also reads the retained partition.
+ */
+async function readPass(customerId: string, phase: 'erase' | 'verify'): Promise<Map<string, { pages: number; items: number }>> {
+  const pass = new Map<string, { pages: number; items: number }>();
+  const counted = new Map<string, number>();
+  sink = counted;
+  for (const store of storesForBrand(brand)) {
+    let items = 0;
+    if (store.kind === 's3-bucket') {
+      for await (const page of listCustomerObjects(s3Client(), store, customerId, brand)) items += page.length;
+    } else {
+      for await (const page of readCustomerItems(documentClient(), store, customerId, brand, { consistentRead: true, partitions: phase === 'erase' ? 'own' : 'all' })) {
+        if (!page.retained) items += page.items.length;
+      }
+    }
+    pass.set(store.id, { pages: 0, items });
+  }
+  sink = undefined;
+  for (const [store, pages] of callsByStore(counted).byStore) pass.get(store)!.pages = pages;
+  return pass;
+}
+
+/** The theoretical minimum of business-store calls for an erasure of the data read before, verified after. */
+function minimumCalls(before: Map<string, { pages: number; items: number }>, after: Map<string, { pages: number; items: number }>): Map<string, number> {
+  const minimum = new Map<string, number>();
+  for (const store of storesForBrand(brand)) {
+    const { pages, items } = before.get(store.id)!;
+    const writes =
+      store.kind === 's3-bucket' ? Math.ceil(items / 1000) : store.erasure.action === 'anonymise-and-retain' ? 2 * Math.ceil(items / 25) : Math.ceil(items / 25);
+    minimum.set(store.id, pages + writes + after.get(store.id)!.pages);
+  }
+  return minimum;
+}
+
+interface RunResult {
+  seconds: number;
+  byStore: Map<string, number>;
+  pipeline: number;
+  minimum: Map<string, number>;
+  items: Map<string, number>;
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'dsr-bench-erasure-'));
+const aws = await startLocalAws({ dataDir, reset: true, log: () => {} });
+countCalls(dynamoClient().middlewareStack as MiddlewareStack<object, object>);
+countCalls(s3Client().middlewareStack as MiddlewareStack<object, object>);
+const storeByResource = new Map(CUSTOMER_STORES.map((store) => [resourceName(store), store.id]));
+const results: RunResult[] = [];
+try {
+  for (let run = 1; run <= runs; run += 1) {
+    const customerId = `bench-erase-${run}`;
+    const requestId = `bench-erasure-${run}-${Date.now()}`;
+    process.stdout.write(`run ${run}/${runs}: seeding ${photos} photos, ${orders} orders, ${contacts} contacts... `);
+    await seedSyntheticCustomer({ s3: s3Client(), doc: documentClient() }, { customerId, brand, photos, photoBytes: 0, orders, contacts });
+    const before = await readPass(customerId, 'erase');
+    const now = new Date();
+    await ledgerFromEnv().create({
+      requestId,
+      type: 'erasure',
+      customerId,
+      customerKey: customerKey(customerId),
+      brand,
+      status: 'pending',
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      dueAt: dueDate(now).toISOString(),
+      bodyHash: requestId,
+      stores: {},
+      version: 1,
+    });
+    const calls = new Map<string, number>();
+    sink = calls;
+    const started = Date.now();
+    const { executionArn } = await sfnClient().send(
+      new StartExecutionCommand({ stateMachineArn: aws.stateMachineArns['dsr-erasure'], name: requestId, input: JSON.stringify({ requestId, type: 'erasure', customerId, brand }) }),
+    );
+    let status = 'RUNNING';
+    while (status === 'RUNNING') {
+      await new Promise((wait) => setTimeout(wait, 100));
+      status = (await sfnClient().send(new DescribeExecutionCommand({ executionArn }))).status!;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    sink = undefined;
+    if (status !== 'SUCCEEDED') throw new Error(`erasure ${requestId} ended ${status}`);
+    const after = await readPass(customerId, 'verify');
+    const { byStore, other: pipeline } = callsByStore(calls);
+    results.push({ seconds, byStore, pipeline, minimum: minimumCalls(before, after), items: new Map([...before].map(([id, entry]) => [id, entry.items])) });
+    console.log(`${seconds.toFixed(1)} s`);
+  }
+} finally {
+  await aws.close();
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+const last = results.at(-1)!;
+const rows = storesForBrand(brand).map((store) => ({
+  store: store.id,
+  items: last.items.get(store.id)!,
+  calls: last.byStore.get(store.id) ?? 0,
+  minimum: last.minimum.get(store.id)!,
+}));
+const totalCalls = rows.reduce((sum, row) => sum + row.calls, 0);
+const totalMinimum = rows.reduce((sum, row) => sum + row.minimum, 0);
+const ratio = totalCalls / totalMinimum;
+const wall = median(results.map((result) => result.seconds));
+const table = [
+  '| store | records / files | S3 + DynamoDB calls | theoretical minimum |',
+  '|---|---:|---:|---:|',
+  ...rows.map((row) => `| ${row.store} | ${row.items} | ${row.calls} | ${row.minimum} |`),
+  `| **business stores** | | **${totalCalls}** | **${totalMinimum}** |`,
+].join('\n');
+const summary = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}: ` +
+    `${photos} photos, ${orders} orders, ${contacts} contacts, ${runs} runs.`,
+  '',
+  table,
+  '',
+  `- Call ratio to the theoretical minimum: **${ratio.toFixed(3)}** (target ≤ 1.1).`,
+  `- Calls on the pipeline's own stores (ledger, audit certificate and notification record, suppression list): ${last.pipeline}.`,
+  `- Wall time, StartExecution to end, median of ${runs}: **${wall.toFixed(1)} s** (runs: ${results.map((result) => result.seconds.toFixed(1)).join(', ')} s).`,
+].join('\n');
+console.log(`\n${summary}`);
+if (writeDocs) {
+  const file = join(ROOT, 'docs/performance.md');
+  const text = await readFile(file, 'utf8');
+  const start = '<!-- erasure-bench:start -->';
+  const end = '<!-- erasure-bench:end -->';
+  if (text.includes(start) && text.includes(end)) {
+    await writeFile(file, `${text.slice(0, text.indexOf(start) + start.length)}\n${summary}\n${text.slice(text.indexOf(end))}`);
+    console.log(`results written to ${file}`);
+  }
+}
+process.exit(ratio <= 1.1 ? 0 : 1);
