@@ -36,7 +36,7 @@ export const OBJECT_ACTIONS: Record<Level, string[]> = {
 export const BUCKET_ACTIONS: Record<Level, string[]> = {
   read: ['s3:ListBucket'],
   write: [],
-  delete: ['s3:ListBucketVersions'],
+  delete: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
 };
 
 /** KMS actions on the store's key per level and store kind (DynamoDB decrypts for deletes too). */
