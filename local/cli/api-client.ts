@@ -82,7 +82,10 @@ export class ApiClient {
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const response = await fetch(url, { method, redirect: 'manual', headers: await this.headers(method, url, text), body: text });
+    const headers = await this.headers(method, url, text);
+    const response = await fetch(url, { method, redirect: 'manual', headers, body: text }).catch((error: unknown) => {
+      throw new Error(`cannot reach the request API at ${url.origin} (${describeFetchError(error)}); is \`npm start\` running?`);
+    });
     if (response.status >= 400) {
       const text = await response.text();
       let code = 'error';
@@ -136,4 +139,10 @@ export class ApiClient {
     if (!response.ok || !response.body) throw new Error(`Downloading volume ${volume} failed: HTTP ${response.status}`);
     await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file));
   }
+}
+
+/** The underlying reason of a failed fetch (e.g. `ECONNREFUSED`), which undici hides behind "fetch failed". */
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
