@@ -49,7 +49,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     description: 'HTTP API /v1/requests: create, read, list, cancel and download data-subject requests',
     timeoutSeconds: 29,
     memoryMb: 512,
-    stores: [{ store: 'request-ledger', access: 'read-write' }, { store: 'exports', access: 'read' }],
+    stores: [{ store: 'request-ledger', access: 'read-write' }],
     permissions: ['start-executions', 'describe-executions', 'stop-executions', 'presign-exports'],
     triggers: [{ kind: 'http-api' }],
   },
