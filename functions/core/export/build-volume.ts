@@ -198,8 +198,13 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
   const writer = new VolumeWriter(zip, new Date(plan.generatedAt), failed);
   try {
     if (volume.volume === 1) await writeDocuments(deps, plan, writer);
-    for (const file of volume.files) {
-      const source = await openObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key);
+    const open = (file: PlannedFile) => openObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key);
+    let next = volume.files[0] ? open(volume.files[0]) : undefined;
+    for (const [index, file] of volume.files.entries()) {
+      const source = await next!;
+      // Request the next object while this one streams, so S3's first-byte latency overlaps the copy.
+      next = volume.files[index + 1] ? open(volume.files[index + 1]!) : undefined;
+      next?.catch(() => undefined);
       await writer.add(file.path, source, { store: file.store, stored: file.stored });
     }
     const manifest = manifestOf(plan, volume.volume, writer.entries);
