@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getStore, resourceName } from '../data-map';
 import { ConfigurationError } from '../errors';
+import { functionMapSetting } from '../function-map-setting';
 
 /**
  * Settings of the erasure pipeline, from the environment only (documented defaults):
@@ -13,22 +14,9 @@ import { ConfigurationError } from '../errors';
  * - the audit bucket (`DSR_BUCKET_AUDIT`) and suppression table (`DSR_TABLE_MARKETING_SUPPRESSION`) from the data map.
  */
 
-const functionMap = (variable: string) =>
-  z
-    .string()
-    .default('{}')
-    .transform((text, context) => {
-      try {
-        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(text));
-      } catch {
-        context.addIssue({ code: 'custom', message: `${variable} must be JSON {"storeId": "functionName"}` });
-        return z.NEVER;
-      }
-    });
-
 const settingsSchema = z.object({
-  DSR_ERASE_FUNCTIONS: functionMap('DSR_ERASE_FUNCTIONS'),
-  DSR_COLLECT_FUNCTIONS: functionMap('DSR_COLLECT_FUNCTIONS'),
+  DSR_ERASE_FUNCTIONS: functionMapSetting('DSR_ERASE_FUNCTIONS'),
+  DSR_COLLECT_FUNCTIONS: functionMapSetting('DSR_COLLECT_FUNCTIONS'),
   DSR_EVENT_BUS_NAME: z.string().min(1).default('default'),
   DSR_ERASURE_BATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   DSR_ERASURE_BATCH_BASE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(50),

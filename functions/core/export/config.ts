@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { getStore, resourceName } from '../data-map';
+import { functionMapSetting } from '../function-map-setting';
 
 /**
  * Settings of the export pipeline, from the environment only (documented defaults):
@@ -13,23 +14,11 @@ import { getStore, resourceName } from '../data-map';
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 
-const collectFunctions = z
-  .string()
-  .default('{}')
-  .transform((text, context) => {
-    try {
-      return z.record(z.string(), z.string().min(1)).parse(JSON.parse(text));
-    } catch {
-      context.addIssue({ code: 'custom', message: 'DSR_COLLECT_FUNCTIONS must be JSON {"storeId": "functionName"}' });
-      return z.NEVER;
-    }
-  });
-
 const settingsSchema = z.object({
   DSR_EXPORT_VOLUME_BYTES: z.coerce.number().int().positive().default(2 * GIB),
   DSR_EXPORT_PART_BYTES: z.coerce.number().int().min(5 * MIB).default(8 * MIB),
   DSR_EXPORT_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
-  DSR_COLLECT_FUNCTIONS: collectFunctions,
+  DSR_COLLECT_FUNCTIONS: functionMapSetting('DSR_COLLECT_FUNCTIONS'),
 });
 
 /** Resolved export settings. */
