@@ -8,7 +8,7 @@ import { readCustomerItems } from '../functions/core/connectors/dynamodb-store';
 import { listCustomerObjects } from '../functions/core/connectors/s3-store';
 import { CUSTOMER_STORES, resourceName, storesForBrand } from '../functions/core/data-map';
 import { customerKey } from '../functions/core/keyed-hash';
-import { dueDate } from '../functions/core/ledger';
+import { newRequestRecord } from '../functions/core/ledger';
 import { documentClient, dynamoClient, s3Client, sfnClient } from '../functions/shared/clients';
 import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
 import { startLocalAws } from '../local/runtime';
@@ -134,21 +134,9 @@ try {
     process.stdout.write(`run ${run}/${runs}: seeding ${photos} photos, ${orders} orders, ${contacts} contacts... `);
     await seedSyntheticCustomer({ s3: s3Client(), doc: documentClient() }, { customerId, brand, photos, photoBytes: 0, orders, contacts });
     const before = await readPass(customerId, 'erase');
-    const now = new Date();
-    await ledgerFromEnv().create({
-      requestId,
-      type: 'erasure',
-      customerId,
-      customerKey: customerKey(customerId),
-      brand,
-      status: 'pending',
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-      dueAt: dueDate(now).toISOString(),
-      bodyHash: requestId,
-      stores: {},
-      version: 1,
-    });
+    await ledgerFromEnv().create(
+      newRequestRecord({ requestId, type: 'erasure', customerId, customerKey: customerKey(customerId), brand, bodyHash: requestId, receivedAt: new Date() }),
+    );
     const calls = new Map<string, number>();
     sink = calls;
     const started = Date.now();

@@ -10,6 +10,7 @@ import { storesForBrand } from '../functions/core/data-map';
 import { customerKey } from '../functions/core/keyed-hash';
 import { documentClient, s3Client } from '../functions/shared/clients';
 import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
+import { newRequestRecord } from '../functions/core/ledger';
 import { startLocalAws } from '../local/runtime';
 import { seedSyntheticCustomer } from '../local/seed/synthetic';
 
@@ -87,11 +88,10 @@ async function prepare(sizeMib: number): Promise<string> {
   const clients = { s3: s3Client(), doc: documentClient() };
   await seedSyntheticCustomer(clients, { customerId, brand: 'albelli', photos, photoBytes: photoMib * MIB, orders: 5, contacts: 3 });
   const requestId = `bench-export-${sizeMib}m`;
-  const createdAt = '2025-06-01T00:00:00.000Z';
-  await ledgerFromEnv().create({
-    requestId, type: 'export', customerId, customerKey: customerKey(customerId), brand: 'albelli', status: 'in_progress',
-    createdAt, updatedAt: createdAt, dueAt: '2025-07-01T00:00:00.000Z', bodyHash: 'bench', stores: {}, version: 1,
+  const record = newRequestRecord({
+    requestId, type: 'export', customerId, customerKey: customerKey(customerId), brand: 'albelli', bodyHash: 'bench', receivedAt: new Date('2025-06-01T00:00:00.000Z'),
   });
+  await ledgerFromEnv().create({ ...record, status: 'in_progress' });
   const config = { ...exportConfig(), volumeBytes: Number.MAX_SAFE_INTEGER };
   const collected: CollectResult[] = [];
   for (const store of storesForBrand('albelli')) {

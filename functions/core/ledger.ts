@@ -158,6 +158,37 @@ export function dueDate(received: Date): Date {
   return due;
 }
 
+/** What a new request is made of; the rest of its record follows from these. */
+export interface NewRequest {
+  requestId: string;
+  type: RequestType;
+  customerId: string;
+  customerKey: string;
+  brand: Brand;
+  bodyHash: string;
+  receivedAt: Date;
+  notBefore?: string;
+  verifiedBy?: string;
+  callbackUrl?: string;
+}
+
+/** The `pending` record of a request just received: due one calendar month later, no progress yet. */
+export function newRequestRecord(request: NewRequest): RequestRecord {
+  const { receivedAt, notBefore, verifiedBy, callbackUrl, ...fields } = request;
+  return {
+    ...fields,
+    status: 'pending',
+    createdAt: receivedAt.toISOString(),
+    updatedAt: receivedAt.toISOString(),
+    dueAt: dueDate(receivedAt).toISOString(),
+    ...(notBefore ? { notBefore } : {}),
+    ...(verifiedBy ? { verifiedBy } : {}),
+    ...(callbackUrl ? { callbackUrl } : {}),
+    stores: {},
+    version: 1,
+  };
+}
+
 /** The event detail for a record (drops the raw customer id and the callback URL). */
 export function eventDetail(record: RequestRecord): RequestEventDetail {
   const { customerId: _customerId, callbackUrl: _callbackUrl, ...detail } = record;

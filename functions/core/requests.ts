@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { BRANDS } from './brands';
 import { CUSTOMER_ID_PATTERN } from './data-map';
 import { DownloadNotFound, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
-import { dueDate, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type RequestStatus } from './ledger';
+import { newRequestRecord, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type RequestStatus } from './ledger';
 
 /**
  * The request API's core: create (idempotent by request id), read, list, cancel and download. It
@@ -156,23 +156,18 @@ export async function createRequest(deps: RequestsDeps, body: CreateRequestBody)
   const now = deps.now ? deps.now() : new Date();
   const hash = bodyHash(body);
   const requestId = body.requestId ?? randomUUID();
-  const candidate: RequestRecord = {
+  const candidate = newRequestRecord({
     requestId,
     type: body.type,
     customerId: body.customerId,
     customerKey: deps.customerKey(body.customerId),
     brand: body.brand,
-    status: 'pending',
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    dueAt: dueDate(now).toISOString(),
-    ...(body.type === 'erasure' ? { notBefore: new Date(now.getTime() + deps.coolingOffSeconds * 1000).toISOString() } : {}),
-    ...(body.verifiedBy ? { verifiedBy: body.verifiedBy } : {}),
-    ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     bodyHash: hash,
-    stores: {},
-    version: 1,
-  };
+    receivedAt: now,
+    notBefore: body.type === 'erasure' ? new Date(now.getTime() + deps.coolingOffSeconds * 1000).toISOString() : undefined,
+    verifiedBy: body.verifiedBy,
+    callbackUrl: body.callbackUrl,
+  });
   const { record, created } = await deps.ledger.create(candidate);
   if (record.bodyHash !== hash) {
     throw new RequestConflict(`Request ${requestId} already exists with a different body`);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
-import { dueDate, type RequestRecord } from '../../functions/core/ledger';
+import { dueDate, newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
 import { completeRequest, holdRequest, markInProgress, recordFailure, recordStoreProgress } from '../../functions/core/ledger-tasks';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
@@ -32,6 +32,19 @@ describe('dueDate', () => {
     expect(dueDate(new Date('2024-01-31T10:00:00Z')).toISOString()).toBe('2024-02-29T10:00:00.000Z');
     expect(dueDate(new Date('2025-03-15T08:30:00Z')).toISOString()).toBe('2025-04-15T08:30:00.000Z');
     expect(dueDate(new Date('2025-12-31T23:00:00Z')).toISOString()).toBe('2026-01-31T23:00:00.000Z');
+  });
+});
+
+describe('newRequestRecord', () => {
+  it('is pending, due one calendar month after receipt, with no progress and no empty optional fields', () => {
+    const record = newRequestRecord({
+      requestId: 'r1', type: 'export', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', receivedAt: new Date('2026-01-31T10:00:00.000Z'),
+    });
+
+    expect(record).toEqual({
+      requestId: 'r1', type: 'export', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', status: 'pending',
+      createdAt: '2026-01-31T10:00:00.000Z', updatedAt: '2026-01-31T10:00:00.000Z', dueAt: '2026-02-28T10:00:00.000Z', stores: {}, version: 1,
+    });
   });
 });
 

@@ -7,7 +7,7 @@ import { customerObjectLocation } from '../../functions/core/connectors/s3-store
 import { readCustomerItems, type Item } from '../../functions/core/connectors/dynamodb-store';
 import { CUSTOMER_STORES, resourceName, storesForBrand, type StoreDefinition } from '../../functions/core/data-map';
 import { customerKey } from '../../functions/core/keyed-hash';
-import { dueDate, type Ledger } from '../../functions/core/ledger';
+import { newRequestRecord, type Ledger } from '../../functions/core/ledger';
 import type { LocalAws } from '../../local/runtime';
 
 /** Shared helpers of the erasure workflow, restore and e2e tests (local AWS only). */
@@ -23,22 +23,9 @@ export interface ErasureContext {
 
 /** Writes a pending erasure request to the ledger, as the request API does. */
 export async function createErasureRecord(ctx: ErasureContext, requestId: string, customerId: string, brand: Brand, notBefore?: string): Promise<void> {
-  const now = new Date();
-  await ctx.ledger.create({
-    requestId,
-    type: 'erasure',
-    customerId,
-    customerKey: customerKey(customerId),
-    brand,
-    status: 'pending',
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    dueAt: dueDate(now).toISOString(),
-    ...(notBefore ? { notBefore } : {}),
-    bodyHash: requestId,
-    stores: {},
-    version: 1,
-  });
+  await ctx.ledger.create(
+    newRequestRecord({ requestId, type: 'erasure', customerId, customerKey: customerKey(customerId), brand, bodyHash: requestId, receivedAt: new Date(), notBefore }),
+  );
 }
 
 /** Final state of an execution. */
