@@ -189,6 +189,8 @@ describe('buildVolume', () => {
 });
 
 describe('finalizeExport', () => {
+  const collected = Object.entries(plan.stores).map(([store, counts]) => ({ store: store as 'orders', ...counts }));
+
   it('returns the volumes and counts, removes stale volumes and the staging area', async () => {
     const prefix = archivePrefix('r1', env.DSR_HASH_KEY);
     s3Mock.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}volume-1.zip` }, { Key: `${prefix}volume-3.zip` }] });
@@ -196,10 +198,31 @@ describe('finalizeExport', () => {
     s3Mock.on(DeleteObjectsCommand).resolves({});
     const volume = { volume: 1, key: `${prefix}volume-1.zip`, bytes: 10, sha256: 'a'.repeat(64), entries: 3 };
 
-    const result = await finalizeExport(deps, { requestId: 'r1', volumes: [volume] });
+    const result = await finalizeExport(deps, { requestId: 'r1', collected, volumes: [volume] });
 
     expect(result).toEqual({ volumes: [volume], empty: false, stores: plan.stores });
     const deleted = s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key));
     expect(deleted).toEqual([`${prefix}volume-3.zip`, 'staging/r1/plan.json', 'staging/r1/orders.jsonl']);
+  });
+
+  it('returns the same result when retried after the staging area is already gone', async () => {
+    const prefix = archivePrefix('r1', env.DSR_HASH_KEY);
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    const volume = { volume: 1, key: `${prefix}volume-1.zip`, bytes: 10, sha256: 'a'.repeat(64), entries: 3 };
+
+    const result = await finalizeExport(deps, { requestId: 'r1', collected, volumes: [volume] });
+
+    expect(result).toEqual({ volumes: [volume], empty: false, stores: plan.stores });
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+  });
+
+  it('says the export is empty when no store had anything', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    const volume = { volume: 1, key: 'k', bytes: 10, sha256: 'a'.repeat(64), entries: 2 };
+    const nothing = collected.map((summary) => ({ ...summary, items: 0, bytes: 0 }));
+
+    const result = await finalizeExport(deps, { requestId: 'r1', collected: nothing, volumes: [volume] });
+
+    expect(result.empty).toBe(true);
   });
 });

@@ -2,19 +2,20 @@ import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-
 import { z } from 'zod';
 import { storeError } from '../errors';
 import type { BuildDeps, VolumeSummary } from './build-volume';
-import { archivePrefix, planKey, stagingPrefix } from './layout';
-import type { ExportPlan } from './plan';
-import { readJson } from './staging-io';
+import { archivePrefix, stagingPrefix } from './layout';
+import { collectedStore } from './plan';
 
 /**
  * Finishing an export: the result the ledger keeps (volumes with key, size, SHA-256 and entry count;
  * per-store counts; whether anything was found), removal of the staging area, and removal of volumes
- * an earlier attempt left under the same archive prefix that the current plan no longer has.
+ * an earlier attempt left under the same archive prefix that the current plan no longer has. The result
+ * depends only on the input, so a retry after the staging area is gone returns the same result.
  */
 
-/** Input of `finalize-export`: the request and the built volumes. */
+/** Input of `finalize-export`: the request, the collectors' summaries and the built volumes. */
 export const finalizeExportInput = z.object({
   requestId: z.string().min(1).max(128),
+  collected: z.array(collectedStore.pick({ store: true, items: true, bytes: true })),
   volumes: z
     .array(
       z.object({
@@ -59,14 +60,13 @@ export async function deletePrefix(s3: S3Client, bucket: string, prefix: string,
 /** Builds the export result, removes stale volumes and the staging area. */
 export async function finalizeExport(deps: BuildDeps, input: z.infer<typeof finalizeExportInput>): Promise<ExportResult> {
   const bucket = deps.config.exportsBucket;
-  const plan = await readJson<ExportPlan>(deps.s3, bucket, planKey(input.requestId));
   const volumes = [...input.volumes].sort((a, b) => a.volume - b.volume);
   const keep = new Set(volumes.map((volume) => volume.key));
   await deletePrefix(deps.s3, bucket, archivePrefix(input.requestId, (deps.env ?? process.env).DSR_HASH_KEY), keep);
   await deletePrefix(deps.s3, bucket, stagingPrefix(input.requestId));
   return {
     volumes,
-    empty: Object.values(plan.stores).every((counts) => counts.items === 0),
-    stores: plan.stores,
+    empty: input.collected.every((summary) => summary.items === 0),
+    stores: Object.fromEntries(input.collected.map((summary) => [summary.store, { items: summary.items, bytes: summary.bytes }])),
   };
 }
