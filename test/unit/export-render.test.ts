@@ -105,6 +105,14 @@ describe('index.html', () => {
     expect(html).not.toMatch(/<script|<link /);
   });
 
+  it('counts each category in words that agree with the number', async () => {
+    const html = await text(renderIndexHtml(plan, tables));
+
+    expect(html).toContain('Your data (2 records)');
+    expect(html).toContain('Your data (1 file)');
+    expect(html).toContain('Your data (0 records)');
+  });
+
   it('renders nested values as escaped lists', () => {
     const rendered = renderValue({ street: 'A <b>', lines: [1, 'x&y'] });
 

@@ -17,6 +17,11 @@ export interface TableSource {
   records: () => AsyncIterable<DataRecord>;
 }
 
+/** `1 record`, `2 records`, `0 files`. */
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2430;background:#f6f7f9;line-height:1.45}
 header{background:#23395d;color:#fff;padding:24px 32px}header h1{margin:0 0 6px}header p{margin:0;opacity:.9}
@@ -140,7 +145,7 @@ ${empty ? '<strong>We hold no personal data about you in any of the categories b
 </section>\n`;
   for (const store of stores) {
     const items = plan.stores[store.id]!.items;
-    yield `<section id="${escapeHtml(store.id)}"><h2>${escapeHtml(store.title)}</h2>${aboutStore(store)}<h3>Your data (${items} ${store.holdsFiles ? 'files' : 'records'})</h3>`;
+    yield `<section id="${escapeHtml(store.id)}"><h2>${escapeHtml(store.title)}</h2>${aboutStore(store)}<h3>Your data (${countOf(items, store.holdsFiles ? 'file' : 'record')})</h3>`;
     if (items === 0) {
       yield '<p class="empty">We hold no data of yours in this category.</p>';
     } else if (store.holdsFiles) {
