@@ -1,6 +1,6 @@
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { collectInput, collectStore } from '../../functions/core/export/collect';
@@ -112,6 +112,23 @@ describe('collectStore (verify mode)', () => {
     expect(result).toEqual({ store: 'orders', items: 3, retainedItems: 2, personalItems: 2 });
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     expect(docMock.commandCalls(QueryCommand).every((call) => call.args[0].input.ConsistentRead === true)).toBe(true);
+  });
+
+  it('confirms what an index finds with a consistent read, so items the index still lists after deletion are not leftovers', async () => {
+    docMock.on(QueryCommand).resolves({ Items: [{ contactId: 'k1', customerId: 'c1' }, { contactId: 'k2', customerId: 'c1' }] });
+    docMock
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: {}, UnprocessedKeys: { 'dsr-contact-history': { Keys: [{ contactId: 'k2' }] } } })
+      .resolves({ Responses: { 'dsr-contact-history': [{ contactId: 'k2', customerId: 'c1', transcript: 'still here' }] } });
+
+    const result = await collectStore(deps, input('contact-history', 'verify'));
+
+    expect(result).toEqual({ store: 'contact-history', items: 1, retainedItems: 0, personalItems: 1 });
+    const batches = docMock.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems!['dsr-contact-history']!);
+    expect(batches.map((batch) => [batch.Keys, batch.ConsistentRead])).toEqual([
+      [[{ contactId: 'k1' }, { contactId: 'k2' }], true],
+      [[{ contactId: 'k2' }], true],
+    ]);
   });
 
   it('counts remaining files of a file store as personal', async () => {

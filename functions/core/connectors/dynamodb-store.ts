@@ -1,7 +1,7 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Brand } from '../brands';
 import { assertSafeCustomerId, resourceName, type StoreDefinition } from '../data-map';
-import { storeError } from '../errors';
+import { StoreUnavailable, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
 
 /** A DynamoDB item as plain JS values. */
@@ -100,4 +100,39 @@ export function primaryKeyOf(store: StoreDefinition, item: Item): Item {
   const key: Item = { [schema.partitionKey]: item[schema.partitionKey] };
   if (schema.sortKey) key[schema.sortKey] = item[schema.sortKey];
   return key;
+}
+
+/** Keys a BatchGetItem call may carry. */
+const BATCH_GET_LIMIT = 100;
+
+/**
+ * Of items found through a global secondary index (eventually consistent), those that a strongly
+ * consistent read of the table still finds: right after an erasure the index may still list deleted
+ * items. BatchGetItem in batches of 100, `UnprocessedKeys` retried with exponential backoff.
+ */
+export async function stillPresent(
+  doc: DynamoDBDocumentClient,
+  store: StoreDefinition,
+  items: Item[],
+  options: { env?: NodeJS.ProcessEnv; maxAttempts?: number; baseDelayMs?: number } = {},
+): Promise<Item[]> {
+  const table = resourceName(store, options.env);
+  const maxAttempts = options.maxAttempts ?? 8;
+  const present: Item[] = [];
+  for (let start = 0; start < items.length; start += BATCH_GET_LIMIT) {
+    let keys = items.slice(start, start + BATCH_GET_LIMIT).map((item) => primaryKeyOf(store, item));
+    for (let attempt = 1; keys.length > 0; attempt += 1) {
+      if (attempt > maxAttempts) throw new StoreUnavailable(`Store "${store.id}" left ${keys.length} keys unprocessed after ${maxAttempts} attempts`);
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, (options.baseDelayMs ?? 50) * 2 ** (attempt - 2)));
+      let response;
+      try {
+        response = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+      } catch (error) {
+        throw storeError(store.id, error);
+      }
+      present.push(...((response.Responses?.[table] ?? []) as Item[]));
+      keys = (response.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+    }
+  }
+  return present;
 }

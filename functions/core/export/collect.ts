@@ -2,7 +2,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { BRANDS } from '../brands';
-import { readCustomerItems, type Item } from '../connectors/dynamodb-store';
+import { readCustomerItems, stillPresent, type Item } from '../connectors/dynamodb-store';
 import { customerObjectLocation, listCustomerObjects, type ListedObject } from '../connectors/s3-store';
 import { CUSTOMER_ID_PATTERN, CUSTOMER_STORE_IDS, getStore, type StoreDefinition } from '../data-map';
 import { InvalidInput, storeError } from '../errors';
@@ -172,7 +172,10 @@ export function isPersonalRecord(store: StoreDefinition, item: Item, retained: b
   return Object.keys(item).some((attribute) => !allowed.has(attribute));
 }
 
-/** Verify mode: counts what is left (strongly consistent reads where the store allows them); writes nothing. */
+/**
+ * Verify mode: counts what is left, writes nothing. Reads are strongly consistent; what an (eventually
+ * consistent) index finds is confirmed against the table, so a just-deleted item is not a leftover.
+ */
 async function verifyStore(deps: CollectDeps, store: StoreDefinition, input: CollectInput): Promise<VerifyResult> {
   const result: VerifyResult = { store: store.id, items: 0, retainedItems: 0, personalItems: 0 };
   if (store.holdsFiles) {
@@ -182,8 +185,10 @@ async function verifyStore(deps: CollectDeps, store: StoreDefinition, input: Col
     }
     return result;
   }
+  const throughIndex = store.locator?.by === 'index';
   for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { consistentRead: true, env: deps.env })) {
-    for (const item of page.items) {
+    const items = throughIndex && !page.retained ? await stillPresent(deps.doc, store, page.items, { env: deps.env }) : page.items;
+    for (const item of items) {
       result.items += 1;
       if (page.retained) result.retainedItems += 1;
       if (isPersonalRecord(store, item, page.retained)) result.personalItems += 1;
