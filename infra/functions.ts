@@ -103,9 +103,9 @@ export class DsrFunctions extends Construct {
     const environment: Record<string, string> = {
       ...props.stores.environment(),
       ...settingsEnvironment(settings),
-      // Dynamic references: resolved by CloudFormation at deploy time; see the Deploy notes on the trade-off.
-      [SECRET_ENV.hashKey]: props.hashKeySecret.secretValue.unsafeUnwrap(),
-      [SECRET_ENV.callbackSecret]: props.callbackSecret.secretValue.unsafeUnwrap(),
+      // Only the secrets' ARNs: functions read the values at cold start (functions/shared/secrets.ts).
+      [SECRET_ENV.hashKey]: props.hashKeySecret.secretArn,
+      [SECRET_ENV.callbackSecret]: props.callbackSecret.secretArn,
       NODE_OPTIONS: '--enable-source-maps',
     };
     for (const workflow of WORKFLOWS) environment[workflow.env] = this.stateMachineArn(settings, workflow.name);
@@ -132,6 +132,8 @@ export class DsrFunctions extends Construct {
       for (const statement of storeStatements(props.stores.get(grant.store), grant)) role.addToPrincipalPolicy(statement);
     }
     for (const statement of this.permissionStatements(spec, props)) role.addToPrincipalPolicy(statement);
+    props.hashKeySecret.grantRead(role);
+    props.callbackSecret.grantRead(role);
 
     const fn = new NodejsFunction(this, id, {
       functionName: functionName(settings, spec.id),

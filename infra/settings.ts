@@ -146,5 +146,5 @@ export const PER_STORE_FUNCTIONS = [
   { env: 'DSR_ERASE_FUNCTIONS', idPrefix: 'erase-' },
 ] as const;
 
-/** Environment variables resolved from Secrets Manager. */
-export const SECRET_ENV = { hashKey: 'DSR_HASH_KEY', callbackSecret: 'DSR_CALLBACK_SECRET' } as const;
+/** Environment variables naming the Secrets Manager secrets that functions read at cold start (`functions/shared/secrets.ts`). */
+export const SECRET_ENV = { hashKey: 'DSR_HASH_KEY_SECRET_ARN', callbackSecret: 'DSR_CALLBACK_SECRET_ARN' } as const;

@@ -5,6 +5,7 @@ import type { RequestsDeps } from '../core/requests';
 import { s3Client, sfnClient } from '../shared/clients';
 import { logger } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
+import { loadSecrets } from '../shared/secrets';
 import { handleApiEvent } from './router';
 
 /** The request API's dependencies from the environment (state machine ARNs, cooling-off, URL expiry). */
@@ -24,6 +25,7 @@ export function requestsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Reque
 
 /** API Gateway (REST, proxy integration) handler of `/v1/requests`. */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  await loadSecrets();
   logger.resetKeys();
   logger.appendKeys({ function: 'api', apiRequestId: event.requestContext?.requestId });
   return handleApiEvent(event, requestsDepsFromEnv());

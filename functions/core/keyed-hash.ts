@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 
 /**
  * Keyed hashes (HMAC-SHA256) that let the pipeline find and suppress an erased customer without
- * keeping anything readable. The key comes from configuration: `DSR_HASH_KEY` (hex or text), which the
- * CDK stack resolves from Secrets Manager at deploy time and the local runtime generates once per data
- * directory.
+ * keeping anything readable. The key comes from configuration: `DSR_HASH_KEY`, which functions in AWS
+ * load at cold start from the Secrets Manager secret named by `DSR_HASH_KEY_SECRET_ARN`
+ * (`functions/shared/secrets.ts`) and the local runtime generates once per data directory.
  */
 
 /** The HMAC key from configuration; throws when it is missing or too short. */

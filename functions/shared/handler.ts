@@ -2,10 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { InvalidInput } from '../core/errors';
+import { loadSecrets } from './secrets';
 
 /**
- * One place for function defaults: structured logging keyed by request id, input validation with zod,
- * and named errors. Handlers stay thin: `taskHandler(schema, core)`.
+ * One place for function defaults: secrets loaded at cold start, structured logging keyed by request id,
+ * input validation with zod, and named errors. Handlers stay thin: `taskHandler(schema, core)`.
  */
 
 /** The shared logger; log ids and counts only, never names, emails, addresses, file names or transcripts. */
@@ -20,6 +21,7 @@ export function taskHandler<S extends z.ZodType, R>(
   run: (input: z.infer<S>, context: Context) => Promise<R>,
 ): TaskHandler<R> {
   return async (event, context) => {
+    await loadSecrets();
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');

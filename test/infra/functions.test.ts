@@ -62,8 +62,33 @@ describe('functions from the catalog', () => {
     expect(environment).not.toHaveProperty('DSR_S3_FORCE_PATH_STYLE');
     expect(JSON.stringify(environment.DSR_EXPORT_STATE_MACHINE_ARN)).toContain(':stateMachine:dsr-export');
     expect(JSON.stringify(environment.DSR_ERASURE_STATE_MACHINE_ARN)).toContain(':stateMachine:dsr-erasure');
-    expect(JSON.stringify(environment.DSR_HASH_KEY)).toContain('{{resolve:secretsmanager:');
-    expect(JSON.stringify(environment.DSR_CALLBACK_SECRET)).toContain('{{resolve:secretsmanager:');
+    expect(environment).not.toHaveProperty('DSR_HASH_KEY');
+    expect(environment).not.toHaveProperty('DSR_CALLBACK_SECRET');
+    expect(JSON.stringify(environment)).not.toContain('resolve:secretsmanager');
+    expect(environment.DSR_HASH_KEY_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/HashKey/) });
+    expect(environment.DSR_CALLBACK_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/CallbackSecret/) });
+  });
+
+  it('lets every function read the two secrets at cold start, and no other secret', () => {
+    // Act
+    const template = built.template.toJSON();
+    const secretReads = Object.values(template.Resources as Record<string, { Type: string; Properties: { PolicyDocument?: { Statement: { Action: unknown; Resource: unknown }[] }; Roles?: { Ref: string }[] } }>)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((policy) =>
+        policy.Properties.PolicyDocument!.Statement.filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue')).map((statement) => ({
+          role: policy.Properties.Roles![0]!.Ref,
+          secret: JSON.stringify(statement.Resource),
+        })),
+      );
+
+    // Assert
+    for (const spec of FIXTURE_CATALOG) {
+      const role = logicalId(built.stack, built.stack.functions.get(spec.id).role!);
+      const secrets = secretReads.filter((read) => read.role === role).map((read) => read.secret);
+      expect(secrets.some((secret) => secret.includes('HashKey'))).toBe(true);
+      expect(secrets.some((secret) => secret.includes('CallbackSecret'))).toBe(true);
+      expect(secrets.every((secret) => secret.includes('HashKey') || secret.includes('CallbackSecret'))).toBe(true);
+    }
   });
 
   it('maps each store to its collector and eraser function ARN', () => {
