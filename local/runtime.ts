@@ -227,6 +227,8 @@ async function provisionStores(dynamodbEndpoint: string, s3Endpoint: string): Pr
       if (store.kind === 'dynamodb-table' && !existingTables.has(name)) {
         await dynamo.send(new CreateTableCommand(tableDefinition(store, name)));
         await waitForActiveTable(dynamo, name);
+      } else if (store.kind === 'dynamodb-table') {
+        await assertIndexes(dynamo, store, name);
       }
       if (store.kind === 's3-bucket' && !existingBuckets.has(name)) {
         await s3.send(new CreateBucketCommand({ Bucket: name }));
@@ -235,6 +237,19 @@ async function provisionStores(dynamodbEndpoint: string, s3Endpoint: string): Pr
   } finally {
     dynamo.destroy();
     s3.destroy();
+  }
+}
+
+/**
+ * Fails with what to do when an existing local table lacks an index the data map now declares (a data
+ * directory from an older version): dynalite cannot add an index to an existing table.
+ */
+async function assertIndexes(dynamo: DynamoDBClient, store: StoreDefinition, tableName: string): Promise<void> {
+  const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = (store.table?.indexes ?? []).map((index) => index.name).filter((name) => !present.has(name));
+  if (missing.length > 0) {
+    throw new Error(`Local table ${tableName} lacks the index(es) ${missing.join(', ')} (data directory from an older version): start once with --reset`);
   }
 }
 

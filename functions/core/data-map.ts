@@ -344,7 +344,13 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     owner: 'pipeline',
     kind: 'dynamodb-table',
     resource: { env: 'DSR_TABLE_REQUEST_LEDGER', defaultName: 'dsr-request-ledger' },
-    table: { partitionKey: 'requestId', indexes: [{ name: 'byCustomer', partitionKey: 'customerKey', sortKey: 'createdAt' }] },
+    table: {
+      partitionKey: 'requestId',
+      indexes: [
+        { name: 'byCustomer', partitionKey: 'customerKey', sortKey: 'createdAt' },
+        { name: 'byStatus', partitionKey: 'status', sortKey: 'dueAt' },
+      ],
+    },
     brands: ALL_BRANDS,
     categories: ['request type, status and dates', 'customer id (replaced by a keyed hash once an erasure completes)'],
     purpose: 'Handling and proving the handling of your privacy requests',

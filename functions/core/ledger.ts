@@ -144,6 +144,9 @@ export interface ListFilter {
 /** Name of the ledger's index by customer. */
 export const BY_CUSTOMER_INDEX = 'byCustomer';
 
+/** Name of the ledger's index by status, sorted by due date (ops lists and the deadline check). */
+export const BY_STATUS_INDEX = 'byStatus';
+
 /** How many times a write is retried after losing an optimistic-locking race. */
 const MAX_WRITE_ATTEMPTS = 8;
 
@@ -358,8 +361,32 @@ export class Ledger {
 
   /** Lists records: by customer (index, newest first), else a filtered scan; paginated by `nextToken`. */
   async list(filter: ListFilter): Promise<RecordPage> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
+    if (filter.customerKey) return this.listByCustomer(filter, filter.customerKey);
+    if (filter.dueBefore) return this.listDue(filter, filter.dueBefore);
+    if (filter.status) {
+      const response = await this.deps.doc.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          IndexName: BY_STATUS_INDEX,
+          KeyConditionExpression: '#status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': filter.status },
+          Limit: filter.limit,
+          ExclusiveStartKey: decodePageToken(filter.nextToken),
+        }),
+      );
+      return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
+    }
+    const response = await this.deps.doc.send(
+      new ScanCommand({ TableName: this.deps.tableName, Limit: filter.limit, ExclusiveStartKey: decodePageToken(filter.nextToken) }),
+    );
+    return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
+  }
+
+  /** A customer's requests, newest first, through the keyed-hash index (optionally of one status / open and due). */
+  private async listByCustomer(filter: ListFilter, customerKey: string): Promise<RecordPage> {
+    const names: Record<string, string> = { '#customerKey': 'customerKey' };
+    const values: Record<string, unknown> = { ':customerKey': customerKey };
     const conditions: string[] = [];
     if (filter.status) {
       names['#status'] = 'status';
@@ -373,31 +400,51 @@ export class Ledger {
       OPEN_STATUSES.forEach((status, index) => (values[`:open${index}`] = status));
       conditions.push('#dueAt <= :dueBefore', `#status IN (${OPEN_STATUSES.map((_, index) => `:open${index}`).join(', ')})`);
     }
-    const filterExpression = conditions.length ? conditions.join(' AND ') : undefined;
-    const common = {
-      TableName: this.deps.tableName,
-      Limit: filter.limit,
-      ExclusiveStartKey: decodePageToken(filter.nextToken),
-      ...(filterExpression ? { FilterExpression: filterExpression } : {}),
-    };
-    const response = filter.customerKey
-      ? await this.deps.doc.send(
-          new QueryCommand({
-            ...common,
-            IndexName: BY_CUSTOMER_INDEX,
-            KeyConditionExpression: '#customerKey = :customerKey',
-            ScanIndexForward: false,
-            ExpressionAttributeNames: { ...names, '#customerKey': 'customerKey' },
-            ExpressionAttributeValues: { ...values, ':customerKey': filter.customerKey },
-          }),
-        )
-      : await this.deps.doc.send(
-          new ScanCommand({
-            ...common,
-            ...(filterExpression ? { ExpressionAttributeNames: names, ExpressionAttributeValues: values } : {}),
-          }),
-        );
+    const response = await this.deps.doc.send(
+      new QueryCommand({
+        TableName: this.deps.tableName,
+        IndexName: BY_CUSTOMER_INDEX,
+        KeyConditionExpression: '#customerKey = :customerKey',
+        ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: filter.limit,
+        ExclusiveStartKey: decodePageToken(filter.nextToken),
+      }),
+    );
     return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
+  }
+
+  /**
+   * Open requests (or those of one open status) due at or before `dueBefore`, earliest due first per
+   * status, read from the status index one open status after the other; the page token remembers which.
+   */
+  private async listDue(filter: ListFilter, dueBefore: string): Promise<RecordPage> {
+    const statuses = OPEN_STATUSES.filter((status) => !filter.status || status === filter.status);
+    const token = decodePageToken(filter.nextToken) as { statusIndex?: unknown; key?: Record<string, unknown> } | undefined;
+    let statusIndex = token === undefined ? 0 : token.statusIndex;
+    if (typeof statusIndex !== 'number' || !Number.isInteger(statusIndex) || statusIndex < 0) throw new InvalidInput('nextToken is not a valid page token');
+    let startKey = token?.key;
+    const items: RequestRecord[] = [];
+    while (statusIndex < statuses.length && items.length < filter.limit) {
+      const response = await this.deps.doc.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          IndexName: BY_STATUS_INDEX,
+          KeyConditionExpression: '#status = :status AND #dueAt <= :dueBefore',
+          ExpressionAttributeNames: { '#status': 'status', '#dueAt': 'dueAt' },
+          ExpressionAttributeValues: { ':status': statuses[statusIndex], ':dueBefore': dueBefore },
+          Limit: filter.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((response.Items ?? []) as RequestRecord[]));
+      startKey = response.LastEvaluatedKey as Record<string, unknown> | undefined;
+      if (!startKey) statusIndex += 1;
+    }
+    const more = statusIndex < statuses.length;
+    return { items, nextToken: more ? encodePageToken({ statusIndex, ...(startKey ? { key: startKey } : {}) }) : undefined };
   }
 
   /** Every open request due at or before `dueBefore` (all pages). */

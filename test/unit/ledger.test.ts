@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
+import { InvalidInput, InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
-import { dueDate, newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
+import { dueDate, encodePageToken, newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
 import { completeRequest, holdRequest, markInProgress, recordFailure, recordStoreProgress } from '../../functions/core/ledger-tasks';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
@@ -197,6 +197,48 @@ describe('Ledger', () => {
     expect(first.items.map((item) => item.requestId)).toEqual(['r4', 'r3', 'r2']);
     expect(second.items.map((item) => item.requestId)).toEqual(['r1', 'r0']);
     expect(completed.items.map((item) => item.requestId)).toEqual(['r0']);
+  });
+
+  it('lists one status through the status index, earliest due first, without reading other requests', async () => {
+    // Arrange
+    await table.ledger.create(record('late', { status: 'failed', dueAt: '2025-03-01T00:00:00.000Z' }));
+    await table.ledger.create(record('early', { status: 'failed', dueAt: '2025-02-01T00:00:00.000Z' }));
+    await table.ledger.create(record('done', { status: 'completed', dueAt: '2025-01-01T00:00:00.000Z' }));
+
+    // Act
+    const failed = await table.ledger.list({ status: 'failed', limit: 10 });
+
+    // Assert
+    expect(failed.items.map((item) => item.requestId)).toEqual(['early', 'late']);
+    expect(failed.nextToken).toBeUndefined();
+  });
+
+  it('pages open requests due before a date across statuses, and never lists closed or later ones', async () => {
+    // Arrange
+    await table.ledger.create(record('p1', { status: 'pending', dueAt: '2025-02-01T00:00:00.000Z' }));
+    await table.ledger.create(record('p2', { status: 'pending', dueAt: '2025-02-02T00:00:00.000Z' }));
+    await table.ledger.create(record('f1', { status: 'failed', dueAt: '2025-02-03T00:00:00.000Z' }));
+    await table.ledger.create(record('h1', { status: 'on_hold', dueAt: '2025-02-04T00:00:00.000Z' }));
+    await table.ledger.create(record('later', { status: 'pending', dueAt: '2025-06-01T00:00:00.000Z' }));
+    await table.ledger.create(record('closed', { status: 'completed', dueAt: '2025-01-01T00:00:00.000Z' }));
+
+    // Act
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await table.ledger.list({ dueBefore: '2025-03-01T00:00:00.000Z', limit: 3, nextToken });
+      seen.push(...page.items.map((item) => item.requestId));
+      nextToken = page.nextToken;
+      pages += 1;
+    } while (nextToken && pages < 10);
+    const onHoldOnly = await table.ledger.list({ dueBefore: '2025-03-01T00:00:00.000Z', status: 'on_hold', limit: 10 });
+
+    // Assert
+    expect(seen.sort()).toEqual(['f1', 'h1', 'p1', 'p2']);
+    expect(pages).toBeLessThanOrEqual(3);
+    expect(onHoldOnly.items.map((item) => item.requestId)).toEqual(['h1']);
+    await expect(table.ledger.list({ dueBefore: '2025-03-01T00:00:00.000Z', limit: 3, nextToken: encodePageToken({ statusIndex: 'x' }) })).rejects.toThrow(InvalidInput);
   });
 });
 

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import { getStore } from '../../../functions/core/data-map';
 import { Ledger, type RequestEventDetail } from '../../../functions/core/ledger';
+import { tableDefinition } from '../../../local/runtime';
 
 /** An in-memory dynalite holding the ledger table, a ledger over it, and the events it emitted. */
 export interface LedgerTable {
@@ -28,26 +29,7 @@ export async function startLedgerTable(now?: () => Date): Promise<LedgerTable> {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const tableName = 'ledger-test';
-  const schema = getStore('request-ledger').table!;
-  const index = schema.indexes![0]!;
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [schema.partitionKey, index.partitionKey, index.sortKey!].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-      KeySchema: [{ AttributeName: schema.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey!, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await dynamo.send(new CreateTableCommand(tableDefinition(getStore('request-ledger'), tableName)));
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const eventBridge = new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const events: RequestEventDetail[] = [];
