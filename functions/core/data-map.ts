@@ -154,6 +154,11 @@ export interface StoreDefinition {
   holdsFiles: boolean;
   /** Explanation shown with this category in the export (e.g. automated processing, Art. 15(1)(h)). */
   explanation?: string;
+  /**
+   * Money attributes held as whole minor units (cents, øre, pence) of the currency named by the nearest
+   * `currencyAttribute` in the same or an enclosing object; the export shows them as amounts to people.
+   */
+  amounts?: { minorUnitAttributes: string[]; currencyAttribute: string };
 }
 
 const CLOUD_HOSTING: Recipient = {
@@ -216,6 +221,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
       retainedPartitionTemplate: 'retained#{customerKey}',
     },
     holdsFiles: false,
+    amounts: { minorUnitAttributes: ['unitPrice', 'netAmount', 'vatAmount', 'grossAmount'], currencyAttribute: 'currency' },
   },
   {
     id: 'uploaded-photos',
@@ -274,6 +280,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     source: 'Your contacts with our customer service',
     erasure: { action: 'delete' },
     holdsFiles: false,
+    amounts: { minorUnitAttributes: ['refundAmount'], currencyAttribute: 'currency' },
   },
   {
     id: 'call-recordings',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderIndexHtml, renderValue, type TableSource } from '../../functions/core/export/index-html';
+import { formatMinorUnits, renderIndexHtml, renderValue, type TableSource } from '../../functions/core/export/index-html';
 import type { ExportPlan } from '../../functions/core/export/plan';
 import { ColumnSet, csvLine, csvRow, flattenRecord } from '../../functions/core/export/tabular';
 
@@ -111,6 +111,37 @@ describe('index.html', () => {
     expect(html).toContain('Your data (2 records)');
     expect(html).toContain('Your data (1 file)');
     expect(html).toContain('Your data (0 records)');
+  });
+
+  it('shows minor-unit amounts to people in their currency, nested ones with the nearest currency', async () => {
+    const orders = new Map<string, TableSource>([
+      [
+        'orders',
+        {
+          store: 'orders',
+          columns: ['orderId', 'currency', 'grossAmount', 'lines', 'quantity'],
+          records: () =>
+            records([
+              { orderId: 'o1', currency: 'NOK', grossAmount: 26393, lines: [{ unitPrice: 1250, quantity: 3 }], quantity: 7 },
+              { orderId: 'o2', currency: 'EUR', grossAmount: 5, lines: [], quantity: 1 },
+            ]),
+        },
+      ],
+    ]);
+
+    const html = await text(renderIndexHtml(plan, orders));
+
+    expect(html).toContain('<td>NOK 263.93</td>');
+    expect(html).toContain('<b>unitPrice</b>: NOK 12.50');
+    expect(html).toContain('<b>quantity</b>: 3');
+    expect(html).toContain('<td>EUR 0.05</td>');
+    expect(html).toContain('<td>7</td>');
+    expect(html).toContain('whole minor units');
+  });
+
+  it('formats minor units with the currency\'s own decimals', () => {
+    expect(formatMinorUnits(123456, 'SEK')).toBe('SEK 1,234.56');
+    expect(formatMinorUnits(500, 'JPY')).toBe('JPY 500');
   });
 
   it('renders nested values as escaped lists', () => {

@@ -43,15 +43,46 @@ function relativeHref(path: string): string {
 }
 
 /** A value as HTML: text escaped, arrays as lists, objects as `name: value` lists. */
-export function renderValue(value: unknown): string {
+export function renderValue(value: unknown, context: AmountContext = NO_AMOUNTS, name?: string): string {
   if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return `<ul class="list">${value.map((item) => `<li>${renderValue(item)}</li>`).join('')}</ul>`;
+  if (Array.isArray(value)) return `<ul class="list">${value.map((item) => `<li>${renderValue(item, context)}</li>`).join('')}</ul>`;
   if (typeof value === 'object') {
+    const inner = withCurrencyOf(context, value as DataRecord);
     return `<ul class="kv">${Object.entries(value as DataRecord)
-      .map(([name, inner]) => `<li><b>${escapeHtml(name)}</b>: ${renderValue(inner)}</li>`)
+      .map(([key, item]) => `<li><b>${escapeHtml(key)}</b>: ${renderValue(item, inner, key)}</li>`)
       .join('')}</ul>`;
   }
+  if (typeof value === 'number' && name !== undefined && context.attributes.has(name) && context.currency) {
+    return escapeHtml(formatMinorUnits(value, context.currency));
+  }
   return escapeHtml(String(value));
+}
+
+/** Which attributes are minor-unit amounts, and the currency in force where a value sits. */
+export interface AmountContext {
+  attributes: ReadonlySet<string>;
+  currencyAttribute?: string;
+  currency?: string;
+}
+
+const NO_AMOUNTS: AmountContext = { attributes: new Set() };
+
+/** The amount context of a store's records. */
+function amountContext(store: StoreDefinition): AmountContext {
+  return store.amounts ? { attributes: new Set(store.amounts.minorUnitAttributes), currencyAttribute: store.amounts.currencyAttribute } : NO_AMOUNTS;
+}
+
+/** The context inside an object: its own currency attribute, when it has one, applies to its values. */
+function withCurrencyOf(context: AmountContext, record: DataRecord): AmountContext {
+  const currency = context.currencyAttribute ? record[context.currencyAttribute] : undefined;
+  return typeof currency === 'string' && /^[A-Z]{3}$/.test(currency) ? { ...context, currency } : context;
+}
+
+/** `26393` NOK → `NOK 263.93` (the currency's own number of decimals). */
+export function formatMinorUnits(minorUnits: number, currency: string): string {
+  const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency, currencyDisplay: 'code' });
+  const decimals = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minorUnits / 10 ** decimals).replace(/\u00a0/g, ' ');
 }
 
 /** The Art. 15(1) information of a store. */
@@ -71,17 +102,20 @@ function aboutStore(store: StoreDefinition): string {
 
 /** Rows of a tabular store: a name/value table for a single record, else one row per record. */
 async function* tableRows(source: TableSource, items: number): AsyncGenerator<string> {
+  const amounts = amountContext(getStore(source.store));
   if (items === 1) {
     for await (const record of source.records()) {
+      const context = withCurrencyOf(amounts, record);
       yield `<table class="record"><tbody>${source.columns
-        .map((column) => `<tr><th scope="row">${escapeHtml(column)}</th><td>${renderValue(record[column])}</td></tr>`)
+        .map((column) => `<tr><th scope="row">${escapeHtml(column)}</th><td>${renderValue(record[column], context, column)}</td></tr>`)
         .join('')}</tbody></table>`;
     }
     return;
   }
   yield `<div class="scroll"><table><thead><tr>${source.columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('')}</tr></thead><tbody>`;
   for await (const record of source.records()) {
-    yield `<tr>${source.columns.map((column) => `<td>${renderValue(record[column])}</td>`).join('')}</tr>\n`;
+    const context = withCurrencyOf(amounts, record);
+    yield `<tr>${source.columns.map((column) => `<td>${renderValue(record[column], context, column)}</td>`).join('')}</tr>\n`;
   }
   yield '</tbody></table></div>';
 }
@@ -157,7 +191,8 @@ ${empty ? '<strong>We hold no personal data about you in any of the categories b
     } else {
       const source = tables.get(store.id);
       if (source) {
-        yield `<p>Machine-readable: <a href="data/${escapeHtml(store.id)}.json">data/${escapeHtml(store.id)}.json</a>, <a href="data/${escapeHtml(store.id)}.csv">data/${escapeHtml(store.id)}.csv</a>.</p>`;
+        const minorUnits = store.amounts ? ` There, amounts (${escapeHtml(store.amounts.minorUnitAttributes.join(', '))}) are whole minor units of the currency (cents, øre, pence).` : '';
+        yield `<p>Machine-readable: <a href="data/${escapeHtml(store.id)}.json">data/${escapeHtml(store.id)}.json</a>, <a href="data/${escapeHtml(store.id)}.csv">data/${escapeHtml(store.id)}.csv</a>.${minorUnits}</p>`;
         yield* tableRows(source, items);
       }
     }
