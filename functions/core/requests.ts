@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { BRANDS } from './brands';
 import { CUSTOMER_ID_PATTERN } from './data-map';
 import { DownloadNotFound, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
-import { newRequestRecord, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type RequestStatus } from './ledger';
+import { newRequestRecord, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
 
 /**
  * The request API's core: create (idempotent by request id), read, list, cancel and download. It
@@ -61,26 +61,10 @@ export interface ExecutionInput {
   notBefore?: string;
 }
 
-/** A request as the API returns it. */
-export interface RequestView {
-  requestId: string;
-  type: RequestRecord['type'];
-  customerId?: string;
-  customerKey: string;
-  brand: RequestRecord['brand'];
-  status: RequestStatus;
-  createdAt: string;
-  updatedAt: string;
-  dueAt: string;
-  notBefore?: string;
-  verifiedBy?: string;
-  callbackUrl?: string;
-  executionArn?: string;
-  stores: { store: string; phase: string; status: string; items: number; bytes: number; updatedAt: string }[];
-  result?: Record<string, unknown>;
-  error?: { name: string; message: string };
-  hold?: { reasons: string[] };
-}
+/** A request as the API returns it: the record without its internal fields, per-store progress as a list. */
+export type RequestView = Omit<RequestRecord, 'bodyHash' | 'version' | 'stores'> & {
+  stores: ({ store: string } & StoreProgress)[];
+};
 
 /** What the request API core needs. */
 export interface RequestsDeps {
