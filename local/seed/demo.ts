@@ -117,7 +117,7 @@ function emailLocalPart(first: string, last: string): string {
 
 /** Builds one demo customer's records and files. */
 function buildCustomer(customer: DemoCustomer, index: number): DemoDataset {
-  const { customerId, brand, country, scenarios } = customer;
+  const { customerId, brand, scenarios } = customer;
   const rng = seededRng(`dsr-demo:${customerId}`);
   const has = (scenario: DemoScenario): boolean => scenarios.includes(scenario);
   const items: SeedItem[] = [];

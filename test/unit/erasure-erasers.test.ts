@@ -9,7 +9,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { getStore } from '../../functions/core/data-map';
 import { retainUntil } from '../../functions/core/erasure/anonymise';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
 import { eraseStore } from '../../functions/core/erasure/erase-store';
