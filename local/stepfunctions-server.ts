@@ -42,6 +42,18 @@ export interface ExecutionRecord {
   cause?: string;
 }
 
+/** The fields DescribeExecution and ListExecutions share, in the wire shape (epoch seconds). */
+function executionSummary(record: ExecutionRecord) {
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: epochSeconds(record.startDate),
+    stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
+  };
+}
+
 /** A persisted history event in the AWS shape (timestamp in epoch milliseconds). */
 export interface HistoryEvent extends HistoryEventDraft {
   id: number;
@@ -387,12 +399,7 @@ class LocalStepFunctions {
   private describeExecution(request: Record<string, unknown>): unknown {
     const { record } = this.execution(request.executionArn);
     return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: epochSeconds(record.startDate),
-      stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
+      ...executionSummary(record),
       input: record.input,
       inputDetails: { included: true },
       output: record.output,
@@ -411,14 +418,7 @@ class LocalStepFunctions {
       .sort((a, b) => b.startDate - a.startDate || a.name.localeCompare(b.name));
     const { items, nextToken } = paginate(matching, request);
     return {
-      executions: items.map((record) => ({
-        executionArn: record.executionArn,
-        stateMachineArn: record.stateMachineArn,
-        name: record.name,
-        status: record.status,
-        startDate: epochSeconds(record.startDate),
-        stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
-      })),
+      executions: items.map(executionSummary),
       nextToken,
     };
   }
