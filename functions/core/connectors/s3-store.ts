@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Brand } from '../brands';
 import { customerKeyPrefix, resourceName, type StoreDefinition } from '../data-map';
 import { storeError } from '../errors';
@@ -58,4 +58,15 @@ export async function* listCustomerObjects(
     if (objects.length) yield objects;
     continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (continuationToken);
+}
+
+/** A small JSON object stored in a bucket, or undefined when there is none; other errors name the store. */
+export async function readOptionalJson<T>(s3: S3Client, storeId: string, bucket: string, key: string): Promise<T | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await response.Body!.transformToString()) as T;
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
+    throw storeError(storeId, error);
+  }
 }

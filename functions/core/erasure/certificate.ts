@@ -1,8 +1,9 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { BRANDS } from '../brands';
 import { readCustomerItems } from '../connectors/dynamodb-store';
+import { readOptionalJson } from '../connectors/s3-store';
 import { CUSTOMER_ID_PATTERN, getStore, storesForBrand } from '../data-map';
 import { storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
@@ -123,14 +124,8 @@ export function summarise(certificate: ErasureCertificate, bucket: string): Cert
   };
 }
 
-async function readCertificate(deps: CertificateDeps, requestId: string): Promise<ErasureCertificate | undefined> {
-  try {
-    const response = await deps.s3.send(new GetObjectCommand({ Bucket: deps.auditBucket, Key: certificateKey(requestId) }));
-    return JSON.parse(await response.Body!.transformToString()) as ErasureCertificate;
-  } catch (error) {
-    if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
-    throw storeError('audit', error);
-  }
+function readCertificate(deps: CertificateDeps, requestId: string): Promise<ErasureCertificate | undefined> {
+  return readOptionalJson<ErasureCertificate>(deps.s3, 'audit', deps.auditBucket, certificateKey(requestId));
 }
 
 /** The retained records of the customer in every anonymise-and-retain store of the brand. */

@@ -1,7 +1,8 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { BRANDS, type Brand } from '../brands';
+import { readOptionalJson } from '../connectors/s3-store';
 import { CUSTOMER_ID_PATTERN, storesForBrand } from '../data-map';
 import { StoreUnavailable, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
@@ -75,14 +76,8 @@ export function notificationKey(requestId: string): string {
 }
 
 /** The stored notification record, or undefined when none exists. */
-async function readRecord(deps: NotifyDeps, requestId: string): Promise<NotificationRecord | undefined> {
-  try {
-    const response = await deps.s3.send(new GetObjectCommand({ Bucket: deps.auditBucket, Key: notificationKey(requestId) }));
-    return JSON.parse(await response.Body!.transformToString()) as NotificationRecord;
-  } catch (error) {
-    if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
-    throw storeError('audit', error);
-  }
+function readRecord(deps: NotifyDeps, requestId: string): Promise<NotificationRecord | undefined> {
+  return readOptionalJson<NotificationRecord>(deps.s3, 'audit', deps.auditBucket, notificationKey(requestId));
 }
 
 /** Emits the erasure events (once per request) and returns the notification record. */
