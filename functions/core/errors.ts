@@ -67,6 +67,11 @@ export class DownloadNotFound extends DsrError {
   readonly retryable = false;
 }
 
+/** An export volume has neither a staged summary nor a place in an earlier result: it was never built. */
+export class ExportIncomplete extends DsrError {
+  readonly retryable = false;
+}
+
 /** A required setting (environment variable) is missing or invalid; names the setting, never a secret. */
 export class ConfigurationError extends DsrError {
   readonly retryable = false;

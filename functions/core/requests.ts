@@ -4,6 +4,7 @@ import { StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aw
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { BRANDS } from './brands';
+import { archiveKey } from './export/layout';
 import { CUSTOMER_ID_PATTERN } from './data-map';
 import { DownloadNotFound, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
 import { newRequestRecord, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
@@ -43,20 +44,19 @@ export const downloadQuery = z.strictObject({ volume: z.coerce.number().int().mi
 /** Path parameter `requestId`: what a request id may look like (uuid or another client id without `/`). */
 export const requestIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1-128 letters, digits, "-" or "_"');
 
-/** One export volume as the export workflow stores it in `result.volumes`. */
-export interface ExportVolume {
-  volume: number;
-  key: string;
-  bytes: number;
-  sha256: string;
-  entries: number;
+/**
+ * Number of volumes of a completed export: the result's `volumeCount`; for a record completed before
+ * the result became a count (it listed `volumes`, same keys), the length of that list.
+ */
+export function exportVolumeCount(result: Record<string, unknown> | undefined): number {
+  if (typeof result?.volumeCount === 'number') return result.volumeCount;
+  return Array.isArray(result?.volumes) ? result.volumes.length : 0;
 }
 
-/** The Step Functions execution input of a request. */
+/** The Step Functions execution input of a request: ids and non-personal fields only, never the customer id. */
 export interface ExecutionInput {
   requestId: string;
   type: RequestRecord['type'];
-  customerId: string;
   brand: RequestRecord['brand'];
   notBefore?: string;
 }
@@ -78,6 +78,8 @@ export interface RequestsDeps {
   /** Erasure cooling-off in seconds (`DSR_ERASURE_COOLING_OFF_SECONDS`). */
   coolingOffSeconds: number;
   exportsBucket: string;
+  /** Key of the keyed hashes in archive keys (`DSR_HASH_KEY`); default from the environment. */
+  hashKey?: string;
   /** Presigned URL lifetime (`DSR_DOWNLOAD_URL_TTL_SECONDS`, default 900). */
   downloadUrlTtlSeconds: number;
   now?: () => Date;
@@ -107,7 +109,6 @@ export function executionInput(record: RequestRecord): ExecutionInput {
   return {
     requestId: record.requestId,
     type: record.type,
-    customerId: record.customerId,
     brand: record.brand,
     ...(record.notBefore ? { notBefore: record.notBefore } : {}),
   };
@@ -201,23 +202,22 @@ export async function cancelRequest(deps: Pick<RequestsDeps, 'ledger' | 'sfn'>, 
   return toView(record);
 }
 
-/** A freshly presigned GetObject URL for one volume of a completed export. */
+/** A freshly presigned GetObject URL for one volume of a completed export (its key derived from the layout, no S3 read). */
 export async function downloadUrl(
-  deps: Pick<RequestsDeps, 'ledger' | 's3' | 'exportsBucket' | 'downloadUrlTtlSeconds'>,
+  deps: Pick<RequestsDeps, 'ledger' | 's3' | 'exportsBucket' | 'downloadUrlTtlSeconds' | 'hashKey'>,
   requestId: string,
   volume: number,
 ): Promise<string> {
   const record = await deps.ledger.get(requestId);
   if (record.type !== 'export') throw new RequestNotReady(`Request ${requestId} is an ${record.type}, not an export`);
   if (record.status !== 'completed') throw new RequestNotReady(`Request ${requestId} is ${record.status}; the export is not ready`);
-  const volumes = (record.result?.volumes ?? []) as ExportVolume[];
-  const entry = volumes.find((candidate) => candidate.volume === volume) ?? volumes[volume - 1];
-  if (!entry) throw new DownloadNotFound(`Request ${requestId} has ${volumes.length} volume(s); volume ${volume} does not exist`);
+  const count = exportVolumeCount(record.result);
+  if (volume > count) throw new DownloadNotFound(`Request ${requestId} has ${count} volume(s); volume ${volume} does not exist`);
   return getSignedUrl(
     deps.s3,
     new GetObjectCommand({
       Bucket: deps.exportsBucket,
-      Key: entry.key,
+      Key: archiveKey(requestId, volume, deps.hashKey),
       ResponseContentDisposition: `attachment; filename="dsr-export-${requestId}-${volume}.zip"`,
     }),
     { expiresIn: deps.downloadUrlTtlSeconds },

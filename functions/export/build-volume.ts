@@ -2,9 +2,9 @@ import { buildVolume, buildVolumeInput } from '../core/export/build-volume';
 import { logger, taskHandler } from '../shared/handler';
 import { exportDeps } from './export-deps';
 
-/** Workflow task `build-volume`: streams one ZIP volume of the export into its final S3 key. */
+/** Workflow task `build-volume`: streams one ZIP volume into its final S3 key and stages its summary; returns only the volume number. */
 export const handler = taskHandler(buildVolumeInput, async (input) => {
   const summary = await buildVolume(exportDeps(), input);
   logger.info('volume built', { volume: summary.volume, bytes: summary.bytes, entries: summary.entries });
-  return summary;
+  return { volume: summary.volume };
 });

@@ -2,9 +2,9 @@ import { finalizeExport, finalizeExportInput } from '../core/export/finalize';
 import { logger, taskHandler } from '../shared/handler';
 import { exportDeps } from './export-deps';
 
-/** Workflow task `finalize-export`: the export result for `complete-request`; removes the staging area. */
+/** Workflow task `finalize-export`: writes the volume list, removes the staging area; returns the small result for `complete-request`. */
 export const handler = taskHandler(finalizeExportInput, async (input) => {
   const result = await finalizeExport(exportDeps(), input);
-  logger.info('export finalized', { volumes: result.volumes.length, empty: result.empty });
+  logger.info('export finalized', { volumes: result.volumeCount, bytes: result.totalBytes, empty: result.empty });
   return result;
 });

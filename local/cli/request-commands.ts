@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BRANDS, type Brand } from '../../functions/core/brands';
 import { CUSTOMER_ID_PATTERN } from '../../functions/core/data-map';
-import type { ExportVolume, RequestView } from '../../functions/core/requests';
+import { exportVolumeCount, type RequestView } from '../../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from './api-client';
 import { cliAws } from './aws';
 import { watchExecution } from './watch-execution';
@@ -58,7 +58,7 @@ export async function waitForRequest(options: ApiOptions, api: ApiClient, reques
 
 /** Downloads every volume of a completed export; returns the files written. */
 export async function downloadVolumes(api: ApiClient, record: RequestView, out: string): Promise<string[]> {
-  const volumes = ((record.result?.volumes ?? []) as ExportVolume[]).map((entry, index) => entry.volume ?? index + 1);
+  const volumes = Array.from({ length: exportVolumeCount(record.result) }, (_, index) => index + 1);
   const files: string[] = [];
   for (const volume of volumes) {
     const file = volumeFile(out, volume, volumes.length);

@@ -11,7 +11,7 @@ import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
 import { startLocalAws, type LocalAws } from '../../local/runtime';
 import { buildDemoDataset, seedDemoData } from '../../local/seed/demo';
 import { unzip } from '../e2e/export-archive';
-import { createExportRecord, runExport } from '../workflow/export-helpers';
+import { createExportRecord, exportVolumes, runExport } from '../workflow/export-helpers';
 
 const EXPORT_ASL = resolve(import.meta.dirname, '../../statemachines/export.asl.json');
 const SCREENSHOT = resolve(import.meta.dirname, '../../test-results/export-index.png');
@@ -30,9 +30,9 @@ beforeAll(async () => {
   const sfn = new SFNClient({ region: aws.region, credentials: aws.credentials });
   const execution = await runExport(sfn, { requestId, customerId: 'c1', brand: 'albelli' });
   if (execution.status !== 'SUCCEEDED') throw new Error(`export ${execution.status}: ${execution.error} ${execution.cause}`);
-  const result = (await ledgerFromEnv().get(requestId)).result as { volumes: { key: string }[] };
+  const volumes = await exportVolumes((await ledgerFromEnv().get(requestId)).result);
   const extracted = join(dataDir, 'extracted');
-  for (const volume of result.volumes) {
+  for (const volume of volumes) {
     const object = await s3Client().send(new GetObjectCommand({ Bucket: 'dsr-exports', Key: volume.key }));
     for (const entry of await unzip(Buffer.from(await object.Body!.transformToByteArray()))) {
       const target = join(extracted, entry.name);

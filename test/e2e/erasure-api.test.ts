@@ -82,8 +82,8 @@ describe('erasure through the HTTP API', () => {
     const exported = await client.waitFinal(exportId);
 
     expect(exported.status).toBe('completed');
-    const volumes = (exported.result as { volumes: { volume: number }[] }).volumes;
-    const entries = (await Promise.all(volumes.map(async (volume) => unzip(await client.download(exportId, volume.volume))))).flat();
+    const volumes = Array.from({ length: (exported.result as { volumeCount: number }).volumeCount }, (_, index) => index + 1);
+    const entries = (await Promise.all(volumes.map(async (volume) => unzip(await client.download(exportId, volume))))).flat();
     expect(entries.filter((entry) => entry.name.startsWith('files/'))).toEqual([]);
     for (const store of storesForBrand('albelli').filter((candidate) => !candidate.holdsFiles)) {
       const data = entries.find((entry) => entry.name === `data/${store.id}.json`);

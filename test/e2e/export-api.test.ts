@@ -10,7 +10,8 @@ import { documentClient, s3Client } from '../../functions/shared/clients';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { startLocalAws, type LocalAws } from '../../local/runtime';
 import { buildDemoDataset, DEMO_EMPTY_CUSTOMER, seedDemoData } from '../../local/seed/demo';
-import { runExport } from '../workflow/export-helpers';
+import type { ExportResult } from '../../functions/core/export/finalize';
+import { exportVolumes, runExport } from '../workflow/export-helpers';
 import { ApiClient, sha256, unzip, type Manifest, type ZipEntry } from './export-archive';
 
 const STATE_MACHINES = [resolve(import.meta.dirname, '../../statemachines/export.asl.json')];
@@ -21,26 +22,15 @@ let client: ApiClient;
 let dataDir: string;
 const dataset = buildDemoDataset();
 
-interface VolumeResult {
-  volume: number;
-  key: string;
-  bytes: number;
-  sha256: string;
-  entries: number;
-}
-
-interface ExportResult {
-  volumes: VolumeResult[];
-  empty: boolean;
-  stores: Record<string, { items: number; bytes: number }>;
-}
-
-/** Downloads every volume of a completed export and checks each against the result and its manifest. */
+/** Downloads every volume of a completed export and checks each against the volume list, the result and its manifest. */
 async function downloadAll(requestId: string, result: ExportResult): Promise<{ zips: Buffer[]; entries: ZipEntry[][]; manifests: Manifest[] }> {
   const zips: Buffer[] = [];
   const entries: ZipEntry[][] = [];
   const manifests: Manifest[] = [];
-  for (const volume of result.volumes) {
+  const volumes = await exportVolumes(result);
+  expect(volumes.map((volume) => volume.volume)).toEqual(Array.from({ length: result.volumeCount }, (_, index) => index + 1));
+  expect(volumes.reduce((sum, volume) => sum + volume.bytes, 0)).toBe(result.totalBytes);
+  for (const volume of volumes) {
     const zip = await client.download(requestId, volume.volume);
     expect(zip.length).toBe(volume.bytes);
     expect(sha256(zip)).toBe(volume.sha256);
@@ -49,7 +39,7 @@ async function downloadAll(requestId: string, result: ExportResult): Promise<{ z
     const manifestName = volume.volume === 1 ? 'manifest.json' : `manifest-volume-${volume.volume}.json`;
     const manifest = JSON.parse(volumeEntries.find((entry) => entry.name === manifestName)!.data.toString('utf8')) as Manifest;
     expect(manifest).toMatchObject({ requestId, volume: volume.volume });
-    expect(manifest.volumes.map((item) => item.volume)).toEqual(result.volumes.map((item) => item.volume));
+    expect(manifest.volumes.map((item) => item.volume)).toEqual(volumes.map((item) => item.volume));
     const listed = new Map(manifest.entries.map((entry) => [entry.path, entry]));
     for (const entry of volumeEntries.filter((item) => item.name !== manifestName)) {
       expect(listed.get(entry.name)).toMatchObject({ size: entry.data.length, sha256: sha256(entry.data) });
@@ -144,7 +134,8 @@ describe('export through the HTTP API', () => {
     const again = await downloadAll(firstRequestId, firstResult);
     expect(again.zips.map(sha256)).toEqual(firstZips.map(sha256));
     const stored = await s3Client().send(new ListObjectsV2Command({ Bucket: 'dsr-exports', Prefix: `exports/${firstRequestId}/` }));
-    expect((stored.Contents ?? []).map((object) => object.Key).sort()).toEqual(firstResult.volumes.map((volume) => volume.key).sort());
+    const kept = [firstResult.resultKey, ...(await exportVolumes(firstResult)).map((volume) => volume.key)];
+    expect((stored.Contents ?? []).map((object) => object.Key).sort()).toEqual(kept.sort());
     const staging = await s3Client().send(new ListObjectsV2Command({ Bucket: 'dsr-exports', Prefix: `staging/${firstRequestId}/` }));
     expect(staging.KeyCount ?? 0).toBe(0);
   });
@@ -158,7 +149,7 @@ describe('export through the HTTP API', () => {
 
       expect(view.status).toBe('completed');
       const result = view.result as unknown as ExportResult;
-      expect(result.volumes.length).toBeGreaterThanOrEqual(2);
+      expect(result.volumeCount).toBeGreaterThanOrEqual(2);
       const { zips, entries } = await downloadAll(requestId, result);
       expect(zips.every((zip) => zip.length <= 90_000)).toBe(true);
       expect(entries[0]!.map((entry) => entry.name)).toContain('index.html');

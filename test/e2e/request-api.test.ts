@@ -73,7 +73,7 @@ describe('request API end to end', () => {
     // Assert
     expect(created.status).toBe(202);
     expect(completed.status).toBe('completed');
-    expect(completed.result).toHaveProperty('volumes');
+    expect(completed.result).toHaveProperty('volumeCount', 1);
     const events = (await readEventLog(dataDir)).filter((event) => (event.detail as { requestId?: string }).requestId === requestId);
     expect(events.map((event) => [event.source, event.detailType, (event.detail as { status: string }).status])).toEqual([
       ['dsr.request', 'Request Status Changed', 'in_progress'],

@@ -89,7 +89,7 @@ describe('planVolumes', () => {
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     const plan = JSON.parse(String(put.Body)) as ExportPlan;
     expect(put.Key).toBe('staging/r1/plan.json');
-    expect(result).toEqual({ volumes: [{ volume: 1 }, { volume: 2 }] });
+    expect(result).toEqual({ volumes: [1, 2] });
     expect(plan.generatedAt).toBe('2025-06-01T10:00:00.000Z');
     expect(Object.keys(plan.stores)).toEqual(['orders', 'uploaded-photos']);
     expect(plan.tables).toEqual([{ store: 'orders', stagingKey: 'staging/r1/orders.jsonl', items: 3 }]);

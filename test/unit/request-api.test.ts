@@ -4,6 +4,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecution
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleApiEvent } from '../../functions/api/router';
+import { archiveKey } from '../../functions/core/export/layout';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestsDeps } from '../../functions/core/requests';
 import { startApiServer, type ApiServer } from '../../local/api-server';
@@ -54,6 +55,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
       coolingOffSeconds: 30,
       exportsBucket: 'dsr-exports',
       downloadUrlTtlSeconds: 900,
+      hashKey: KEY,
     });
     server = await startApiServer({ port: 0, token: TOKEN, handler: (event) => handleApiEvent(event, deps()) });
   });
@@ -316,14 +318,13 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect((await call('GET', `/v1/requests/${running.requestId}`)).body.status).toBe('in_progress');
   });
 
-  it('download → 303 to a presigned URL of the volume once completed; 409 before; 404 for a missing volume', async () => {
+  it('download → 303 to a presigned URL of the volume (key from the layout and the count) once completed; 409 before; 404 for a missing volume', async () => {
     // Arrange
     const body = newExport();
     await call('POST', '/v1/requests', { body });
     const notReady = await call('GET', `/v1/requests/${body.requestId}/download`);
     await table.ledger.transition(body.requestId, 'in_progress');
-    const volumes = [1, 2].map((volume) => ({ volume, key: `exports/${body.requestId}/volume-${volume}.zip`, bytes: 10, sha256: 'a'.repeat(64), entries: 1 }));
-    await table.ledger.transition(body.requestId, 'completed', { result: { volumes } });
+    await table.ledger.transition(body.requestId, 'completed', { result: { volumeCount: 2, totalBytes: 20, resultKey: 'k', empty: false, stores: {} } });
 
     // Act
     const first = await call('GET', `/v1/requests/${body.requestId}/download`);
@@ -336,9 +337,9 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(validateResponse('/v1/requests/{requestId}/download', 'get', 409, notReady.body)).toBe('');
     expect(first.status).toBe(303);
     const location = new URL(first.headers.get('location')!);
-    expect(location.pathname).toBe(`/dsr-exports/exports/${body.requestId}/volume-1.zip`);
+    expect(location.pathname).toBe(`/dsr-exports/${archiveKey(body.requestId, 1, KEY)}`);
     expect(location.searchParams.get('X-Amz-Expires')).toBe('900');
-    expect(new URL(second.headers.get('location')!).pathname).toContain('volume-2.zip');
+    expect(new URL(second.headers.get('location')!).pathname).toBe(`/dsr-exports/${archiveKey(body.requestId, 2, KEY)}`);
     expect(missing.status).toBe(404);
     expect(validateResponse('/v1/requests/{requestId}/download', 'get', 404, missing.body)).toBe('');
     expect(badVolume.status).toBe(400);

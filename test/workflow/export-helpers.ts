@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { Brand } from '../../functions/core/brands';
+import { getStore, resourceName } from '../../functions/core/data-map';
+import type { VolumeSummary } from '../../functions/core/export/build-volume';
+import type { ExportResult, ExportVolumes } from '../../functions/core/export/finalize';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
+import { s3Client } from '../../functions/shared/clients';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
 
 /** Test helpers for export workflows on the embedded local AWS (clients from the environment it sets). */
@@ -47,4 +52,10 @@ export async function runExport(
     new StartExecutionCommand({ stateMachineArn: process.env.DSR_EXPORT_STATE_MACHINE_ARN, name, input: JSON.stringify({ ...input, type: 'export' }) }),
   );
   return settled(sfn, started.executionArn!);
+}
+
+/** Every volume of a completed export, from the volume list `finalize-export` wrote beside the volumes. */
+export async function exportVolumes(result: unknown): Promise<VolumeSummary[]> {
+  const object = await s3Client().send(new GetObjectCommand({ Bucket: resourceName(getStore('exports')), Key: (result as ExportResult).resultKey }));
+  return (JSON.parse(await object.Body!.transformToString()) as ExportVolumes).volumes;
 }

@@ -6,12 +6,14 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailable } from '../../functions/core/errors';
+import type { ExportResult } from '../../functions/core/export/finalize';
+import { archiveKey } from '../../functions/core/export/layout';
 import { handler as collectHandler } from '../../functions/export/collect-store';
 import { documentClient, s3Client } from '../../functions/shared/clients';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
 import { startLocalAws, type LocalAws } from '../../local/runtime';
 import { seedSyntheticCustomer, type SyntheticResult } from '../../local/seed/synthetic';
-import { createExportRecord, runExport } from './export-helpers';
+import { createExportRecord, exportVolumes, runExport } from './export-helpers';
 
 const EXPORT_ASL = resolve(import.meta.dirname, '../../statemachines/export.asl.json');
 
@@ -67,14 +69,17 @@ describe('export workflow (statemachines/export.asl.json)', () => {
     expect(execution.status).toBe('SUCCEEDED');
     const record = await ledgerFromEnv().get(requestId);
     expect(record.status).toBe('completed');
-    const result = record.result as { volumes: { volume: number; key: string; bytes: number }[]; empty: boolean; stores: Record<string, { items: number }> };
+    const result = record.result as unknown as ExportResult;
     expect(result.empty).toBe(false);
     expect(Object.fromEntries(Object.entries(result.stores).map(([store, counts]) => [store, counts.items]))).toEqual(seeded.counts);
     expect(Object.keys(record.stores).sort()).toEqual(Object.keys(seeded.counts).sort());
     expect(Object.values(record.stores).every((progress) => progress.phase === 'collect' && progress.status === 'completed')).toBe(true);
-    expect(result.volumes).toHaveLength(1);
-    const archive = await s3Client().send(new HeadObjectCommand({ Bucket: 'dsr-exports', Key: result.volumes[0]!.key }));
-    expect(archive.ContentLength).toBe(result.volumes[0]!.bytes);
+    expect(result.volumeCount).toBe(1);
+    const [volume] = await exportVolumes(result);
+    expect(volume!.key).toBe(archiveKey(requestId, 1));
+    const archive = await s3Client().send(new HeadObjectCommand({ Bucket: 'dsr-exports', Key: volume!.key }));
+    expect(archive.ContentLength).toBe(volume!.bytes);
+    expect(result.totalBytes).toBe(volume!.bytes);
     const staging = await s3Client().send(new ListObjectsV2Command({ Bucket: 'dsr-exports', Prefix: `staging/${requestId}/` }));
     expect(staging.KeyCount ?? 0).toBe(0);
   });

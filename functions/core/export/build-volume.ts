@@ -8,9 +8,9 @@ import { getStore, resourceName } from '../data-map';
 import { InvalidInput } from '../errors';
 import type { ExportConfig } from './config';
 import { renderIndexHtml, type TableSource } from './index-html';
-import { archiveKey, manifestName, planKey } from './layout';
+import { archiveKey, manifestName, planKey, volumeSummaryKey } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
-import { openObject, readJson, readJsonLines } from './staging-io';
+import { openObject, readJson, readJsonLines, writeJson } from './staging-io';
 import { uploadStream } from './stream-upload';
 import { ColumnSet, csvLine, csvRow, flattenRecord, type DataRecord } from './tabular';
 
@@ -172,7 +172,10 @@ async function writeDocuments(deps: BuildDeps, plan: ExportPlan, writer: VolumeW
   }
 }
 
-/** Builds volume `input.volume` of the request's export and uploads it to its final key. */
+/**
+ * Builds volume `input.volume` of the request's export, uploads it to its final key and stages its
+ * summary (`volumeSummaryKey`) for `finalize-export`, so the workflow state never carries it.
+ */
 export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVolumeInput>): Promise<VolumeSummary> {
   const env = deps.env ?? process.env;
   const bucket = deps.config.exportsBucket;
@@ -217,5 +220,7 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
     throw error;
   }
   await uploading;
-  return { volume: volume.volume, key, bytes: archiveHash.byteCount, sha256: archiveHash.hash.digest('hex'), entries: writer.entries.length };
+  const summary = { volume: volume.volume, key, bytes: archiveHash.byteCount, sha256: archiveHash.hash.digest('hex'), entries: writer.entries.length };
+  await writeJson(deps.s3, bucket, volumeSummaryKey(input.requestId, volume.volume), summary);
+  return summary;
 }

@@ -21,6 +21,11 @@ export function planKey(requestId: string): string {
   return `${stagingPrefix(requestId)}plan.json`;
 }
 
+/** Staging key of one built volume's summary (`build-volume` writes it, `finalize-export` reads it). */
+export function volumeSummaryKey(requestId: string, volume: number): string {
+  return `${stagingPrefix(requestId)}volumes/${volume}.json`;
+}
+
 /** Prefix holding the archive volumes of a request: `exports/<requestId>/<keyed hash>/`. */
 export function archivePrefix(requestId: string, hashKey?: string): string {
   return `exports/${requestId}/${keyedHash('export-archive', requestId, hashKey)}/`;
@@ -34,6 +39,11 @@ export function volumeFileName(volume: number): string {
 /** Key of one archive volume. */
 export function archiveKey(requestId: string, volume: number, hashKey?: string): string {
   return `${archivePrefix(requestId, hashKey)}${volumeFileName(volume)}`;
+}
+
+/** Key of the export result beside the volumes: every volume's key, size, SHA-256 and entry count. */
+export function exportResultKey(requestId: string, hashKey?: string): string {
+  return `${archivePrefix(requestId, hashKey)}result.json`;
 }
 
 /** Name of the manifest inside a volume: `manifest.json` in volume 1, `manifest-volume-<n>.json` after. */

@@ -153,9 +153,10 @@ export interface PlanDeps {
 
 /**
  * Reads the staged file listings, gives every file a unique sanitised archive path
- * (`files/<store>/[album/]<original name>`), splits them into volumes and writes the plan.
+ * (`files/<store>/[album/]<original name>`), splits them into volumes and writes the plan. Returns
+ * only the volume numbers (the items of the "Build Volumes" map, a few bytes per volume).
  */
-export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolumesInput>): Promise<{ volumes: { volume: number }[] }> {
+export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolumesInput>): Promise<{ volumes: number[] }> {
   const order = (store: string) => CUSTOMER_STORE_IDS.indexOf(store as (typeof CUSTOMER_STORE_IDS)[number]);
   const collected = [...input.collected].sort((a, b) => order(a.store) - order(b.store));
   const generatedAt = await requestCreatedAt(deps.doc, input.requestId, deps.env ?? process.env);
@@ -203,5 +204,5 @@ export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolu
     })),
   };
   await writeJson(deps.s3, deps.config.exportsBucket, planKey(input.requestId), plan);
-  return { volumes: plan.volumes.map(({ volume }) => ({ volume })) };
+  return { volumes: plan.volumes.map(({ volume }) => volume) };
 }
