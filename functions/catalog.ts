@@ -1,5 +1,6 @@
 import type { CustomerStoreId, PipelineStoreId } from './core/data-map';
 import { CUSTOMER_STORES } from './core/data-map';
+import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE, UNSUCCESSFUL_EXECUTION_STATUSES } from './core/reconcile-execution';
 
 /**
  * The function catalog: every Lambda function, its entry file, sizing and what its role may reach.
@@ -29,16 +30,34 @@ export interface FunctionSpec {
   /** Stores the role may reach. */
   stores: StoreGrant[];
   /** Other permissions by name, resolved by the stack (e.g. `start-executions`, `put-events`, `put-metrics`). */
-  permissions?: ('start-executions' | 'describe-executions' | 'stop-executions' | 'put-events' | 'presign-exports')[];
+  permissions?: ('start-executions' | 'describe-executions' | 'list-executions' | 'stop-executions' | 'put-events' | 'presign-exports')[];
   /** What invokes the function besides workflows: the HTTP API, an event rule, or a schedule. */
   triggers?: FunctionTrigger[];
 }
 
 /** A non-workflow invocation source; CDK builds the rule/API, the local runtime routes the same. */
-export type FunctionTrigger =
-  | { kind: 'http-api' }
-  | { kind: 'event'; source: string; detailType: string }
-  | { kind: 'schedule'; expression: string };
+export type FunctionTrigger = { kind: 'http-api' } | EventTrigger | { kind: 'schedule'; expression: string };
+
+/**
+ * An event rule: on the pipeline's own bus (default), or on the account's `default` bus where AWS
+ * services such as Step Functions publish; optionally filtered on detail fields.
+ */
+export interface EventTrigger {
+  kind: 'event';
+  bus?: 'pipeline' | 'default';
+  source: string;
+  detailType: string;
+  /** Each listed detail field must equal one of its values; `pipeline-state-machines` stands for the pipeline's state machine ARNs. */
+  detail?: Record<string, readonly string[] | 'pipeline-state-machines'>;
+}
+
+/** An event trigger's detail filter with `pipeline-state-machines` replaced by the given ARNs (undefined without a filter). */
+export function resolveDetailFilter(trigger: EventTrigger, stateMachineArns: readonly string[]): Record<string, string[]> | undefined {
+  if (!trigger.detail) return undefined;
+  return Object.fromEntries(
+    Object.entries(trigger.detail).map(([field, values]) => [field, values === 'pipeline-state-machines' ? [...stateMachineArns] : [...values]]),
+  );
+}
 
 /** Every function of the pipeline. */
 export const FUNCTIONS: FunctionSpec[] = [
@@ -72,6 +91,24 @@ export const FUNCTIONS: FunctionSpec[] = [
       permissions: ['put-events'],
     }),
   ),
+  {
+    id: 'reconcile-execution',
+    entry: 'functions/workflow/reconcile-execution.ts',
+    description: 'Marks a request failed when its execution ended FAILED, TIMED_OUT or ABORTED without its failure path',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [{ store: 'request-ledger', access: 'read-write' }],
+    permissions: ['list-executions', 'put-events'],
+    triggers: [
+      {
+        kind: 'event',
+        bus: 'default',
+        source: EXECUTION_EVENT_SOURCE,
+        detailType: EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
+        detail: { status: UNSUCCESSFUL_EXECUTION_STATUSES, stateMachineArn: 'pipeline-state-machines' },
+      },
+    ],
+  },
   {
     id: 'deliver-callback',
     entry: 'functions/notify/deliver-callback.ts',

@@ -8,7 +8,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { pascalCase, type FunctionSpec } from '../functions/catalog';
+import { pascalCase, resolveDetailFilter, type FunctionSpec } from '../functions/catalog';
 import { storeStatements } from './grants';
 import { EXPORTS_PREFIX, PER_STORE_FUNCTIONS, SECRET_ENV, settingsEnvironment, WORKFLOWS, type DsrSettings } from './settings';
 import type { DsrStores } from './stores';
@@ -168,10 +168,13 @@ export class DsrFunctions extends Construct {
 
     for (const [index, trigger] of (spec.triggers ?? []).entries()) {
       if (trigger.kind === 'event') {
+        const onDefaultBus = trigger.bus === 'default';
+        const detail = resolveDetailFilter(trigger, WORKFLOWS.map((workflow) => this.stateMachineArn(settings, workflow.name)));
         new events.Rule(this, `${id}Event${index}`, {
-          eventBus: props.eventBus,
-          description: `Invokes ${spec.id} on ${trigger.source} / ${trigger.detailType}`,
-          eventPattern: { source: [trigger.source], detailType: [trigger.detailType] },
+          // No eventBus: the account's default bus, where AWS services (Step Functions) publish.
+          eventBus: onDefaultBus ? undefined : props.eventBus,
+          description: `Invokes ${spec.id} on ${trigger.source} / ${trigger.detailType}${onDefaultBus ? ' (default bus)' : ''}`,
+          eventPattern: { source: [trigger.source], detailType: [trigger.detailType], ...(detail ? { detail } : {}) },
           targets: [new targets.LambdaFunction(fn, { retryAttempts: 4 })],
         });
       } else if (trigger.kind === 'schedule') {
@@ -199,6 +202,8 @@ export class DsrFunctions extends Construct {
             new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }),
             new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: machines }),
           ];
+        case 'list-executions':
+          return [new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: machines })];
         case 'stop-executions':
           return [new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: executions })];
         case 'put-events':
