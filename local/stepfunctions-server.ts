@@ -22,6 +22,8 @@ const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(?:
 const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
 /** Step Functions' limit on a state's input or output. */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** The terminal error of a payload over the limit: it fails the execution, no Retry or Catch sees it. */
+const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
 /** Cause recorded for executions that were running when the runtime stopped. */
 export const RUNTIME_STOPPED_CAUSE = 'local runtime stopped during the execution; replay it';
 
@@ -327,7 +329,9 @@ class LocalStepFunctions {
     state.abort = execution.abort;
     void (async () => {
       for await (const event of execution.eventLogs) {
-        for (const draft of toHistoryEvents(event as LibraryEvent, machine)) this.append(state, draft);
+        const oversize = oversizePayload(event as LibraryEvent);
+        if (oversize) this.failDataLimit(state, oversize);
+        else for (const draft of toHistoryEvents(event as LibraryEvent, machine)) this.append(state, draft);
       }
     })();
     state.settled = execution.result.then(
@@ -352,6 +356,7 @@ class LocalStepFunctions {
     const integrated = task.resource === LAMBDA_INVOKE;
     return async (input: unknown) => {
       await drainEvents();
+      if (state.record.status !== 'RUNNING') throw new LambdaInvokeError('States.Runtime', `The execution has ended; task '${task.name}' was not run`);
       const parameters = (input ?? {}) as { FunctionName?: unknown; Payload?: unknown };
       const target = integrated ? String(parameters.FunctionName ?? '') : task.resource;
       const payload = integrated ? (parameters.Payload ?? {}) : input;
@@ -374,7 +379,9 @@ class LocalStepFunctions {
         const result = integrated ? invoked : invoked.Payload;
         const output = JSON.stringify(result);
         if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
-          throw new LambdaInvokeError('States.DataLimitExceeded', `The state/task '${task.name}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+          const cause = `The state/task '${task.name}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+          this.failDataLimit(state, cause);
+          throw new LambdaInvokeError(DATA_LIMIT_EXCEEDED, cause);
         }
         this.append(
           state,
@@ -394,6 +401,12 @@ class LocalStepFunctions {
         throw error;
       }
     };
+  }
+
+  /** Fails the whole execution with States.DataLimitExceeded and stops it, as AWS does: no Retry or Catch runs. */
+  private failDataLimit(state: ExecutionState, cause: string): void {
+    this.finish(state, 'FAILED', { error: DATA_LIMIT_EXCEEDED, cause });
+    state.abort?.();
   }
 
   private describeExecution(request: Record<string, unknown>): unknown {
@@ -522,6 +535,15 @@ class LocalStepFunctions {
   private roleArn(): string {
     return `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/dsr-local-stepfunctions`;
   }
+}
+
+/** The cause when a state's input (on entry) or output (on exit) is over the payload limit; else undefined. */
+function oversizePayload(event: LibraryEvent): string | undefined {
+  if (!event.state || (event.type !== 'StateEntered' && event.type !== 'StateExited')) return undefined;
+  const entered = event.type === 'StateEntered';
+  const bytes = Buffer.byteLength(JSON.stringify((entered ? event.state.input : event.state.output) ?? null));
+  if (bytes <= MAX_PAYLOAD_BYTES) return undefined;
+  return `The state/task '${event.state.name}' ${entered ? 'has an input' : 'returned an output'} of ${bytes} bytes, exceeding the maximum number of bytes service limit (${MAX_PAYLOAD_BYTES}).`;
 }
 
 /** Lets the library's event generator (fed through microtasks) catch up before recording more events. */
