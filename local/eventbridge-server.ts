@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { FUNCTIONS, type FunctionSpec } from '../functions/catalog';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { FUNCTIONS, resolveDetailFilter, type EventTrigger, type FunctionSpec } from '../functions/catalog';
 import { AwsServiceError, startAwsJsonServer } from './aws-json-server';
 import { LOCAL_ACCOUNT_ID, localFunctionName, type LambdaRuntime } from './lambda-runtime';
 
 /**
  * A local EventBridge endpoint (AWS JSON 1.1, `AWSEvents.PutEvents`): each entry is appended as a JSON
  * line to `<dataDir>/events.jsonl` and delivered asynchronously to every catalog function whose trigger
- * `{ kind: 'event', source, detailType }` matches, like an EventBridge rule with a Lambda target.
+ * `{ kind: 'event', bus?, source, detailType, detail? }` matches, like an EventBridge rule with a Lambda
+ * target. Every local publisher reaches this one endpoint: a default-bus rule matches only events put
+ * on the `default` bus (Step Functions status changes), a pipeline-bus rule matches events of any bus.
  */
 
 /** One line of `<dataDir>/events.jsonl`. */
@@ -31,6 +34,8 @@ export interface EventBridgeServerOptions {
   lambda: LambdaRuntime;
   /** Catalog whose event triggers are routed (defaults to `FUNCTIONS`). */
   functions?: readonly FunctionSpec[];
+  /** ARNs that a trigger's `pipeline-state-machines` detail filter stands for. */
+  stateMachineArns?: readonly string[];
   /** Receives delivery failures (function name and error name only). */
   log?: (message: string, detail?: Record<string, unknown>) => void;
 }
@@ -39,6 +44,8 @@ export interface EventBridgeServerOptions {
 export interface EventBridgeServer {
   url: string;
   port: number;
+  /** Puts events in-process, as PutEvents does (the local Step Functions publishes through it). */
+  publish(entries: PutEventsRequestEntry[]): Promise<void>;
   /** Waits for the deliveries in flight. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +71,14 @@ export async function readEventLog(dataDir: string): Promise<LoggedEvent[]> {
     .map((line) => JSON.parse(line) as LoggedEvent);
 }
 
+/** True when an event trigger's rule matches the event: bus, source, detail-type and detail filter. */
+export function triggerMatches(trigger: EventTrigger, event: LoggedEvent, stateMachineArns: readonly string[]): boolean {
+  if (trigger.source !== event.source || trigger.detailType !== event.detailType) return false;
+  if (trigger.bus === 'default' && event.eventBusName !== 'default') return false;
+  const detail = (event.detail ?? {}) as Record<string, unknown>;
+  return Object.entries(resolveDetailFilter(trigger, stateMachineArns) ?? {}).every(([field, values]) => values.includes(detail[field] as string));
+}
+
 /** Starts the endpoint. */
 export async function startEventBridgeServer(options: EventBridgeServerOptions): Promise<EventBridgeServer> {
   const logFile = eventLogPath(options.dataDir);
@@ -74,7 +89,7 @@ export async function startEventBridgeServer(options: EventBridgeServerOptions):
 
   const deliver = (event: LoggedEvent): void => {
     const targets = functions.filter((spec) =>
-      (spec.triggers ?? []).some((trigger) => trigger.kind === 'event' && trigger.source === event.source && trigger.detailType === event.detailType),
+      (spec.triggers ?? []).some((trigger) => trigger.kind === 'event' && triggerMatches(trigger, event, options.stateMachineArns ?? [])),
     );
     for (const spec of targets) {
       const name = localFunctionName(spec.id);
@@ -152,6 +167,10 @@ export async function startEventBridgeServer(options: EventBridgeServerOptions):
   return {
     url: server.url,
     port: server.port,
+    publish: async (entries) => {
+      const result = (await putEvents({ Entries: entries })) as { FailedEntryCount: number };
+      if (result.FailedEntryCount > 0) throw new Error(`${result.FailedEntryCount} event(s) rejected`);
+    },
     idle,
     close: async () => {
       await server.close();

@@ -9,7 +9,7 @@ import { DATA_MAP, resourceName, type StoreDefinition } from '../functions/core/
 import { startEmulators } from './emulators';
 import { startEventBridgeServer, type EventBridgeServer } from './eventbridge-server';
 import { LambdaRuntime, localFunctionName, type ExtraFunction, type LambdaHandler } from './lambda-runtime';
-import { startStepFunctionsServer, type StepFunctionsServer } from './stepfunctions-server';
+import { localStateMachineArn, startStepFunctionsServer, stateMachineNameOf, type StepFunctionsServer } from './stepfunctions-server';
 
 /**
  * The embedded local AWS: DynamoDB and S3 emulators, an in-process Lambda runtime, Step Functions and
@@ -90,9 +90,14 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const closers: (() => Promise<void>)[] = [];
   const previousEnv = new Map<string, string | undefined>();
   let closed = false;
+  // Execution status events wait until process.env points the in-process functions at the local
+  // services: executions left RUNNING are marked ABORTED (and published) while Step Functions loads.
+  let environmentReady: (ready: boolean) => void = () => undefined;
+  const environment = new Promise<boolean>((resolveReady) => (environmentReady = resolveReady));
   const closeAll = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    environmentReady(false);
     for (const close of closers.reverse()) await close();
     for (const [key, value] of previousEnv) {
       if (value === undefined) delete process.env[key];
@@ -106,6 +111,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     await provisionStores(emulators.dynamodbEndpoint, emulators.s3Endpoint);
 
     const functionArn = (functionId: string): string => lambda.arnOf(localFunctionName(functionId));
+    const stateMachineArns = stateMachineFiles.map((file) => localStateMachineArn(stateMachineNameOf(file), LOCAL_REGION));
+    const eventBridge = await startEventBridgeServer({ port: ports.eventbridge, region: LOCAL_REGION, dataDir, lambda, stateMachineArns, log });
+    closers.push(eventBridge.close);
     const stepFunctions = await startStepFunctionsServer({
       port: ports.stepfunctions,
       region: LOCAL_REGION,
@@ -115,11 +123,12 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       functionArn,
       waitOverrideMs: options.stepFunctions?.waitOverrideMs,
       retryOverrideMs: options.stepFunctions?.retryOverrideMs,
+      publish: async (entry) => {
+        if (await environment) await eventBridge.publish([entry]);
+      },
       log,
     });
     closers.push(stepFunctions.close);
-    const eventBridge = await startEventBridgeServer({ port: ports.eventbridge, region: LOCAL_REGION, dataDir, lambda, log });
-    closers.push(eventBridge.close);
 
     const endpoints = {
       s3: emulators.s3Endpoint,
@@ -132,6 +141,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       previousEnv.set(key, process.env[key]);
       process.env[key] = value;
     }
+    environmentReady(true);
 
     return {
       dataDir,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { substitutionsFor } from '../functions/catalog';
+import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../functions/core/reconcile-execution';
 import { AwsServiceError, epochSeconds, startAwsJsonServer, type AwsJsonServer } from './aws-json-server';
 import { LambdaInvokeError, LOCAL_ACCOUNT_ID, type LambdaRuntime } from './lambda-runtime';
 import { toHistoryEvents, type HistoryEventDraft, type LibraryEvent } from './stepfunctions-history';
@@ -12,7 +14,9 @@ import { toHistoryEvents, type HistoryEventDraft, type LibraryEvent } from './st
  * `statemachines/*.asl.json` workflows with aws-local-stepfunctions. Lambda tasks run in-process
  * through the local Lambda runtime. Executions and their histories are kept as JSON files under
  * `<dataDir>/stepfunctions/` and survive a restart; one still RUNNING when the runtime stopped is
- * marked ABORTED on the next start.
+ * marked ABORTED on the next start. Every final status (SUCCEEDED, FAILED, TIMED_OUT, ABORTED, that
+ * startup ABORTED included) is published like AWS does on the default bus: `aws.states` /
+ * `Step Functions Execution Status Change`, with `input` and `output` null so no personal data leaves.
  */
 
 /** The optimised Lambda integration resource. */
@@ -53,6 +57,33 @@ function executionSummary(record: ExecutionRecord) {
     status: record.status,
     startDate: epochSeconds(record.startDate),
     stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
+  };
+}
+
+/**
+ * The EventBridge entry of an ended execution, in the AWS shape (dates in epoch milliseconds, the
+ * execution ARN as the resource); `input`/`output` are left out (null, `included: false`).
+ */
+export function statusChangeEntry(record: ExecutionRecord): PutEventsRequestEntry {
+  return {
+    EventBusName: 'default',
+    Source: EXECUTION_EVENT_SOURCE,
+    DetailType: EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
+    Resources: [record.executionArn],
+    Detail: JSON.stringify({
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: record.startDate,
+      stopDate: record.stopDate ?? null,
+      input: null,
+      inputDetails: { included: false },
+      output: null,
+      outputDetails: { included: false },
+      error: record.error ?? null,
+      cause: record.cause ?? null,
+    }),
   };
 }
 
@@ -100,6 +131,8 @@ export interface StepFunctionsServerOptions {
   waitOverrideMs?: number;
   /** Every retry waits this long instead of its backoff (tests). */
   retryOverrideMs?: number;
+  /** Puts the status-change event of every execution that ends (the local default bus). */
+  publish?: (entry: PutEventsRequestEntry) => Promise<void>;
   /** Receives unexpected errors (never personal data). */
   log?: (message: string, detail?: Record<string, unknown>) => void;
 }
@@ -150,6 +183,7 @@ class LocalStepFunctions {
   private readonly machines = new Map<string, LoadedMachine>();
   private readonly executions = new Map<string, ExecutionState>();
   private readonly executionsDir: string;
+  private readonly publishing = new Set<Promise<void>>();
   private closing = false;
 
   constructor(private readonly options: StepFunctionsServerOptions) {
@@ -473,6 +507,17 @@ class LocalStepFunctions {
     this.append(state, draft);
     Object.assign(state.record, { status, stopDate: Date.now(), ...definedOnly(detail) });
     this.persist(state);
+    this.publishStatusChange(state.record);
+  }
+
+  /** Publishes the status-change event of an ended execution; a failure is logged, never thrown. */
+  private publishStatusChange(record: ExecutionRecord): void {
+    if (!this.options.publish) return;
+    const publishing = this.options.publish(statusChangeEntry(record)).catch((error: unknown) =>
+      this.options.log?.('execution status event failed', { status: record.status, errorName: (error as Error)?.name }),
+    );
+    this.publishing.add(publishing);
+    void publishing.finally(() => this.publishing.delete(publishing));
   }
 
   private append(state: ExecutionState, draft: HistoryEventDraft): void {
@@ -507,6 +552,7 @@ class LocalStepFunctions {
     this.closing = true;
     for (const state of running) state.abort?.();
     await Promise.allSettled(running.map((state) => state.settled));
+    await Promise.allSettled([...this.publishing]);
     let pending = [...this.executions.values()].flatMap((state) => (state.writing ? [state.writing] : []));
     while (pending.length > 0) {
       await Promise.all(pending);
