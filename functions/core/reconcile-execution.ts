@@ -71,10 +71,18 @@ export interface ReconcileExecutionDeps {
   sfn: SFNClient;
 }
 
-/** The stored error of an ended execution: its error name (else `States.<status>`) and its cause, as `failureFromCatch` trims it. */
-export function failureOfExecution(input: Pick<ReconcileExecutionInput, 'name' | 'status' | 'error' | 'cause'>): RequestError {
+/** Stands for the customer id in a stored cause. */
+export const REDACTED_CUSTOMER_ID = '[customer id]';
+
+/**
+ * The stored error of an ended execution: its error name (else `States.<status>`) and its cause, as
+ * `failureFromCatch` trims it, with the customer id redacted (a `States.Runtime` cause can quote the
+ * state input).
+ */
+export function failureOfExecution(input: Pick<ReconcileExecutionInput, 'name' | 'status' | 'error' | 'cause'>, customerId?: string): RequestError {
   const failure = failureFromCatch({ Error: input.error || `States.${input.status}`, Cause: input.cause ?? undefined });
-  return failure.message ? failure : { ...failure, message: `Execution ${input.name} ended ${input.status}` };
+  const message = customerId ? failure.message.split(customerId).join(REDACTED_CUSTOMER_ID) : failure.message;
+  return { name: failure.name, message: message || `Execution ${input.name} ended ${input.status}` };
 }
 
 /** True when another execution of the request (original or replay) is RUNNING on the same state machine. */
@@ -102,7 +110,7 @@ export async function reconcileExecution(deps: ReconcileExecutionDeps, input: Re
   if (!record) return { requestId, action: 'unknown-request' };
   if (record.status !== 'pending' && record.status !== 'in_progress') return { requestId, action: 'unchanged', status: record.status };
   if (await otherExecutionRunning(deps.sfn, input)) return { requestId, action: 'superseded', status: record.status };
-  const failure = failureOfExecution(input);
+  const failure = failureOfExecution(input, record.customerId);
   try {
     const { record: updated, changed } = await deps.ledger.transition(requestId, 'failed', { error: failure });
     return { requestId, action: changed ? 'marked-failed' : 'unchanged', status: updated.status, ...(changed ? { error: failure } : {}) };

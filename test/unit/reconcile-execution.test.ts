@@ -92,6 +92,14 @@ describe('failureOfExecution', () => {
     expect(failureOfExecution({ name: REQUEST_ID, status: 'FAILED', error: 'States.DataLimitExceeded', cause: 'x'.repeat(5000) }).message).toHaveLength(2000);
   });
 
+  it('redacts the customer id from a cause that quotes the state input', () => {
+    const cause = `The JSONPath '$.plan' could not be found in the input '{"requestId":"r","customerId":"cust-secret-42"}'`;
+
+    expect(failureOfExecution({ name: REQUEST_ID, status: 'FAILED', error: 'States.Runtime', cause }, 'cust-secret-42').message).toBe(
+      `The JSONPath '$.plan' could not be found in the input '{"requestId":"r","customerId":"[customer id]"}'`,
+    );
+  });
+
   it('names the status when the execution has no error, and says what happened when it has no cause', () => {
     expect(failureOfExecution({ name: REQUEST_ID, status: 'ABORTED', error: null, cause: 'stopped from the console' })).toEqual({
       name: 'States.ABORTED',
@@ -133,6 +141,20 @@ describe('reconcileExecution', () => {
     expect(result).toEqual({ requestId: REQUEST_ID, action: 'marked-failed', status: 'failed', error: { name: 'States.ABORTED', message: 'stopped from the console' } });
     expect(stored).toMatchObject({ status: 'failed', error: { name: 'States.ABORTED', message: 'stopped from the console' } });
     expect(table.events.map((event) => event.status)).toEqual(['failed']);
+    expect(JSON.stringify(table.events)).not.toContain('cust-secret-42');
+  });
+
+  it('stores no customer id when the cause quotes the execution input', async () => {
+    // Arrange
+    await table.ledger.create(record('in_progress'));
+    const cause = 'Invalid path in the input {"customerId":"cust-secret-42"}';
+
+    // Act
+    await reconcileExecution({ ledger: table.ledger, sfn }, parse(statusEvent(REQUEST_ID, 'FAILED', { error: 'States.Runtime', cause })));
+
+    // Assert
+    const stored = await table.ledger.get(REQUEST_ID);
+    expect(stored.error).toEqual({ name: 'States.Runtime', message: 'Invalid path in the input {"customerId":"[customer id]"}' });
     expect(JSON.stringify(table.events)).not.toContain('cust-secret-42');
   });
 
