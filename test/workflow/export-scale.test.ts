@@ -89,7 +89,7 @@ describe('a 2,000-volume export (statemachines/export.asl.json)', () => {
   it('completes with every state input and output under 256 KB and a small ledger result', async () => {
     const requestId = await createExportRecord('scale-0001', 'albelli');
 
-    const execution = await runExport(sfn, { requestId, customerId: 'scale-0001', brand: 'albelli' });
+    const execution = await runExport(sfn, { requestId, brand: 'albelli' });
 
     expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
     const events = await fullHistory(execution.executionArn!);
