@@ -15,7 +15,8 @@ import { RUNTIME_STOPPED_CAUSE } from '../../local/stepfunctions-server';
 /**
  * No request stays stuck, end to end through the HTTP API on the embedded local AWS: an export stopped
  * from the console while in progress, an erasure stopped while pending, an export whose failure path
- * itself fails (no Catch on Record Failure), and an export left running when the runtime stopped all
+ * itself fails (no Catch on Record Failure), an export ending in States.DataLimitExceeded (which no
+ * Catch catches), and an export left running when the runtime stopped all
  * end `failed` with the cause, through the local Step Functions status event and `reconcile-execution`.
  * `dsr-plan-export` and `dsr-record-failure` are replaced by test functions to hold or fail a request.
  */
@@ -27,13 +28,15 @@ let dataDir: string;
 let ports: LocalPorts;
 const previousCoolingOff = process.env.DSR_ERASURE_COOLING_OFF_SECONDS;
 
-/** Requests whose Plan Export step fails at once; every other export is held in Plan Export until released. */
+/** Requests whose Plan Export step fails at once, or returns more than 256 KB; every other export is held in Plan Export until released. */
 const failing = new Set<string>();
+const oversized = new Set<string>();
 const held = new Map<string, () => void>();
 
-async function planExport(event: unknown): Promise<never> {
+async function planExport(event: unknown): Promise<unknown> {
   const { requestId } = event as { requestId: string };
   if (failing.has(requestId)) throw new StoreFailed('orders store refused access');
+  if (oversized.has(requestId)) return { stores: [{ padding: 'x'.repeat(300 * 1024) }] };
   await new Promise<void>((release) => held.set(requestId, release));
   throw new StoreFailed('released after the test');
 }
@@ -157,6 +160,21 @@ describe('a request whose execution ends without its failure path', () => {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: failed.executionArn }));
     expect(execution.status).toBe('FAILED');
     expect(failed.error).toEqual({ name: 'StoreFailed', message: 'request ledger refused the write' });
+  });
+
+  it('ends failed with States.DataLimitExceeded when a step returns more than 256 KB', async () => {
+    // Arrange
+    const requestId = randomUUID();
+    oversized.add(requestId);
+
+    // Act
+    await call('POST', '/v1/requests', { type: 'export', customerId: 'reconcile-oversized', brand: 'albelli', requestId });
+    const failed = await pollUntil(requestId, (record) => record.status !== 'pending' && record.status !== 'in_progress');
+
+    // Assert
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.name).toBe('States.DataLimitExceeded');
+    expect(failed.error?.message).toContain('Plan Export');
   });
 
   it('stays cancelled when a cancel stops its execution', async () => {
