@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { ACCESS_LOG_RETENTION_DAYS } from '../functions/core/data-map';
 
 /**
  * Every deploy-time setting of the DSR stack in one place: its context key (`npx cdk deploy -c KEY=VALUE`
@@ -63,8 +64,10 @@ export const settingsSchema = z.object({
     .int()
     .refine((days) => (Object.values(RetentionDays) as unknown[]).includes(days), 'must be a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, ...)')
     .default(90),
-  /** Days server access logs of the store buckets are kept. */
-  accessLogExpiryDays: z.coerce.number().int().min(1).default(365),
+  /** Days the S3 server access logs of the created buckets are kept (default from the data map). */
+  accessLogRetentionDays: z.coerce.number().int().min(1).default(ACCESS_LOG_RETENTION_DAYS),
+  /** Days a noncurrent object version in a created business file bucket (photos, library, recordings) is kept. */
+  noncurrentVersionExpirationDays: z.coerce.number().int().min(1).default(30),
   /** Steady-state request rate of the REST API stage (requests per second). */
   apiThrottleRateLimit: z.coerce.number().min(1).default(20),
   /** Burst limit of the REST API stage. */

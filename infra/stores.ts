@@ -81,7 +81,7 @@ export class DsrStores extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(settings.accessLogExpiryDays) }],
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(settings.accessLogRetentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.accessLogBucket).acknowledge({
@@ -175,8 +175,16 @@ function tableSchema(store: StoreDefinition): TableSchema {
   return store.table;
 }
 
-/** Bucket settings that depend on the store's role: lifecycle of the exports bucket, object lock of the audit bucket. */
+/**
+ * Bucket settings that depend on the store's role: lifecycle of the exports bucket, object lock of the
+ * audit bucket, expiry of noncurrent versions in the (versioned) business file buckets.
+ */
 function bucketSpecifics(store: StoreDefinition, settings: DsrSettings): Partial<s3.BucketProps> {
+  if (store.owner === 'business' && store.holdsFiles) {
+    return {
+      lifecycleRules: [{ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(settings.noncurrentVersionExpirationDays) }],
+    };
+  }
   if (store.id === 'exports') {
     return {
       lifecycleRules: [

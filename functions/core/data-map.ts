@@ -422,6 +422,13 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
 /** Every store, business and pipeline. */
 export const DATA_MAP: readonly StoreDefinition[] = [...CUSTOMER_STORES, ...PIPELINE_STORES];
 
+/**
+ * Default retention, in days, of the S3 server access logs of the created buckets (the stack's log
+ * bucket, not a store of the map). They name requesters, IP addresses and object keys that contain
+ * customer ids, so they are personal data and expire by lifecycle rule (setting `accessLogRetentionDays`).
+ */
+export const ACCESS_LOG_RETENTION_DAYS = 90;
+
 /** The store with the given id; throws for an unknown id. */
 export function getStore(id: string): StoreDefinition {
   const store = DATA_MAP.find((candidate) => candidate.id === id);

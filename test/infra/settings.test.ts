@@ -21,6 +21,8 @@ describe('settings', () => {
       stagingExpiryDays: 1,
       auditRetentionDays: 2557,
       logRetentionDays: 90,
+      accessLogRetentionDays: 90,
+      noncurrentVersionExpirationDays: 30,
     });
   });
 

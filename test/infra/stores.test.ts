@@ -1,12 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATA_MAP, type StoreDefinition } from '../../functions/core/data-map';
+import { ACCESS_LOG_RETENTION_DAYS, DATA_MAP, type StoreDefinition } from '../../functions/core/data-map';
 import { buildStack, logicalId, type Built } from './helpers';
 
 /** The stores of the data map in the template: keys, indexes, encryption, backups, TLS, lifecycle, object lock, imports. */
 
 const TABLE_STORES = DATA_MAP.filter((store) => store.kind === 'dynamodb-table');
 const BUCKET_STORES = DATA_MAP.filter((store) => store.kind === 's3-bucket');
+const BUSINESS_FILE_BUCKETS = BUCKET_STORES.filter((store) => store.owner === 'business' && store.holdsFiles);
 
 /** The synthesized properties of a store's created table or bucket. */
 function propertiesOf(built: Built, store: StoreDefinition): Record<string, any> {
@@ -108,6 +109,15 @@ describe('created stores', () => {
     );
   });
 
+  it.each(BUSINESS_FILE_BUCKETS.map((store) => [store.id, store] as const))('bucket %s expires noncurrent versions after 30 days', (_id, store) => {
+    // Act
+    const properties = propertiesOf(built, store);
+
+    // Assert
+    expect(properties.VersioningConfiguration.Status).toBe('Enabled');
+    expect(properties.LifecycleConfiguration.Rules).toEqual([{ Id: 'expire-noncurrent-versions', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }]);
+  });
+
   it('locks erasure certificates in governance mode for the default retention', () => {
     // Act
     const properties = propertiesOf(built, DATA_MAP.find((store) => store.id === 'audit')!);
@@ -140,6 +150,27 @@ describe('settings from context', () => {
       ]),
     );
     expect(propertiesOf(built, DATA_MAP.find((store) => store.id === 'audit')!).ObjectLockConfiguration.Rule.DefaultRetention.Days).toBe(30);
+  });
+
+  it('takes the noncurrent-version and access-log retention from context', () => {
+    // Arrange / Act
+    const built = buildStack({}, { noncurrentVersionExpirationDays: '10', accessLogRetentionDays: 14 });
+
+    // Assert
+    for (const store of BUSINESS_FILE_BUCKETS) {
+      expect(propertiesOf(built, store).LifecycleConfiguration.Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 10 });
+    }
+    const logBucket = built.template.toJSON().Resources[logicalId(built.stack, built.stack.stores.accessLogBucket)].Properties;
+    expect(logBucket.LifecycleConfiguration.Rules).toEqual([{ Id: 'expire-access-logs', ExpirationInDays: 14, Status: 'Enabled' }]);
+  });
+
+  it('puts no noncurrent-version rule on imported buckets (documented in docs/operations.md instead)', () => {
+    // Arrange / Act
+    const built = buildStack({}, { importExisting: 'true' });
+
+    // Assert
+    const rules = Object.values(built.template.findResources('AWS::S3::Bucket')).flatMap((bucket: any) => bucket.Properties.LifecycleConfiguration?.Rules ?? []);
+    expect(rules.map((rule: any) => rule.Id)).not.toContain('expire-noncurrent-versions');
   });
 });
 
@@ -193,6 +224,16 @@ describe('imported stores', () => {
 });
 
 describe('access logs', () => {
+  it('expires server access logs after the retention the data map states (90 days)', () => {
+    // Act
+    const built = buildStack();
+
+    // Assert
+    const logBucket = built.template.toJSON().Resources[logicalId(built.stack, built.stack.stores.accessLogBucket)].Properties;
+    expect(ACCESS_LOG_RETENTION_DAYS).toBe(90);
+    expect(logBucket.LifecycleConfiguration.Rules).toEqual([{ Id: 'expire-access-logs', ExpirationInDays: ACCESS_LOG_RETENTION_DAYS, Status: 'Enabled' }]);
+  });
+
   it('lets only the S3 logging service write the access-log bucket, by bucket policy instead of ACLs', () => {
     // Act
     const built = buildStack();
