@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import type { MiddlewareStack } from '@smithy/types';
 import { readCustomerItems } from '../functions/core/connectors/dynamodb-store';
 import { listCustomerObjects } from '../functions/core/connectors/s3-store';
-import { CUSTOMER_STORES, resourceName, storesForBrand } from '../functions/core/data-map';
+import { CUSTOMER_STORES, resourceName } from '../functions/core/data-map';
 import { customerKey } from '../functions/core/keyed-hash';
 import { newRequestRecord } from '../functions/core/ledger';
 import { documentClient, dynamoClient, s3Client, sfnClient } from '../functions/shared/clients';
@@ -85,12 +85,12 @@ async function readPass(customerId: string, phase: 'erase' | 'verify'): Promise<
   const pass = new Map<string, { pages: number; items: number }>();
   const counted = new Map<string, number>();
   sink = counted;
-  for (const store of storesForBrand(brand)) {
+  for (const store of CUSTOMER_STORES) {
     let items = 0;
     if (store.kind === 's3-bucket') {
-      for await (const page of listCustomerObjects(s3Client(), store, customerId, brand)) items += page.length;
+      for await (const page of listCustomerObjects(s3Client(), store, customerId)) items += page.length;
     } else {
-      for await (const page of readCustomerItems(documentClient(), store, customerId, brand, { consistentRead: true, partitions: phase === 'erase' ? 'own' : 'all' })) {
+      for await (const page of readCustomerItems(documentClient(), store, customerId, { consistentRead: true, partitions: phase === 'erase' ? 'own' : 'all' })) {
         if (!page.retained) items += page.items.length;
       }
     }
@@ -104,7 +104,7 @@ async function readPass(customerId: string, phase: 'erase' | 'verify'): Promise<
 /** The theoretical minimum of business-store calls for an erasure of the data read before, verified after. */
 function minimumCalls(before: Map<string, { pages: number; items: number }>, after: Map<string, { pages: number; items: number }>): Map<string, number> {
   const minimum = new Map<string, number>();
-  for (const store of storesForBrand(brand)) {
+  for (const store of CUSTOMER_STORES) {
     const { pages, items } = before.get(store.id)!;
     const writes =
       store.kind === 's3-bucket' ? Math.ceil(items / 1000) : store.erasure.action === 'anonymise-and-retain' ? 2 * Math.ceil(items / 25) : Math.ceil(items / 25);
@@ -162,7 +162,7 @@ try {
 }
 
 const last = results.at(-1)!;
-const rows = storesForBrand(brand).map((store) => ({
+const rows = CUSTOMER_STORES.map((store) => ({
   store: store.id,
   items: last.items.get(store.id)!,
   calls: last.byStore.get(store.id) ?? 0,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { collectStore, type CollectResult } from '../functions/core/export/collect';
 import { exportConfig } from '../functions/core/export/config';
 import { planVolumes } from '../functions/core/export/plan';
-import { storesForBrand } from '../functions/core/data-map';
+import { CUSTOMER_STORES } from '../functions/core/data-map';
 import { customerKey } from '../functions/core/keyed-hash';
 import { documentClient, s3Client } from '../functions/shared/clients';
 import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
@@ -94,8 +94,8 @@ async function prepare(sizeMib: number): Promise<string> {
   await ledgerFromEnv().create({ ...record, status: 'in_progress' });
   const config = { ...exportConfig(), volumeBytes: Number.MAX_SAFE_INTEGER };
   const collected: CollectResult[] = [];
-  for (const store of storesForBrand('albelli')) {
-    collected.push((await collectStore({ ...clients, config }, { requestId, customerId, brand: 'albelli', store: store.id as never, mode: 'export' })) as CollectResult);
+  for (const store of CUSTOMER_STORES) {
+    collected.push((await collectStore({ ...clients, config }, { requestId, customerId, store: store.id as never, mode: 'export' })) as CollectResult);
   }
   await planVolumes({ ...clients, config }, { requestId, brand: 'albelli', collected: collected.map(({ store, items, bytes, stagingKey }) => ({ store: store as never, items, bytes, stagingKey })) });
   return requestId;

@@ -16,6 +16,8 @@ export interface StoreGrant {
   access: 'read' | 'write' | 'delete' | 'read-write';
   /** For buckets: restrict to this key prefix (e.g. `staging/`). */
   keyPrefix?: string;
+  /** For buckets read in verify mode: may also list object versions and read the versioning state. */
+  versions?: boolean;
 }
 
 /** A Lambda function of the pipeline. */
@@ -68,7 +70,10 @@ export const FUNCTIONS: FunctionSpec[] = [
     description: 'HTTP API /v1/requests: create, read, list, cancel and download data-subject requests',
     timeoutSeconds: 29,
     memoryMb: 512,
-    stores: [{ store: 'request-ledger', access: 'read-write' }],
+    stores: [
+      { store: 'request-ledger', access: 'read-write' },
+      { store: 'customer-profile', access: 'read' },
+    ],
     permissions: ['start-executions', 'describe-executions', 'stop-executions', 'presign-exports'],
     triggers: [{ kind: 'http-api' }],
   },
@@ -136,7 +141,8 @@ export const FUNCTIONS: FunctionSpec[] = [
       timeoutSeconds: 900,
       memoryMb: 1024,
       stores: [
-        { store: store.id as CustomerStoreId, access: 'read' },
+        { store: store.id as CustomerStoreId, access: 'read', ...(store.holdsFiles ? { versions: true } : {}) },
+        { store: 'request-ledger', access: 'read' },
         { store: 'exports', access: 'write', keyPrefix: 'staging/' },
       ],
     }),
@@ -191,7 +197,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     description: 'Erasure: finds legal holds (undelivered/unpaid/disputed orders, legal-claim complaints)',
     timeoutSeconds: 120,
     memoryMb: 256,
-    stores: [{ store: 'orders', access: 'read' }, { store: 'contact-history', access: 'read' }],
+    stores: [{ store: 'orders', access: 'read' }, { store: 'contact-history', access: 'read' }, { store: 'request-ledger', access: 'read' }],
   },
   {
     id: 'plan-erasure',
@@ -212,6 +218,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'marketing', access: 'read' },
       { store: 'marketing-suppression', access: 'read' },
       { store: 'marketing-suppression', access: 'write' },
+      { store: 'request-ledger', access: 'read' },
     ],
   },
   ...CUSTOMER_STORES.filter((store) => store.erasure.action !== 'none').map(
@@ -221,13 +228,17 @@ export const FUNCTIONS: FunctionSpec[] = [
       description: `Erasure: ${store.erasure.action === 'anonymise-and-retain' ? 'anonymises and retains' : 'deletes'} the customer's data in ${store.id}`,
       timeoutSeconds: 900,
       memoryMb: 512,
-      stores:
-        store.erasure.action === 'anonymise-and-retain'
-          ? [{ store: store.id, access: 'read-write' }]
+      stores: [
+        ...(store.erasure.action === 'anonymise-and-retain'
+          ? [{ store: store.id, access: 'read-write' } as const]
           : [
-              { store: store.id, access: 'read' },
-              { store: store.id, access: 'delete' },
-            ],
+              { store: store.id, access: 'read' } as const,
+              { store: store.id, access: 'delete' } as const,
+            ]),
+        { store: 'request-ledger', access: 'read' },
+        { store: 'audit', access: 'read', keyPrefix: 'progress/' },
+        { store: 'audit', access: 'write', keyPrefix: 'progress/' },
+      ],
     }),
   ),
   {
@@ -239,6 +250,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     stores: [
       { store: 'audit', access: 'read', keyPrefix: 'notifications/' },
       { store: 'audit', access: 'write', keyPrefix: 'notifications/' },
+      { store: 'request-ledger', access: 'read' },
     ],
     permissions: ['put-events'],
   },
@@ -259,6 +271,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     stores: [
       { store: 'audit', access: 'read', keyPrefix: 'certificates/' },
       { store: 'audit', access: 'write', keyPrefix: 'certificates/' },
+      { store: 'audit', access: 'read', keyPrefix: 'progress/' },
       { store: 'orders', access: 'read' },
       { store: 'request-ledger', access: 'read' },
     ],

@@ -39,6 +39,9 @@ export const BUCKET_ACTIONS: Record<Level, string[]> = {
   delete: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
 };
 
+/** S3 actions on the bucket for a grant that lists object versions (verify mode of a versioned bucket). */
+export const VERSION_ACTIONS = ['s3:ListBucketVersions', 's3:GetBucketVersioning'];
+
 /** KMS actions on the store's key per level and store kind (DynamoDB decrypts for deletes too). */
 function kmsActions(level: Level, kind: StoreResource['kind']): string[] {
   if (level === 'read') return ['kms:Decrypt', 'kms:DescribeKey'];
@@ -49,7 +52,7 @@ function kmsActions(level: Level, kind: StoreResource['kind']): string[] {
 const union = (lists: string[][]): string[] => [...new Set(lists.flat())].sort();
 
 /** The statements that give a role `grant` on `resource`. */
-export function storeStatements(resource: StoreResource, grant: Pick<StoreGrant, 'access' | 'keyPrefix'>): iam.PolicyStatement[] {
+export function storeStatements(resource: StoreResource, grant: Pick<StoreGrant, 'access' | 'keyPrefix' | 'versions'>): iam.PolicyStatement[] {
   const levels = accessLevels(grant.access);
   const statements: iam.PolicyStatement[] = [];
   if (resource.kind === 'table') {
@@ -67,7 +70,7 @@ export function storeStatements(resource: StoreResource, grant: Pick<StoreGrant,
     statements.push(
       new iam.PolicyStatement({ actions: union(levels.map((level) => OBJECT_ACTIONS[level])), resources: [resource.bucket.arnForObjects(`${prefix}*`)] }),
     );
-    const bucketActions = union(levels.map((level) => BUCKET_ACTIONS[level]));
+    const bucketActions = union([...levels.map((level) => BUCKET_ACTIONS[level]), grant.versions ? VERSION_ACTIONS : []]);
     if (bucketActions.length > 0) {
       statements.push(
         new iam.PolicyStatement({

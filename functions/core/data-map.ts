@@ -138,7 +138,10 @@ export interface StoreDefinition {
   table?: TableSchema;
   /** How a customer's records are found (business stores). */
   locator?: Locator;
-  /** Brands whose customers can have data here. */
+  /**
+   * Brands that offer this store's service (documentation and seeding). It never narrows a request's
+   * scope: the customer id is group-wide, so export, erasure and verification always cover every store.
+   */
   brands: readonly Brand[];
   /** Data categories held. */
   categories: string[];
@@ -436,11 +439,6 @@ export function getStore(id: string): StoreDefinition {
   return store;
 }
 
-/** The business stores that apply to a customer of the given brand. */
-export function storesForBrand(brand: Brand): StoreDefinition[] {
-  return CUSTOMER_STORES.filter((store) => store.brands.includes(brand));
-}
-
 /** The physical table or bucket name of a store, from the environment or its default. */
 export function resourceName(store: StoreDefinition, env: NodeJS.ProcessEnv = process.env): string {
   return env[store.resource.env] || store.resource.defaultName;
@@ -452,6 +450,15 @@ export function customerKeyPrefix(locator: KeyPrefixLocator, customerId: string,
   const prefix = locator.prefixTemplate.replaceAll('{customerId}', customerId).replaceAll('{brand}', brand);
   if (!prefix.endsWith('/')) throw new Error(`Prefix template "${locator.prefixTemplate}" must end with "/"`);
   return prefix;
+}
+
+/**
+ * Every S3 key prefix that can hold a customer's files: the customer id is group-wide, so a template
+ * with `{brand}` is searched under every brand's prefix, whatever brand a request names.
+ */
+export function customerKeyPrefixes(locator: KeyPrefixLocator, customerId: string): string[] {
+  const brands: readonly (Brand | undefined)[] = locator.prefixTemplate.includes('{brand}') ? BRANDS : [undefined];
+  return brands.map((brand) => customerKeyPrefix(locator, customerId, brand ?? BRANDS[0]));
 }
 
 /** Customer ids: letters, digits, `-` and `_`, 1 to 64 characters (no `/`, so prefixes cannot overlap). */

@@ -27,6 +27,11 @@ export class RequestNotFound extends DsrError {
   readonly retryable = false;
 }
 
+/** The request no longer holds its customer id (the customer was erased): nothing can act on the customer. */
+export class SubjectRedacted extends DsrError {
+  readonly retryable = false;
+}
+
 /** A status change the request's current status does not allow. */
 export class InvalidStatusTransition extends DsrError {
   readonly retryable = false;
@@ -54,6 +59,27 @@ export class ErasureVerificationFailed extends DsrError {
 
 /** A request id already used with a different body (idempotency conflict). */
 export class RequestConflict extends DsrError {
+  readonly retryable = false;
+}
+
+/** The customer's profile belongs to another brand than the request names (the customer id is group-wide). */
+export class BrandMismatch extends DsrError {
+  readonly retryable = false;
+}
+
+/** The customer already has an open request of the same type; `openRequestId` names it. */
+export class DuplicateRequest extends DsrError {
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly openRequestId: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The request's customer was erased since (its export may no longer be handed out); names the erasure. */
+export class CustomerErased extends DsrError {
   readonly retryable = false;
 }
 
@@ -103,6 +129,11 @@ export function isTransientAwsError(error: unknown): boolean {
   const status = meta?.httpStatusCode ?? 0;
   const code = (error as { code?: string }).code;
   return TRANSIENT_AWS_ERRORS.has(error.name) || (code !== undefined && TRANSIENT_AWS_ERRORS.has(code)) || status >= 500 || status === 429;
+}
+
+/** True when a DynamoDB conditional write failed its condition. */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
 /** Wraps a raw store error into `StoreUnavailable` (transient) or `StoreFailed` (terminal), naming the store. */

@@ -39,18 +39,22 @@ export const recordFailureInput = z.object({
   error: z.object({ Error: z.string().default('States.TaskFailed'), Cause: z.unknown().optional() }),
 });
 
-/** Result of `mark-in-progress`: `proceed` is false only for a cancelled request. */
+/** Result of `mark-in-progress`: `proceed` is false for a final (cancelled or completed) request. */
 export interface MarkInProgressResult {
   requestId: string;
   status: RequestStatus;
   proceed: boolean;
 }
 
-/** Moves a request to in_progress (from pending, failed or on_hold); in_progress/completed stay; cancelled → proceed false. */
+/**
+ * Moves a request to in_progress (from pending, failed or on_hold); in_progress stays and proceeds.
+ * A cancelled or completed request does not proceed: a replay of a finished request changes nothing
+ * (after an erasure the customer id is gone, so nothing could act on it anyway).
+ */
 export async function markInProgress(ledger: Ledger, input: z.infer<typeof markInProgressInput>): Promise<MarkInProgressResult> {
   const current = await ledger.get(input.requestId);
   if (current.status === 'cancelled' || current.status === 'completed' || current.status === 'in_progress') {
-    return { requestId: input.requestId, status: current.status, proceed: current.status !== 'cancelled' };
+    return { requestId: input.requestId, status: current.status, proceed: current.status === 'in_progress' };
   }
   try {
     const { record } = await ledger.transition(input.requestId, 'in_progress');
@@ -59,7 +63,7 @@ export async function markInProgress(ledger: Ledger, input: z.infer<typeof markI
     if (!(error instanceof InvalidStatusTransition)) throw error;
     const latest = await ledger.get(input.requestId);
     if (latest.status !== 'cancelled' && latest.status !== 'completed' && latest.status !== 'in_progress') throw error;
-    return { requestId: input.requestId, status: latest.status, proceed: latest.status !== 'cancelled' };
+    return { requestId: input.requestId, status: latest.status, proceed: latest.status === 'in_progress' };
   }
 }
 

@@ -1,9 +1,9 @@
 import { captureSuppressionInput, captureSuppressionKeys } from '../core/erasure/suppression';
 import { documentClient } from '../shared/clients';
-import { logger, taskHandler } from '../shared/handler';
+import { logger, subjectTaskHandler } from '../shared/handler';
 
 /** Workflow task `capture-suppression-keys`: writes the keyed-hash suppression entries before erasing (see `captureSuppressionKeys`). */
-export const handler = taskHandler(captureSuppressionInput, async (input) => {
+export const handler = subjectTaskHandler(captureSuppressionInput, async (input) => {
   const keys = await captureSuppressionKeys({ doc: documentClient() }, input);
   logger.info('suppression keys captured', { emailHashes: keys.emailHashes.length, phoneHashes: keys.phoneHashes.length });
   return keys;

@@ -1,9 +1,9 @@
 import { checkLegalHold, checkLegalHoldInput } from '../core/erasure/legal-hold';
 import { documentClient } from '../shared/clients';
-import { logger, taskHandler } from '../shared/handler';
+import { logger, subjectTaskHandler } from '../shared/handler';
 
 /** Workflow task `check-legal-hold`: `{held, reasons}` for the customer's orders and contacts (see `checkLegalHold`). */
-export const handler = taskHandler(checkLegalHoldInput, async (input) => {
+export const handler = subjectTaskHandler(checkLegalHoldInput, async (input) => {
   const result = await checkLegalHold(documentClient(), input);
   logger.info('legal hold checked', { held: result.held, reasons: result.reasons.length });
   return result;

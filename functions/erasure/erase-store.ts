@@ -1,11 +1,12 @@
 import { erasureConfig } from '../core/erasure/config';
 import { eraseStore, eraseStoreInput } from '../core/erasure/erase-store';
 import { documentClient, s3Client } from '../shared/clients';
-import { logger, taskHandler } from '../shared/handler';
+import { logger, subjectTaskHandler } from '../shared/handler';
 
 /** Eraser `erase-<storeId>`: erases one store of the customer as the data map says (see `eraseStore`). */
-export const handler = taskHandler(eraseStoreInput, async (input) => {
-  const result = await eraseStore({ doc: documentClient(), s3: s3Client(), retry: erasureConfig().retry }, input);
+export const handler = subjectTaskHandler(eraseStoreInput, async (input) => {
+  const config = erasureConfig();
+  const result = await eraseStore({ doc: documentClient(), s3: s3Client(), auditBucket: config.auditBucket, retry: config.retry }, input);
   logger.info('store erased', { store: result.store, deleted: result.deleted, retained: result.retained, versionsDeleted: result.versionsDeleted });
   return result;
 });

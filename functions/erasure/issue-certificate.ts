@@ -1,11 +1,11 @@
 import { erasureConfig } from '../core/erasure/config';
 import { issueCertificate, issueCertificateInput } from '../core/erasure/certificate';
 import { documentClient, s3Client } from '../shared/clients';
-import { logger, taskHandler } from '../shared/handler';
+import { logger, subjectTaskHandler } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
 
 /** Workflow task `issue-certificate`: writes the certificate of erasure once and returns its summary. */
-export const handler = taskHandler(issueCertificateInput, async (input) => {
+export const handler = subjectTaskHandler(issueCertificateInput, async (input) => {
   const result = await issueCertificate(
     {
       s3: s3Client(),

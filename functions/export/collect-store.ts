@@ -1,9 +1,9 @@
 import { collectInput, collectStore } from '../core/export/collect';
-import { logger, taskHandler } from '../shared/handler';
+import { logger, subjectTaskHandler } from '../shared/handler';
 import { exportDeps } from './export-deps';
 
 /** Collector `collect-<store>`: export mode stages the store's records/listing; verify mode counts what is left. */
-export const handler = taskHandler(collectInput, async (input) => {
+export const handler = subjectTaskHandler(collectInput, async (input) => {
   const result = await collectStore(exportDeps(), input);
   logger.info('store collected', { store: input.store, mode: input.mode, items: result.items });
   return result;

@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { InvalidInput } from '../core/errors';
+import { subjectOf, type Subject } from '../core/subject';
+import { ledgerFromEnv } from './ledger-from-env';
 import { loadSecrets } from './secrets';
 
 /**
@@ -37,4 +39,15 @@ export function taskHandler<S extends z.ZodType, R>(
       throw error;
     }
   };
+}
+
+/**
+ * Builds a handler for a task that acts on the request's customer: validates `{ requestId, ... }`,
+ * resolves the customer id from the ledger (it never travels in workflow state) and runs `run` with both.
+ */
+export function subjectTaskHandler<S extends z.ZodType<{ requestId: string }>, R>(
+  schema: S,
+  run: (input: z.infer<S> & Subject, context: Context) => Promise<R>,
+): TaskHandler<R> {
+  return taskHandler(schema, async (input, context) => run({ ...input, ...(await subjectOf(ledgerFromEnv(), input.requestId)) }, context));
 }

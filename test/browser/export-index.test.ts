@@ -28,7 +28,7 @@ beforeAll(async () => {
   await seedDemoData({ s3: s3Client(), doc: documentClient() });
   const requestId = await createExportRecord('c1', 'albelli');
   const sfn = new SFNClient({ region: aws.region, credentials: aws.credentials });
-  const execution = await runExport(sfn, { requestId, customerId: 'c1', brand: 'albelli' });
+  const execution = await runExport(sfn, { requestId, brand: 'albelli' });
   if (execution.status !== 'SUCCEEDED') throw new Error(`export ${execution.status}: ${execution.error} ${execution.cause}`);
   const volumes = await exportVolumes((await ledgerFromEnv().get(requestId)).result);
   const extracted = join(dataDir, 'extracted');

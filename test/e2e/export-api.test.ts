@@ -5,7 +5,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { primaryKeyOf } from '../../functions/core/connectors/dynamodb-store';
-import { getStore, storesForBrand } from '../../functions/core/data-map';
+import { CUSTOMER_STORES, getStore } from '../../functions/core/data-map';
 import { documentClient, s3Client } from '../../functions/shared/clients';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { startLocalAws, type LocalAws } from '../../local/runtime';
@@ -101,7 +101,7 @@ describe('export through the HTTP API', () => {
     const { zips, entries } = await downloadAll(requestId, result);
     const files = new Map(entries.flat().map((entry) => [entry.name, entry.data]));
     expect([...files.keys()].slice(0, 1)).toEqual(['index.html']);
-    for (const store of storesForBrand('albelli')) {
+    for (const store of CUSTOMER_STORES) {
       if (store.holdsFiles) {
         const seeded = seededFiles(store.id, store.id === 'uploaded-photos' ? 'customers/c1/' : 'recordings/c1/');
         const archived = [...files.entries()].filter(([name]) => name.startsWith(`files/${store.id}/`)).map(([, data]) => sha256(data));
@@ -128,7 +128,7 @@ describe('export through the HTTP API', () => {
     const record = dataset.items.find((seed) => seed.store === 'customer-profile' && seed.item.customerId === 'c1')!;
     const sfn = new SFNClient({ region: aws.region, credentials: aws.credentials });
 
-    const execution = await runExport(sfn, { requestId: firstRequestId, customerId: 'c1', brand: record.item.brand as 'albelli' }, `${firstRequestId}-replay-1`);
+    const execution = await runExport(sfn, { requestId: firstRequestId, brand: record.item.brand as 'albelli' }, `${firstRequestId}-replay-1`);
 
     expect(execution.status).toBe('SUCCEEDED');
     const again = await downloadAll(firstRequestId, firstResult);
@@ -170,7 +170,7 @@ describe('export through the HTTP API', () => {
     expect(view.status).toBe('completed');
     const result = view.result as unknown as ExportResult;
     expect(result.empty).toBe(true);
-    expect(Object.keys(result.stores).sort()).toEqual(storesForBrand('albelli').map((store) => store.id).sort());
+    expect(Object.keys(result.stores).sort()).toEqual(CUSTOMER_STORES.map((store) => store.id).sort());
     expect(Object.values(result.stores).every((counts) => counts.items === 0)).toBe(true);
     const { entries } = await downloadAll(requestId, result);
     const files = new Map(entries[0]!.map((entry) => [entry.name, entry.data.toString('utf8')]));

@@ -56,7 +56,7 @@ describe('readCustomerItems', () => {
     docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': `retained#${customerKey('c1', env.DSR_HASH_KEY)}` } }).resolves({ Items: [{ orderId: 'o0' }] });
 
     const pages = [];
-    for await (const page of readCustomerItems(doc, getStore('orders'), 'c1', 'albelli', { env, consistentRead: true })) pages.push(page);
+    for await (const page of readCustomerItems(doc, getStore('orders'), 'c1', { env, consistentRead: true })) pages.push(page);
 
     expect(pages.map((page) => [page.retained, page.items.map((item) => item.orderId)])).toEqual([
       [false, ['o1']],
@@ -69,17 +69,17 @@ describe('readCustomerItems', () => {
   it('wraps throttling as StoreUnavailable and access errors as StoreFailed, naming the store', async () => {
     const throttled = Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
     docMock.on(QueryCommand).rejects(throttled);
-    await expect(collect(readCustomerItems(doc, getStore('marketing'), 'c1', 'albelli', { env }))).rejects.toThrow(StoreUnavailable);
+    await expect(collect(readCustomerItems(doc, getStore('marketing'), 'c1', { env }))).rejects.toThrow(StoreUnavailable);
 
     docMock.on(QueryCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
-    await expect(collect(readCustomerItems(doc, getStore('marketing'), 'c1', 'albelli', { env }))).rejects.toThrow(/Store "marketing" failed/);
-    await expect(collect(readCustomerItems(doc, getStore('marketing'), 'c1', 'albelli', { env }))).rejects.toThrow(StoreFailed);
+    await expect(collect(readCustomerItems(doc, getStore('marketing'), 'c1', { env }))).rejects.toThrow(/Store "marketing" failed/);
+    await expect(collect(readCustomerItems(doc, getStore('marketing'), 'c1', { env }))).rejects.toThrow(StoreFailed);
   });
 
   it('never asks an index for a consistent read', async () => {
     docMock.on(QueryCommand).resolves({ Items: [] });
 
-    await collect(readCustomerItems(doc, getStore('contact-history'), 'c1', 'albelli', { env, consistentRead: true }));
+    await collect(readCustomerItems(doc, getStore('contact-history'), 'c1', { env, consistentRead: true }));
 
     expect(docMock.commandCalls(QueryCommand)[0]!.args[0].input.ConsistentRead).toBeUndefined();
   });
@@ -99,7 +99,7 @@ describe('listCustomerObjects', () => {
       .resolvesOnce({ Contents: [{ Key: 'customers/c1/a.jpg', Size: 3 }], IsTruncated: true, NextContinuationToken: 't1' })
       .resolvesOnce({ Contents: [{ Key: 'customers/c1/b.jpg', Size: 4 }], IsTruncated: false });
 
-    const objects = await collect(listCustomerObjects(s3, getStore('uploaded-photos'), 'c1', 'albelli', { env }));
+    const objects = await collect(listCustomerObjects(s3, getStore('uploaded-photos'), 'c1', { env }));
 
     expect(objects.map((object) => [object.key, object.size])).toEqual([
       ['customers/c1/a.jpg', 3],
@@ -112,17 +112,19 @@ describe('listCustomerObjects', () => {
     ]);
   });
 
-  it('puts the brand into the photo-library prefix', async () => {
+  it('lists the photo library under every brand prefix', async () => {
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'onskefoto/c1/' }).resolves({ Contents: [{ Key: 'onskefoto/c1/a/1.jpg', Size: 1 }] });
 
-    await collect(listCustomerObjects(s3, getStore('photo-library'), 'c1', 'onskefoto', { env }));
+    const pages = await collect(listCustomerObjects(s3, getStore('photo-library'), 'c1', { env }));
 
-    expect(s3Mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input.Prefix).toBe('onskefoto/c1/');
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix)).toEqual(['albelli/c1/', 'bonusprint/c1/', 'fotoknudsen/c1/', 'onskefoto/c1/', 'resnap/c1/']);
+    expect(pages.flat().map((object) => object.key)).toEqual(['onskefoto/c1/a/1.jpg']);
   });
 
   it('wraps a missing bucket as StoreFailed', async () => {
     s3Mock.on(ListObjectsV2Command).rejects(Object.assign(new Error('no bucket'), { name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }));
 
-    await expect(collect(listCustomerObjects(s3, getStore('call-recordings'), 'c1', 'albelli', { env }))).rejects.toThrow(StoreFailed);
+    await expect(collect(listCustomerObjects(s3, getStore('call-recordings'), 'c1', { env }))).rejects.toThrow(StoreFailed);
   });
 });

@@ -1,8 +1,10 @@
 import {
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,6 +14,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { retainUntil } from '../../functions/core/erasure/anonymise';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
 import { eraseStore } from '../../functions/core/erasure/erase-store';
+import { batchId } from '../../functions/core/erasure/progress';
 import { InvalidInput, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 
@@ -22,8 +25,15 @@ const s3 = new S3Client({ region: 'eu-west-1' });
 const s3Mock = mockClient(s3);
 const sleep = vi.fn(async (_ms: number) => {});
 const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, sleep };
-const deps = { doc, s3, retry, env, now: () => new Date('2025-06-01T12:00:00.000Z') };
-const input = (store: string, customerId = 'c1', brand = 'albelli') => ({ requestId: 'r1', customerId, brand, store }) as Parameters<typeof eraseStore>[1];
+const deps = { doc, s3, auditBucket: 'dsr-audit', retry, env, now: () => new Date('2025-06-01T12:00:00.000Z') };
+const input = (store: string, customerId = 'c1') => ({ requestId: 'r1', customerId, store }) as Parameters<typeof eraseStore>[1];
+
+/** The progress objects written to the audit bucket, in call order. */
+function progressWrites(): { key: string; body: { store: string; batches: { id: string; deleted: number }[] } }[] {
+  return s3Mock
+    .commandCalls(PutObjectCommand)
+    .map((call) => ({ key: call.args[0].input.Key!, body: JSON.parse(String(call.args[0].input.Body)) }));
+}
 
 type Request = { PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } };
 
@@ -63,6 +73,8 @@ function order(index: number) {
 beforeEach(() => {
   docMock.reset();
   s3Mock.reset();
+  s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit' }).resolves({ Contents: [] });
+  s3Mock.on(PutObjectCommand, { Bucket: 'dsr-audit' }).resolves({});
   sleep.mockClear();
 });
 
@@ -80,6 +92,39 @@ describe('delete eraser, DynamoDB', () => {
     expect(batchWrites().flat().map((request) => request.DeleteRequest!.Key)).toEqual(Array.from({ length: 60 }, (_, i) => ({ contactId: `k${i}` })));
     expect(result).toMatchObject({ store: 'contact-history', action: 'delete', deleted: 60, retained: 0, versionsDeleted: 0, finishedAt: '2025-06-01T12:00:00.000Z' });
     expect(result.bytes).toBeGreaterThan(0);
+    expect(progressWrites().map(({ key, body }) => [key.startsWith('progress/r1/contact-history/'), body.batches.map((batch) => batch.deleted)])).toEqual([
+      [true, [25]],
+      [true, [25]],
+      [true, [10]],
+    ]);
+  });
+
+  it('records each batch in the progress log before deleting it, and a replay does not record it again', async () => {
+    // Arrange: an earlier execution recorded the first batch and crashed before deleting it
+    const items = Array.from({ length: 30 }, (_, i) => contact(i));
+    const first = batchId(items.slice(0, 25).map((item) => JSON.stringify({ contactId: item.contactId })), env.DSR_HASH_KEY);
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit' }).resolves({ Contents: [{ Key: `progress/r1/contact-history/${first}.json` }] });
+    s3Mock.on(GetObjectCommand).resolves({
+      Body: { transformToString: async () => JSON.stringify({ store: 'contact-history', batches: [{ id: first, deleted: 25, retained: 0, versionsDeleted: 0, bytes: 1 }] }) } as never,
+    });
+    docMock.on(QueryCommand).resolves({ Items: items });
+    docMock.on(BatchWriteCommand).resolves({});
+
+    // Act
+    const result = await eraseStore(deps, input('contact-history'));
+
+    // Assert: both batches deleted, only the second one newly recorded
+    expect(batchWrites().map((batch) => batch.length)).toEqual([25, 5]);
+    expect(progressWrites().map(({ body }) => body.batches.map((batch) => batch.deleted))).toEqual([[5]]);
+    expect(result.deleted).toBe(30);
+  });
+
+  it('writes nothing when the progress log cannot be written', async () => {
+    s3Mock.on(PutObjectCommand, { Bucket: 'dsr-audit' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    docMock.on(QueryCommand).resolves({ Items: [contact(0)] });
+
+    await expect(eraseStore(deps, input('contact-history'))).rejects.toThrow(/Store "audit" failed/);
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
 
   it('sends UnprocessedItems again with backoff until they are written', async () => {
@@ -126,8 +171,8 @@ describe('delete eraser, DynamoDB', () => {
     expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
 
-  it('rejects a store that does not apply to the brand', async () => {
-    await expect(eraseStore(deps, input('photo-library', 'c1', 'albelli'))).rejects.toThrow(InvalidInput);
+  it('rejects a store that is not erased', async () => {
+    await expect(eraseStore(deps, input('exports'))).rejects.toThrow(InvalidInput);
   });
 });
 
@@ -210,10 +255,10 @@ describe('retainUntil', () => {
 describe('delete eraser, S3', () => {
   const keys = (count: number, from = 0) => Array.from({ length: count }, (_, i) => ({ Key: `customers/c1/u${from + i}/p.jpg`, Size: 10 }));
 
-  it('deletes every listed object in batches of at most 1,000', async () => {
+  it('deletes every listed object in batches of at most 1,000, listing from the start again after each deleted page', async () => {
     s3Mock.on(GetBucketVersioningCommand).resolves({});
     s3Mock
-      .on(ListObjectsV2Command)
+      .on(ListObjectsV2Command, { Bucket: 'dsr-uploaded-photos' })
       .resolvesOnce({ Contents: keys(1000), IsTruncated: true, NextContinuationToken: 't1' })
       .resolvesOnce({ Contents: keys(1000, 1000), IsTruncated: true, NextContinuationToken: 't2' })
       .resolvesOnce({ Contents: keys(500, 2000), IsTruncated: false });
@@ -223,6 +268,13 @@ describe('delete eraser, S3', () => {
 
     const calls = s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
     expect(calls.map((call) => call.Delete!.Objects!.length)).toEqual([1000, 1000, 500]);
+    const listings = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input).filter((call) => call.Bucket === 'dsr-uploaded-photos');
+    expect(listings.map((call) => [call.Prefix, call.ContinuationToken])).toEqual([
+      ['customers/c1/', undefined],
+      ['customers/c1/', undefined],
+      ['customers/c1/', undefined],
+    ]);
+    expect(progressWrites().map(({ body }) => body.batches.map((batch) => batch.deleted))).toEqual([[1000], [1000], [500]]);
     expect(calls.every((call) => call.Bucket === 'dsr-uploaded-photos' && call.Delete!.Objects!.every((object) => object.Key!.startsWith('customers/c1/')))).toBe(true);
     expect(result).toMatchObject({ store: 'uploaded-photos', deleted: 2500, versionsDeleted: 0, bytes: 25_000 });
   });
@@ -286,7 +338,7 @@ describe('delete eraser, S3', () => {
     const listed = s3Mock.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input);
     expect(listed.map((call) => [call.Prefix, call.KeyMarker, call.VersionIdMarker])).toEqual([
       ['recordings/c1/', undefined, undefined],
-      ['recordings/c1/', 'recordings/c1/b.wav', 'm1'],
+      ['recordings/c1/', undefined, undefined],
     ]);
     const deleted = s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects!);
     expect(deleted).toEqual([
@@ -295,7 +347,7 @@ describe('delete eraser, S3', () => {
       { Key: 'recordings/c1/b.wav', VersionId: 'm1' },
       { Key: 'recordings/c1/b.wav', VersionId: 'v0' },
     ]);
-    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(s3Mock.commandCalls(ListObjectsV2Command).filter((call) => call.args[0].input.Bucket !== 'dsr-audit')).toHaveLength(0);
     expect(result).toMatchObject({ deleted: 1, versionsDeleted: 4, bytes: 240 });
   });
 
@@ -311,12 +363,31 @@ describe('delete eraser, S3', () => {
 
   it('falls back to plain deletes when the store does not implement versioning', async () => {
     s3Mock.on(GetBucketVersioningCommand).rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }));
-    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'onskefoto/c1/al/f.jpg', Size: 7 }] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-photo-library' }).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-photo-library', Prefix: 'onskefoto/c1/' }).resolves({ Contents: [{ Key: 'onskefoto/c1/al/f.jpg', Size: 7 }] });
     s3Mock.on(DeleteObjectsCommand).resolves({});
 
-    const result = await eraseStore(deps, input('photo-library', 'c1', 'onskefoto'));
+    const result = await eraseStore(deps, input('photo-library', 'c1'));
 
     expect(s3Mock.commandCalls(DeleteObjectsCommand)[0]!.args[0].input.Delete!.Objects).toEqual([{ Key: 'onskefoto/c1/al/f.jpg' }]);
     expect(result).toMatchObject({ deleted: 1, versionsDeleted: 0, bytes: 7 });
+  });
+
+  it('searches a brand-partitioned store under every brand prefix, whatever the request says', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-photo-library' }).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-photo-library', Prefix: 'fotoknudsen/c3/' }).resolvesOnce({ Contents: [{ Key: 'fotoknudsen/c3/a/1.jpg', Size: 3 }] }).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-photo-library', Prefix: 'albelli/c3/' }).resolvesOnce({ Contents: [{ Key: 'albelli/c3/a/2.jpg', Size: 4 }] }).resolves({ Contents: [] });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    const result = await eraseStore(deps, input('photo-library', 'c3'));
+
+    const listedPrefixes = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input).filter((call) => call.Bucket === 'dsr-photo-library').map((call) => call.Prefix);
+    expect(listedPrefixes.sort()).toEqual(['albelli/c3/', 'bonusprint/c3/', 'fotoknudsen/c3/', 'onskefoto/c3/', 'resnap/c3/']);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key)).sort()).toEqual([
+      'albelli/c3/a/2.jpg',
+      'fotoknudsen/c3/a/1.jpg',
+    ]);
+    expect(result).toMatchObject({ deleted: 2, bytes: 7 });
   });
 });

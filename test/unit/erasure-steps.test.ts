@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -59,7 +59,7 @@ describe('checkLegalHold', () => {
       ],
     });
 
-    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1', brand: 'albelli' }, env);
+    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1' }, env);
 
     expect(result).toEqual({
       held: true,
@@ -78,7 +78,7 @@ describe('checkLegalHold', () => {
       { orderId: 'o2', status: 'cancelled', paymentStatus: 'pending' },
     ]);
 
-    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1', brand: 'albelli' }, env);
+    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1' }, env);
 
     expect(result).toEqual({ held: false, reasons: [] });
   });
@@ -86,7 +86,7 @@ describe('checkLegalHold', () => {
   it('summarises long reason lists', async () => {
     orders(Array.from({ length: 30 }, (_, i) => ({ orderId: `o${i}`, status: 'placed', paymentStatus: 'pending' })));
 
-    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1', brand: 'albelli' }, env);
+    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1' }, env);
 
     expect(result.reasons).toHaveLength(MAX_LISTED_REASONS + 1);
     expect(result.reasons.at(-1)).toBe('and 10 more');
@@ -99,8 +99,8 @@ describe('planErasure', () => {
       ['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation'].map((id) => [id, `${prefix}-${id}`]),
     );
 
-  it('plans every business store of the brand with its eraser and collector', () => {
-    const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1', customerId: 'c1', brand: 'onskefoto' });
+  it('plans every business store with its eraser and collector', () => {
+    const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1' });
 
     expect(plan.stores.map((store) => store.store)).toContain('photo-library');
     expect(plan.stores.find((store) => store.store === 'orders')).toEqual({
@@ -111,16 +111,16 @@ describe('planErasure', () => {
     });
   });
 
-  it('leaves out stores that do not apply to the brand', () => {
-    const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1', customerId: 'c1', brand: 'albelli' });
+  it('never narrows the scope by brand: the photo library is planned for every request', () => {
+    const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1' });
 
-    expect(plan.stores.map((store) => store.store)).toEqual(['customer-profile', 'orders', 'uploaded-photos', 'contact-history', 'call-recordings', 'marketing', 'smart-creation']);
+    expect(plan.stores.map((store) => store.store)).toEqual(['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation']);
   });
 
   it('fails naming the store when an eraser is not configured', () => {
     const { marketing: _marketing, ...withoutMarketing } = functions('erase');
 
-    expect(() => planErasure({ eraseFunctions: withoutMarketing, collectFunctions: functions('collect') }, { requestId: 'r1', customerId: 'c1', brand: 'albelli' })).toThrow(
+    expect(() => planErasure({ eraseFunctions: withoutMarketing, collectFunctions: functions('collect') }, { requestId: 'r1' })).toThrow(
       ConfigurationError,
     );
   });
@@ -182,7 +182,7 @@ describe('suppression', () => {
       ],
     });
 
-    const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1', brand: 'albelli' });
+    const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
 
     expect(keys.emailHashes).toEqual([emailHash('ann@example.com', env.DSR_HASH_KEY), emailHash('ann.work@example.com', env.DSR_HASH_KEY)].sort());
     expect(keys.phoneHashes).toEqual([phoneHash('+31612345678', env.DSR_HASH_KEY)]);
@@ -202,7 +202,7 @@ describe('suppression', () => {
     docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({});
     docMock.on(QueryCommand, { TableName: 'dsr-marketing' }).resolves({ Items: [] });
 
-    const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1', brand: 'albelli' });
+    const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
 
     expect(keys).toEqual({ emailHashes: ['e1'], phoneHashes: ['p1'] });
     expect(table.get('e1')!.suppressedAt).toBe('2025-01-01T00:00:00.000Z');
@@ -269,9 +269,21 @@ describe('issueCertificate', () => {
     notification: { notifiedAt: '2025-06-01T11:01:30.000Z', recipients: [{ id: 'email-marketing-provider', name: 'ESP', stores: ['marketing'] }] },
   };
   const deps = { s3, doc, auditBucket: 'dsr-audit', requestedAt: async () => '2025-05-01T00:00:00.000Z', env, now };
+  /** The progress log as two executions left it: orders in one, the photos split over a crash and a replay (one batch recorded twice). */
+  const progress = (): void => {
+    const batch = (id: string, deleted: number, retained: number, bytes: number) => ({ id, deleted, retained, versionsDeleted: 0, bytes });
+    const objects: Record<string, unknown> = {
+      'progress/r1/orders/a.json': { store: 'orders', batches: [batch('a', 2, 2, 500)] },
+      'progress/r1/uploaded-photos/b.json': { store: 'uploaded-photos', batches: [batch('b', 6, 0, 600)] },
+      'progress/r1/uploaded-photos/b2.json': { store: 'uploaded-photos', batches: [batch('b', 6, 0, 600), batch('c', 4, 0, 400)] },
+    };
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit', Prefix: 'progress/r1/' }).resolves({ Contents: Object.keys(objects).map((Key) => ({ Key })) });
+    for (const [Key, value] of Object.entries(objects)) s3Mock.on(GetObjectCommand, { Key }).resolves({ Body: body(JSON.stringify(value)) as never });
+  };
 
-  it('writes the certificate with counts, retained invoices and recipients, and returns a small summary', async () => {
+  it('writes the certificate with the totals of the progress log, retained invoices and recipients, and returns a small summary', async () => {
     s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    progress();
     s3Mock.on(PutObjectCommand).resolves({});
     docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: [] });
     docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({
@@ -285,6 +297,7 @@ describe('issueCertificate', () => {
 
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(put.Key).toBe('certificates/r1.json');
+    expect(put.IfNoneMatch).toBe('*');
     const certificate = JSON.parse(String(put.Body));
     expect(certificate).toMatchObject({
       requestId: 'r1',
@@ -304,8 +317,33 @@ describe('issueCertificate', () => {
     expect(summary).toMatchObject({ key: 'certificates/r1.json', retainedRecords: 2, notifiedRecipients: ['email-marketing-provider'], stores: { orders: { deleted: 2, retained: 2 } } });
   });
 
+  it('counts a store with nothing recorded as zero, whatever the run that reached the certificate says', async () => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const { certificate: summary } = await issueCertificate(deps, input);
+
+    expect(summary.totals).toEqual({ deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0 });
+  });
+
+  it('returns the certificate another execution wrote first when the conditional write loses', async () => {
+    const other = { format: 1, requestId: 'r1', customerKey: 'k', brand: 'albelli', requestedAt: 'a', erasedAt: 'b', verifiedAt: 'c', issuedAt: 'first', stores: [], totals: { deleted: 7, retained: 0, versionsDeleted: 0, bytes: 0 }, verification: { result: 'passed', stores: [] }, retainedRecords: [], notifiedRecipients: [] };
+    s3Mock.on(GetObjectCommand, { Key: 'certificates/r1.json' }).rejectsOnce(noSuchKey()).resolves({ Body: body(JSON.stringify(other)) as never });
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }));
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const { certificate: summary } = await issueCertificate(deps, input);
+
+    expect(summary.issuedAt).toBe('first');
+    expect(summary.totals.deleted).toBe(7);
+  });
+
   it('keeps an existing certificate unchanged on a replay', async () => {
     s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    progress();
     s3Mock.on(PutObjectCommand).resolves({});
     docMock.on(QueryCommand).resolves({ Items: [] });
     await issueCertificate(deps, input);

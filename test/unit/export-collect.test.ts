@@ -1,9 +1,10 @@
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { collectInput, collectStore } from '../../functions/core/export/collect';
+import { checkErasureVerification } from '../../functions/core/erasure/verification';
+import { collectInput, collectStore, type VerifyResult } from '../../functions/core/export/collect';
 import { exportConfig } from '../../functions/core/export/config';
 import { customerKey } from '../../functions/core/keyed-hash';
 
@@ -16,8 +17,8 @@ const s3Mock = mockClient(s3);
 const deps = { s3, doc, config, env };
 const retainedKey = `retained#${customerKey('c1', env.DSR_HASH_KEY)}`;
 
-function input(store: string, mode?: 'export' | 'verify') {
-  return collectInput.parse({ requestId: 'r1', customerId: 'c1', brand: 'albelli', store, mode });
+function input(store: string, mode?: 'export' | 'verify', customerId = 'c1') {
+  return { ...collectInput.parse({ requestId: 'r1', store, mode }), customerId };
 }
 
 function stagedText(): string {
@@ -90,10 +91,16 @@ describe('collectStore (export mode)', () => {
     await expect(attempt).rejects.toMatchObject({ name: 'StoreUnavailable', message: expect.stringContaining('customer-profile') });
   });
 
-  it('refuses a store that does not apply to the brand', async () => {
-    const attempt = collectStore(deps, input('photo-library'));
+  it('lists a brand-partitioned store under every brand prefix (the customer id is group-wide)', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'albelli/c3/' }).resolves({ Contents: [{ Key: 'albelli/c3/a/1.jpg', Size: 4 }] });
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 4, ContentType: 'image/jpeg', Metadata: {} });
 
-    await expect(attempt).rejects.toMatchObject({ name: 'InvalidInput' });
+    const result = await collectStore(deps, input('photo-library', 'export', 'c3'));
+
+    const prefixes = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix).sort();
+    expect(prefixes).toEqual(['albelli/c3/', 'bonusprint/c3/', 'fotoknudsen/c3/', 'onskefoto/c3/', 'resnap/c3/']);
+    expect(result).toMatchObject({ store: 'photo-library', items: 1, bytes: 4 });
   });
 });
 
@@ -131,7 +138,35 @@ describe('collectStore (verify mode)', () => {
     ]);
   });
 
+  it.each([
+    ['an old version', { Versions: [{ Key: 'recordings/c1/a.wav', VersionId: 'v1', IsLatest: false }] }],
+    ['a delete marker', { DeleteMarkers: [{ Key: 'recordings/c1/a.wav', VersionId: 'm1', IsLatest: true }] }],
+  ])('in a versioned bucket, counts %s left as personal, so the erasure fails naming the store', async (_what, page) => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    s3Mock.on(ListObjectVersionsCommand).resolves({ ...page, IsTruncated: false });
+
+    const result = (await collectStore(deps, input('call-recordings', 'verify'))) as VerifyResult;
+
+    expect(result).toEqual({ store: 'call-recordings', items: 1, retainedItems: 0, personalItems: 1 });
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(() => checkErasureVerification({ requestId: 'r1', results: [result] })).toThrow(/Personal data left after erasure in: call-recordings/);
+  });
+
+  it('in a versioned bucket, follows the version markers across pages and finds nothing when every version is gone', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Suspended' });
+    s3Mock
+      .on(ListObjectVersionsCommand)
+      .resolvesOnce({ Versions: [{ Key: 'recordings/c1/a.wav', VersionId: 'v1' }], IsTruncated: true, NextKeyMarker: 'recordings/c1/a.wav', NextVersionIdMarker: 'v1' })
+      .resolves({ IsTruncated: false });
+
+    const result = await collectStore(deps, input('call-recordings', 'verify'));
+
+    expect(result).toEqual({ store: 'call-recordings', items: 1, retainedItems: 0, personalItems: 1 });
+    expect(s3Mock.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input.KeyMarker)).toEqual([undefined, 'recordings/c1/a.wav']);
+  });
+
   it('counts remaining files of a file store as personal', async () => {
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/c1/a.wav', Size: 5 }] });
 
     const result = await collectStore(deps, input('call-recordings', 'verify'));

@@ -24,17 +24,15 @@ beforeEach(() => {
 describe('planExport', () => {
   const config = exportConfig({ DSR_COLLECT_FUNCTIONS: JSON.stringify(Object.fromEntries(['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation'].map((id) => [id, `fn-${id}`]))) });
 
-  it('lists only the stores of the brand, each with its collector', () => {
-    const albelli = planExport(config, { requestId: 'r1', customerId: 'c1', brand: 'albelli' });
-    const onskefoto = planExport(config, { requestId: 'r1', customerId: 'c1', brand: 'onskefoto' });
+  it('lists every business store with its collector, and no customer id (it never enters the workflow state)', () => {
+    const plan = planExport(config, { requestId: 'r1' });
 
-    expect(albelli.stores.map((task) => task.store)).not.toContain('photo-library');
-    expect(onskefoto.stores.map((task) => task.store)).toContain('photo-library');
-    expect(albelli.stores[0]).toEqual({ requestId: 'r1', customerId: 'c1', brand: 'albelli', store: 'customer-profile', functionName: 'fn-customer-profile' });
+    expect(plan.stores.map((task) => task.store)).toEqual(['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation']);
+    expect(plan.stores[0]).toEqual({ requestId: 'r1', store: 'customer-profile', functionName: 'fn-customer-profile' });
   });
 
   it('fails with ConfigurationError when a collector is not configured', () => {
-    const attempt = () => planExport(exportConfig({ DSR_COLLECT_FUNCTIONS: '{}' }), { requestId: 'r1', customerId: 'c1', brand: 'albelli' });
+    const attempt = () => planExport(exportConfig({ DSR_COLLECT_FUNCTIONS: '{}' }), { requestId: 'r1' });
 
     expect(attempt).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
   });

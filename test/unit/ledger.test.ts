@@ -253,7 +253,7 @@ describe('workflow ledger steps', () => {
     await table.close();
   });
 
-  it('mark-in-progress starts pending, failed and on_hold requests and never moves a completed one back', async () => {
+  it('mark-in-progress starts pending, failed and on_hold requests and never moves a completed one back (nor proceeds with it)', async () => {
     // Arrange
     await table.ledger.create(record('pending'));
     await table.ledger.create(record('failed', { status: 'failed', error: { name: 'StoreFailed', message: 'x' } }));
@@ -268,7 +268,7 @@ describe('workflow ledger steps', () => {
       ['in_progress', true],
       ['in_progress', true],
       ['in_progress', true],
-      ['completed', true],
+      ['completed', false],
     ]);
     expect(await table.ledger.get('failed')).not.toHaveProperty('error');
     expect(await table.ledger.get('held')).not.toHaveProperty('hold');

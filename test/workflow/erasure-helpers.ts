@@ -5,7 +5,7 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Brand } from '../../functions/core/brands';
 import { customerObjectLocation } from '../../functions/core/connectors/s3-store';
 import { readCustomerItems, type Item } from '../../functions/core/connectors/dynamodb-store';
-import { CUSTOMER_STORES, resourceName, storesForBrand, type StoreDefinition } from '../../functions/core/data-map';
+import { CUSTOMER_STORES, resourceName, type StoreDefinition } from '../../functions/core/data-map';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord, type Ledger } from '../../functions/core/ledger';
 import type { LocalAws } from '../../local/runtime';
@@ -97,9 +97,7 @@ export async function snapshotExcept(ctx: ErasureContext, customers: { customerI
       } while (startKey);
       continue;
     }
-    const prefixes = customers
-      .filter(({ brand }) => store.brands.includes(brand))
-      .map(({ customerId, brand }) => customerObjectLocation(store, customerId, brand).prefix);
+    const prefixes = customers.flatMap(({ customerId }) => customerObjectLocation(store, customerId).prefixes);
     let token: string | undefined;
     do {
       const page = await ctx.s3.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
@@ -114,16 +112,15 @@ export async function snapshotExcept(ctx: ErasureContext, customers: { customerI
 }
 
 /** What is left of a customer per store: own records/objects and retained records. */
-export async function customerLeft(ctx: ErasureContext, customerId: string, brand: Brand): Promise<Record<string, { own: number; retained: Item[] }>> {
+export async function customerLeft(ctx: ErasureContext, customerId: string): Promise<Record<string, { own: number; retained: Item[] }>> {
   const left: Record<string, { own: number; retained: Item[] }> = {};
-  for (const store of storesForBrand(brand)) {
+  for (const store of CUSTOMER_STORES) {
     const entry = { own: 0, retained: [] as Item[] };
     if (store.kind === 's3-bucket') {
-      const { bucket, prefix } = customerObjectLocation(store, customerId, brand);
-      const page = await ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-      entry.own = page.KeyCount ?? 0;
+      const { bucket, prefixes } = customerObjectLocation(store, customerId);
+      for (const prefix of prefixes) entry.own += (await ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).KeyCount ?? 0;
     } else {
-      for await (const page of readCustomerItems(ctx.doc, store, customerId, brand, { consistentRead: true })) {
+      for await (const page of readCustomerItems(ctx.doc, store, customerId, { consistentRead: true })) {
         if (page.retained) entry.retained.push(...page.items);
         else entry.own += page.items.length;
       }

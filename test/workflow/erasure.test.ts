@@ -14,7 +14,7 @@ import { isSuppressed } from '../../functions/core/erasure/suppression';
 import { StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { documentClient, s3Client, sfnClient } from '../../functions/shared/clients';
-import { taskHandler } from '../../functions/shared/handler';
+import { subjectTaskHandler } from '../../functions/shared/handler';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
 import { handler as realEraser } from '../../functions/erasure/erase-store';
 import { handler as realCollector } from '../../functions/export/collect-store';
@@ -55,7 +55,7 @@ function crashingEraser(crashAt: number): LambdaHandler {
     }) as unknown as T;
   const doc = crashOnWrite(DynamoDBDocumentClient.from(new DynamoDBClient({})), ['BatchWriteCommand']);
   const s3 = crashOnWrite(s3Client(), ['DeleteObjectsCommand']) as unknown as S3Client;
-  return taskHandler(eraseStoreInput, (input) => eraseStore({ doc, s3 }, input)) as LambdaHandler;
+  return subjectTaskHandler(eraseStoreInput, (input) => eraseStore({ doc, s3, auditBucket: resourceName(getStore('audit')) }, input)) as LambdaHandler;
 }
 
 beforeAll(async () => {
@@ -75,15 +75,15 @@ describe('erasure workflow: cooling-off and cancel', () => {
     const requestId = newRequestId('cancel');
     const notBefore = new Date(Date.now() + 1500).toISOString();
     await createErasureRecord(ctx, requestId, 'c6', 'albelli', notBefore);
-    const before = await customerLeft(ctx, 'c6', 'albelli');
+    const before = await customerLeft(ctx, 'c6');
     await ctx.ledger.transition(requestId, 'cancelled');
 
-    const outcome = await runErasure(ctx, requestId, { requestId, customerId: 'c6', brand: 'albelli', notBefore });
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli', notBefore });
 
     expect(outcome.status).toBe('SUCCEEDED');
-    expect(await enteredStates(ctx, outcome.executionArn)).toEqual(['Cooling Off?', 'Cooling Off', 'Mark In Progress', 'Proceed?', 'Cancelled']);
+    expect(await enteredStates(ctx, outcome.executionArn)).toEqual(['Cooling Off?', 'Cooling Off', 'Mark In Progress', 'Proceed?', 'Nothing To Do']);
     expect((await ctx.ledger.get(requestId)).status).toBe('cancelled');
-    expect(await customerLeft(ctx, 'c6', 'albelli')).toEqual(before);
+    expect(await customerLeft(ctx, 'c6')).toEqual(before);
   });
 });
 
@@ -91,19 +91,19 @@ describe('erasure workflow: legal hold', () => {
   it('puts the request on hold with the reason and erases nothing; a replay after the hold clears proceeds', async () => {
     const requestId = newRequestId('hold');
     await createErasureRecord(ctx, requestId, 'c8', 'bonusprint');
-    const before = await customerLeft(ctx, 'c8', 'bonusprint');
+    const before = await customerLeft(ctx, 'c8');
 
-    const held = await runErasure(ctx, requestId, { requestId, customerId: 'c8', brand: 'bonusprint' });
+    const held = await runErasure(ctx, requestId, { requestId, brand: 'bonusprint' });
 
     expect(held.status).toBe('SUCCEEDED');
     expect((await enteredStates(ctx, held.executionArn)).at(-1)).toBe('On Hold');
     const record = await ctx.ledger.get(requestId);
     expect(record.status).toBe('on_hold');
     expect(record.hold!.reasons.join(' ')).toMatch(/^order \S+: not yet delivered/);
-    expect(await customerLeft(ctx, 'c8', 'bonusprint')).toEqual(before);
+    expect(await customerLeft(ctx, 'c8')).toEqual(before);
 
     const orders = getStore('orders');
-    for await (const page of readCustomerItems(ctx.doc, orders, 'c8', 'bonusprint')) {
+    for await (const page of readCustomerItems(ctx.doc, orders, 'c8')) {
       for (const order of page.items) {
         await ctx.doc.send(
           new UpdateCommand({
@@ -116,7 +116,7 @@ describe('erasure workflow: legal hold', () => {
         );
       }
     }
-    const replay = await runErasure(ctx, `${requestId}-replay-1`, { requestId, customerId: 'c8', brand: 'bonusprint' });
+    const replay = await runErasure(ctx, `${requestId}-replay-1`, { requestId, brand: 'bonusprint' });
 
     expect(replay.status).toBe('SUCCEEDED');
     expect((await ctx.ledger.get(requestId)).status).toBe('completed');
@@ -129,7 +129,7 @@ describe('erasure workflow: legal hold', () => {
     const requestId = newRequestId('hold');
     await createErasureRecord(ctx, requestId, customerId, brand);
 
-    await runErasure(ctx, requestId, { requestId, customerId, brand });
+    await runErasure(ctx, requestId, { requestId, brand });
 
     const record = await ctx.ledger.get(requestId);
     expect(record.status).toBe('on_hold');
@@ -145,14 +145,14 @@ describe('erasure workflow: erase, verify, prove', () => {
     await createErasureRecord(ctx, requestId, 'c1', 'albelli');
     const profile = (await ctx.doc.send(new GetCommand({ TableName: 'dsr-customer-profile', Key: { customerId: 'c1' } }))).Item!;
     const originalOrders = [];
-    for await (const page of readCustomerItems(ctx.doc, getStore('orders'), 'c1', 'albelli')) originalOrders.push(...page.items);
+    for await (const page of readCustomerItems(ctx.doc, getStore('orders'), 'c1')) originalOrders.push(...page.items);
     const othersBefore = await snapshotExcept(ctx, [{ customerId: 'c1', brand: 'albelli' }]);
 
-    const outcome = await runErasure(ctx, requestId, { requestId, customerId: 'c1', brand: 'albelli' });
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
 
     expect(outcome.status).toBe('SUCCEEDED');
     expect(await snapshotExcept(ctx, [{ customerId: 'c1', brand: 'albelli' }])).toEqual(othersBefore);
-    const left = await customerLeft(ctx, 'c1', 'albelli');
+    const left = await customerLeft(ctx, 'c1');
     for (const [store, entry] of Object.entries(left)) {
       expect({ store, own: entry.own }).toEqual({ store, own: 0 });
       if (store !== 'orders') expect(entry.retained).toEqual([]);
@@ -184,12 +184,12 @@ describe('erasure workflow: erase, verify, prove', () => {
     ]);
     expect(JSON.stringify(notices)).not.toContain(String(profile.email));
 
-    // A replay of the completed erasure changes nothing and reports zero new deletions.
+    // A replay of the completed erasure changes nothing: it stops at Mark In Progress.
     const certificateHead = await ctx.s3.send(new HeadObjectCommand({ Bucket: summary.bucket, Key: summary.key }));
-    const replay = await runErasure(ctx, `${requestId}-replay-1`, { requestId, customerId: 'c1', brand: 'albelli' });
+    const replay = await runErasure(ctx, `${requestId}-replay-1`, { requestId, brand: 'albelli' });
 
     expect(replay.status).toBe('SUCCEEDED');
-    expect((replay.output!.erasure as { deleted: number; retained: number; versionsDeleted: number }[]).every((result) => result.deleted + result.retained + result.versionsDeleted === 0)).toBe(true);
+    expect(await enteredStates(ctx, replay.executionArn)).toEqual(['Cooling Off?', 'Mark In Progress', 'Proceed?', 'Nothing To Do']);
     expect((await ctx.s3.send(new HeadObjectCommand({ Bucket: summary.bucket, Key: summary.key }))).ETag).toBe(certificateHead.ETag);
     expect((await ctx.ledger.get(requestId)).result).toEqual(record.result);
     expect((await readEventLog(dataDir)).filter((event) => event.source === 'dsr.erasure' && (event.detail as { requestId: string }).requestId === requestId)).toHaveLength(2);
@@ -200,12 +200,12 @@ describe('erasure workflow: erase, verify, prove', () => {
   it('erases the photo library of a fotoknudsen customer', async () => {
     const requestId = newRequestId('c3');
     await createErasureRecord(ctx, requestId, 'c3', 'fotoknudsen');
-    expect((await customerLeft(ctx, 'c3', 'fotoknudsen'))['photo-library']!.own).toBeGreaterThan(0);
+    expect((await customerLeft(ctx, 'c3'))['photo-library']!.own).toBeGreaterThan(0);
 
-    const outcome = await runErasure(ctx, requestId, { requestId, customerId: 'c3', brand: 'fotoknudsen' });
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'fotoknudsen' });
 
     expect(outcome.status).toBe('SUCCEEDED');
-    const left = await customerLeft(ctx, 'c3', 'fotoknudsen');
+    const left = await customerLeft(ctx, 'c3');
     expect(Object.values(left).every((entry) => entry.own === 0)).toBe(true);
     expect((outcome.output!.erasure as { store: string; deleted: number }[]).find((result) => result.store === 'photo-library')!.deleted).toBeGreaterThan(0);
   });
@@ -222,12 +222,12 @@ describe('erasure workflow: failures and replays', () => {
     const requestId = newRequestId('retry');
     await createErasureRecord(ctx, requestId, 'c17', 'albelli');
 
-    const outcome = await runErasure(ctx, requestId, { requestId, customerId: 'c17', brand: 'albelli' });
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
     replaceFunction('erase-smart-creation', realEraser as LambdaHandler);
 
     expect(outcome.status).toBe('SUCCEEDED');
     expect(calls).toBe(3);
-    expect((await customerLeft(ctx, 'c17', 'albelli'))['smart-creation']!.own).toBe(0);
+    expect((await customerLeft(ctx, 'c17'))['smart-creation']!.own).toBe(0);
   });
 
   it('records a terminal store failure on the request and fails the execution', async () => {
@@ -237,7 +237,7 @@ describe('erasure workflow: failures and replays', () => {
     const requestId = newRequestId('fail');
     await createErasureRecord(ctx, requestId, 'c7', 'albelli');
 
-    const outcome = await runErasure(ctx, requestId, { requestId, customerId: 'c7', brand: 'albelli' });
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
     replaceFunction('erase-call-recordings', realEraser as LambdaHandler);
 
     expect(outcome.status).toBe('FAILED');
@@ -253,7 +253,7 @@ describe('erasure workflow: failures and replays', () => {
     const requestId = newRequestId('verify');
     await createErasureRecord(ctx, requestId, 'c22', 'albelli');
 
-    const outcome = await runErasure(ctx, requestId, { requestId, customerId: 'c22', brand: 'albelli' });
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
     replaceFunction('collect-marketing', realCollector as LambdaHandler);
 
     expect(outcome.status).toBe('FAILED');
@@ -275,13 +275,14 @@ describe('erasure workflow: failures and replays', () => {
     const brand: Brand = 'albelli';
     await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId, brand, photos: 30, photoBytes: 0, orders: 30, contacts: 30 });
     const originalOrders = [];
-    for await (const page of readCustomerItems(ctx.doc, getStore('orders'), customerId, brand)) originalOrders.push(...page.items);
+    for await (const page of readCustomerItems(ctx.doc, getStore('orders'), customerId)) originalOrders.push(...page.items);
     const othersBefore = await snapshotExcept(ctx, [{ customerId, brand }]);
     replaceFunction(`erase-${store}`, crashingEraser(crashAt));
     const requestId = newRequestId('crash');
     await createErasureRecord(ctx, requestId, customerId, brand);
 
-    const crashed = await runErasure(ctx, requestId, { requestId, customerId, brand });
+    const seeded = await customerLeft(ctx, customerId);
+    const crashed = await runErasure(ctx, requestId, { requestId, brand });
     replaceFunction(`erase-${store}`, realEraser as LambdaHandler);
 
     expect(crashed.status).toBe('FAILED');
@@ -289,15 +290,20 @@ describe('erasure workflow: failures and replays', () => {
     expect(crashed.cause).toContain('InjectedCrash: injected crash');
     expect((await ctx.ledger.get(requestId)).status).toBe('failed');
 
-    const replay = await runErasure(ctx, `${requestId}-replay-1`, { requestId, customerId, brand });
+    const replay = await runErasure(ctx, `${requestId}-replay-1`, { requestId, brand });
 
     expect(replay.status).toBe('SUCCEEDED');
     expect((await ctx.ledger.get(requestId)).status).toBe('completed');
-    const left = await customerLeft(ctx, customerId, brand);
+    const left = await customerLeft(ctx, customerId);
     expect(Object.values(left).every((entry) => entry.own === 0)).toBe(true);
     const partition = `retained#${customerKey(customerId)}`;
     const byOrder = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.orderId).localeCompare(String(b.orderId));
     expect(left.orders!.retained.sort(byOrder)).toEqual(originalOrders.map((order) => retainedRecord(getStore('orders'), order, partition)).sort(byOrder));
     expect(await snapshotExcept(ctx, [{ customerId, brand }])).toEqual(othersBefore);
+    const { certificate } = (await ctx.ledger.get(requestId)).result as { certificate: { stores: Record<string, { deleted: number; retained: number }> } };
+    expect(Object.fromEntries(Object.entries(certificate.stores).map(([id, counts]) => [id, counts.deleted]))).toEqual(
+      Object.fromEntries(Object.entries(seeded).map(([id, entry]) => [id, entry.own])),
+    );
+    expect(certificate.stores.orders!.retained).toBe(originalOrders.length);
   });
 });

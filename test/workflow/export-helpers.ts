@@ -45,7 +45,7 @@ export async function settled(sfn: SFNClient, executionArn: string): Promise<Des
 /** Starts the export state machine for a request (execution name = `name`) and waits for the outcome. */
 export async function runExport(
   sfn: SFNClient,
-  input: { requestId: string; customerId: string; brand: Brand },
+  input: { requestId: string; brand: Brand },
   name: string = input.requestId,
 ): Promise<DescribeExecutionCommandOutput> {
   const started = await sfn.send(

@@ -64,7 +64,7 @@ describe('export workflow (statemachines/export.asl.json)', () => {
   it('collects every store of the brand, builds the archive, removes staging and completes the request', async () => {
     const requestId = await createExportRecord('wf-0001', 'fotoknudsen');
 
-    const execution = await runExport(sfn, { requestId, customerId: 'wf-0001', brand: 'fotoknudsen' });
+    const execution = await runExport(sfn, { requestId, brand: 'fotoknudsen' });
 
     expect(execution.status).toBe('SUCCEEDED');
     const record = await ledgerFromEnv().get(requestId);
@@ -88,7 +88,7 @@ describe('export workflow (statemachines/export.asl.json)', () => {
     marketingMode = 'flaky';
     const requestId = await createExportRecord('wf-0001', 'fotoknudsen');
 
-    const execution = await runExport(sfn, { requestId, customerId: 'wf-0001', brand: 'fotoknudsen' });
+    const execution = await runExport(sfn, { requestId, brand: 'fotoknudsen' });
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(marketingCalls).toBe(3);
@@ -101,7 +101,7 @@ describe('export workflow (statemachines/export.asl.json)', () => {
     marketingMode = 'broken';
     const requestId = await createExportRecord('wf-0001', 'fotoknudsen');
 
-    const execution = await runExport(sfn, { requestId, customerId: 'wf-0001', brand: 'fotoknudsen' });
+    const execution = await runExport(sfn, { requestId, brand: 'fotoknudsen' });
 
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('StoreFailed');

@@ -1,5 +1,4 @@
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Brand } from '../brands';
 import { assertSafeCustomerId, resourceName, type StoreDefinition } from '../data-map';
 import { StoreUnavailable, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
@@ -62,7 +61,6 @@ export async function* readCustomerItems(
   doc: DynamoDBDocumentClient,
   store: StoreDefinition,
   customerId: string,
-  _brand: Brand,
   options: ReadOptions = {},
 ): AsyncGenerator<ItemPage> {
   const wanted = options.partitions ?? 'all';

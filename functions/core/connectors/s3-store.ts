@@ -1,6 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Brand } from '../brands';
-import { customerKeyPrefix, resourceName, type StoreDefinition } from '../data-map';
+import { GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { customerKeyPrefixes, resourceName, type StoreDefinition } from '../data-map';
 import { storeError } from '../errors';
 
 /** One object of a customer as listed (no bytes, no metadata). */
@@ -11,41 +10,44 @@ export interface ListedObject {
   lastModified?: string;
 }
 
-/** The bucket and key prefix that hold a customer's files in an S3 store. */
+/** The bucket and every key prefix that can hold a customer's files in an S3 store (all brands). */
 export function customerObjectLocation(
   store: StoreDefinition,
   customerId: string,
-  brand: Brand,
   env: NodeJS.ProcessEnv = process.env,
-): { bucket: string; prefix: string } {
+): { bucket: string; prefixes: string[] } {
   const locator = store.locator;
   if (store.kind !== 's3-bucket' || !locator || locator.by !== 'key-prefix') {
     throw new Error(`Store "${store.id}" is not an S3 store with a key-prefix locator`);
   }
-  return { bucket: resourceName(store, env), prefix: customerKeyPrefix(locator, customerId, brand) };
+  return { bucket: resourceName(store, env), prefixes: customerKeyPrefixes(locator, customerId) };
 }
 
 /**
- * Yields every object under a customer's prefix, page by page (continuation tokens). The prefix ends
- * at a `/`, so customer `c1` never lists `c12/...`. Store errors are wrapped naming the store.
+ * Yields every object under each of a customer's prefixes, page by page (continuation tokens). A
+ * prefix ends at a `/`, so customer `c1` never lists `c12/...`. Store errors are wrapped naming the store.
  */
 export async function* listCustomerObjects(
   s3: S3Client,
   store: StoreDefinition,
   customerId: string,
-  brand: Brand,
   options: { pageSize?: number; env?: NodeJS.ProcessEnv } = {},
 ): AsyncGenerator<ListedObject[]> {
-  const { bucket, prefix } = customerObjectLocation(store, customerId, brand, options.env);
+  const { bucket, prefixes } = customerObjectLocation(store, customerId, options.env);
+  for (const prefix of prefixes) yield* listPrefix(s3, store.id, bucket, prefix, options.pageSize);
+}
+
+/** Yields every object under one prefix, page by page. */
+async function* listPrefix(s3: S3Client, storeId: string, bucket: string, prefix: string, pageSize?: number): AsyncGenerator<ListedObject[]> {
   let continuationToken: string | undefined;
   do {
     let page;
     try {
       page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken, MaxKeys: options.pageSize }),
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken, MaxKeys: pageSize }),
       );
     } catch (error) {
-      throw storeError(store.id, error);
+      throw storeError(storeId, error);
     }
     const objects = (page.Contents ?? [])
       .filter((object) => object.Key !== undefined && object.Key.startsWith(prefix))
@@ -58,6 +60,58 @@ export async function* listCustomerObjects(
     if (objects.length) yield objects;
     continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (continuationToken);
+}
+
+/**
+ * True when the bucket keeps versions (`Enabled` or `Suspended`: versions written while enabled stay).
+ * A bucket that was never versioned answers without a status; so does the local S3, which has no
+ * versioning, and one that does not implement the call (`NotImplemented`) is treated the same way.
+ */
+export async function isVersioned(s3: S3Client, storeId: string, bucket: string): Promise<boolean> {
+  try {
+    const response = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    return response.Status === 'Enabled' || response.Status === 'Suspended';
+  } catch (error) {
+    if (error instanceof Error && error.name === 'NotImplemented') return false;
+    throw storeError(storeId, error);
+  }
+}
+
+/** What a versioned bucket still holds under one listing page of a customer's prefixes. */
+export interface VersionPage {
+  /** Object versions, current or not. */
+  versions: number;
+  deleteMarkers: number;
+}
+
+/**
+ * Yields, page by page, the object versions and delete markers under each of a customer's prefixes
+ * (read only, so following the version markers is safe). Store errors are wrapped naming the store.
+ */
+export async function* listCustomerVersions(
+  s3: S3Client,
+  store: StoreDefinition,
+  customerId: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): AsyncGenerator<VersionPage> {
+  const { bucket, prefixes } = customerObjectLocation(store, customerId, options.env);
+  for (const prefix of prefixes) {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+      } catch (error) {
+        throw storeError(store.id, error);
+      }
+      const versions = (page.Versions ?? []).filter((version) => version.Key?.startsWith(prefix)).length;
+      const deleteMarkers = (page.DeleteMarkers ?? []).filter((marker) => marker.Key?.startsWith(prefix)).length;
+      if (versions || deleteMarkers) yield { versions, deleteMarkers };
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
 }
 
 /** A small JSON object stored in a bucket, or undefined when there is none; other errors name the store. */

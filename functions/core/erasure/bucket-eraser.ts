@@ -1,16 +1,15 @@
 import {
   DeleteObjectsCommand,
-  GetBucketVersioningCommand,
+  ListObjectsV2Command,
   ListObjectVersionsCommand,
   type ObjectIdentifier,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Brand } from '../brands';
-import { customerObjectLocation, listCustomerObjects } from '../connectors/s3-store';
+import { customerObjectLocation, isVersioned } from '../connectors/s3-store';
 import type { StoreDefinition } from '../data-map';
 import { StoreFailed, StoreUnavailable, storeError } from '../errors';
 import { backoffDelay, type RetryPolicy } from './config';
-import type { EraseCounts } from './table-eraser';
+import { addCounts, batchId, noCounts, type EraseCounts, type StoreProgressLog } from './progress';
 
 /** Most keys S3 accepts in one DeleteObjects. */
 export const DELETE_OBJECTS_LIMIT = 1000;
@@ -22,22 +21,9 @@ const TRANSIENT_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnava
 export interface BucketEraserDeps {
   s3: S3Client;
   retry: RetryPolicy;
+  /** The request's progress log for this store (batches are recorded before they are deleted). */
+  progress: StoreProgressLog;
   env?: NodeJS.ProcessEnv;
-}
-
-/**
- * True when the bucket keeps versions (`Enabled` or `Suspended`: versions written while enabled stay).
- * A bucket that was never versioned answers without a status; so does the local S3, which has no
- * versioning, and one that does not implement the call (`NotImplemented`) is treated the same way.
- */
-export async function isVersioned(s3: S3Client, storeId: string, bucket: string): Promise<boolean> {
-  try {
-    const response = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
-    return response.Status === 'Enabled' || response.Status === 'Suspended';
-  } catch (error) {
-    if (error instanceof Error && error.name === 'NotImplemented') return false;
-    throw storeError(storeId, error);
-  }
 }
 
 /**
@@ -79,44 +65,73 @@ export async function deleteObjects(
   }
 }
 
-/** Deletes every version and delete marker under the prefix, page by page. */
-async function eraseVersions(deps: BucketEraserDeps, storeId: string, bucket: string, prefix: string): Promise<EraseCounts> {
-  const counts: EraseCounts = { deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0 };
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  do {
-    let page;
-    try {
-      page = await deps.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    } catch (error) {
-      throw storeError(storeId, error);
+/** One listed page of a customer's prefix: what to delete, and whether more follows. */
+interface ListedBatch {
+  targets: ObjectIdentifier[];
+  counts: EraseCounts;
+  truncated: boolean;
+}
+
+/** The first page of a prefix: every version and delete marker (versioned bucket), else every object. */
+async function listFirstPage(deps: BucketEraserDeps, storeId: string, bucket: string, prefix: string, versioned: boolean): Promise<ListedBatch> {
+  try {
+    if (versioned) {
+      const page = await deps.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
+      const versions = (page.Versions ?? []).filter((version) => version.Key?.startsWith(prefix));
+      const markers = (page.DeleteMarkers ?? []).filter((marker) => marker.Key?.startsWith(prefix));
+      const targets = [...versions, ...markers].map((entry) => ({ Key: entry.Key!, VersionId: entry.VersionId }));
+      return {
+        targets,
+        counts: {
+          deleted: versions.filter((version) => version.IsLatest).length,
+          retained: 0,
+          versionsDeleted: targets.length,
+          bytes: versions.reduce((sum, version) => sum + (version.Size ?? 0), 0),
+        },
+        truncated: page.IsTruncated === true,
+      };
     }
-    const versions = (page.Versions ?? []).filter((version) => version.Key?.startsWith(prefix));
-    const markers = (page.DeleteMarkers ?? []).filter((marker) => marker.Key?.startsWith(prefix));
-    const targets = [...versions, ...markers].map((entry) => ({ Key: entry.Key!, VersionId: entry.VersionId }));
-    await deleteObjects(deps.s3, storeId, bucket, targets, deps.retry);
-    counts.deleted += versions.filter((version) => version.IsLatest).length;
-    counts.versionsDeleted += targets.length;
-    counts.bytes += versions.reduce((sum, version) => sum + (version.Size ?? 0), 0);
-    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-  } while (keyMarker !== undefined);
-  return counts;
+    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    const objects = (page.Contents ?? []).filter((object) => object.Key?.startsWith(prefix));
+    return {
+      targets: objects.map((object) => ({ Key: object.Key! })),
+      counts: { deleted: objects.length, retained: 0, versionsDeleted: 0, bytes: objects.reduce((sum, object) => sum + (object.Size ?? 0), 0) },
+      truncated: page.IsTruncated === true,
+    };
+  } catch (error) {
+    throw storeError(storeId, error);
+  }
 }
 
 /**
- * Erases a customer's files from an S3 store: in a versioned bucket every version and delete marker
- * under the customer's prefix; otherwise every listed object. The prefix ends at `/`, so `c1` never
- * reaches `c12/`. A replay finds nothing and returns zeros.
+ * Erases one prefix page by page. Each page is listed from the start of the prefix again after the
+ * previous one was deleted, never continued from a marker inside what was just deleted: correct on
+ * any S3-compatible store, and no more calls than following markers (the last page says it is last).
+ * Each page is one batch, recorded in the progress log before it is deleted.
  */
-export async function eraseBucket(deps: BucketEraserDeps, store: StoreDefinition, customerId: string, brand: Brand): Promise<EraseCounts> {
-  const { bucket, prefix } = customerObjectLocation(store, customerId, brand, deps.env);
-  if (await isVersioned(deps.s3, store.id, bucket)) return eraseVersions(deps, store.id, bucket, prefix);
-  const counts: EraseCounts = { deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0 };
-  for await (const page of listCustomerObjects(deps.s3, store, customerId, brand, { env: deps.env })) {
-    await deleteObjects(deps.s3, store.id, bucket, page.map((object) => ({ Key: object.key })), deps.retry);
-    counts.deleted += page.length;
-    counts.bytes += page.reduce((sum, object) => sum + object.size, 0);
+async function erasePrefix(deps: BucketEraserDeps, storeId: string, bucket: string, prefix: string, versioned: boolean): Promise<EraseCounts> {
+  const counts = noCounts();
+  for (;;) {
+    const batch = await listFirstPage(deps, storeId, bucket, prefix, versioned);
+    if (!batch.targets.length) return counts;
+    const keys = batch.targets.map((target) => `${target.Key}\u0000${target.VersionId ?? ''}`);
+    await deps.progress.record([{ id: batchId(keys, deps.env?.DSR_HASH_KEY), ...batch.counts }]);
+    await deleteObjects(deps.s3, storeId, bucket, batch.targets, deps.retry);
+    addCounts(counts, batch.counts);
+    if (!batch.truncated) return counts;
   }
+}
+
+/**
+ * Erases a customer's files from an S3 store under every prefix that can hold them (every brand's,
+ * for a brand-partitioned store): in a versioned bucket every version and delete marker, otherwise
+ * every object. A prefix ends at `/`, so `c1` never reaches `c12/`. A replay finds nothing and
+ * returns zeros; the progress log keeps the totals exact across executions.
+ */
+export async function eraseBucket(deps: BucketEraserDeps, store: StoreDefinition, customerId: string): Promise<EraseCounts> {
+  const { bucket, prefixes } = customerObjectLocation(store, customerId, deps.env);
+  const versioned = await isVersioned(deps.s3, store.id, bucket);
+  const counts = noCounts();
+  for (const prefix of prefixes) addCounts(counts, await erasePrefix(deps, store.id, bucket, prefix, versioned));
   return counts;
 }

@@ -4,16 +4,20 @@ import { z } from 'zod';
 import { BRANDS } from '../brands';
 import { readCustomerItems } from '../connectors/dynamodb-store';
 import { readOptionalJson } from '../connectors/s3-store';
-import { CUSTOMER_ID_PATTERN, getStore, storesForBrand } from '../data-map';
+import { CUSTOMER_STORES, getStore } from '../data-map';
 import { storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
+import type { Subject } from '../subject';
+import { noCounts, progressTotals } from './progress';
 import { verifyResultSchema } from './verification';
 
 /**
  * The certificate of erasure: a JSON document in the audit bucket (`certificates/<requestId>.json`,
  * Object Lock governance in AWS; the erasure functions may only put there) that proves what was done
- * without holding readable personal data. It is written once: a replay finds the certificate of the
- * run that did the erasure and returns its summary unchanged, so counts are never doubled or zeroed.
+ * without holding readable personal data. Its per-store counts are the totals of the durable progress
+ * log (`progress.ts`) across every execution of the request, so a failed run plus a replay certifies
+ * what one uninterrupted run would. It is written once, with a conditional write (`If-None-Match: *`):
+ * of two executions only one can write it, and the other (or a replay) returns the stored summary.
  */
 
 /** Version of the certificate document format. */
@@ -32,7 +36,6 @@ const eraseResultSchema = z.object({
 /** Input of `issue-certificate`. */
 export const issueCertificateInput = z.object({
   requestId: z.string().min(1).max(128),
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
   brand: z.enum(BRANDS),
   erasure: z.array(eraseResultSchema),
   verification: z.array(verifyResultSchema),
@@ -43,8 +46,8 @@ export const issueCertificateInput = z.object({
   }),
 });
 
-/** Parsed certificate input. */
-export type IssueCertificateInput = z.infer<typeof issueCertificateInput>;
+/** Parsed certificate input, with the customer resolved from the ledger. */
+export type IssueCertificateInput = z.infer<typeof issueCertificateInput> & Subject;
 
 /** One retained (anonymised) record listed on the certificate. */
 export interface RetainedReference {
@@ -128,13 +131,13 @@ function readCertificate(deps: CertificateDeps, requestId: string): Promise<Eras
   return readOptionalJson<ErasureCertificate>(deps.s3, 'audit', deps.auditBucket, certificateKey(requestId));
 }
 
-/** The retained records of the customer in every anonymise-and-retain store of the brand. */
+/** The retained records of the customer in every anonymise-and-retain store. */
 async function retainedReferences(deps: CertificateDeps, input: IssueCertificateInput): Promise<RetainedReference[]> {
   const references: RetainedReference[] = [];
-  for (const store of storesForBrand(input.brand)) {
+  for (const store of CUSTOMER_STORES) {
     if (store.erasure.action !== 'anonymise-and-retain') continue;
     const legalBasis = store.erasure.legalReason;
-    for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { consistentRead: true, env: deps.env, partitions: 'retained' })) {
+    for await (const page of readCustomerItems(deps.doc, store, input.customerId, { consistentRead: true, env: deps.env, partitions: 'retained' })) {
       for (const item of page.items) {
         references.push({
           store: store.id,
@@ -154,7 +157,13 @@ export async function issueCertificate(deps: CertificateDeps, input: IssueCertif
   const existing = await readCertificate(deps, input.requestId);
   if (existing) return { certificate: summarise(existing, deps.auditBucket) };
   const issuedAt = (deps.now?.() ?? new Date()).toISOString();
-  const stores = input.erasure.map(({ finishedAt: _finishedAt, ...result }) => ({ ...result, title: getStore(result.store).title }));
+  const recorded = await progressTotals({ s3: deps.s3, auditBucket: deps.auditBucket, requestId: input.requestId });
+  const stores = input.erasure.map((result) => ({
+    store: result.store,
+    action: result.action,
+    ...(recorded[result.store] ?? noCounts()),
+    title: getStore(result.store).title,
+  }));
   const totals = stores.reduce(
     (sum, entry) => ({
       deleted: sum.deleted + entry.deleted,
@@ -187,9 +196,14 @@ export async function issueCertificate(deps: CertificateDeps, input: IssueCertif
         Key: certificateKey(input.requestId),
         Body: JSON.stringify(certificate, null, 2),
         ContentType: 'application/json',
+        IfNoneMatch: '*',
       }),
     );
   } catch (error) {
+    if (error instanceof Error && (error.name === 'PreconditionFailed' || error.name === 'ConditionalRequestConflict')) {
+      const written = await readCertificate(deps, input.requestId);
+      if (written) return { certificate: summarise(written, deps.auditBucket) };
+    }
     throw storeError('audit', error);
   }
   return { certificate: summarise(certificate, deps.auditBucket) };

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { BRANDS, type Brand } from '../brands';
 import { readCustomerItems, type Item } from '../connectors/dynamodb-store';
-import { CUSTOMER_ID_PATTERN, getStore } from '../data-map';
+import { getStore } from '../data-map';
+import type { Subject } from '../subject';
 
 /**
  * The legal-hold check before an erasure. A request is held (nothing erased, status `on_hold` with the
@@ -11,11 +11,9 @@ import { CUSTOMER_ID_PATTERN, getStore } from '../data-map';
  * claim. Reasons name the kind and the record id only, never personal data.
  */
 
-/** Input of `check-legal-hold`. */
+/** Input of `check-legal-hold` (the customer is resolved from the ledger). */
 export const checkLegalHoldInput = z.object({
   requestId: z.string().min(1).max(128),
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
-  brand: z.enum(BRANDS),
 });
 
 /** Result of the legal-hold check. */
@@ -47,7 +45,7 @@ export function contactHoldReason(contact: Item): string | undefined {
 /** Checks the customer's orders and contacts (own records only, not retained invoices) for a legal hold. */
 export async function checkLegalHold(
   doc: DynamoDBDocumentClient,
-  input: z.infer<typeof checkLegalHoldInput>,
+  input: z.infer<typeof checkLegalHoldInput> & Subject,
   env?: NodeJS.ProcessEnv,
 ): Promise<LegalHoldResult> {
   const reasons: string[] = [];
@@ -57,8 +55,7 @@ export async function checkLegalHold(
   ];
   for (const [storeId, reasonsOf] of checks) {
     const store = getStore(storeId);
-    if (!store.brands.includes(input.brand as Brand)) continue;
-    for await (const page of readCustomerItems(doc, store, input.customerId, input.brand, { consistentRead: true, env, partitions: 'own' })) {
+    for await (const page of readCustomerItems(doc, store, input.customerId, { consistentRead: true, env, partitions: 'own' })) {
       for (const item of page.items) reasons.push(...reasonsOf(item));
     }
   }

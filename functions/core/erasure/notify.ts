@@ -1,14 +1,15 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { BRANDS, type Brand } from '../brands';
+import { BRANDS } from '../brands';
 import { readOptionalJson } from '../connectors/s3-store';
-import { CUSTOMER_ID_PATTERN, storesForBrand } from '../data-map';
+import { CUSTOMER_STORES } from '../data-map';
 import { StoreUnavailable, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
+import type { Subject } from '../subject';
 
 /**
- * Art. 19 notifications: every recipient of the brand's stores marked `notifyOnErasure` (the
+ * Art. 19 notifications: every recipient of a store marked `notifyOnErasure` (the
  * email-marketing provider, social-media audiences, ...) gets one EventBridge event (source
  * `dsr.erasure`, detail-type `Erasure Requested`). The detail holds the request id, the recipient, the
  * hashed customer id and the keyed hashes of the email addresses and phone numbers for the processor's
@@ -28,7 +29,6 @@ const PUT_EVENTS_LIMIT = 10;
 /** Input of `notify-processors`. */
 export const notifyProcessorsInput = z.object({
   requestId: z.string().min(1).max(128),
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
   brand: z.enum(BRANDS),
   suppression: z.object({ emailHashes: z.array(z.string()), phoneHashes: z.array(z.string()) }),
 });
@@ -57,10 +57,10 @@ export interface NotifyDeps {
   now?: () => Date;
 }
 
-/** The recipients of a brand's stores that must be told about an erasure, with the stores they receive. */
-export function recipientsToNotify(brand: Brand): NotifiedRecipient[] {
+/** The recipients of every store that must be told about an erasure, with the stores they receive. */
+export function recipientsToNotify(): NotifiedRecipient[] {
   const byId = new Map<string, NotifiedRecipient>();
-  for (const store of storesForBrand(brand)) {
+  for (const store of CUSTOMER_STORES) {
     for (const recipient of store.recipients.filter((candidate) => candidate.notifyOnErasure)) {
       const entry = byId.get(recipient.id) ?? { id: recipient.id, name: recipient.name, stores: [] };
       entry.stores.push(store.id);
@@ -81,10 +81,10 @@ function readRecord(deps: NotifyDeps, requestId: string): Promise<NotificationRe
 }
 
 /** Emits the erasure events (once per request) and returns the notification record. */
-export async function notifyProcessors(deps: NotifyDeps, input: z.infer<typeof notifyProcessorsInput>): Promise<NotificationRecord> {
+export async function notifyProcessors(deps: NotifyDeps, input: z.infer<typeof notifyProcessorsInput> & Subject): Promise<NotificationRecord> {
   const existing = await readRecord(deps, input.requestId);
   if (existing) return existing;
-  const recipients = recipientsToNotify(input.brand);
+  const recipients = recipientsToNotify();
   const hashedCustomerId = customerKey(input.customerId, deps.env?.DSR_HASH_KEY);
   const entries: PutEventsRequestEntry[] = recipients.map((recipient) => ({
     EventBusName: deps.eventBusName,

@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import { BRANDS } from '../brands';
-import { CUSTOMER_ID_PATTERN, storesForBrand } from '../data-map';
+import { CUSTOMER_STORES } from '../data-map';
 import { ConfigurationError } from '../errors';
 import type { ErasureConfig } from './config';
 
 /** Input of `plan-erasure`. */
 export const planErasureInput = z.object({
   requestId: z.string().min(1).max(128),
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
-  brand: z.enum(BRANDS),
 });
 
 /** One store to erase and verify: its action and the functions that do it. */
@@ -19,19 +16,19 @@ export interface PlannedStore {
   collectFunction: string;
 }
 
-/** The erasure plan: every business store of the brand. */
+/** The erasure plan: every business store (the customer id is group-wide; the request's brand never narrows it). */
 export interface ErasurePlan {
   stores: PlannedStore[];
 }
 
 /**
- * Plans an erasure: the business stores that apply to the brand, each with its eraser
+ * Plans an erasure: every business store, each with its eraser
  * (`DSR_ERASE_FUNCTIONS`) and its collector for verification (`DSR_COLLECT_FUNCTIONS`). A store with
  * no configured function is a deployment error (`ConfigurationError` naming the store), never skipped.
  */
 export function planErasure(config: Pick<ErasureConfig, 'eraseFunctions' | 'collectFunctions'>, input: z.infer<typeof planErasureInput>): ErasurePlan {
   const stores: PlannedStore[] = [];
-  for (const store of storesForBrand(input.brand)) {
+  for (const store of CUSTOMER_STORES) {
     if (store.erasure.action === 'none') continue;
     const eraseFunction = config.eraseFunctions[store.id];
     const collectFunction = config.collectFunctions[store.id];

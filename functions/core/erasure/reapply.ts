@@ -2,7 +2,7 @@ import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Brand } from '../brands';
 import type { Item } from '../connectors/dynamodb-store';
-import { CUSTOMER_STORES, resourceName, storesForBrand, type CustomerStoreId, type StoreDefinition } from '../data-map';
+import { CUSTOMER_STORES, getStore, resourceName, type CustomerStoreId, type StoreDefinition } from '../data-map';
 import { storeError } from '../errors';
 import { customerKey, hashKey } from '../keyed-hash';
 import type { Ledger } from '../ledger';
@@ -124,13 +124,13 @@ export async function reapplyErasures(deps: ReapplyDeps, since: Date): Promise<R
   const restored = await findRestoredCustomers(deps, erased);
   const report: ReapplyReport = { since: since.toISOString(), erasures: erased.size, customerKeys: [], stores: {} };
   const requestId = `reapply-${since.toISOString().slice(0, 10)}`;
-  for (const [customerId, brand] of restored) {
-    await captureSuppressionKeys({ doc: deps.doc, env: deps.env }, { requestId, customerId, brand });
-    for (const store of storesForBrand(brand)) {
+  for (const customerId of restored.keys()) {
+    await captureSuppressionKeys({ doc: deps.doc, env: deps.env }, { requestId, customerId });
+    for (const store of CUSTOMER_STORES) {
       if (store.erasure.action === 'none') continue;
       const result = await eraseStore(
-        { doc: deps.doc, s3: deps.s3, retry: deps.retry ?? DEFAULT_RETRY, env: deps.env },
-        { requestId, customerId, brand, store: store.id as CustomerStoreId },
+        { doc: deps.doc, s3: deps.s3, auditBucket: resourceName(getStore('audit'), deps.env), retry: deps.retry ?? DEFAULT_RETRY, env: deps.env },
+        { requestId, customerId, store: store.id as CustomerStoreId },
       );
       const total = (report.stores[store.id] ??= { deleted: 0, retained: 0, versionsDeleted: 0 });
       total.deleted += result.deleted;

@@ -1,9 +1,9 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { BRANDS } from '../brands';
 import { readCustomerItems } from '../connectors/dynamodb-store';
-import { CUSTOMER_ID_PATTERN, getStore, resourceName, storesForBrand } from '../data-map';
+import { CUSTOMER_STORES, getStore, resourceName } from '../data-map';
 import { storeError } from '../errors';
+import type { Subject } from '../subject';
 import { customerKey, hashKey, keyedHash, normaliseEmail, normalisePhone } from '../keyed-hash';
 
 /**
@@ -14,12 +14,13 @@ import { customerKey, hashKey, keyedHash, normaliseEmail, normalisePhone } from 
  * that runs after the profile is gone still notifies processors with the same hashes.
  */
 
-/** Input of `capture-suppression-keys`. */
+/** Input of `capture-suppression-keys` (the customer is resolved from the ledger). */
 export const captureSuppressionInput = z.object({
   requestId: z.string().min(1).max(128),
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
-  brand: z.enum(BRANDS),
 });
+
+/** Parsed suppression input, with the customer. */
+export type CaptureSuppressionInput = z.infer<typeof captureSuppressionInput> & Subject;
 
 /** Keyed hashes of a customer's contact points (the only thing passed between workflow states). */
 export interface SuppressionKeys {
@@ -54,7 +55,7 @@ function suppressionTable(env?: NodeJS.ProcessEnv): string {
 }
 
 /** Reads the email and phone hashes from the profile, the marketing consents and an earlier link entry. */
-async function gatherKeys(deps: SuppressionDeps, input: z.infer<typeof captureSuppressionInput>, key: string): Promise<SuppressionKeys> {
+async function gatherKeys(deps: SuppressionDeps, input: CaptureSuppressionInput, key: string): Promise<SuppressionKeys> {
   const emails = new Set<string>();
   const phones = new Set<string>();
   const profileStore = getStore('customer-profile');
@@ -67,7 +68,7 @@ async function gatherKeys(deps: SuppressionDeps, input: z.infer<typeof captureSu
   } catch (error) {
     throw storeError(profileStore.id, error);
   }
-  for await (const page of readCustomerItems(deps.doc, getStore('marketing'), input.customerId, input.brand, { consistentRead: true, env: deps.env })) {
+  for await (const page of readCustomerItems(deps.doc, getStore('marketing'), input.customerId, { consistentRead: true, env: deps.env })) {
     for (const item of page.items) {
       if (typeof item.address !== 'string' || !item.address) continue;
       if (item.channel === 'email') emails.add(emailHash(item.address, key));
@@ -87,10 +88,10 @@ async function gatherKeys(deps: SuppressionDeps, input: z.infer<typeof captureSu
 /**
  * Captures the keyed hashes of the customer's email addresses and phone numbers before anything is
  * erased and writes the suppression entries (first `suppressedAt` kept on a replay) and the link entry.
- * Returns the hashes for the processor notifications. Brands without a suppressing store get none.
+ * Returns the hashes for the processor notifications. Without a suppressing store in the data map there are none.
  */
-export async function captureSuppressionKeys(deps: SuppressionDeps, input: z.infer<typeof captureSuppressionInput>): Promise<SuppressionKeys> {
-  const suppressing = storesForBrand(input.brand).some((store) => store.erasure.action === 'delete' && store.erasure.suppress);
+export async function captureSuppressionKeys(deps: SuppressionDeps, input: CaptureSuppressionInput): Promise<SuppressionKeys> {
+  const suppressing = CUSTOMER_STORES.some((store) => store.erasure.action === 'delete' && store.erasure.suppress);
   if (!suppressing) return { emailHashes: [], phoneHashes: [] };
   const key = hashKey(deps.env);
   const keys = await gatherKeys(deps, input, key);

@@ -1,11 +1,11 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { BRANDS } from '../brands';
 import { readCustomerItems, stillPresent, type Item } from '../connectors/dynamodb-store';
-import { customerObjectLocation, listCustomerObjects, type ListedObject } from '../connectors/s3-store';
-import { CUSTOMER_ID_PATTERN, CUSTOMER_STORE_IDS, getStore, type StoreDefinition } from '../data-map';
-import { InvalidInput, storeError } from '../errors';
+import { customerObjectLocation, isVersioned, listCustomerObjects, listCustomerVersions, type ListedObject } from '../connectors/s3-store';
+import { CUSTOMER_STORE_IDS, getStore, type StoreDefinition } from '../data-map';
+import { storeError } from '../errors';
+import type { Subject } from '../subject';
 import type { ExportConfig } from './config';
 import { stagingKey } from './layout';
 import { bufferStream, uploadStream } from './stream-upload';
@@ -19,14 +19,12 @@ import { bufferStream, uploadStream } from './stream-upload';
 /** Input of a collector. */
 export const collectInput = z.object({
   requestId: z.string().min(1).max(128),
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
-  brand: z.enum(BRANDS),
   store: z.enum(CUSTOMER_STORE_IDS),
   mode: z.enum(['export', 'verify']).default('export'),
 });
 
-/** Parsed collector input. */
-export type CollectInput = z.infer<typeof collectInput>;
+/** Parsed collector input, with the customer resolved from the ledger. */
+export type CollectInput = z.infer<typeof collectInput> & Subject;
 
 /** One line of a file store's staging listing. */
 export interface FileListing {
@@ -65,9 +63,6 @@ export interface CollectDeps {
 /** Runs a collector in the requested mode. */
 export async function collectStore(deps: CollectDeps, input: CollectInput): Promise<CollectResult | VerifyResult> {
   const store = getStore(input.store);
-  if (!store.brands.includes(input.brand)) {
-    throw new InvalidInput(`Store "${store.id}" does not apply to brand ${input.brand}`);
-  }
   return input.mode === 'verify' ? verifyStore(deps, store, input) : exportStore(deps, store, input);
 }
 
@@ -108,8 +103,8 @@ const HEAD_CONCURRENCY = 8;
 
 /** Yields a JSON line per file of the customer, in key order, counting items and bytes. */
 async function* fileLines(deps: CollectDeps, store: StoreDefinition, input: CollectInput, totals: { items: number; bytes: number }) {
-  const { bucket } = customerObjectLocation(store, input.customerId, input.brand, deps.env);
-  for await (const page of listCustomerObjects(deps.s3, store, input.customerId, input.brand, { env: deps.env })) {
+  const { bucket } = customerObjectLocation(store, input.customerId, deps.env);
+  for await (const page of listCustomerObjects(deps.s3, store, input.customerId, { env: deps.env })) {
     for (let start = 0; start < page.length; start += HEAD_CONCURRENCY) {
       const described = await Promise.all(page.slice(start, start + HEAD_CONCURRENCY).map((object) => describeFile(deps.s3, store, bucket, object)));
       for (const file of described) {
@@ -123,7 +118,7 @@ async function* fileLines(deps: CollectDeps, store: StoreDefinition, input: Coll
 
 /** Yields a JSON line per record of the customer (own and retained partition), counting items and bytes. */
 async function* recordLines(deps: CollectDeps, store: StoreDefinition, input: CollectInput, totals: { items: number; bytes: number }) {
-  for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { env: deps.env })) {
+  for await (const page of readCustomerItems(deps.doc, store, input.customerId, { env: deps.env })) {
     for (const item of page.items) {
       const line = Buffer.from(`${JSON.stringify(item)}\n`);
       totals.items += 1;
@@ -173,20 +168,30 @@ export function isPersonalRecord(store: StoreDefinition, item: Item, retained: b
 }
 
 /**
- * Verify mode: counts what is left, writes nothing. Reads are strongly consistent; what an (eventually
- * consistent) index finds is confirmed against the table, so a just-deleted item is not a leftover.
+ * Verify mode: counts what is left, writes nothing. In a versioned bucket every object version and
+ * delete marker left under the customer's prefixes counts (an old version is a copy). Reads are strongly
+ * consistent; what an (eventually consistent) index finds is confirmed against the table, so a
+ * just-deleted item is not a leftover.
  */
 async function verifyStore(deps: CollectDeps, store: StoreDefinition, input: CollectInput): Promise<VerifyResult> {
   const result: VerifyResult = { store: store.id, items: 0, retainedItems: 0, personalItems: 0 };
   if (store.holdsFiles) {
-    for await (const page of listCustomerObjects(deps.s3, store, input.customerId, input.brand, { env: deps.env })) {
+    const { bucket } = customerObjectLocation(store, input.customerId, deps.env);
+    if (await isVersioned(deps.s3, store.id, bucket)) {
+      for await (const page of listCustomerVersions(deps.s3, store, input.customerId, { env: deps.env })) {
+        result.items += page.versions + page.deleteMarkers;
+        result.personalItems += page.versions + page.deleteMarkers;
+      }
+      return result;
+    }
+    for await (const page of listCustomerObjects(deps.s3, store, input.customerId, { env: deps.env })) {
       result.items += page.length;
       result.personalItems += page.length;
     }
     return result;
   }
   const throughIndex = store.locator?.by === 'index';
-  for await (const page of readCustomerItems(deps.doc, store, input.customerId, input.brand, { consistentRead: true, env: deps.env })) {
+  for await (const page of readCustomerItems(deps.doc, store, input.customerId, { consistentRead: true, env: deps.env })) {
     const items = throughIndex && !page.retained ? await stillPresent(deps.doc, store, page.items, { env: deps.env }) : page.items;
     for (const item of items) {
       result.items += 1;

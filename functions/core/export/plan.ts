@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { BRANDS, type Brand } from '../brands';
-import { CUSTOMER_ID_PATTERN, CUSTOMER_STORE_IDS, getStore, resourceName, storesForBrand } from '../data-map';
+import { CUSTOMER_STORE_IDS, CUSTOMER_STORES, getStore, resourceName } from '../data-map';
 import { ConfigurationError, RequestNotFound, storeError } from '../errors';
 import type { FileListing } from './collect';
 import type { ExportConfig } from './config';
@@ -18,27 +18,21 @@ import { readJsonLines, writeJson } from './staging-io';
 const requestId = z.string().min(1).max(128);
 
 /** Input of `plan-export`: the workflow input. */
-export const planExportInput = z.object({
-  requestId,
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN),
-  brand: z.enum(BRANDS),
-});
+export const planExportInput = z.object({ requestId });
 
-/** One collector invocation of the "Collect Stores" map. */
+/** One collector invocation of the "Collect Stores" map (ids only: the collector resolves the customer). */
 export interface CollectTask {
   requestId: string;
-  customerId: string;
-  brand: Brand;
   store: string;
   functionName: string;
 }
 
-/** The stores that apply to the brand, each with its collector function (from `DSR_COLLECT_FUNCTIONS`). */
+/** Every business store, each with its collector function (from `DSR_COLLECT_FUNCTIONS`); the brand never narrows it. */
 export function planExport(config: ExportConfig, input: z.infer<typeof planExportInput>): { stores: CollectTask[] } {
-  const stores = storesForBrand(input.brand).map((store) => {
+  const stores = CUSTOMER_STORES.map((store) => {
     const functionName = config.collectFunctions[store.id];
     if (!functionName) throw new ConfigurationError(`DSR_COLLECT_FUNCTIONS has no collector for store "${store.id}"`);
-    return { requestId: input.requestId, customerId: input.customerId, brand: input.brand, store: store.id, functionName };
+    return { requestId: input.requestId, store: store.id, functionName };
   });
   return { stores };
 }
