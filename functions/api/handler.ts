@@ -2,18 +2,20 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { getStore, resourceName } from '../core/data-map';
 import { customerKey } from '../core/keyed-hash';
 import type { RequestsDeps } from '../core/requests';
-import { s3Client, sfnClient } from '../shared/clients';
+import { documentClient, s3Client, sfnClient } from '../shared/clients';
 import { logger } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
 import { loadSecrets } from '../shared/secrets';
 import { handleApiEvent } from './router';
 
-/** The request API's dependencies from the environment (state machine ARNs, cooling-off, URL expiry). */
+/** The request API's dependencies from the environment (state machine ARNs, profile table, cooling-off, URL expiry). */
 export function requestsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestsDeps {
   return {
     ledger: ledgerFromEnv(env),
     sfn: sfnClient(),
     s3: s3Client(),
+    doc: documentClient(),
+    customerProfileTable: resourceName(getStore('customer-profile'), env),
     customerKey: (customerId) => customerKey(customerId),
     exportStateMachineArn: env.DSR_EXPORT_STATE_MACHINE_ARN ?? '',
     erasureStateMachineArn: env.DSR_ERASURE_STATE_MACHINE_ARN ?? '',

@@ -1,6 +1,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { DownloadNotFound, InvalidInput, InvalidStatusTransition, RequestConflict, RequestNotFound, RequestNotReady } from '../core/errors';
+import {
+  BrandMismatch,
+  CustomerErased,
+  DownloadNotFound,
+  DuplicateRequest,
+  InvalidInput,
+  InvalidStatusTransition,
+  RequestConflict,
+  RequestNotFound,
+  RequestNotReady,
+} from '../core/errors';
 import {
   cancelRequest,
   createRequest,
@@ -24,7 +34,7 @@ import { logger } from '../shared/handler';
 /** Largest accepted request body in bytes. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** One field problem reported with a 400. */
+/** One field problem reported with a 400, or a named value (`openRequestId` with a `duplicate_request` 409). */
 export interface ErrorDetail {
   field: string;
   message: string;
@@ -123,6 +133,11 @@ function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof RequestNotFound || error instanceof DownloadNotFound) return new HttpError(404, 'not_found', error.message);
   if (error instanceof RequestConflict) return new HttpError(409, 'conflict', error.message);
+  if (error instanceof BrandMismatch) return new HttpError(409, 'brand_mismatch', error.message);
+  if (error instanceof DuplicateRequest) {
+    return new HttpError(409, 'duplicate_request', error.message, [{ field: 'openRequestId', message: error.openRequestId }]);
+  }
+  if (error instanceof CustomerErased) return new HttpError(410, 'gone', error.message);
   if (error instanceof InvalidStatusTransition) return new HttpError(409, 'invalid_status', error.message);
   if (error instanceof RequestNotReady) return new HttpError(409, 'not_ready', error.message);
   if (error instanceof URIError) return new HttpError(400, 'invalid_request', 'Malformed percent-encoding in the path');

@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Brand } from './brands';
-import { InvalidInput, InvalidStatusTransition, RequestNotFound } from './errors';
+import { InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound } from './errors';
+import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim } from './open-requests';
 
 /**
  * The request ledger: one DynamoDB record per data-subject request (store `request-ledger`, PK
@@ -87,6 +87,8 @@ export interface RequestRecord {
   result?: Record<string, unknown>;
   error?: RequestError;
   hold?: { reasons: string[] };
+  /** The erasure request that later erased this request's customer. */
+  erasedBy?: string;
   /** Optimistic-locking counter, incremented by every write. */
   version: number;
 }
@@ -215,10 +217,6 @@ export function decodePageToken(token: string | undefined): Record<string, unkno
   throw new InvalidInput('nextToken is not a valid page token');
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-}
-
 /** The request ledger over one DynamoDB table. */
 export class Ledger {
   constructor(private readonly deps: LedgerDeps) {}
@@ -269,6 +267,15 @@ export class Ledger {
     return response.Attributes as RequestRecord;
   }
 
+  /** Takes the one-open-request marker of the record's customer and type for it (`open-requests.ts`). */
+  async claimOpen(record: RequestRecord): Promise<OpenClaim> {
+    return claimOpenMarker({ ...this.deps, now: () => this.now() }, record, async (requestId) => {
+      const holder = await this.find(requestId);
+      if (!holder) return 'missing';
+      return FINAL_STATUSES.includes(holder.status) ? 'final' : 'open';
+    });
+  }
+
   /**
    * Moves a request to `to`. Same status → no-op (no event); a transition not allowed from the current
    * status → `InvalidStatusTransition`. The write is conditional on the version read, so a concurrent
@@ -283,6 +290,7 @@ export class Ledger {
       }
       try {
         const record = await this.writeTransition(current, to, changes);
+        if (FINAL_STATUSES.includes(to)) await releaseOpenMarker(this.deps, record);
         await this.emit(record);
         return { record, changed: true };
       } catch (error) {
@@ -378,7 +386,13 @@ export class Ledger {
       return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
     }
     const response = await this.deps.doc.send(
-      new ScanCommand({ TableName: this.deps.tableName, Limit: filter.limit, ExclusiveStartKey: decodePageToken(filter.nextToken) }),
+      new ScanCommand({
+        TableName: this.deps.tableName,
+        FilterExpression: 'NOT begins_with(requestId, :marker)',
+        ExpressionAttributeValues: { ':marker': OPEN_MARKER_PREFIX },
+        Limit: filter.limit,
+        ExclusiveStartKey: decodePageToken(filter.nextToken),
+      }),
     );
     return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
   }

@@ -1,17 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { BRANDS } from './brands';
 import { archiveKey } from './export/layout';
 import { CUSTOMER_ID_PATTERN } from './data-map';
-import { DownloadNotFound, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
+import { BrandMismatch, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
 import { newRequestRecord, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
 
 /**
- * The request API's core: create (idempotent by request id), read, list, cancel and download. It
- * writes the ledger record first (conditional put) and then starts the workflow execution named after
+ * The request API's core: create (idempotent by request id), read, list, cancel and download. A new
+ * request is refused when the customer's profile names another brand, or when the customer has an
+ * open request of the same type (the ledger's open marker, taken before the record is written). It
+ * writes the ledger record (conditional put) and then starts the workflow execution named after
  * the request id; a retry with the same body starts a missing execution again, which Step Functions
  * treats as idempotent for the same name and input.
  */
@@ -71,6 +74,9 @@ export interface RequestsDeps {
   ledger: Ledger;
   sfn: SFNClient;
   s3: S3Client;
+  /** Reads the customer's profile (its brand) from the `customer-profile` table. */
+  doc: DynamoDBDocumentClient;
+  customerProfileTable: string;
   /** Computes the keyed hash of a customer id. */
   customerKey: (customerId: string) => string;
   exportStateMachineArn: string;
@@ -132,15 +138,42 @@ async function ensureExecution(deps: RequestsDeps, record: RequestRecord): Promi
   return deps.ledger.setExecutionArn(record.requestId, response.executionArn!);
 }
 
+/** Throws `BrandMismatch` when the customer's profile names another brand; without a profile the request proceeds. */
+async function assertBrandMatches(deps: Pick<RequestsDeps, 'doc' | 'customerProfileTable'>, body: CreateRequestBody): Promise<void> {
+  const response = await deps.doc.send(
+    new GetCommand({
+      TableName: deps.customerProfileTable,
+      Key: { customerId: body.customerId },
+      ConsistentRead: true,
+      ProjectionExpression: '#brand',
+      ExpressionAttributeNames: { '#brand': 'brand' },
+    }),
+  );
+  const profileBrand = response.Item?.brand as string | undefined;
+  if (profileBrand !== undefined && profileBrand !== body.brand) {
+    throw new BrandMismatch(`The customer belongs to brand ${profileBrand}, but the request names brand ${body.brand}`);
+  }
+}
+
+/** The answer to a request id that is already stored: its record (execution started) or `RequestConflict`. */
+async function existingRequest(deps: RequestsDeps, record: RequestRecord, hash: string): Promise<{ view: RequestView; created: boolean }> {
+  if (record.bodyHash !== hash) throw new RequestConflict(`Request ${record.requestId} already exists with a different body`);
+  return { view: toView(await ensureExecution(deps, record)), created: false };
+}
+
 /**
- * Creates a request (202 semantics): a new id writes the record and starts the workflow; the same id
- * with the same body returns the stored record (starting its execution if a crash left it unstarted);
- * the same id with a different body → `RequestConflict`.
+ * Creates a request (202 semantics): a new id checks the brand (`BrandMismatch`) and takes the open
+ * marker (`DuplicateRequest` naming the open request), then writes the record and starts the workflow;
+ * the same id with the same body returns the stored record (starting its execution if a crash left it
+ * unstarted); the same id with a different body → `RequestConflict`.
  */
 export async function createRequest(deps: RequestsDeps, body: CreateRequestBody): Promise<{ view: RequestView; created: boolean }> {
   const now = deps.now ? deps.now() : new Date();
   const hash = bodyHash(body);
   const requestId = body.requestId ?? randomUUID();
+  const stored = body.requestId ? await deps.ledger.find(requestId) : undefined;
+  if (stored) return existingRequest(deps, stored, hash);
+  await assertBrandMatches(deps, body);
   const candidate = newRequestRecord({
     requestId,
     type: body.type,
@@ -153,12 +186,12 @@ export async function createRequest(deps: RequestsDeps, body: CreateRequestBody)
     verifiedBy: body.verifiedBy,
     callbackUrl: body.callbackUrl,
   });
-  const { record, created } = await deps.ledger.create(candidate);
-  if (record.bodyHash !== hash) {
-    throw new RequestConflict(`Request ${requestId} already exists with a different body`);
+  const claim = await deps.ledger.claimOpen(candidate);
+  if (!claim.claimed) {
+    throw new DuplicateRequest(`The customer already has an open ${body.type} request ${claim.openRequestId}`, claim.openRequestId);
   }
-  const started = await ensureExecution(deps, record);
-  return { view: toView(started), created };
+  const { record, created } = await deps.ledger.create(candidate);
+  return created ? { view: toView(await ensureExecution(deps, record)), created } : existingRequest(deps, record, hash);
 }
 
 /** The view of one request; `RequestNotFound` for an unknown id. */
@@ -210,6 +243,7 @@ export async function downloadUrl(
 ): Promise<string> {
   const record = await deps.ledger.get(requestId);
   if (record.type !== 'export') throw new RequestNotReady(`Request ${requestId} is an ${record.type}, not an export`);
+  if (record.erasedBy) throw new CustomerErased(`The customer's data was erased by request ${record.erasedBy}; export ${requestId} is gone`);
   if (record.status !== 'completed') throw new RequestNotReady(`Request ${requestId} is ${record.status}; the export is not ready`);
   const count = exportVolumeCount(record.result);
   if (volume > count) throw new DownloadNotFound(`Request ${requestId} has ${count} volume(s); volume ${volume} does not exist`);

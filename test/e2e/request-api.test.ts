@@ -3,17 +3,22 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getStore, resourceName } from '../../functions/core/data-map';
 import type { RequestView } from '../../functions/core/requests';
+import { documentClient } from '../../functions/shared/clients';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { main } from '../../local/cli/dsr';
 import { readEventLog } from '../../local/eventbridge-server';
 import { startLocalAws, type LocalAws } from '../../local/runtime';
+import { validateResponse } from '../unit/helpers/openapi';
 
 /**
  * End to end through the embedded local AWS and the local HTTP API: an export runs to completed, an
- * erasure in its cooling-off period is cancelled, duplicate POSTs start one execution, every status
- * change lands in the event log, and the `dsr` CLI drives the same API.
+ * erasure in its cooling-off period is cancelled, duplicate POSTs start one execution, a request of
+ * another brand than the customer's profile or a second open export is refused, every status change
+ * lands in the event log, and the `dsr` CLI drives the same API.
  */
 
 let aws: LocalAws;
@@ -138,5 +143,46 @@ describe('request API end to end', () => {
     expect(exitCode ?? 0).toBe(0);
     expect(exported.status).toBe('completed');
     expect((JSON.parse(output.join('\n')) as RequestView[]).map((record) => record.requestId)).toEqual([exported.requestId]);
+  });
+
+  it('a request naming another brand than the customer profile → 409 brand_mismatch; no ledger record, no execution', async () => {
+    // Arrange
+    await documentClient().send(
+      new PutCommand({ TableName: resourceName(getStore('customer-profile')), Item: { customerId: 'e2e-branded', brand: 'fotoknudsen', email: 'e2e@example.com' } }),
+    );
+    const requestId = randomUUID();
+
+    // Act
+    const refused = await call('POST', '/v1/requests', { type: 'export', customerId: 'e2e-branded', brand: 'albelli', requestId });
+    const lookup = await call('GET', `/v1/requests/${requestId}`);
+    const listed = await call('GET', '/v1/requests?customerId=e2e-branded');
+
+    // Assert
+    expect(refused.status).toBe(409);
+    expect(validateResponse('/v1/requests', 'post', 409, refused.body)).toBe('');
+    expect(refused.body.error).toMatchObject({ code: 'brand_mismatch', message: expect.stringContaining('fotoknudsen') });
+    expect(lookup.status).toBe(404);
+    expect(listed.body.items).toEqual([]);
+    const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn: aws.env.DSR_EXPORT_STATE_MACHINE_ARN }));
+    expect(executions.executions!.filter((execution) => execution.name === requestId)).toEqual([]);
+  });
+
+  it('a second export while the first is open → 409 duplicate_request with the open id; after the first completes a new one is accepted', async () => {
+    // Arrange
+    const first = await call('POST', '/v1/requests', { type: 'export', customerId: 'e2e-dup', brand: 'resnap' });
+
+    // Act
+    const duplicate = await call('POST', '/v1/requests', { type: 'export', customerId: 'e2e-dup', brand: 'resnap' });
+    await pollUntil(first.body.requestId, (record) => record.status === 'completed');
+    const next = await call('POST', '/v1/requests', { type: 'export', customerId: 'e2e-dup', brand: 'resnap' });
+
+    // Assert
+    expect(first.status).toBe(202);
+    expect(duplicate.status).toBe(409);
+    expect(validateResponse('/v1/requests', 'post', 409, duplicate.body)).toBe('');
+    expect(duplicate.body.error).toMatchObject({ code: 'duplicate_request', details: [{ field: 'openRequestId', message: first.body.requestId }] });
+    expect(next.status).toBe(202);
+    expect(next.body.requestId).not.toBe(first.body.requestId);
+    expect((await pollUntil(next.body.requestId, (record) => record.status !== 'pending' && record.status !== 'in_progress')).status).toBe('completed');
   });
 });

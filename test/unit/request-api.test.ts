@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleApiEvent } from '../../functions/api/router';
+import { getStore } from '../../functions/core/data-map';
 import { archiveKey } from '../../functions/core/export/layout';
 import { customerKey } from '../../functions/core/keyed-hash';
+import { newRequestRecord } from '../../functions/core/ledger';
+import { openMarkerId } from '../../functions/core/open-requests';
 import type { RequestsDeps } from '../../functions/core/requests';
 import { startApiServer, type ApiServer } from '../../local/api-server';
+import { tableDefinition } from '../../local/runtime';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 import { validateErrorBody, validateResponse } from './helpers/openapi';
 
@@ -15,6 +21,7 @@ const KEY = 'k'.repeat(40);
 const TOKEN = 'test-token';
 const EXPORT_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-export';
 const ERASURE_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-erasure';
+const PROFILE_TABLE = 'profile-test';
 
 /** Step Functions double with AWS's naming rule: same name + same input → the same execution. */
 function fakeStepFunctions(): { sfn: SFNClient; executions: Map<string, { arn: string; input: string }>; stopped: string[] } {
@@ -44,11 +51,14 @@ describe('request API (contract against docs/openapi.yaml)', () => {
 
   beforeAll(async () => {
     table = await startLedgerTable();
+    await table.doc.send(new CreateTableCommand(tableDefinition(getStore('customer-profile'), PROFILE_TABLE)));
     const s3 = new S3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const deps = (): RequestsDeps => ({
       ledger: table.ledger,
       sfn: stepFunctions.sfn,
       s3,
+      doc: table.doc,
+      customerProfileTable: PROFILE_TABLE,
       customerKey: (customerId) => customerKey(customerId, KEY),
       exportStateMachineArn: EXPORT_ARN,
       erasureStateMachineArn: ERASURE_ARN,
@@ -82,11 +92,12 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
   }
 
-  const newExport = () => ({ type: 'export', customerId: 'c1', brand: 'albelli', requestId: randomUUID() });
+  /** A new export body; its own customer unless named, since a customer has one open request per type. */
+  const newExport = (customerId = `c-${randomUUID().slice(0, 8)}`) => ({ type: 'export', customerId, brand: 'albelli', requestId: randomUUID() });
 
   it('POST /v1/requests creates an export, starts one execution named after the request id, and returns 202', async () => {
     // Arrange
-    const body = { ...newExport(), verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/cb' };
+    const body = { ...newExport('c1'), verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/cb' };
 
     // Act
     const response = await call('POST', '/v1/requests', { body });
@@ -127,7 +138,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     const first = await call('POST', '/v1/requests', { body });
 
     // Act
-    const again = await call('POST', '/v1/requests', { body: { brand: body.brand, requestId: body.requestId, customerId: 'c1', type: 'export' } });
+    const again = await call('POST', '/v1/requests', { body: { brand: body.brand, requestId: body.requestId, customerId: body.customerId, type: 'export' } });
     const different = await call('POST', '/v1/requests', { body: { ...body, brand: 'resnap' } });
 
     // Assert
@@ -150,7 +161,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(responses.map((response) => response.status)).toEqual(Array(8).fill(202));
     expect(new Set(responses.map((response) => response.body.executionArn)).size).toBe(1);
     expect(stepFunctions.executions.size).toBe(1);
-    const listed = await call('GET', `/v1/requests?customerId=c1&limit=100`);
+    const listed = await call('GET', `/v1/requests?customerId=${body.customerId}&limit=100`);
     expect(listed.body.items.filter((item: { requestId: string }) => item.requestId === body.requestId)).toHaveLength(1);
   });
 
@@ -255,11 +266,14 @@ describe('request API (contract against docs/openapi.yaml)', () => {
 
   it('GET /v1/requests lists by customer and status with pagination; bad status → 400; bad token → 400', async () => {
     // Arrange
-    for (let index = 0; index < 3; index += 1) await call('POST', '/v1/requests', { body: { ...newExport(), customerId: 'lister' } });
+    for (let index = 0; index < 3; index += 1) {
+      const created = await call('POST', '/v1/requests', { body: newExport('lister') });
+      await call('DELETE', `/v1/requests/${created.body.requestId}`);
+    }
 
     // Act
-    const first = await call('GET', '/v1/requests?customerId=lister&status=pending&limit=2');
-    const second = await call('GET', `/v1/requests?customerId=lister&status=pending&limit=2&nextToken=${first.body.nextToken}`);
+    const first = await call('GET', '/v1/requests?customerId=lister&status=cancelled&limit=2');
+    const second = await call('GET', `/v1/requests?customerId=lister&status=cancelled&limit=2&nextToken=${first.body.nextToken}`);
     const badStatus = await call('GET', '/v1/requests?status=done');
     const badToken = await call('GET', '/v1/requests?nextToken=garbage');
 
@@ -344,5 +358,148 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(validateResponse('/v1/requests/{requestId}/download', 'get', 404, missing.body)).toBe('');
     expect(badVolume.status).toBe(400);
     expect(JSON.stringify(await table.ledger.get(body.requestId))).not.toContain('X-Amz-Signature');
+  });
+
+  it('POST for a customer whose profile names another brand → 409 brand_mismatch naming both; nothing written or started', async () => {
+    // Arrange
+    await table.doc.send(new PutCommand({ TableName: PROFILE_TABLE, Item: { customerId: 'branded', brand: 'bonusprint', email: 'b@example.com' } }));
+    const mismatched = newExport('branded');
+    const matching = { ...newExport('branded'), brand: 'bonusprint' };
+
+    // Act
+    const refused = await call('POST', '/v1/requests', { body: mismatched });
+    const markerAfterRefusal = await table.doc.send(
+      new GetCommand({ TableName: table.tableName, Key: { requestId: openMarkerId('export', customerKey('branded', KEY)) }, ConsistentRead: true }),
+    );
+    const recordAfterRefusal = await table.ledger.find(mismatched.requestId);
+    const accepted = await call('POST', '/v1/requests', { body: matching });
+
+    // Assert
+    expect(refused.status).toBe(409);
+    expect(validateResponse('/v1/requests', 'post', 409, refused.body)).toBe('');
+    expect(refused.body.error.code).toBe('brand_mismatch');
+    expect(refused.body.error.message).toContain('bonusprint');
+    expect(refused.body.error.message).toContain('albelli');
+    expect(recordAfterRefusal).toBeUndefined();
+    expect(markerAfterRefusal.Item).toBeUndefined();
+    expect(accepted.status).toBe(202);
+    expect([...stepFunctions.executions.keys()]).toEqual([`${EXPORT_ARN}/${matching.requestId}`]);
+  });
+
+  it('a second open export of a customer → 409 duplicate_request naming the open one; another type, a retry and a request after completion are accepted', async () => {
+    // Arrange
+    const first = newExport();
+    await call('POST', '/v1/requests', { body: first });
+
+    // Act
+    const duplicate = await call('POST', '/v1/requests', { body: newExport(first.customerId) });
+    const retried = await call('POST', '/v1/requests', { body: first });
+    const erasure = await call('POST', '/v1/requests', { body: { type: 'erasure', customerId: first.customerId, brand: 'albelli' } });
+    await table.ledger.transition(first.requestId, 'in_progress');
+    await table.ledger.transition(first.requestId, 'completed', { result: { volumeCount: 1 } });
+    const afterCompletion = await call('POST', '/v1/requests', { body: newExport(first.customerId) });
+
+    // Assert
+    expect(duplicate.status).toBe(409);
+    expect(validateResponse('/v1/requests', 'post', 409, duplicate.body)).toBe('');
+    expect(duplicate.body.error.code).toBe('duplicate_request');
+    expect(duplicate.body.error.details).toEqual([{ field: 'openRequestId', message: first.requestId }]);
+    expect(retried.status).toBe(202);
+    expect(retried.body.requestId).toBe(first.requestId);
+    expect(erasure.status).toBe(202);
+    expect(afterCompletion.status).toBe(202);
+    expect(stepFunctions.executions.size).toBe(3);
+  });
+
+  it('concurrent POSTs of different exports for one customer: exactly one is accepted, the others name it', async () => {
+    // Arrange
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    const bodies = Array.from({ length: 6 }, () => newExport(customerId));
+
+    // Act
+    const responses = await Promise.all(bodies.map((body) => call('POST', '/v1/requests', { body })));
+
+    // Assert
+    const accepted = responses.filter((response) => response.status === 202);
+    const refused = responses.filter((response) => response.status === 409);
+    expect(accepted).toHaveLength(1);
+    expect(refused).toHaveLength(5);
+    expect(refused.map((response) => response.body.error.details[0].message)).toEqual(Array(5).fill(accepted[0]!.body.requestId));
+    expect(stepFunctions.executions.size).toBe(1);
+    const listed = await call('GET', `/v1/requests?customerId=${customerId}`);
+    expect(listed.body.items.map((item: { requestId: string }) => item.requestId)).toEqual([accepted[0]!.body.requestId]);
+  });
+
+  it('a POST retried after a crash between the open marker and the record succeeds; the next export is refused', async () => {
+    // Arrange
+    const body = newExport();
+    const candidate = newRequestRecord({
+      requestId: body.requestId,
+      type: 'export',
+      customerId: body.customerId,
+      customerKey: customerKey(body.customerId, KEY),
+      brand: 'albelli',
+      bodyHash: 'crashed-before-the-record',
+      receivedAt: new Date(),
+    });
+    await table.ledger.claimOpen(candidate);
+
+    // Act
+    const retried = await call('POST', '/v1/requests', { body });
+    const next = await call('POST', '/v1/requests', { body: newExport(body.customerId) });
+
+    // Assert
+    expect(retried.status).toBe(202);
+    expect(retried.body.executionArn).toContain(body.requestId);
+    expect(next.status).toBe(409);
+    expect(next.body.error.details).toEqual([{ field: 'openRequestId', message: body.requestId }]);
+  });
+
+  it('GET /v1/requests without filters lists request records only, never the open markers', async () => {
+    // Arrange
+    await call('POST', '/v1/requests', { body: newExport() });
+    const ids: string[] = [];
+
+    // Act
+    let nextToken: string | undefined;
+    do {
+      const page = await call('GET', `/v1/requests?limit=100${nextToken ? `&nextToken=${nextToken}` : ''}`);
+      expect(validateResponse('/v1/requests', 'get', 200, page.body)).toBe('');
+      ids.push(...page.body.items.map((item: { requestId: string }) => item.requestId));
+      nextToken = page.body.nextToken;
+    } while (nextToken);
+
+    // Assert
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.filter((id) => id.startsWith('open#'))).toEqual([]);
+  });
+
+  it('download of an export whose customer was erased since → 410 gone naming the erasure', async () => {
+    // Arrange
+    const body = newExport();
+    await call('POST', '/v1/requests', { body });
+    await table.ledger.transition(body.requestId, 'in_progress');
+    await table.ledger.transition(body.requestId, 'completed', { result: { volumeCount: 1 } });
+    const erasureId = randomUUID();
+    await table.doc.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { requestId: body.requestId },
+        UpdateExpression: 'SET erasedBy = :erasure REMOVE customerId',
+        ExpressionAttributeValues: { ':erasure': erasureId },
+      }),
+    );
+
+    // Act
+    const gone = await call('GET', `/v1/requests/${body.requestId}/download`);
+    const record = await call('GET', `/v1/requests/${body.requestId}`);
+
+    // Assert
+    expect(gone.status).toBe(410);
+    expect(validateResponse('/v1/requests/{requestId}/download', 'get', 410, gone.body)).toBe('');
+    expect(gone.body.error.code).toBe('gone');
+    expect(gone.body.error.message).toContain(`erased by request ${erasureId}`);
+    expect(validateResponse('/v1/requests/{requestId}', 'get', 200, record.body)).toBe('');
+    expect(record.body.erasedBy).toBe(erasureId);
   });
 });
