@@ -202,7 +202,7 @@ export const FUNCTIONS: FunctionSpec[] = [
   {
     id: 'plan-erasure',
     entry: 'functions/erasure/plan-erasure.ts',
-    description: 'Erasure: the brand\'s stores with their eraser and verification collector',
+    description: 'Erasure: every erased store with its eraser and verification collector',
     timeoutSeconds: 30,
     memoryMb: 128,
     stores: [],
@@ -241,6 +241,43 @@ export const FUNCTIONS: FunctionSpec[] = [
       ],
     }),
   ),
+  {
+    id: 'settle-exports',
+    entry: 'functions/erasure/settle-exports.ts',
+    description: 'Erasure: cancels the customer\'s open exports and counts the running ones to wait for',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [{ store: 'request-ledger', access: 'read-write' }],
+    permissions: ['put-events', 'stop-executions'],
+  },
+  {
+    id: 'erase-exports',
+    entry: 'functions/erasure/erase-exports.ts',
+    description: 'Erasure: deletes every archive volume and staging object of the customer\'s exports',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    stores: [
+      { store: 'request-ledger', access: 'read' },
+      ...(['exports/', 'staging/'] as const).flatMap((keyPrefix): StoreGrant[] => [
+        { store: 'exports', access: 'read', keyPrefix },
+        { store: 'exports', access: 'delete', keyPrefix },
+      ]),
+      { store: 'audit', access: 'read', keyPrefix: 'progress/' },
+      { store: 'audit', access: 'write', keyPrefix: 'progress/' },
+    ],
+  },
+  {
+    id: 'collect-exports',
+    entry: 'functions/erasure/collect-exports.ts',
+    description: 'Erasure (verify mode only): counts what is left of the customer\'s exports',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    stores: [
+      { store: 'request-ledger', access: 'read' },
+      { store: 'exports', access: 'read', keyPrefix: 'exports/', versions: true },
+      { store: 'exports', access: 'read', keyPrefix: 'staging/', versions: true },
+    ],
+  },
   {
     id: 'notify-processors',
     entry: 'functions/erasure/notify-processors.ts',

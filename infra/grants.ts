@@ -39,6 +39,9 @@ export const BUCKET_ACTIONS: Record<Level, string[]> = {
   delete: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
 };
 
+/** Bucket actions whose requests carry no `s3:prefix`: a prefix condition would deny them, so they are granted unconditioned. */
+export const UNPREFIXED_BUCKET_ACTIONS = ['s3:GetBucketVersioning'];
+
 /** S3 actions on the bucket for a grant that lists object versions (verify mode of a versioned bucket). */
 export const VERSION_ACTIONS = ['s3:ListBucketVersions', 's3:GetBucketVersioning'];
 
@@ -71,15 +74,18 @@ export function storeStatements(resource: StoreResource, grant: Pick<StoreGrant,
       new iam.PolicyStatement({ actions: union(levels.map((level) => OBJECT_ACTIONS[level])), resources: [resource.bucket.arnForObjects(`${prefix}*`)] }),
     );
     const bucketActions = union([...levels.map((level) => BUCKET_ACTIONS[level]), grant.versions ? VERSION_ACTIONS : []]);
-    if (bucketActions.length > 0) {
+    const listActions = bucketActions.filter((action) => !UNPREFIXED_BUCKET_ACTIONS.includes(action));
+    const stateActions = bucketActions.filter((action) => UNPREFIXED_BUCKET_ACTIONS.includes(action));
+    if (listActions.length > 0) {
       statements.push(
         new iam.PolicyStatement({
-          actions: bucketActions,
+          actions: listActions,
           resources: [resource.bucket.bucketArn],
           conditions: prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : undefined,
         }),
       );
     }
+    if (stateActions.length > 0) statements.push(new iam.PolicyStatement({ actions: stateActions, resources: [resource.bucket.bucketArn] }));
   }
   const keyActions = union(levels.map((level) => kmsActions(level, resource.kind)));
   if (resource.key && keyActions.length > 0) {

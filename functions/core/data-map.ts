@@ -70,6 +70,16 @@ export interface KeyPrefixLocator {
 /** How a customer's records are found in a store. */
 export type Locator = PartitionKeyLocator | IndexLocator | KeyPrefixLocator;
 
+/**
+ * A pipeline bucket keyed by request, not by customer: the customer's files are under prefixes of
+ * their requests of one type, found through the ledger's keyed-hash index.
+ */
+export interface RequestPrefixes {
+  requestType: 'export';
+  /** Prefix templates with `{requestId}`, each ending at a `/`. */
+  prefixTemplates: string[];
+}
+
 /** A party that receives data from a store (Art. 13/15 recipients, Art. 19 notification). */
 export interface Recipient {
   id: string;
@@ -138,6 +148,8 @@ export interface StoreDefinition {
   table?: TableSchema;
   /** How a customer's records are found (business stores). */
   locator?: Locator;
+  /** How a customer's files are found in a pipeline bucket keyed by request. */
+  requestPrefixes?: RequestPrefixes;
   /**
    * Brands that offer this store's service (documentation and seeding). It never narrows a request's
    * scope: the customer id is group-wide, so export, erasure and verification always cover every store.
@@ -377,14 +389,15 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     owner: 'pipeline',
     kind: 's3-bucket',
     resource: { env: 'DSR_BUCKET_EXPORTS', defaultName: 'dsr-exports' },
+    requestPrefixes: { requestType: 'export', prefixTemplates: ['exports/{requestId}/', 'staging/{requestId}/'] },
     brands: ALL_BRANDS,
     categories: ['copies of your data prepared for download'],
     purpose: 'Giving you a copy of your data (Art. 15, 20)',
     legalBasis: 'Legal obligation (Art. 6(1)(c))',
     recipients: [CLOUD_HOSTING],
-    retention: 'Archives expire after 7 days, staging data after 1 day',
+    retention: 'Archives expire after 7 days, staging data after 1 day; both are deleted when you ask for erasure',
     source: 'Generated from the stores above',
-    erasure: { action: 'none', reason: 'Short-lived copies that expire by lifecycle rule' },
+    erasure: { action: 'delete' },
     holdsFiles: true,
   },
   {
@@ -431,6 +444,9 @@ export const DATA_MAP: readonly StoreDefinition[] = [...CUSTOMER_STORES, ...PIPE
  * customer ids, so they are personal data and expire by lifecycle rule (setting `accessLogRetentionDays`).
  */
 export const ACCESS_LOG_RETENTION_DAYS = 90;
+
+/** Every store an erasure erases: the business stores and the pipeline's copies of customer data (exports). */
+export const ERASED_STORES: readonly StoreDefinition[] = DATA_MAP.filter((store) => store.erasure.action !== 'none');
 
 /** The store with the given id; throws for an unknown id. */
 export function getStore(id: string): StoreDefinition {

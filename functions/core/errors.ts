@@ -32,6 +32,11 @@ export class SubjectRedacted extends DsrError {
   readonly retryable = false;
 }
 
+/** An export of the customer has been running too long for an erasure to wait on it (names the export). */
+export class ExportStillRunning extends DsrError {
+  readonly retryable = false;
+}
+
 /** A status change the request's current status does not allow. */
 export class InvalidStatusTransition extends DsrError {
   readonly retryable = false;

@@ -74,11 +74,19 @@ export async function recordStoreProgress(ledger: Ledger, input: z.infer<typeof 
   return {};
 }
 
-/** Completes a request with its result (optionally removing the raw customer id); completed → no-op. */
+/**
+ * Completes a request with its result; completed → no-op. With `redactCustomerId` (an erasure) the raw
+ * customer id leaves every other record of the customer first, then this one with the transition, so a
+ * crash in between is repaired by the retried step or a replay.
+ */
 export async function completeRequest(
   ledger: Ledger,
   input: z.infer<typeof completeRequestInput>,
 ): Promise<{ requestId: string; status: RequestStatus }> {
+  if (input.redactCustomerId) {
+    const current = await ledger.get(input.requestId);
+    if (current.status !== 'completed') await ledger.redactCustomer(current.customerKey, input.requestId);
+  }
   const { record } = await ledger.transition(input.requestId, 'completed', {
     result: input.result,
     redactCustomerId: input.redactCustomerId,

@@ -35,7 +35,7 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<RequestStatus, readonly Reques
   pending: ['in_progress', 'cancelled', 'failed'],
   in_progress: ['completed', 'failed', 'on_hold'],
   on_hold: ['in_progress', 'cancelled'],
-  failed: ['in_progress'],
+  failed: ['in_progress', 'cancelled'],
   completed: [],
   cancelled: [],
 };
@@ -471,6 +471,47 @@ export class Ledger {
       nextToken = page.nextToken;
     } while (nextToken);
     return records;
+  }
+
+  /** Every request of a customer (all pages of the keyed-hash index, newest first). */
+  async ofCustomer(customerKey: string): Promise<RequestRecord[]> {
+    const records: RequestRecord[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.list({ customerKey, limit: 100, nextToken });
+      records.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return records;
+  }
+
+  /**
+   * For the erasure `erasureRequestId`: removes the raw customer id from every other record of the
+   * customer (earlier exports, cancelled or failed requests) and marks them `erasedBy`; they stay
+   * findable through the keyed hash. The erasure's own record keeps its id until it completes (so a
+   * replay can still act). Idempotent; returns how many records it changed.
+   */
+  async redactCustomer(customerKey: string, erasureRequestId: string): Promise<number> {
+    let changed = 0;
+    for (const record of await this.ofCustomer(customerKey)) {
+      if (record.requestId === erasureRequestId || (record.customerId === undefined && record.erasedBy !== undefined)) continue;
+      try {
+        await this.deps.doc.send(
+          new UpdateCommand({
+            TableName: this.deps.tableName,
+            Key: { requestId: record.requestId },
+            UpdateExpression: 'SET #erasedBy = if_not_exists(#erasedBy, :erasedBy), #version = #version + :one REMOVE #customerId',
+            ConditionExpression: 'attribute_exists(requestId) AND #customerKey = :customerKey',
+            ExpressionAttributeNames: { '#erasedBy': 'erasedBy', '#version': 'version', '#customerId': 'customerId', '#customerKey': 'customerKey' },
+            ExpressionAttributeValues: { ':erasedBy': erasureRequestId, ':one': 1, ':customerKey': customerKey },
+          }),
+        );
+        changed += 1;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return changed;
   }
 
   /** Emits the status-change event of a record. */

@@ -88,6 +88,9 @@ export const DELETE_ACTIONS = ['dynamodb:DeleteItem', 's3:DeleteObject', 's3:Del
 /** Actions that read data. */
 export const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject'];
 
+/** Bucket-level actions that read the bucket's own state, not objects (no key prefix applies). */
+export const BUCKET_STATE_ACTIONS = ['s3:GetBucketVersioning'];
+
 /** True when a grant includes the level. */
 export function grants(grant: StoreGrant, level: 'read' | 'write' | 'delete'): boolean {
   return grant.access === level || grant.access === 'read-write';
@@ -129,7 +132,7 @@ export function roleReachMismatches(built: Built, catalog: readonly FunctionSpec
       }
       if (storeGrants.every((grant) => grant.keyPrefix)) {
         const prefixes = storeGrants.map((grant) => `/${grant.keyPrefix}*`);
-        for (const statement of storeStatements.filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('s3:') && !action.startsWith('s3:List')))) {
+        for (const statement of storeStatements.filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('s3:') && !action.startsWith('s3:List') && !BUCKET_STATE_ACTIONS.includes(action)))) {
           const text = JSON.stringify(statement.Resource);
           if (!prefixes.some((prefix) => text.includes(`${prefix}"`))) mismatches.push(`${spec.id} has object access on ${store} outside ${prefixes.join(' ')}`);
         }

@@ -62,6 +62,22 @@ describe('stack over the real sources', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('lets the exports eraser list and delete only under exports/ and staging/, and read the versioning state without a prefix condition', () => {
+    // Act
+    const statements = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('erase-exports').role!)).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('s3:List') || action === 's3:GetBucketVersioning'),
+    );
+
+    // Assert
+    const listing = statements.filter((statement) => actionsOf(statement).includes('s3:ListBucketVersions'));
+    expect(listing.map((statement) => (statement.Condition as { StringLike: { 's3:prefix': string[] } }).StringLike['s3:prefix']).flat().sort()).toEqual(
+      expect.arrayContaining(['exports/*', 'staging/*']),
+    );
+    const versioning = statements.filter((statement) => actionsOf(statement).includes('s3:GetBucketVersioning'));
+    expect(versioning.length).toBeGreaterThan(0);
+    expect(versioning.every((statement) => statement.Condition === undefined)).toBe(true);
+  });
+
   it('has zero unacknowledged cdk-nag AwsSolutions findings', () => {
     // Act
     const findings = nagFindings(built.app);

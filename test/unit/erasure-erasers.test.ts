@@ -172,7 +172,7 @@ describe('delete eraser, DynamoDB', () => {
   });
 
   it('rejects a store that is not erased', async () => {
-    await expect(eraseStore(deps, input('exports'))).rejects.toThrow(InvalidInput);
+    await expect(eraseStore(deps, input('audit'))).rejects.toThrow(InvalidInput);
   });
 });
 

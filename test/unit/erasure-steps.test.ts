@@ -96,7 +96,7 @@ describe('checkLegalHold', () => {
 describe('planErasure', () => {
   const functions = (prefix: string) =>
     Object.fromEntries(
-      ['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation'].map((id) => [id, `${prefix}-${id}`]),
+      ['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation', 'exports'].map((id) => [id, `${prefix}-${id}`]),
     );
 
   it('plans every business store with its eraser and collector', () => {
@@ -111,10 +111,11 @@ describe('planErasure', () => {
     });
   });
 
-  it('never narrows the scope by brand: the photo library is planned for every request', () => {
+  it('never narrows the scope by brand: the photo library and the customer\'s exports are planned for every request', () => {
     const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1' });
 
-    expect(plan.stores.map((store) => store.store)).toEqual(['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation']);
+    expect(plan.stores.map((store) => store.store)).toEqual(['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation', 'exports']);
+    expect(plan.stores.at(-1)).toEqual({ store: 'exports', action: 'delete', eraseFunction: 'erase-exports', collectFunction: 'collect-exports' });
   });
 
   it('fails naming the store when an eraser is not configured', () => {

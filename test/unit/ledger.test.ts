@@ -303,6 +303,41 @@ describe('workflow ledger steps', () => {
     expect(found.items.map((item) => item.requestId)).toEqual(['r1']);
   });
 
+  it('complete-request of an erasure removes the raw id from every earlier record of the customer, marks them erasedBy, and touches no other customer', async () => {
+    // Arrange
+    await table.ledger.create(record('export-1', { type: 'export', status: 'completed', createdAt: '2025-01-01T00:00:00.000Z' }));
+    await table.ledger.create(record('export-2', { type: 'export', status: 'cancelled', createdAt: '2025-01-02T00:00:00.000Z' }));
+    await table.ledger.create(record('other', { type: 'export', status: 'completed', customerId: 'c12', customerKey: customerKey('c12', KEY) }));
+    await table.ledger.create(record('erase-1', { status: 'in_progress' }));
+
+    // Act
+    await completeRequest(table.ledger, { requestId: 'erase-1', result: { certificate: 'x' }, redactCustomerId: true });
+
+    // Assert
+    for (const id of ['export-1', 'export-2', 'erase-1']) expect(await table.ledger.get(id)).not.toHaveProperty('customerId');
+    expect((await table.ledger.get('export-1')).erasedBy).toBe('erase-1');
+    expect((await table.ledger.get('export-2')).erasedBy).toBe('erase-1');
+    expect(await table.ledger.get('other')).toMatchObject({ customerId: 'c12' });
+    expect((await table.ledger.get('other')).erasedBy).toBeUndefined();
+    const found = await table.ledger.list({ customerKey: customerKey('c1', KEY), limit: 10 });
+    expect(found.items.map((item) => item.requestId).sort()).toEqual(['erase-1', 'export-1', 'export-2']);
+  });
+
+  it('redactCustomer leaves the erasure\'s own record its id (a replay can still act) and is idempotent', async () => {
+    // Arrange
+    await table.ledger.create(record('export-1', { type: 'export', status: 'completed' }));
+    await table.ledger.create(record('erase-1', { status: 'in_progress' }));
+
+    // Act
+    const first = await table.ledger.redactCustomer(customerKey('c1', KEY), 'erase-1');
+    const second = await table.ledger.redactCustomer(customerKey('c1', KEY), 'erase-1');
+
+    // Assert
+    expect([first, second]).toEqual([1, 0]);
+    expect(await table.ledger.get('erase-1')).toMatchObject({ customerId: 'c1' });
+    expect(await table.ledger.get('export-1')).not.toHaveProperty('customerId');
+  });
+
   it('hold-request stores the reasons', async () => {
     // Arrange
     await table.ledger.create(record('r1', { status: 'in_progress' }));

@@ -34,11 +34,11 @@ export async function* listCustomerObjects(
   options: { pageSize?: number; env?: NodeJS.ProcessEnv } = {},
 ): AsyncGenerator<ListedObject[]> {
   const { bucket, prefixes } = customerObjectLocation(store, customerId, options.env);
-  for (const prefix of prefixes) yield* listPrefix(s3, store.id, bucket, prefix, options.pageSize);
+  for (const prefix of prefixes) yield* listPrefixObjects(s3, store.id, bucket, prefix, options.pageSize);
 }
 
-/** Yields every object under one prefix, page by page. */
-async function* listPrefix(s3: S3Client, storeId: string, bucket: string, prefix: string, pageSize?: number): AsyncGenerator<ListedObject[]> {
+/** Yields every object under one prefix of a bucket, page by page; store errors name the store. */
+export async function* listPrefixObjects(s3: S3Client, storeId: string, bucket: string, prefix: string, pageSize?: number): AsyncGenerator<ListedObject[]> {
   let continuationToken: string | undefined;
   do {
     let page;
@@ -95,23 +95,26 @@ export async function* listCustomerVersions(
   options: { env?: NodeJS.ProcessEnv } = {},
 ): AsyncGenerator<VersionPage> {
   const { bucket, prefixes } = customerObjectLocation(store, customerId, options.env);
-  for (const prefix of prefixes) {
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    do {
-      let page;
-      try {
-        page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-      } catch (error) {
-        throw storeError(store.id, error);
-      }
-      const versions = (page.Versions ?? []).filter((version) => version.Key?.startsWith(prefix)).length;
-      const deleteMarkers = (page.DeleteMarkers ?? []).filter((marker) => marker.Key?.startsWith(prefix)).length;
-      if (versions || deleteMarkers) yield { versions, deleteMarkers };
-      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-    } while (keyMarker !== undefined);
-  }
+  for (const prefix of prefixes) yield* listPrefixVersions(s3, store.id, bucket, prefix);
+}
+
+/** Yields, page by page, the count of object versions and delete markers under one prefix of a bucket. */
+export async function* listPrefixVersions(s3: S3Client, storeId: string, bucket: string, prefix: string): AsyncGenerator<VersionPage> {
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  do {
+    let page;
+    try {
+      page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    } catch (error) {
+      throw storeError(storeId, error);
+    }
+    const versions = (page.Versions ?? []).filter((version) => version.Key?.startsWith(prefix)).length;
+    const deleteMarkers = (page.DeleteMarkers ?? []).filter((marker) => marker.Key?.startsWith(prefix)).length;
+    if (versions || deleteMarkers) yield { versions, deleteMarkers };
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+  } while (keyMarker !== undefined);
 }
 
 /** A small JSON object stored in a bucket, or undefined when there is none; other errors name the store. */

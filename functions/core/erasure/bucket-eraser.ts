@@ -123,15 +123,22 @@ async function erasePrefix(deps: BucketEraserDeps, storeId: string, bucket: stri
 }
 
 /**
+ * Erases everything under the given prefixes of a bucket: in a versioned bucket every version and
+ * delete marker, otherwise every object. A replay finds nothing and returns zeros; the progress log
+ * keeps the totals exact across executions.
+ */
+export async function erasePrefixes(deps: BucketEraserDeps, storeId: string, bucket: string, prefixes: readonly string[]): Promise<EraseCounts> {
+  const versioned = await isVersioned(deps.s3, storeId, bucket);
+  const counts = noCounts();
+  for (const prefix of prefixes) addCounts(counts, await erasePrefix(deps, storeId, bucket, prefix, versioned));
+  return counts;
+}
+
+/**
  * Erases a customer's files from an S3 store under every prefix that can hold them (every brand's,
- * for a brand-partitioned store): in a versioned bucket every version and delete marker, otherwise
- * every object. A prefix ends at `/`, so `c1` never reaches `c12/`. A replay finds nothing and
- * returns zeros; the progress log keeps the totals exact across executions.
+ * for a brand-partitioned store). A prefix ends at `/`, so `c1` never reaches `c12/`.
  */
 export async function eraseBucket(deps: BucketEraserDeps, store: StoreDefinition, customerId: string): Promise<EraseCounts> {
   const { bucket, prefixes } = customerObjectLocation(store, customerId, deps.env);
-  const versioned = await isVersioned(deps.s3, store.id, bucket);
-  const counts = noCounts();
-  for (const prefix of prefixes) addCounts(counts, await erasePrefix(deps, store.id, bucket, prefix, versioned));
-  return counts;
+  return erasePrefixes(deps, store.id, bucket, prefixes);
 }

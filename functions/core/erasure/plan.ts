@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CUSTOMER_STORES } from '../data-map';
+import { ERASED_STORES } from '../data-map';
 import { ConfigurationError } from '../errors';
 import type { ErasureConfig } from './config';
 
@@ -16,19 +16,19 @@ export interface PlannedStore {
   collectFunction: string;
 }
 
-/** The erasure plan: every business store (the customer id is group-wide; the request's brand never narrows it). */
+/** The erasure plan: every business store and the exports (the customer id is group-wide; the request's brand never narrows it). */
 export interface ErasurePlan {
   stores: PlannedStore[];
 }
 
 /**
- * Plans an erasure: every business store, each with its eraser
+ * Plans an erasure: every store the data map erases (business stores and exports), each with its eraser
  * (`DSR_ERASE_FUNCTIONS`) and its collector for verification (`DSR_COLLECT_FUNCTIONS`). A store with
  * no configured function is a deployment error (`ConfigurationError` naming the store), never skipped.
  */
 export function planErasure(config: Pick<ErasureConfig, 'eraseFunctions' | 'collectFunctions'>, input: z.infer<typeof planErasureInput>): ErasurePlan {
   const stores: PlannedStore[] = [];
-  for (const store of CUSTOMER_STORES) {
+  for (const store of ERASED_STORES) {
     if (store.erasure.action === 'none') continue;
     const eraseFunction = config.eraseFunctions[store.id];
     const collectFunction = config.collectFunctions[store.id];

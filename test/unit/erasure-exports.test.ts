@@ -1,0 +1,141 @@
+import { DeleteObjectsCommand, GetBucketVersioningCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eraseCustomerExports, exportPrefixes, settleCustomerExports, verifyCustomerExports } from '../../functions/core/erasure/exports';
+import { ExportStillRunning } from '../../functions/core/errors';
+import { customerKey } from '../../functions/core/keyed-hash';
+import type { RequestRecord } from '../../functions/core/ledger';
+import { archivePrefix, stagingPrefix } from '../../functions/core/export/layout';
+import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
+
+const KEY = 'k'.repeat(40);
+const env = { DSR_HASH_KEY: KEY };
+const now = () => new Date('2025-06-01T12:00:00.000Z');
+const s3 = new S3Client({ region: 'eu-west-1' });
+const s3Mock = mockClient(s3);
+const sfn = new SFNClient({ region: 'eu-west-1' });
+const sfnMock = mockClient(sfn);
+let table: LedgerTable;
+
+/** A ledger record of customer c1 (or another). */
+function record(requestId: string, overrides: Partial<RequestRecord> = {}): RequestRecord {
+  const customerId = overrides.customerId ?? 'c1';
+  return {
+    requestId,
+    type: 'export',
+    customerId,
+    customerKey: customerKey(customerId, KEY),
+    brand: 'albelli',
+    status: 'completed',
+    createdAt: '2025-06-01T10:00:00.000Z',
+    updatedAt: '2025-06-01T10:00:00.000Z',
+    dueAt: '2025-07-01T10:00:00.000Z',
+    bodyHash: 'hash',
+    stores: {},
+    version: 1,
+    ...overrides,
+  };
+}
+
+beforeEach(async () => {
+  table = await startLedgerTable(now);
+  s3Mock.reset();
+  sfnMock.reset();
+  s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit' }).resolves({ Contents: [] });
+  s3Mock.on(PutObjectCommand).resolves({});
+  s3Mock.on(DeleteObjectsCommand).resolves({});
+  sfnMock.on(StopExecutionCommand).resolves({});
+});
+
+afterEach(async () => {
+  await table.close();
+});
+
+describe('exportPrefixes', () => {
+  it('covers the archive volumes and the staging area the export layout writes', () => {
+    // Act
+    const prefixes = exportPrefixes('r9');
+
+    // Assert
+    expect(prefixes).toEqual(['exports/r9/', 'staging/r9/']);
+    expect(archivePrefix('r9', KEY).startsWith(prefixes[0]!)).toBe(true);
+    expect(stagingPrefix('r9')).toBe(prefixes[1]);
+  });
+});
+
+describe('settleCustomerExports', () => {
+  it('cancels the customer\'s pending, failed and held exports (stopping their executions) and counts the running one', async () => {
+    // Arrange
+    await table.ledger.create(record('pending', { status: 'pending', executionArn: 'arn:aws:states:eu-west-1:1:execution:dsr-export:pending' }));
+    await table.ledger.create(record('failed', { status: 'failed', error: { name: 'StoreFailed', message: 'x' } }));
+    await table.ledger.create(record('held', { status: 'on_hold' }));
+    await table.ledger.create(record('running', { status: 'in_progress', updatedAt: '2025-06-01T11:50:00.000Z' }));
+    await table.ledger.create(record('done'));
+    await table.ledger.create(record('erasure', { type: 'erasure', status: 'in_progress' }));
+    await table.ledger.create(record('other', { customerId: 'c12', status: 'pending' }));
+
+    // Act
+    const result = await settleCustomerExports({ sfn, ledger: table.ledger, env, now }, { requestId: 'erasure', customerId: 'c1' });
+
+    // Assert
+    expect(result).toEqual({ running: 1 });
+    for (const id of ['pending', 'failed', 'held']) expect((await table.ledger.get(id)).status).toBe('cancelled');
+    expect((await table.ledger.get('pending')).error).toMatchObject({ name: 'SupersededByErasure' });
+    expect((await table.ledger.get('running')).status).toBe('in_progress');
+    expect((await table.ledger.get('done')).status).toBe('completed');
+    expect((await table.ledger.get('erasure')).status).toBe('in_progress');
+    expect((await table.ledger.get('other')).status).toBe('pending');
+    expect(sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input.executionArn)).toEqual(['arn:aws:states:eu-west-1:1:execution:dsr-export:pending']);
+  });
+
+  it('fails naming the export when one has been running longer than the limit', async () => {
+    // Arrange
+    await table.ledger.create(record('stuck', { status: 'in_progress', updatedAt: '2025-06-01T09:00:00.000Z' }));
+
+    // Act
+    const attempt = settleCustomerExports({ sfn, ledger: table.ledger, env, now }, { requestId: 'erasure', customerId: 'c1' });
+
+    // Assert
+    await expect(attempt).rejects.toThrow(ExportStillRunning);
+    await expect(attempt).rejects.toThrow(/Export stuck/);
+  });
+});
+
+describe('eraseCustomerExports and verifyCustomerExports', () => {
+  it('deletes every volume and staging object of every export of the customer, recorded in the progress log, and nothing of others', async () => {
+    // Arrange
+    await table.ledger.create(record('e1'));
+    await table.ledger.create(record('e2', { status: 'cancelled' }));
+    await table.ledger.create(record('theirs', { customerId: 'c12' }));
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-exports' }).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-exports', Prefix: 'exports/e1/' }).resolvesOnce({ Contents: [{ Key: 'exports/e1/h/volume-1.zip', Size: 10 }, { Key: 'exports/e1/h/volume-2.zip', Size: 5 }] }).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-exports', Prefix: 'staging/e2/' }).resolvesOnce({ Contents: [{ Key: 'staging/e2/orders.jsonl', Size: 3 }] }).resolves({ Contents: [] });
+
+    // Act
+    const result = await eraseCustomerExports({ s3, ledger: table.ledger, auditBucket: 'dsr-audit', env, now }, { requestId: 'erase-1', store: 'exports', customerId: 'c1' });
+
+    // Assert
+    const deleted = s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key));
+    expect(deleted.sort()).toEqual(['exports/e1/h/volume-1.zip', 'exports/e1/h/volume-2.zip', 'staging/e2/orders.jsonl']);
+    const listed = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input).filter((input) => input.Bucket === 'dsr-exports').map((input) => input.Prefix);
+    expect(new Set(listed)).toEqual(new Set(['exports/e1/', 'staging/e1/', 'exports/e2/', 'staging/e2/']));
+    expect(result).toMatchObject({ store: 'exports', action: 'delete', deleted: 3, bytes: 18 });
+    expect(s3Mock.commandCalls(PutObjectCommand).every((call) => call.args[0].input.Bucket === 'dsr-audit' && call.args[0].input.Key!.startsWith('progress/erase-1/exports/'))).toBe(true);
+  });
+
+  it('verification counts what is left under the customer\'s export prefixes, versions and delete markers included', async () => {
+    // Arrange
+    await table.ledger.create(record('e1'));
+    s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    s3Mock.on(ListObjectVersionsCommand).resolves({ IsTruncated: false });
+    s3Mock.on(ListObjectVersionsCommand, { Prefix: 'exports/e1/' }).resolves({ DeleteMarkers: [{ Key: 'exports/e1/h/volume-1.zip', VersionId: 'm' }], IsTruncated: false });
+
+    // Act
+    const result = await verifyCustomerExports({ s3, ledger: table.ledger, auditBucket: 'dsr-audit', env }, { requestId: 'erase-1', store: 'exports', mode: 'verify', customerId: 'c1' });
+
+    // Assert
+    expect(result).toEqual({ store: 'exports', items: 1, retainedItems: 0, personalItems: 1 });
+  });
+});
