@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCustomerItems } from '../../functions/core/connectors/dynamodb-store';
-import { CUSTOMER_STORES, getStore } from '../../functions/core/data-map';
+import { CUSTOMER_STORES, getStore, resourceName } from '../../functions/core/data-map';
 import { retainedRecord } from '../../functions/core/erasure/anonymise';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { documentClient, s3Client, sfnClient } from '../../functions/shared/clients';
@@ -95,5 +96,36 @@ describe('erasure through the HTTP API', () => {
     for (const personal of [profile.email, profile.lastName, profile.phone, originalOrders[0]!.paymentReference]) {
       expect(everything).not.toContain(String(personal));
     }
+  });
+
+  it('deletes an export made before the erasure (every volume and staging object), answers 410 for its download, and leaves no raw id on its record', async () => {
+    // Arrange: c2 exports first; the archive is in the exports bucket
+    const exportId = await client.createExport('c2', 'bonusprint');
+    const exported = await client.waitFinal(exportId);
+    expect(exported.status).toBe('completed');
+    const exportsBucket = resourceName(getStore('exports'));
+    const objectsOf = async (prefix: string) => (await ctx.s3.send(new ListObjectsV2Command({ Bucket: exportsBucket, Prefix: prefix }))).KeyCount ?? 0;
+    const volumesBefore = await objectsOf(`exports/${exportId}/`);
+    expect(volumesBefore).toBeGreaterThan(0);
+    expect((await client.call('GET', `/v1/requests/${exportId}/download`)).status).toBe(303);
+
+    // Act
+    const response = await client.call('POST', '/v1/requests', { type: 'erasure', customerId: 'c2', brand: 'bonusprint' });
+    const erasure = await client.waitFinal(((await response.json()) as { requestId: string }).requestId);
+
+    // Assert
+    expect(erasure.status).toBe('completed');
+    expect(await objectsOf(`exports/${exportId}/`)).toBe(0);
+    expect(await objectsOf(`staging/${exportId}/`)).toBe(0);
+    const download = await client.call('GET', `/v1/requests/${exportId}/download`);
+    expect(download.status).toBe(410);
+    expect(((await download.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'gone', message: expect.stringContaining('erased') });
+    const stored = await ctx.ledger.get(exportId);
+    expect(stored.customerId).toBeUndefined();
+    expect(stored.erasedBy).toBe((erasure as unknown as { requestId: string }).requestId);
+    const { certificate } = erasure.result as { certificate: { stores: Record<string, { deleted: number }> } };
+    expect(certificate.stores.exports!.deleted).toBe(volumesBefore);
+    const found = (await (await client.call('GET', '/v1/requests?customerId=c2')).json()) as { items: { requestId: string }[] };
+    expect(found.items.map((item) => item.requestId)).toContain(exportId);
   });
 });

@@ -13,6 +13,7 @@ import { eraseStore, eraseStoreInput } from '../../functions/core/erasure/erase-
 import { isSuppressed } from '../../functions/core/erasure/suppression';
 import { StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
+import { newRequestRecord } from '../../functions/core/ledger';
 import { documentClient, s3Client, sfnClient } from '../../functions/shared/clients';
 import { subjectTaskHandler } from '../../functions/shared/handler';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
@@ -60,7 +61,7 @@ function crashingEraser(crashAt: number): LambdaHandler {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'dsr-erasure-wf-'));
-  const aws = await startLocalAws({ dataDir, reset: true, stepFunctions: { retryOverrideMs: 5 }, log: () => {} });
+  const aws = await startLocalAws({ dataDir, reset: true, stepFunctions: { retryOverrideMs: 5, waitOverrideMs: 100 }, log: () => {} });
   ctx = { aws, doc: documentClient(), s3: s3Client(), sfn: sfnClient(), ledger: ledgerFromEnv() };
   await seedDemoData({ s3: ctx.s3, doc: ctx.doc });
 }, 120_000);
@@ -84,6 +85,36 @@ describe('erasure workflow: cooling-off and cancel', () => {
     expect(await enteredStates(ctx, outcome.executionArn)).toEqual(['Cooling Off?', 'Cooling Off', 'Mark In Progress', 'Proceed?', 'Nothing To Do']);
     expect((await ctx.ledger.get(requestId)).status).toBe('cancelled');
     expect(await customerLeft(ctx, 'c6')).toEqual(before);
+  });
+});
+
+describe('erasure workflow: the customer\'s exports', () => {
+  it('cancels a failed export, waits for a running one to end, then erases and completes', async () => {
+    const customerId = 'settle-exports-1';
+    await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId, brand: 'albelli', photos: 1, photoBytes: 0, orders: 1, contacts: 1 });
+    const exportRecord = (requestId: string) =>
+      newRequestRecord({ requestId, type: 'export', customerId, customerKey: customerKey(customerId), brand: 'albelli', bodyHash: requestId, receivedAt: new Date() });
+    const running = { ...exportRecord(newRequestId('running-export')), status: 'in_progress' as const };
+    const failed = { ...exportRecord(newRequestId('failed-export')), status: 'failed' as const, error: { name: 'StoreFailed', message: 'x' } };
+    await ctx.ledger.create(running);
+    await ctx.ledger.create(failed);
+    const requestId = newRequestId('settle');
+    await createErasureRecord(ctx, requestId, customerId, 'albelli');
+
+    const outcome = runErasure(ctx, requestId, { requestId, brand: 'albelli' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const stillRunning = (await ctx.ledger.get(requestId)).status;
+    await ctx.ledger.transition(running.requestId, 'completed', { result: {} });
+    const { status, executionArn } = await outcome;
+
+    expect(stillRunning).toBe('in_progress');
+    expect(status).toBe('SUCCEEDED');
+    const states = await enteredStates(ctx, executionArn);
+    expect(states.filter((state) => state === 'Wait For Exports').length).toBeGreaterThan(0);
+    expect(states.indexOf('Erase Stores')).toBeGreaterThan(states.lastIndexOf('Wait For Exports'));
+    expect((await ctx.ledger.get(failed.requestId)).status).toBe('cancelled');
+    expect((await ctx.ledger.get(running.requestId)).erasedBy).toBe(requestId);
+    expect((await ctx.ledger.get(requestId)).status).toBe('completed');
   });
 });
 
