@@ -141,7 +141,7 @@ try {
     sink = calls;
     const started = Date.now();
     const { executionArn } = await sfnClient().send(
-      new StartExecutionCommand({ stateMachineArn: aws.stateMachineArns['dsr-erasure'], name: requestId, input: JSON.stringify({ requestId, type: 'erasure', customerId, brand }) }),
+      new StartExecutionCommand({ stateMachineArn: aws.stateMachineArns['dsr-erasure'], name: requestId, input: JSON.stringify({ requestId, type: 'erasure', brand }) }),
     );
     let status = 'RUNNING';
     while (status === 'RUNNING') {
@@ -185,7 +185,7 @@ const summary = [
   table,
   '',
   `- Call ratio to the theoretical minimum: **${ratio.toFixed(3)}** (target ≤ 1.1).`,
-  `- Calls on the pipeline's own stores (ledger, audit certificate and notification record, suppression list): ${last.pipeline}.`,
+  `- Calls on the pipeline's own stores (ledger, audit certificate, notification record and erasure progress log, exports bucket, suppression list): ${last.pipeline}.`,
   `- Wall time, StartExecution to end, median of ${runs}: **${wall.toFixed(1)} s** (runs: ${results.map((result) => result.seconds.toFixed(1)).join(', ')} s).`,
 ].join('\n');
 console.log(`\n${summary}`);
