@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import serverlessChromium from '@sparticuz/chromium';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient, s3Client } from '../../functions/shared/clients';
@@ -15,7 +16,6 @@ import { createExportRecord, exportVolumes, runExport } from '../workflow/export
 
 const EXPORT_ASL = resolve(import.meta.dirname, '../../statemachines/export.asl.json');
 const SCREENSHOT = resolve(import.meta.dirname, '../../test-results/export-index.png');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let aws: LocalAws;
 let dataDir: string;
@@ -42,7 +42,7 @@ beforeAll(async () => {
     }
   }
   indexUrl = pathToFileURL(join(extracted, 'index.html')).href;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: await serverlessChromium.executablePath(), args: serverlessChromium.args });
 });
 
 afterAll(async () => {
