@@ -14,7 +14,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { retainUntil } from '../../functions/core/erasure/anonymise';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
 import { eraseStore } from '../../functions/core/erasure/erase-store';
-import { batchId } from '../../functions/core/erasure/progress';
+import { entryId } from '../../functions/core/erasure/progress';
 import { InvalidInput, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 
@@ -29,7 +29,7 @@ const deps = { doc, s3, auditBucket: 'dsr-audit', retry, env, now: () => new Dat
 const input = (store: string, customerId = 'c1') => ({ requestId: 'r1', customerId, store }) as Parameters<typeof eraseStore>[1];
 
 /** The progress objects written to the audit bucket, in call order. */
-function progressWrites(): { key: string; body: { store: string; batches: { id: string; deleted: number }[] } }[] {
+function progressWrites(): { key: string; body: { store: string; entries: { id: string; deleted: number }[] } }[] {
   return s3Mock
     .commandCalls(PutObjectCommand)
     .map((call) => ({ key: call.args[0].input.Key!, body: JSON.parse(String(call.args[0].input.Body)) }));
@@ -92,20 +92,21 @@ describe('delete eraser, DynamoDB', () => {
     expect(batchWrites().flat().map((request) => request.DeleteRequest!.Key)).toEqual(Array.from({ length: 60 }, (_, i) => ({ contactId: `k${i}` })));
     expect(result).toMatchObject({ store: 'contact-history', action: 'delete', deleted: 60, retained: 0, versionsDeleted: 0, finishedAt: '2025-06-01T12:00:00.000Z' });
     expect(result.bytes).toBeGreaterThan(0);
-    expect(progressWrites().map(({ key, body }) => [key.startsWith('progress/r1/contact-history/'), body.batches.map((batch) => batch.deleted)])).toEqual([
-      [true, [25]],
-      [true, [25]],
-      [true, [10]],
+    expect(progressWrites().map(({ key, body }) => [key.startsWith('progress/r1/contact-history/'), body.entries.length])).toEqual([
+      [true, 25],
+      [true, 25],
+      [true, 10],
     ]);
+    expect(new Set(progressWrites().flatMap(({ body }) => body.entries.map((entry) => entry.id))).size).toBe(60);
   });
 
-  it('records each batch in the progress log before deleting it, and a replay does not record it again', async () => {
-    // Arrange: an earlier execution recorded the first batch and crashed before deleting it
+  it('records each record in the progress log before deleting it, and a replay does not record it again', async () => {
+    // Arrange: an earlier execution recorded the first 25 records and crashed before deleting them
     const items = Array.from({ length: 30 }, (_, i) => contact(i));
-    const first = batchId(items.slice(0, 25).map((item) => JSON.stringify({ contactId: item.contactId })), env.DSR_HASH_KEY);
-    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit' }).resolves({ Contents: [{ Key: `progress/r1/contact-history/${first}.json` }] });
+    const recorded = items.slice(0, 25).map((item) => ({ id: entryId(`dsr-contact-history\u0000${JSON.stringify({ contactId: item.contactId })}`, env.DSR_HASH_KEY), deleted: 1, retained: 0, versionsDeleted: 0, bytes: 1 }));
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit' }).resolves({ Contents: [{ Key: 'progress/r1/contact-history/a.json' }] });
     s3Mock.on(GetObjectCommand).resolves({
-      Body: { transformToString: async () => JSON.stringify({ store: 'contact-history', batches: [{ id: first, deleted: 25, retained: 0, versionsDeleted: 0, bytes: 1 }] }) } as never,
+      Body: { transformToString: async () => JSON.stringify({ store: 'contact-history', entries: recorded }) } as never,
     });
     docMock.on(QueryCommand).resolves({ Items: items });
     docMock.on(BatchWriteCommand).resolves({});
@@ -113,9 +114,9 @@ describe('delete eraser, DynamoDB', () => {
     // Act
     const result = await eraseStore(deps, input('contact-history'));
 
-    // Assert: both batches deleted, only the second one newly recorded
+    // Assert: every record deleted, only the five not yet recorded newly recorded
     expect(batchWrites().map((batch) => batch.length)).toEqual([25, 5]);
-    expect(progressWrites().map(({ body }) => body.batches.map((batch) => batch.deleted))).toEqual([[5]]);
+    expect(progressWrites().map(({ body }) => body.entries.length)).toEqual([5]);
     expect(result.deleted).toBe(30);
   });
 
@@ -274,7 +275,7 @@ describe('delete eraser, S3', () => {
       ['customers/c1/', undefined],
       ['customers/c1/', undefined],
     ]);
-    expect(progressWrites().map(({ body }) => body.batches.map((batch) => batch.deleted))).toEqual([[1000], [1000], [500]]);
+    expect(progressWrites().map(({ body }) => body.entries.length)).toEqual([1000, 1000, 500]);
     expect(calls.every((call) => call.Bucket === 'dsr-uploaded-photos' && call.Delete!.Objects!.every((object) => object.Key!.startsWith('customers/c1/')))).toBe(true);
     expect(result).toMatchObject({ store: 'uploaded-photos', deleted: 2500, versionsDeleted: 0, bytes: 25_000 });
   });

@@ -270,13 +270,14 @@ describe('issueCertificate', () => {
     notification: { notifiedAt: '2025-06-01T11:01:30.000Z', recipients: [{ id: 'email-marketing-provider', name: 'ESP', stores: ['marketing'] }] },
   };
   const deps = { s3, doc, auditBucket: 'dsr-audit', requestedAt: async () => '2025-05-01T00:00:00.000Z', env, now };
-  /** The progress log as two executions left it: orders in one, the photos split over a crash and a replay (one batch recorded twice). */
+  /** The progress log as two executions left it: orders in one, the photos over a crash and a replay that overlapped (one photo recorded twice). */
   const progress = (): void => {
-    const batch = (id: string, deleted: number, retained: number, bytes: number) => ({ id, deleted, retained, versionsDeleted: 0, bytes });
+    const entry = (id: string, bytes: number, retained = 0) => ({ id, deleted: 1, retained, versionsDeleted: 0, bytes });
+    const photos = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => entry(`p${from + i}`, 100));
     const objects: Record<string, unknown> = {
-      'progress/r1/orders/a.json': { store: 'orders', batches: [batch('a', 2, 2, 500)] },
-      'progress/r1/uploaded-photos/b.json': { store: 'uploaded-photos', batches: [batch('b', 6, 0, 600)] },
-      'progress/r1/uploaded-photos/b2.json': { store: 'uploaded-photos', batches: [batch('b', 6, 0, 600), batch('c', 4, 0, 400)] },
+      'progress/r1/orders/a.json': { store: 'orders', entries: [entry('o1', 250, 1), entry('o2', 250, 1)] },
+      'progress/r1/uploaded-photos/b.json': { store: 'uploaded-photos', entries: photos(0, 6) },
+      'progress/r1/uploaded-photos/b2.json': { store: 'uploaded-photos', entries: photos(5, 10) },
     };
     s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit', Prefix: 'progress/r1/' }).resolves({ Contents: Object.keys(objects).map((Key) => ({ Key })) });
     for (const [Key, value] of Object.entries(objects)) s3Mock.on(GetObjectCommand, { Key }).resolves({ Body: body(JSON.stringify(value)) as never });

@@ -118,7 +118,14 @@ export async function customerLeft(ctx: ErasureContext, customerId: string): Pro
     const entry = { own: 0, retained: [] as Item[] };
     if (store.kind === 's3-bucket') {
       const { bucket, prefixes } = customerObjectLocation(store, customerId);
-      for (const prefix of prefixes) entry.own += (await ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).KeyCount ?? 0;
+      for (const prefix of prefixes) {
+        let token: string | undefined;
+        do {
+          const page = await ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+          entry.own += page.KeyCount ?? 0;
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      }
     } else {
       for await (const page of readCustomerItems(ctx.doc, store, customerId, { consistentRead: true })) {
         if (page.retained) entry.retained.push(...page.items);

@@ -296,15 +296,23 @@ describe('erasure workflow: failures and replays', () => {
   });
 
   it.each([
-    ['orders', 1, 'after the first retained records, before the originals are deleted'],
-    ['orders', 2, 'after the first originals are deleted'],
-    ['uploaded-photos', 1, 'before the first batch of files is deleted'],
-    ['contact-history', 2, 'after the first batch of contacts'],
-    ['smart-creation', 2, 'after the first batch of analyses'],
-  ] as const)('converges after a crash in %s (write %i, %s) and a replay', async (store, crashAt, _when) => {
+    ['customer-profile', 1, 'after its batch is recorded, before it is deleted', {}],
+    ['orders', 1, 'after the first retained records, before the originals are deleted', {}],
+    ['orders', 2, 'after the first originals are deleted', {}],
+    ['uploaded-photos', 1, 'before the first batch of files is deleted', {}],
+    ['uploaded-photos', 2, 'after the first page of 1,000 files is deleted', { photos: 1500 }],
+    ['photo-library', 1, 'before the library files are deleted', { brand: 'onskefoto' as Brand, libraryPhotos: 12 }],
+    ['contact-history', 2, 'after the first batch of contacts', {}],
+    ['call-recordings', 1, 'before the recordings are deleted', {}],
+    ['marketing', 1, 'before the marketing entries are deleted', {}],
+    ['smart-creation', 2, 'after the first batch of analyses', {}],
+  ] as const)('converges after a crash in %s (write %i, %s) and a replay, and certifies the seeded counts', async (store, crashAt, _when, options) => {
     const customerId = `crash-${store}-${crashAt}`;
-    const brand: Brand = 'albelli';
-    await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId, brand, photos: 30, photoBytes: 0, orders: 30, contacts: 30 });
+    const brand: Brand = 'brand' in options ? options.brand : 'albelli';
+    await seedSyntheticCustomer(
+      { s3: ctx.s3, doc: ctx.doc },
+      { customerId, brand, photos: 'photos' in options ? options.photos : 30, photoBytes: 0, orders: 30, contacts: 30, libraryPhotos: 'libraryPhotos' in options ? options.libraryPhotos : 0 },
+    );
     const originalOrders = [];
     for await (const page of readCustomerItems(ctx.doc, getStore('orders'), customerId)) originalOrders.push(...page.items);
     const othersBefore = await snapshotExcept(ctx, [{ customerId, brand }]);

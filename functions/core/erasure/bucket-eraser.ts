@@ -9,7 +9,7 @@ import { customerObjectLocation, isVersioned } from '../connectors/s3-store';
 import type { StoreDefinition } from '../data-map';
 import { StoreFailed, StoreUnavailable, storeError } from '../errors';
 import { backoffDelay, type RetryPolicy } from './config';
-import { addCounts, batchId, noCounts, type EraseCounts, type StoreProgressLog } from './progress';
+import { addCounts, entryId, noCounts, type EraseCounts, type StoreProgressLog } from './progress';
 
 /** Most keys S3 accepts in one DeleteObjects. */
 export const DELETE_OBJECTS_LIMIT = 1000;
@@ -65,10 +65,9 @@ export async function deleteObjects(
   }
 }
 
-/** One listed page of a customer's prefix: what to delete, and whether more follows. */
+/** One listed page of a prefix: what to delete, each with its counts, and whether more follows. */
 interface ListedBatch {
-  targets: ObjectIdentifier[];
-  counts: EraseCounts;
+  targets: { target: ObjectIdentifier; counts: EraseCounts }[];
   truncated: boolean;
 }
 
@@ -79,23 +78,21 @@ async function listFirstPage(deps: BucketEraserDeps, storeId: string, bucket: st
       const page = await deps.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
       const versions = (page.Versions ?? []).filter((version) => version.Key?.startsWith(prefix));
       const markers = (page.DeleteMarkers ?? []).filter((marker) => marker.Key?.startsWith(prefix));
-      const targets = [...versions, ...markers].map((entry) => ({ Key: entry.Key!, VersionId: entry.VersionId }));
       return {
-        targets,
-        counts: {
-          deleted: versions.filter((version) => version.IsLatest).length,
-          retained: 0,
-          versionsDeleted: targets.length,
-          bytes: versions.reduce((sum, version) => sum + (version.Size ?? 0), 0),
-        },
+        targets: [
+          ...versions.map((version) => ({
+            target: { Key: version.Key!, VersionId: version.VersionId },
+            counts: { deleted: version.IsLatest ? 1 : 0, retained: 0, versionsDeleted: 1, bytes: version.Size ?? 0 },
+          })),
+          ...markers.map((marker) => ({ target: { Key: marker.Key!, VersionId: marker.VersionId }, counts: { deleted: 0, retained: 0, versionsDeleted: 1, bytes: 0 } })),
+        ],
         truncated: page.IsTruncated === true,
       };
     }
     const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     const objects = (page.Contents ?? []).filter((object) => object.Key?.startsWith(prefix));
     return {
-      targets: objects.map((object) => ({ Key: object.Key! })),
-      counts: { deleted: objects.length, retained: 0, versionsDeleted: 0, bytes: objects.reduce((sum, object) => sum + (object.Size ?? 0), 0) },
+      targets: objects.map((object) => ({ target: { Key: object.Key! }, counts: { deleted: 1, retained: 0, versionsDeleted: 0, bytes: object.Size ?? 0 } })),
       truncated: page.IsTruncated === true,
     };
   } catch (error) {
@@ -107,17 +104,18 @@ async function listFirstPage(deps: BucketEraserDeps, storeId: string, bucket: st
  * Erases one prefix page by page. Each page is listed from the start of the prefix again after the
  * previous one was deleted, never continued from a marker inside what was just deleted: correct on
  * any S3-compatible store, and no more calls than following markers (the last page says it is last).
- * Each page is one batch, recorded in the progress log before it is deleted.
+ * Each page is one batch, every object or version of it recorded in the progress log before it is deleted.
  */
 async function erasePrefix(deps: BucketEraserDeps, storeId: string, bucket: string, prefix: string, versioned: boolean): Promise<EraseCounts> {
   const counts = noCounts();
   for (;;) {
     const batch = await listFirstPage(deps, storeId, bucket, prefix, versioned);
     if (!batch.targets.length) return counts;
-    const keys = batch.targets.map((target) => `${target.Key}\u0000${target.VersionId ?? ''}`);
-    await deps.progress.record([{ id: batchId(keys, deps.env?.DSR_HASH_KEY), ...batch.counts }]);
-    await deleteObjects(deps.s3, storeId, bucket, batch.targets, deps.retry);
-    addCounts(counts, batch.counts);
+    await deps.progress.record(
+      batch.targets.map(({ target, counts: entry }) => ({ id: entryId(`${bucket}\u0000${target.Key}\u0000${target.VersionId ?? ''}`, deps.env?.DSR_HASH_KEY), ...entry })),
+    );
+    await deleteObjects(deps.s3, storeId, bucket, batch.targets.map(({ target }) => target), deps.retry);
+    for (const { counts: entry } of batch.targets) addCounts(counts, entry);
     if (!batch.truncated) return counts;
   }
 }

@@ -6,14 +6,13 @@ import { keyedHash } from '../keyed-hash';
 /**
  * The durable erasure progress log: exact per-store totals across every execution of a request.
  *
- * An eraser works in batches (one BatchWriteItem of 25 records, one DeleteObjects of up to 1,000
- * objects or versions), in a deterministic order (sort key, S3 key order). Before it deletes a group
- * of batches it records them in the audit bucket under `progress/<requestId>/<store>/`, each batch as
- * a keyed hash of its keys with its counts. Because the eraser always deletes whole batches in order,
- * what a crash leaves behind starts at a batch boundary: a replay forms the same batches again, finds
- * their ids already recorded and does not count them twice. The certificate sums the unique batches,
- * so a failed run plus a replay reports the totals of one uninterrupted run. Nothing readable is kept:
- * ids are keyed hashes, the rest is counts.
+ * Before an eraser deletes a batch (one BatchWriteItem of 25 records, one DeleteObjects of up to 1,000
+ * objects or versions) it records every record, object, version or delete marker of the batch in the
+ * audit bucket under `progress/<requestId>/<store>/`: a keyed hash of its key with its counts. The
+ * certificate sums the unique entries, so whatever a crash interrupted, however a replay batches what
+ * is left, and even when a replay overlaps an eraser of the failed run that is still finishing, each
+ * record or file is counted once: a failed run plus a replay reports the totals of one uninterrupted
+ * run. Nothing readable is kept: ids are keyed hashes, the rest is counts.
  */
 
 /** Counts of one batch (or a store's total). */
@@ -31,8 +30,8 @@ export interface BatchCounts {
 /** Counts of one store's erasure step. */
 export type EraseCounts = BatchCounts;
 
-/** A batch about to be erased: its id (keyed hash of its keys) and its counts. */
-export interface RecordedBatch extends BatchCounts {
+/** A record, object, version or delete marker about to be erased: its id (keyed hash of its key) and its counts. */
+export interface RecordedEntry extends BatchCounts {
   id: string;
 }
 
@@ -50,9 +49,9 @@ export function addCounts(total: BatchCounts, counts: BatchCounts): BatchCounts 
   return total;
 }
 
-/** The id of a batch: a keyed hash of its sorted keys (never readable, the same on every replay). */
-export function batchId(keys: readonly string[], hashKey?: string): string {
-  return keyedHash('erasure-batch', [...keys].sort().join('\n'), hashKey).slice(0, 32);
+/** The id of an erased entry: a keyed hash of its key (never readable, the same on every replay). */
+export function entryId(key: string, hashKey?: string): string {
+  return keyedHash('erasure-entry', key, hashKey).slice(0, 32);
 }
 
 /** Prefix of a request's progress log in the audit bucket. */
@@ -67,7 +66,7 @@ const countsSchema = z.object({
   bytes: z.number().int().nonnegative(),
 });
 
-const progressObjectSchema = z.object({ store: z.string(), batches: z.array(countsSchema.extend({ id: z.string() })) });
+const progressObjectSchema = z.object({ store: z.string(), entries: z.array(countsSchema.extend({ id: z.string() })) });
 
 /** Where a progress log lives. */
 export interface ProgressLocation {
@@ -93,8 +92,8 @@ async function listKeys(location: ProgressLocation, prefix: string): Promise<str
   return keys;
 }
 
-/** The batches recorded under a prefix, by store then batch id (a batch recorded twice counts once). */
-async function readBatches(location: ProgressLocation, prefix: string): Promise<Map<string, Map<string, BatchCounts>>> {
+/** The entries recorded under a prefix, by store then entry id (an entry recorded twice counts once). */
+async function readEntries(location: ProgressLocation, prefix: string): Promise<Map<string, Map<string, BatchCounts>>> {
   const byStore = new Map<string, Map<string, BatchCounts>>();
   for (const key of await listKeys(location, prefix)) {
     let text;
@@ -105,14 +104,14 @@ async function readBatches(location: ProgressLocation, prefix: string): Promise<
       throw storeError('audit', error);
     }
     const parsed = progressObjectSchema.parse(JSON.parse(text));
-    const batches = byStore.get(parsed.store) ?? new Map<string, BatchCounts>();
-    for (const { id, ...counts } of parsed.batches) batches.set(id, counts);
-    byStore.set(parsed.store, batches);
+    const entries = byStore.get(parsed.store) ?? new Map<string, BatchCounts>();
+    for (const { id, ...counts } of parsed.entries) entries.set(id, counts);
+    byStore.set(parsed.store, entries);
   }
   return byStore;
 }
 
-/** One store's progress log for a request: which batches are recorded, and recording more. */
+/** One store's progress log for a request: which entries are recorded, and recording more. */
 export class StoreProgressLog {
   private constructor(
     private readonly location: ProgressLocation,
@@ -122,13 +121,13 @@ export class StoreProgressLog {
 
   /** Opens the log, reading what earlier executions of the request recorded for the store. */
   static async open(location: ProgressLocation, storeId: string): Promise<StoreProgressLog> {
-    const recorded = (await readBatches(location, progressPrefix(location.requestId, storeId))).get(storeId) ?? new Map<string, BatchCounts>();
+    const recorded = (await readEntries(location, progressPrefix(location.requestId, storeId))).get(storeId) ?? new Map<string, BatchCounts>();
     return new StoreProgressLog(location, storeId, recorded);
   }
 
-  /** Records, in one object, the batches not recorded yet; called before they are erased. */
-  async record(batches: readonly RecordedBatch[]): Promise<void> {
-    const fresh = [...new Map(batches.filter((batch) => !this.recorded.has(batch.id)).map((batch) => [batch.id, batch])).values()];
+  /** Records, in one object, the entries not recorded yet; called before they are erased. */
+  async record(entries: readonly RecordedEntry[]): Promise<void> {
+    const fresh = [...new Map(entries.filter((entry) => !this.recorded.has(entry.id)).map((entry) => [entry.id, entry])).values()];
     if (!fresh.length) return;
     const key = `${progressPrefix(this.location.requestId, this.storeId)}${fresh[0]!.id}.json`;
     try {
@@ -136,7 +135,7 @@ export class StoreProgressLog {
         new PutObjectCommand({
           Bucket: this.location.auditBucket,
           Key: key,
-          Body: JSON.stringify({ store: this.storeId, batches: fresh }),
+          Body: JSON.stringify({ store: this.storeId, entries: fresh }),
           ContentType: 'application/json',
         }),
       );
@@ -150,8 +149,8 @@ export class StoreProgressLog {
 /** The totals per store of everything the request's erasers recorded, across every execution. */
 export async function progressTotals(location: ProgressLocation): Promise<Record<string, BatchCounts>> {
   const totals: Record<string, BatchCounts> = {};
-  for (const [store, batches] of await readBatches(location, progressPrefix(location.requestId))) {
-    totals[store] = [...batches.values()].reduce(addCounts, noCounts());
+  for (const [store, entries] of await readEntries(location, progressPrefix(location.requestId))) {
+    totals[store] = [...entries.values()].reduce(addCounts, noCounts());
   }
   return totals;
 }

@@ -5,7 +5,7 @@ import { StoreFailed } from '../errors';
 import { retainedPartition, retainedRecord } from './anonymise';
 import { BATCH_WRITE_LIMIT, batchWrite } from './batch-write';
 import type { RetryPolicy } from './config';
-import { addCounts, batchId, noCounts, type EraseCounts, type RecordedBatch, type StoreProgressLog } from './progress';
+import { addCounts, entryId, noCounts, type EraseCounts, type RecordedEntry, type StoreProgressLog } from './progress';
 
 /** What a table eraser needs. */
 export interface TableEraserDeps {
@@ -30,7 +30,7 @@ function customerAttribute(store: StoreDefinition): string {
 
 /**
  * Erases a customer's records from a DynamoDB store: reads the keys (strongly consistent where the
- * table allows) and deletes them in batches of 25, in key order. The batches of each page read are
+ * table allows) and deletes them in batches of 25, in key order. The records of each page read are
  * recorded in the progress log first. For an anonymise-and-retain store, each batch first writes the
  * retained records (idempotent puts under `retained#<customerKey>`, same sort key), then deletes the
  * originals, so a crash between the two converges on replay; the retained partition is not read
@@ -44,21 +44,21 @@ export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, 
   const counts = noCounts();
   let buffer: Item[] = [];
 
-  const batchOf = (items: Item[]): RecordedBatch => ({
-    id: batchId(items.map((item) => JSON.stringify(primaryKeyOf(store, item))), deps.env?.DSR_HASH_KEY),
-    deleted: items.length,
-    retained: partition === undefined ? 0 : items.length,
+  const entryOf = (item: Item): RecordedEntry => ({
+    id: entryId(`${table}\u0000${JSON.stringify(primaryKeyOf(store, item))}`, deps.env?.DSR_HASH_KEY),
+    deleted: 1,
+    retained: partition === undefined ? 0 : 1,
     versionsDeleted: 0,
-    bytes: items.reduce((sum, item) => sum + recordBytes(item), 0),
+    bytes: recordBytes(item),
   });
 
-  const flush = async (items: Item[], batch: RecordedBatch) => {
+  const flush = async (items: Item[]) => {
     if (partition !== undefined) {
       const retained = items.map((item) => retainedRecord(store, item, partition));
       await batchWrite(deps.doc, store.id, table, retained.map((record) => ({ PutRequest: { Item: record } })), deps.retry);
     }
     await batchWrite(deps.doc, store.id, table, items.map((item) => ({ DeleteRequest: { Key: primaryKeyOf(store, item) } })), deps.retry);
-    addCounts(counts, batch);
+    for (const item of items) addCounts(counts, entryOf(item));
   };
 
   /** Records then erases the buffered batches: every full one, and the rest too when `all`. */
@@ -68,9 +68,8 @@ export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, 
       groups.push(buffer.slice(0, BATCH_WRITE_LIMIT));
       buffer = buffer.slice(BATCH_WRITE_LIMIT);
     }
-    const batches = groups.map(batchOf);
-    await deps.progress.record(batches);
-    for (const [index, items] of groups.entries()) await flush(items, batches[index]!);
+    await deps.progress.record(groups.flat().map(entryOf));
+    for (const items of groups) await flush(items);
   };
 
   for await (const page of readCustomerItems(deps.doc, store, customerId, { consistentRead: true, env: deps.env, partitions: 'own' })) {
