@@ -97,7 +97,7 @@ async function prepare(sizeMib: number): Promise<string> {
   for (const store of CUSTOMER_STORES) {
     collected.push((await collectStore({ ...clients, config }, { requestId, customerId, store: store.id as never, mode: 'export' })) as CollectResult);
   }
-  await planVolumes({ ...clients, config }, { requestId, brand: 'albelli', collected: collected.map(({ store, items, bytes, stagingKey }) => ({ store: store as never, items, bytes, stagingKey })) });
+  await planVolumes({ ...clients, config, requestedAt: async () => record.createdAt }, { requestId, brand: 'albelli', collected: collected.map(({ store, items, bytes, stagingKey }) => ({ store: store as never, items, bytes, stagingKey })) });
   return requestId;
 }
 

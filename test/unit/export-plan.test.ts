@@ -1,14 +1,10 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { exportConfig } from '../../functions/core/export/config';
 import { entryOverhead, packVolumes, planExport, planVolumes, volumeOneReserve, type ExportPlan } from '../../functions/core/export/plan';
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
-const docMock = mockClient(doc);
 const s3 = new S3Client({ region: 'eu-west-1' });
 const s3Mock = mockClient(s3);
 
@@ -17,7 +13,6 @@ function file(path: string, size: number) {
 }
 
 beforeEach(() => {
-  docMock.reset();
   s3Mock.reset();
 });
 
@@ -61,7 +56,6 @@ describe('packVolumes', () => {
 
 describe('planVolumes', () => {
   it('names files by sanitised original name, de-duplicates, splits volumes and stages the plan', async () => {
-    docMock.on(GetCommand).resolves({ Item: { requestId: 'r1', createdAt: '2025-06-01T10:00:00.000Z' } });
     const listing = [
       { key: 'customers/c1/u2/b.jpg', size: 600, originalName: 'Beach.jpg', contentType: 'image/jpeg', metadata: { 'original-filename': 'Beach.jpg' } },
       { key: 'customers/c1/u1/a.jpg', size: 600, originalName: '../Beach.jpg', contentType: 'image/jpeg', metadata: { 'original-filename': '../Beach.jpg', 'uploaded-at': 'x' } },
@@ -73,7 +67,7 @@ describe('planVolumes', () => {
     const config = { ...exportConfig({}), volumeBytes: volumeOneReserve([{ bytes: 300 }]) + 600 + entryOverhead('files/uploaded-photos/_Beach.jpg') };
 
     const result = await planVolumes(
-      { s3, doc, config, env: {} },
+      { s3, config, requestedAt: async (requestId) => (requestId === 'r1' ? '2025-06-01T10:00:00.000Z' : 'wrong request'), env: {} },
       {
         requestId: 'r1',
         brand: 'albelli',
@@ -98,11 +92,4 @@ describe('planVolumes', () => {
     expect(plan.volumes[0]!.files[0]!.metadata).toEqual({ 'uploaded-at': 'x' });
   });
 
-  it('fails with RequestNotFound when the ledger has no such request', async () => {
-    docMock.on(GetCommand).resolves({});
-
-    const attempt = planVolumes({ s3, doc, config: exportConfig({}), env: {} }, { requestId: 'nope', brand: 'albelli', collected: [] });
-
-    await expect(attempt).rejects.toMatchObject({ name: 'RequestNotFound' });
-  });
 });

@@ -8,7 +8,7 @@ import { getStore, resourceName } from '../data-map';
 import { InvalidInput } from '../errors';
 import type { ExportConfig } from './config';
 import { renderIndexHtml, type TableSource } from './index-html';
-import { archiveKey, manifestName, planKey, volumeSummaryKey } from './layout';
+import { archiveKey, dataFilePath, INDEX_FILE, manifestName, planKey, volumeSummaryKey } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
 import { openObject, readJson, readJsonLines, writeJson } from './staging-io';
 import { uploadStream } from './stream-upload';
@@ -160,14 +160,14 @@ async function writeDocuments(deps: BuildDeps, plan: ExportPlan, writer: VolumeW
       records: () => readJsonLines<DataRecord>(deps.s3, bucket, table.stagingKey),
     });
   }
-  await writer.add('index.html', textStream(renderIndexHtml(plan, sources)), { stored: false });
+  await writer.add(INDEX_FILE, textStream(renderIndexHtml(plan, sources)), { stored: false });
   for (const store of Object.keys(plan.stores)) {
     const source = sources.get(store);
     if (source) {
-      await writer.add(`data/${store}.json`, textStream(jsonArray(source.records())), { store, stored: false });
-      await writer.add(`data/${store}.csv`, textStream(csvDocument(source.records(), source.csvColumns)), { store, stored: false });
+      await writer.add(dataFilePath(store, 'json'), textStream(jsonArray(source.records())), { store, stored: false });
+      await writer.add(dataFilePath(store, 'csv'), textStream(csvDocument(source.records(), source.csvColumns)), { store, stored: false });
     } else if (getStore(store).holdsFiles) {
-      await writer.add(`data/${store}.json`, Readable.from([Buffer.from(fileListing(plan, store))]), { store, stored: false });
+      await writer.add(dataFilePath(store, 'json'), Readable.from([Buffer.from(fileListing(plan, store))]), { store, stored: false });
     }
   }
 }

@@ -1,5 +1,6 @@
 import escapeHtml from 'escape-html';
 import { getStore, type StoreDefinition } from '../data-map';
+import { DATA_FOLDER, dataFilePath, manifestName } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
 import type { DataRecord } from './tabular';
 
@@ -36,6 +37,12 @@ th{background:#eef1f5}ul.kv,ul.list{margin:0;padding-left:16px}.empty{color:#5b6
 figure{margin:0;border:1px solid #d5dae1;border-radius:6px;padding:6px;background:#fafbfc;overflow-wrap:anywhere}
 figure img{width:100%;height:140px;object-fit:cover;display:block}figure audio{width:100%}figcaption{font-size:12px;margin-top:4px}
 `;
+
+/** A link to a store's machine-readable file in the archive. */
+function dataLink(store: string, format: 'json' | 'csv'): string {
+  const path = escapeHtml(dataFilePath(store, format));
+  return `<a href="${path}">${path}</a>`;
+}
 
 /** The href of an archive path, relative to index.html. */
 function relativeHref(path: string): string {
@@ -145,7 +152,7 @@ const RIGHTS = `<section id="rights"><h2>Your rights</h2>
 <li><b>Erasure</b> of your data (Art. 17); records that the law obliges us to keep, such as invoices, are kept stripped of everything else until the retention period ends.</li>
 <li><b>Restriction</b> of processing (Art. 18).</li>
 <li><b>Object</b> to processing based on legitimate interest, and to direct marketing at any time (Art. 21).</li>
-<li><b>Data portability</b> (Art. 20): the <code>data/</code> folder holds your records as JSON and CSV.</li>
+<li><b>Data portability</b> (Art. 20): the <code>${DATA_FOLDER}/</code> folder holds your records as JSON and CSV.</li>
 <li><b>Withdraw your consent</b> at any time (for example for the photo library), without affecting processing before the withdrawal.</li>
 <li>Not to be subject to a decision based solely on automated processing with legal or similarly significant effects (Art. 22); see the smart-creation section.</li>
 </ul>
@@ -174,7 +181,7 @@ ${empty ? '<strong>We hold no personal data about you in any of the categories b
 <ul>${plan.volumes
     .map((volume) => `<li>${escapeHtml(volume.fileName)}: ${volume.files.length} file${volume.files.length === 1 ? '' : 's'}, listed in ${escapeHtml(volume.manifest)}</li>`)
     .join('')}</ul>
-<p><code>manifest.json</code> lists every file with its size and SHA-256 checksum; <code>data/</code> holds your records as JSON and CSV.</p>
+<p><code>${manifestName(1)}</code> lists every file with its size and SHA-256 checksum; <code>${DATA_FOLDER}/</code> holds your records as JSON and CSV.</p>
 <nav><ol>${stores.map((store) => `<li><a href="#${escapeHtml(store.id)}">${escapeHtml(store.title)}</a> (${plan.stores[store.id]!.items})</li>`).join('')}<li><a href="#rights">Your rights</a></li></ol></nav>
 </section>\n`;
   for (const store of stores) {
@@ -183,7 +190,7 @@ ${empty ? '<strong>We hold no personal data about you in any of the categories b
     if (items === 0) {
       yield '<p class="empty">We hold no data of yours in this category.</p>';
     } else if (store.holdsFiles) {
-      yield `<p>Machine-readable listing: <a href="data/${escapeHtml(store.id)}.json">data/${escapeHtml(store.id)}.json</a>.</p><div class="files">`;
+      yield `<p>Machine-readable listing: ${dataLink(store.id, 'json')}.</p><div class="files">`;
       for (const volume of plan.volumes) {
         for (const file of volume.files) if (file.store === store.id) yield fileFigure(file, volumeOf.get(file.path) ?? 1);
       }
@@ -192,7 +199,7 @@ ${empty ? '<strong>We hold no personal data about you in any of the categories b
       const source = tables.get(store.id);
       if (source) {
         const minorUnits = store.amounts ? ` There, amounts (${escapeHtml(store.amounts.minorUnitAttributes.join(', '))}) are whole minor units of the currency (cents, øre, pence).` : '';
-        yield `<p>Machine-readable: <a href="data/${escapeHtml(store.id)}.json">data/${escapeHtml(store.id)}.json</a>, <a href="data/${escapeHtml(store.id)}.csv">data/${escapeHtml(store.id)}.csv</a>.${minorUnits}</p>`;
+        yield `<p>Machine-readable: ${dataLink(store.id, 'json')}, ${dataLink(store.id, 'csv')}.${minorUnits}</p>`;
         yield* tableRows(source, items);
       }
     }

@@ -46,6 +46,20 @@ export function exportResultKey(requestId: string, hashKey?: string): string {
   return `${archivePrefix(requestId, hashKey)}result.json`;
 }
 
+/** The human-readable page of an archive (volume 1). */
+export const INDEX_FILE = 'index.html';
+
+/** Folder of the machine-readable records inside an archive. */
+export const DATA_FOLDER = 'data';
+
+/** Folder of the customer's files inside an archive (`files/<store>/…`). */
+export const FILES_FOLDER = 'files';
+
+/** Archive path of a store's records (or file listing) in one machine-readable format. */
+export function dataFilePath(store: string, format: 'json' | 'csv'): string {
+  return `${DATA_FOLDER}/${store}.${format}`;
+}
+
 /** Name of the manifest inside a volume: `manifest.json` in volume 1, `manifest-volume-<n>.json` after. */
 export function manifestName(volume: number): string {
   return volume === 1 ? 'manifest.json' : `manifest-volume-${volume}.json`;

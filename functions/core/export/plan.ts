@@ -1,12 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { BRANDS, type Brand } from '../brands';
-import { CUSTOMER_STORE_IDS, CUSTOMER_STORES, getStore, resourceName } from '../data-map';
-import { ConfigurationError, RequestNotFound, storeError } from '../errors';
+import { CUSTOMER_STORE_IDS, CUSTOMER_STORES, getStore } from '../data-map';
+import { ConfigurationError } from '../errors';
 import type { FileListing } from './collect';
 import type { ExportConfig } from './config';
-import { PathAllocator, isAlreadyCompressed, manifestName, planKey, sanitiseSegment, volumeFileName } from './layout';
+import { FILES_FOLDER, PathAllocator, isAlreadyCompressed, manifestName, planKey, sanitiseSegment, volumeFileName } from './layout';
 import { readJsonLines, writeJson } from './staging-io';
 
 /**
@@ -124,24 +123,12 @@ function folderOf(store: string, listing: FileListing): string[] {
   return store === 'photo-library' && album ? [sanitiseSegment(album, 'album')] : [];
 }
 
-/** Reads the request's `createdAt` from the ledger (the export's fixed "generated at"). */
-async function requestCreatedAt(doc: DynamoDBDocumentClient, id: string, env: NodeJS.ProcessEnv): Promise<string> {
-  let record;
-  try {
-    record = await doc.send(new GetCommand({ TableName: resourceName(getStore('request-ledger'), env), Key: { requestId: id } }));
-  } catch (error) {
-    throw storeError('request-ledger', error);
-  }
-  const createdAt = record.Item?.createdAt;
-  if (typeof createdAt !== 'string') throw new RequestNotFound(`Request ${id} is not in the ledger`);
-  return createdAt;
-}
-
 /** The dependencies of `planVolumes`. */
 export interface PlanDeps {
   s3: S3Client;
-  doc: DynamoDBDocumentClient;
   config: ExportConfig;
+  /** When the request was received (the ledger's `createdAt`): the export's fixed "generated at". */
+  requestedAt: (requestId: string) => Promise<string>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -153,7 +140,7 @@ export interface PlanDeps {
 export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolumesInput>): Promise<{ volumes: number[] }> {
   const order = (store: string) => CUSTOMER_STORE_IDS.indexOf(store as (typeof CUSTOMER_STORE_IDS)[number]);
   const collected = [...input.collected].sort((a, b) => order(a.store) - order(b.store));
-  const generatedAt = await requestCreatedAt(deps.doc, input.requestId, deps.env ?? process.env);
+  const generatedAt = await deps.requestedAt(input.requestId);
   const paths = new PathAllocator();
   const files: PlannedFile[] = [];
   const tables: PlannedTable[] = [];
@@ -167,7 +154,7 @@ export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolu
     for await (const listing of readJsonLines<FileListing>(deps.s3, deps.config.exportsBucket, summary.stagingKey)) listings.push(listing);
     listings.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const listing of listings) {
-      const directory = ['files', store.id, ...folderOf(store.id, listing)].join('/');
+      const directory = [FILES_FOLDER, store.id, ...folderOf(store.id, listing)].join('/');
       const path = paths.allocate(directory, sanitiseSegment(listing.originalName));
       const { 'original-filename': _name, ...metadata } = listing.metadata;
       files.push({
