@@ -20,6 +20,9 @@ export interface StoreGrant {
   versions?: boolean;
 }
 
+/** A Secrets Manager secret a function may read at cold start (`functions/shared/secrets.ts`). */
+export type SecretId = 'hash-key' | 'callback-secret';
+
 /** A Lambda function of the pipeline. */
 export interface FunctionSpec {
   /** kebab-case id, unique; also the local function name suffix. */
@@ -32,9 +35,23 @@ export interface FunctionSpec {
   /** Stores the role may reach. */
   stores: StoreGrant[];
   /** Other permissions by name, resolved by the stack (e.g. `start-executions`, `put-events`, `put-metrics`). */
-  permissions?: ('start-executions' | 'describe-executions' | 'list-executions' | 'stop-executions' | 'put-events' | 'presign-exports')[];
+  permissions?: Permission[];
+  /** Secrets the code reads (`hash-key`: keyed hashes, `callback-secret`: callback signatures); the role reads only these. */
+  secrets?: SecretId[];
   /** What invokes the function besides workflows: the HTTP API, an event rule, or a schedule. */
   triggers?: FunctionTrigger[];
+}
+
+/** A permission besides store access, resolved by the stack. */
+export type Permission = 'start-executions' | 'describe-executions' | 'list-executions' | 'stop-executions' | 'put-events' | 'presign-exports';
+
+/**
+ * The permissions a function's role gets: its declared ones, plus `put-events` when it writes the
+ * request ledger (every status change it writes puts a status event).
+ */
+export function permissionsOf(spec: FunctionSpec): Permission[] {
+  const writesLedger = spec.stores.some((grant) => grant.store === 'request-ledger' && (grant.access === 'write' || grant.access === 'read-write'));
+  return [...new Set([...(spec.permissions ?? []), ...(writesLedger ? (['put-events'] as const) : [])])];
 }
 
 /** A non-workflow invocation source; CDK builds the rule/API, the local runtime routes the same. */
@@ -75,6 +92,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'customer-profile', access: 'read' },
     ],
     permissions: ['start-executions', 'describe-executions', 'stop-executions', 'presign-exports'],
+    secrets: ['hash-key'],
     triggers: [{ kind: 'http-api' }],
   },
   ...(
@@ -93,7 +111,6 @@ export const FUNCTIONS: FunctionSpec[] = [
       timeoutSeconds: 30,
       memoryMb: 256,
       stores: [{ store: 'request-ledger', access: 'read-write' }],
-      permissions: ['put-events'],
     }),
   ),
   {
@@ -103,7 +120,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 60,
     memoryMb: 256,
     stores: [{ store: 'request-ledger', access: 'read-write' }],
-    permissions: ['list-executions', 'put-events'],
+    permissions: ['list-executions'],
     triggers: [
       {
         kind: 'event',
@@ -121,6 +138,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 120,
     memoryMb: 256,
     stores: [{ store: 'request-ledger', access: 'read' }],
+    secrets: ['callback-secret'],
     triggers: [{ kind: 'event', source: 'dsr.request', detailType: 'Request Status Changed' }],
   },
   {
@@ -145,6 +163,7 @@ export const FUNCTIONS: FunctionSpec[] = [
         { store: 'request-ledger', access: 'read' },
         { store: 'exports', access: 'write', keyPrefix: 'staging/' },
       ],
+      secrets: ['hash-key'],
     }),
   ),
   {
@@ -174,12 +193,12 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 900,
     memoryMb: 2048,
     stores: [
-      { store: 'uploaded-photos', access: 'read' },
-      { store: 'photo-library', access: 'read' },
-      { store: 'call-recordings', access: 'read' },
+      // Every file store of the data map: the volume streams the customer's files from it.
+      ...CUSTOMER_STORES.filter((store) => store.holdsFiles).map((store): StoreGrant => ({ store: store.id as CustomerStoreId, access: 'read' })),
       { store: 'exports', access: 'read', keyPrefix: 'staging/' },
       { store: 'exports', access: 'write', keyPrefix: 'exports/' },
     ],
+    secrets: ['hash-key'],
   },
   {
     id: 'finalize-export',
@@ -188,6 +207,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 300,
     memoryMb: 512,
     stores: [{ store: 'exports', access: 'read-write' }],
+    secrets: ['hash-key'],
   },
   // Erasure pipeline (issue 5): legal hold, plan, suppression, one eraser per store, Art. 19
   // notifications, verification check, certificate, scheduled purge of retained records.
@@ -198,6 +218,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 120,
     memoryMb: 256,
     stores: [{ store: 'orders', access: 'read' }, { store: 'contact-history', access: 'read' }, { store: 'request-ledger', access: 'read' }],
+    secrets: ['hash-key'],
   },
   {
     id: 'plan-erasure',
@@ -220,6 +241,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'marketing-suppression', access: 'write' },
       { store: 'request-ledger', access: 'read' },
     ],
+    secrets: ['hash-key'],
   },
   ...CUSTOMER_STORES.filter((store) => store.erasure.action !== 'none').map(
     (store): FunctionSpec => ({
@@ -239,6 +261,7 @@ export const FUNCTIONS: FunctionSpec[] = [
         { store: 'audit', access: 'read', keyPrefix: 'progress/' },
         { store: 'audit', access: 'write', keyPrefix: 'progress/' },
       ],
+      secrets: ['hash-key'],
     }),
   ),
   {
@@ -248,7 +271,8 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 60,
     memoryMb: 256,
     stores: [{ store: 'request-ledger', access: 'read-write' }],
-    permissions: ['put-events', 'stop-executions'],
+    permissions: ['stop-executions'],
+    secrets: ['hash-key'],
   },
   {
     id: 'erase-exports',
@@ -265,6 +289,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'audit', access: 'read', keyPrefix: 'progress/' },
       { store: 'audit', access: 'write', keyPrefix: 'progress/' },
     ],
+    secrets: ['hash-key'],
   },
   {
     id: 'collect-exports',
@@ -277,6 +302,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'exports', access: 'read', keyPrefix: 'exports/', versions: true },
       { store: 'exports', access: 'read', keyPrefix: 'staging/', versions: true },
     ],
+    secrets: ['hash-key'],
   },
   {
     id: 'notify-processors',
@@ -290,6 +316,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'request-ledger', access: 'read' },
     ],
     permissions: ['put-events'],
+    secrets: ['hash-key'],
   },
   {
     id: 'check-erasure-verification',
@@ -312,6 +339,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'orders', access: 'read' },
       { store: 'request-ledger', access: 'read' },
     ],
+    secrets: ['hash-key'],
   },
   {
     id: 'purge-retained',

@@ -8,14 +8,15 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { pascalCase, resolveDetailFilter, type FunctionSpec } from '../functions/catalog';
+import { pascalCase, permissionsOf, resolveDetailFilter, type FunctionSpec, type SecretId } from '../functions/catalog';
 import { storeStatements } from './grants';
 import { EXPORTS_PREFIX, PER_STORE_FUNCTIONS, SECRET_ENV, settingsEnvironment, WORKFLOWS, type DsrSettings } from './settings';
 import type { DsrStores } from './stores';
 
 /**
  * One NodejsFunction per catalog entry, each with its own role that reaches exactly the stores and
- * permissions the catalog grants it. Every function gets the same environment. Function and state
+ * permissions the catalog grants it. Every function gets the same environment, plus the ARNs of the
+ * secrets its catalog entry reads. Function and state
  * machine ARNs in that environment are built from their fixed names, not referenced, so the state
  * machines (which reference the functions) and the functions never form a dependency cycle.
  */
@@ -103,9 +104,6 @@ export class DsrFunctions extends Construct {
     const environment: Record<string, string> = {
       ...props.stores.environment(),
       ...settingsEnvironment(settings),
-      // Only the secrets' ARNs: functions read the values at cold start (functions/shared/secrets.ts).
-      [SECRET_ENV.hashKey]: props.hashKeySecret.secretArn,
-      [SECRET_ENV.callbackSecret]: props.callbackSecret.secretArn,
       NODE_OPTIONS: '--enable-source-maps',
     };
     for (const workflow of WORKFLOWS) environment[workflow.env] = this.stateMachineArn(settings, workflow.name);
@@ -132,8 +130,17 @@ export class DsrFunctions extends Construct {
       for (const statement of storeStatements(props.stores.get(grant.store), grant)) role.addToPrincipalPolicy(statement);
     }
     for (const statement of this.permissionStatements(spec, props)) role.addToPrincipalPolicy(statement);
-    props.hashKeySecret.grantRead(role);
-    props.callbackSecret.grantRead(role);
+    // Only the secrets the function reads: their ARNs in its environment (values fetched at cold start,
+    // functions/shared/secrets.ts) and read access to exactly those.
+    const secrets: Record<SecretId, { secret: secretsmanager.ISecret; env: string }> = {
+      'hash-key': { secret: props.hashKeySecret, env: SECRET_ENV.hashKey },
+      'callback-secret': { secret: props.callbackSecret, env: SECRET_ENV.callbackSecret },
+    };
+    const secretEnvironment: Record<string, string> = {};
+    for (const id of spec.secrets ?? []) {
+      secrets[id].secret.grantRead(role);
+      secretEnvironment[secrets[id].env] = secrets[id].secret.secretArn;
+    }
 
     const fn = new NodejsFunction(this, id, {
       functionName: functionName(settings, spec.id),
@@ -149,7 +156,7 @@ export class DsrFunctions extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment,
+      environment: { ...environment, ...secretEnvironment },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
@@ -193,7 +200,7 @@ export class DsrFunctions extends Construct {
     const { settings } = props;
     const machines = WORKFLOWS.map((workflow) => this.stateMachineArn(settings, workflow.name));
     const executions = WORKFLOWS.map((workflow) => this.executionsArn(settings, workflow.name));
-    return (spec.permissions ?? []).flatMap((permission): iam.PolicyStatement[] => {
+    return permissionsOf(spec).flatMap((permission): iam.PolicyStatement[] => {
       switch (permission) {
         case 'start-executions':
           return [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: machines })];

@@ -42,15 +42,17 @@ describe('functions from the catalog', () => {
     }
   });
 
-  it('gives every function the same environment: store names, settings, workflow ARNs, per-store function maps and secrets', () => {
+  it('gives every function the same environment (store names, settings, workflow ARNs, per-store function maps) plus the ARNs of the secrets it reads', () => {
     // Act
-    const environments = FIXTURE_CATALOG.map(
-      (spec) => built.template.toJSON().Resources[logicalId(built.stack, built.stack.functions.get(spec.id))].Properties.Environment.Variables,
-    );
+    const environmentOf = (id: string) => built.template.toJSON().Resources[logicalId(built.stack, built.stack.functions.get(id))].Properties.Environment.Variables;
+    const withoutSecrets = FIXTURE_CATALOG.map((spec) => {
+      const { DSR_HASH_KEY_SECRET_ARN: _hash, DSR_CALLBACK_SECRET_ARN: _callback, ...rest } = environmentOf(spec.id);
+      return rest;
+    });
 
     // Assert
-    for (const environment of environments) expect(environment).toEqual(environments[0]);
-    const environment = environments[0];
+    for (const environment of withoutSecrets) expect(environment).toEqual(withoutSecrets[0]);
+    const environment = withoutSecrets[0];
     for (const store of DATA_MAP) expect(environment).toHaveProperty(store.resource.env);
     expect(environment).toMatchObject({
       DSR_EVENT_BUS_NAME: 'dsr',
@@ -62,14 +64,20 @@ describe('functions from the catalog', () => {
     expect(environment).not.toHaveProperty('DSR_S3_FORCE_PATH_STYLE');
     expect(JSON.stringify(environment.DSR_EXPORT_STATE_MACHINE_ARN)).toContain(':stateMachine:dsr-export');
     expect(JSON.stringify(environment.DSR_ERASURE_STATE_MACHINE_ARN)).toContain(':stateMachine:dsr-erasure');
-    expect(environment).not.toHaveProperty('DSR_HASH_KEY');
-    expect(environment).not.toHaveProperty('DSR_CALLBACK_SECRET');
-    expect(JSON.stringify(environment)).not.toContain('resolve:secretsmanager');
-    expect(environment.DSR_HASH_KEY_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/HashKey/) });
-    expect(environment.DSR_CALLBACK_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/CallbackSecret/) });
+    for (const spec of FIXTURE_CATALOG) {
+      const variables = environmentOf(spec.id);
+      expect(variables).not.toHaveProperty('DSR_HASH_KEY');
+      expect(variables).not.toHaveProperty('DSR_CALLBACK_SECRET');
+      expect(JSON.stringify(variables)).not.toContain('resolve:secretsmanager');
+    }
+    expect(environmentOf('api')).toMatchObject({ DSR_HASH_KEY_SECRET_ARN: { Ref: expect.stringMatching(/HashKey/) } });
+    expect(environmentOf('api')).not.toHaveProperty('DSR_CALLBACK_SECRET_ARN');
+    expect(environmentOf('deliver-callback')).toMatchObject({ DSR_CALLBACK_SECRET_ARN: { Ref: expect.stringMatching(/CallbackSecret/) } });
+    expect(environmentOf('deliver-callback')).not.toHaveProperty('DSR_HASH_KEY_SECRET_ARN');
+    expect(environmentOf('mark-in-progress')).not.toHaveProperty('DSR_HASH_KEY_SECRET_ARN');
   });
 
-  it('lets every function read the two secrets at cold start, and no other secret', () => {
+  it('lets each role read exactly the secrets its catalog entry declares, and no other secret', () => {
     // Act
     const template = built.template.toJSON();
     const secretReads = Object.values(template.Resources as Record<string, { Type: string; Properties: { PolicyDocument?: { Statement: { Action: unknown; Resource: unknown }[] }; Roles?: { Ref: string }[] } }>)
@@ -82,13 +90,14 @@ describe('functions from the catalog', () => {
       );
 
     // Assert
-    for (const spec of FIXTURE_CATALOG) {
-      const role = logicalId(built.stack, built.stack.functions.get(spec.id).role!);
-      const secrets = secretReads.filter((read) => read.role === role).map((read) => read.secret);
-      expect(secrets.some((secret) => secret.includes('HashKey'))).toBe(true);
-      expect(secrets.some((secret) => secret.includes('CallbackSecret'))).toBe(true);
-      expect(secrets.every((secret) => secret.includes('HashKey') || secret.includes('CallbackSecret'))).toBe(true);
-    }
+    const readsOf = (id: string) => {
+      const role = logicalId(built.stack, built.stack.functions.get(id).role!);
+      return secretReads.filter((read) => read.role === role).map((read) => (read.secret.includes('HashKey') ? 'hash-key' : read.secret.includes('CallbackSecret') ? 'callback-secret' : read.secret));
+    };
+    for (const spec of FIXTURE_CATALOG) expect(readsOf(spec.id).sort()).toEqual([...(spec.secrets ?? [])].sort());
+    expect(readsOf('api')).toEqual(['hash-key']);
+    expect(readsOf('deliver-callback')).toEqual(['callback-secret']);
+    expect(readsOf('check-deadlines')).toEqual([]);
   });
 
   it('maps each store to its collector and eraser function ARN', () => {
@@ -125,7 +134,7 @@ describe('functions from the catalog', () => {
     expect(onOrders.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
   });
 
-  it('grants workflow permissions on the fixed-name state machines and the bus', () => {
+  it('grants workflow permissions on the fixed-name state machines, and the bus to every ledger writer', () => {
     // Act
     const api = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('api').role!));
     const step = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('mark-in-progress').role!));
@@ -135,10 +144,13 @@ describe('functions from the catalog', () => {
     expect(api.flatMap(actionsOf)).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution', 's3:GetObject']));
     expect(apiText).toContain(':stateMachine:dsr-export');
     expect(apiText).toContain(':execution:dsr-erasure:*');
-    expect(apiText).not.toContain('events:PutEvents');
-    expect(step.filter((statement) => actionsOf(statement).includes('events:PutEvents'))).toEqual([
-      expect.objectContaining({ Resource: { 'Fn::GetAtt': [logicalId(built.stack, built.stack.node.findChild('Bus')), 'Arn'] } }),
-    ]);
+    const bus = { 'Fn::GetAtt': [logicalId(built.stack, built.stack.node.findChild('Bus')), 'Arn'] };
+    // A function that writes the ledger puts the status events of what it writes (the API's cancel included).
+    for (const statements of [api, step]) {
+      expect(statements.filter((statement) => actionsOf(statement).includes('events:PutEvents'))).toEqual([expect.objectContaining({ Resource: bus })]);
+    }
+    const reader = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('check-deadlines').role!));
+    expect(JSON.stringify(reader)).not.toContain('events:PutEvents');
   });
 
   it('wires event triggers to a rule on the DSR bus and schedules to a schedule rule', () => {
