@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { handler as apiHandler } from '../functions/api/handler';
 import { errorResponse, HttpError, MAX_BODY_BYTES } from '../functions/api/router';
+import { inInvocationScope } from './invocation-scope';
 
 /**
  * The local HTTP API: a node http server that stands in for API Gateway. It checks
@@ -158,7 +159,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       const body = await readBody(request);
       if (body === undefined) return errorResponse(new HttpError(413, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`));
-      return handler(toEvent(request, body, requestId), lambdaContext(requestId));
+      return inInvocationScope(requestId, () => handler(toEvent(request, body, requestId), lambdaContext(requestId)));
     };
     respond().then(
       (result) => send(response, result),

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Callback, Context } from 'aws-lambda';
 import { FUNCTIONS, type FunctionSpec } from '../functions/catalog';
+import { inInvocationScope } from './invocation-scope';
 
 /**
  * An in-process Lambda runtime: runs the catalog's handlers (and test-registered ones) with a faithful
@@ -184,7 +185,7 @@ export class LambdaRuntime {
         succeed: (result: unknown) => resolvePromise(result),
       };
       try {
-        const returned = handler(event, context, callback);
+        const returned = inInvocationScope(requestId, () => handler(event, context, callback));
         if (isThenable(returned)) returned.then(resolvePromise, rejectPromise);
         else if (handler.length < 3) resolvePromise(returned);
       } catch (error) {

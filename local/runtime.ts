@@ -8,6 +8,7 @@ import { FUNCTIONS } from '../functions/catalog';
 import { DATA_MAP, resourceName, type StoreDefinition } from '../functions/core/data-map';
 import { startEmulators } from './emulators';
 import { startEventBridgeServer, type EventBridgeServer } from './eventbridge-server';
+import { CONCURRENT_INVOCATIONS_ENV } from './invocation-scope';
 import { LambdaRuntime, localFunctionName, type ExtraFunction, type LambdaHandler } from './lambda-runtime';
 import { localStateMachineArn, startStepFunctionsServer, stateMachineNameOf, type StepFunctionsServer } from './stepfunctions-server';
 
@@ -195,6 +196,9 @@ function functionEnvironment(
     DSR_EVENT_BUS_NAME: LOCAL_EVENT_BUS,
     DSR_COLLECT_FUNCTIONS: perStore('collect-'),
     DSR_ERASE_FUNCTIONS: perStore('erase-'),
+    // Many invocations share this process: Powertools keeps per-invocation state; no X-Ray daemon to trace to.
+    ...CONCURRENT_INVOCATIONS_ENV,
+    POWERTOOLS_TRACE_ENABLED: 'false',
   };
   for (const store of DATA_MAP) env[store.resource.env] = resourceName(store);
   if (stateMachineArns['dsr-export']) env.DSR_EXPORT_STATE_MACHINE_ARN = stateMachineArns['dsr-export'];

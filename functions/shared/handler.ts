@@ -11,7 +11,11 @@ import { loadSecrets } from './secrets';
  * input validation with zod, and named errors. Handlers stay thin: `taskHandler(schema, core)`.
  */
 
-/** The shared logger; log ids and counts only, never names, emails, addresses, file names or transcripts. */
+/**
+ * The shared logger; log ids and counts only, never names, emails, addresses, file names or transcripts.
+ * Its keys are per invocation: one invocation per execution environment in AWS, and locally each
+ * invocation runs in its own async context (local/invocation-scope.ts), so concurrent ones never mix.
+ */
 export const logger = new Logger({ serviceName: 'dsr' });
 
 /** A Lambda handler taking validated input. */
@@ -31,6 +35,7 @@ export function taskHandler<S extends z.ZodType, R>(
     }
     const requestId = (parsed.data as { requestId?: unknown }).requestId;
     logger.resetKeys();
+    logger.addContext(context);
     logger.appendKeys({ requestId: typeof requestId === 'string' ? requestId : undefined, function: context.functionName });
     try {
       return await run(parsed.data, context);

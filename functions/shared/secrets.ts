@@ -1,5 +1,6 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigurationError } from '../core/errors';
+import { secretsManagerClient } from './clients';
 
 /**
  * Secrets reach the code as environment variables (`DSR_HASH_KEY`, `DSR_CALLBACK_SECRET`). In AWS the
@@ -17,8 +18,8 @@ export const SECRET_VARIABLES = [
 /** Reads a secret's string value by ARN or name. */
 export type SecretReader = (secretId: string) => Promise<unknown>;
 
-/** Reads a secret from Secrets Manager through Powertools Parameters. */
-const readFromSecretsManager: SecretReader = (secretId) => getSecret(secretId);
+/** Reads a secret from Secrets Manager through Powertools Parameters, on the shared (traced) client. */
+const readFromSecretsManager: SecretReader = (secretId) => new SecretsProvider({ awsSdkV3Client: secretsManagerClient() }).get(secretId);
 
 /** Fills every unset secret variable whose secret ARN is configured; throws `ConfigurationError` for an empty secret. */
 export async function loadSecrets(env: NodeJS.ProcessEnv = process.env, read: SecretReader = readFromSecretsManager): Promise<void> {
