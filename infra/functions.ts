@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -12,6 +12,19 @@ import { pascalCase, permissionsOf, resolveDetailFilter, type FunctionSpec, type
 import { storeStatements } from './grants';
 import { EXPORTS_PREFIX, PER_STORE_FUNCTIONS, SECRET_ENV, settingsEnvironment, WORKFLOWS, type DsrSettings } from './settings';
 import type { DsrStores } from './stores';
+
+/** How every function is bundled (esbuild through NodejsFunction). */
+export const FUNCTION_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  // Step Functions Retry/Catch match error names (`error.name` = the class name): names must survive bundling.
+  keepNames: true,
+  mainFields: ['module', 'main'],
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: [],
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+};
 
 /**
  * One NodejsFunction per catalog entry, each with its own role that reaches exactly the stores and
@@ -157,15 +170,7 @@ export class DsrFunctions extends Construct {
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: { ...environment, ...secretEnvironment },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        sourceMap: true,
-        sourcesContent: false,
-        externalModules: [],
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      },
+      bundling: FUNCTION_BUNDLING,
     });
 
     Validations.of(fn).acknowledge({

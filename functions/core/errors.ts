@@ -108,6 +108,14 @@ export class ConfigurationError extends DsrError {
   readonly retryable = false;
 }
 
+/** Lambda invocation errors Step Functions reports for a transient fault of the Lambda service itself. */
+export const TRANSIENT_LAMBDA_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
 /** Error names the SDK uses for throttling and transient faults. */
 const TRANSIENT_AWS_ERRORS = new Set([
   'ThrottlingException',
