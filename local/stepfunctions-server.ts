@@ -28,6 +28,10 @@ const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 /** The terminal error of a payload over the limit: it fails the execution, no Retry or Catch sees it. */
 const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
+/** Step Functions' hard quota on the events of one execution's history. */
+export const MAX_HISTORY_EVENTS = 25_000;
+/** The execution-level events that end an execution. */
+const EXECUTION_END_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
 /** Cause recorded for executions that were running when the runtime stopped. */
 export const RUNTIME_STOPPED_CAUSE = 'local runtime stopped during the execution; replay it';
 
@@ -131,6 +135,8 @@ export interface StepFunctionsServerOptions {
   waitOverrideMs?: number;
   /** Every retry waits this long instead of its backoff (tests). */
   retryOverrideMs?: number;
+  /** The history quota (default `MAX_HISTORY_EVENTS`, 25,000); tests lower it to run fast. */
+  maxHistoryEvents?: number;
   /** Puts the status-change event of every execution that ends (the local default bus). */
   publish?: (entry: PutEventsRequestEntry) => Promise<void>;
   /** Receives unexpected errors (never personal data). */
@@ -185,9 +191,11 @@ class LocalStepFunctions {
   private readonly executionsDir: string;
   private readonly publishing = new Set<Promise<void>>();
   private closing = false;
+  private readonly maxHistoryEvents: number;
 
   constructor(private readonly options: StepFunctionsServerOptions) {
     this.executionsDir = join(options.dataDir, 'stepfunctions');
+    this.maxHistoryEvents = options.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
   }
 
   stateMachineArns(): Record<string, string> {
@@ -408,6 +416,8 @@ class LocalStepFunctions {
         });
         this.append(state, { type: 'LambdaFunctionStarted' });
       }
+      // Scheduling it may have taken the history to its quota, which ends the execution.
+      if (state.record.status !== 'RUNNING') throw new LambdaInvokeError('States.Runtime', `The execution has ended; task '${task.name}' was not run`);
       try {
         const invoked = await this.options.lambda.invoke(target, payload);
         const result = integrated ? invoked : invoked.Payload;
@@ -440,6 +450,15 @@ class LocalStepFunctions {
   /** Fails the whole execution with States.DataLimitExceeded and stops it, as AWS does: no Retry or Catch runs. */
   private failDataLimit(state: ExecutionState, cause: string): void {
     this.finish(state, 'FAILED', { error: DATA_LIMIT_EXCEEDED, cause });
+    state.abort?.();
+  }
+
+  /**
+   * AWS: an execution at one event short of the quota ends with the next event; unless that is its own
+   * end, it is `ExecutionFailed` (States.Runtime) and the execution stops, whatever Retry or Catch it has.
+   */
+  private failHistoryLimit(state: ExecutionState): void {
+    this.finish(state, 'FAILED', { error: 'States.Runtime', cause: `The execution reached the maximum number of history events (${this.maxHistoryEvents}).` });
     state.abort?.();
   }
 
@@ -522,6 +541,10 @@ class LocalStepFunctions {
 
   private append(state: ExecutionState, draft: HistoryEventDraft): void {
     if (state.record.status !== 'RUNNING' || this.closing) return;
+    if (state.events.length >= this.maxHistoryEvents - 1 && !EXECUTION_END_EVENTS.has(draft.type)) {
+      this.failHistoryLimit(state);
+      return;
+    }
     const id = state.events.length + 1;
     state.events.push({ ...draft, id, previousEventId: id - 1, timestamp: Date.now() });
     this.persist(state);
