@@ -151,19 +151,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const auth = tokenMatches(request.headers.authorization, options.token);
       if (auth === 'missing') {
         request.resume();
-        return errorResponse(new HttpError(401, 'unauthorized', 'Authorization: Bearer <token> is required', undefined, { 'www-authenticate': 'Bearer' }));
+        return errorResponse(new HttpError('unauthorized', 'Authorization: Bearer <token> is required', undefined, { 'www-authenticate': 'Bearer' }));
       }
       if (auth === 'wrong') {
         request.resume();
-        return errorResponse(new HttpError(403, 'forbidden', 'The bearer token is not valid'));
+        return errorResponse(new HttpError('forbidden', 'The bearer token is not valid'));
       }
       const body = await readBody(request);
-      if (body === undefined) return errorResponse(new HttpError(413, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`));
+      if (body === undefined) return errorResponse(new HttpError('payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`));
       return inInvocationScope(requestId, () => handler(toEvent(request, body, requestId), lambdaContext(requestId)));
     };
     respond().then(
       (result) => send(response, result),
-      () => send(response, errorResponse(new HttpError(500, 'internal_error', 'Internal error'))),
+      () => send(response, errorResponse(new HttpError('internal_error', 'Internal error'))),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -47,14 +47,15 @@ export interface MarkInProgressResult {
 }
 
 /**
- * Moves a request to in_progress (from pending, failed or on_hold); in_progress stays and proceeds.
+ * Moves a request to in_progress (from pending, failed or on_hold); in_progress stays and proceeds
+ * (through the transition, so a retried step emits the status event the ledger still owes).
  * A cancelled or completed request does not proceed: a replay of a finished request changes nothing
  * (after an erasure the customer id is gone, so nothing could act on it anyway).
  */
 export async function markInProgress(ledger: Ledger, input: z.infer<typeof markInProgressInput>): Promise<MarkInProgressResult> {
   const current = await ledger.get(input.requestId);
-  if (current.status === 'cancelled' || current.status === 'completed' || current.status === 'in_progress') {
-    return { requestId: input.requestId, status: current.status, proceed: current.status === 'in_progress' };
+  if (current.status === 'cancelled' || current.status === 'completed') {
+    return { requestId: input.requestId, status: current.status, proceed: false };
   }
   try {
     const { record } = await ledger.transition(input.requestId, 'in_progress');

@@ -3,12 +3,10 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { z } from 'zod';
-import { BRANDS } from './brands';
+import type { CreateRequestBody, ListRequestsQuery } from './api-contract';
 import { archiveKey } from './export/layout';
-import { CUSTOMER_ID_PATTERN } from './data-map';
 import { BrandMismatch, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
-import { newRequestRecord, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
+import { newRequestRecord, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
 
 /**
  * The request API's core: create (idempotent by request id), read, list, cancel and download. A new
@@ -18,34 +16,6 @@ import { newRequestRecord, REQUEST_STATUSES, REQUEST_TYPES, type Ledger, type Re
  * the request id; a retry with the same body starts a missing execution again, which Step Functions
  * treats as idempotent for the same name and input.
  */
-
-/** Body of `POST /v1/requests`. */
-export const createRequestBody = z.strictObject({
-  type: z.enum(REQUEST_TYPES),
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"'),
-  brand: z.enum(BRANDS),
-  requestId: z.uuid().optional(),
-  verifiedBy: z.string().min(1).max(200).optional(),
-  callbackUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).max(2048).optional(),
-});
-
-/** A parsed create body. */
-export type CreateRequestBody = z.infer<typeof createRequestBody>;
-
-/** Query of `GET /v1/requests`. */
-export const listRequestsQuery = z.strictObject({
-  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"').optional(),
-  status: z.enum(REQUEST_STATUSES).optional(),
-  overdue: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  nextToken: z.string().min(1).max(2048).optional(),
-});
-
-/** Query of `GET /v1/requests/{id}/download`. */
-export const downloadQuery = z.strictObject({ volume: z.coerce.number().int().min(1).default(1) });
-
-/** Path parameter `requestId`: what a request id may look like (uuid or another client id without `/`). */
-export const requestIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1-128 letters, digits, "-" or "_"');
 
 /**
  * Number of volumes of a completed export: the result's `volumeCount`; for a record completed before
@@ -202,7 +172,7 @@ export async function getRequest(deps: Pick<RequestsDeps, 'ledger'>, requestId: 
 /** Lists requests by customer and/or status, or the open ones past or within 5 days of their due date. */
 export async function listRequests(
   deps: Pick<RequestsDeps, 'ledger' | 'customerKey' | 'now'>,
-  query: z.infer<typeof listRequestsQuery>,
+  query: ListRequestsQuery,
 ): Promise<{ items: RequestView[]; nextToken?: string }> {
   const now = deps.now ? deps.now() : new Date();
   const page = await deps.ledger.list({

@@ -6,6 +6,8 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { createRequestBody, listRequestsQuery, type CreateRequestBody } from '../../functions/core/api-contract';
 import type { RequestView } from '../../functions/core/requests';
 import { readEndpoints, withAwsOptions, type AwsOptions } from './aws';
 
@@ -102,9 +104,9 @@ export class ApiClient {
     return response;
   }
 
-  /** POST /v1/requests. */
-  async create(body: Record<string, unknown>): Promise<RequestView> {
-    return (await this.call('POST', '/v1/requests', body)).json() as Promise<RequestView>;
+  /** POST /v1/requests with a body checked against the API contract first (nothing is sent when it is invalid). */
+  async create(body: CreateRequestBody): Promise<RequestView> {
+    return (await this.call('POST', '/v1/requests', contractValue(createRequestBody, body, 'request body'))).json() as Promise<RequestView>;
   }
 
   /** GET /v1/requests/{id}. */
@@ -117,12 +119,13 @@ export class ApiClient {
     return (await this.call('DELETE', `/v1/requests/${encodeURIComponent(requestId)}`)).json() as Promise<RequestView>;
   }
 
-  /** Every page of GET /v1/requests with the given filters. */
+  /** Every page of GET /v1/requests with the given filters (checked against the API contract's query first). */
   async list(filters: Record<string, string | undefined>): Promise<RequestView[]> {
     const items: RequestView[] = [];
     let nextToken: string | undefined;
     do {
-      const query = new URLSearchParams(Object.entries({ ...filters, limit: '100', nextToken }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      const checked = contractValue(listRequestsQuery, { ...filters, limit: 100, nextToken }, 'list query');
+      const query = new URLSearchParams(Object.entries(checked).filter((entry): entry is [string, string | number] => entry[1] !== undefined).map(([name, value]): [string, string] => [name, String(value)]));
       const page = (await (await this.call('GET', `/v1/requests?${query}`)).json()) as { items: RequestView[]; nextToken?: string };
       items.push(...page.items);
       nextToken = page.nextToken;
@@ -139,6 +142,13 @@ export class ApiClient {
     if (!response.ok || !response.body) throw new Error(`Downloading volume ${volume} failed: HTTP ${response.status}`);
     await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file));
   }
+}
+
+/** The value parsed by a schema of the API contract; an error naming every invalid field otherwise. */
+function contractValue<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`invalid ${what}:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
 
 /** The underlying reason of a failed fetch (e.g. `ECONNREFUSED`), which undici hides behind "fetch failed". */

@@ -1,6 +1,24 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_OPERATIONS, createRequestBody, listRequestsQuery } from '../../functions/core/api-contract';
+import { gatewayModelSchema } from '../../infra/api';
+import { OPENAPI, validateErrorBody } from '../unit/helpers/openapi';
+import { renderGatewayTemplate } from './gateway-template';
 import { buildStack, logicalId, type Built } from './helpers';
+
+/** The logical id of the gateway model with the given name. */
+function logicalIdOfModel(built: Built, name: string): string {
+  const [id] = Object.entries(built.template.findResources('AWS::ApiGateway::Model')).find(([, model]) => model.Properties.Name === name) ?? [];
+  if (!id) throw new Error(`No model ${name}`);
+  return id;
+}
+
+/** Values that break a JSON string when substituted unescaped. */
+const HOSTILE = ['say "hi"', 'back\\slash \\', 'line\nbreak\r\ttab', "it's 'quoted'", 'unicode é ✓ 😀 \u2028 \u0000', '"}]}, {"x":"', '$context.error.message'];
+
+/** The error codes and their statuses as the OpenAPI document lists them. */
+const DOCUMENT_CODES = (OPENAPI as unknown as { components: { schemas: { ErrorCode: { enum: string[]; 'x-error-statuses': Record<string, number> } } } }).components.schemas.ErrorCode;
 
 /** The request API (IAM auth, validation, throttling, access logs, no CORS) and the alarms. */
 
@@ -30,22 +48,92 @@ describe('request API', () => {
     expect(integrations).toContain(logicalId(built.stack, built.stack.functions.get('api')));
   });
 
-  it('validates the POST body against the create-request model and the path parameters', () => {
+  it('validates the POST body against the model generated from the contract, and the path and query parameters', () => {
+    // Arrange
+    const expected = gatewayModelSchema(createRequestBody);
+
+    // Act
+    const models = Object.values(built.template.findResources('AWS::ApiGateway::Model'));
+
     // Assert
-    built.template.hasResourceProperties('AWS::ApiGateway::Model', {
-      Schema: Match.objectLike({ required: ['type', 'customerId', 'brand'], properties: Match.objectLike({ brand: { type: 'string', enum: ['albelli', 'bonusprint', 'fotoknudsen', 'onskefoto', 'resnap'] } }) }),
-    });
+    expect(models.map((model) => model.Properties.Name)).toEqual(['CreateRequest']);
+    expect(models[0]!.Properties.Schema).toEqual(JSON.parse(JSON.stringify(expected)));
     built.template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'POST',
       RequestValidatorId: Match.anyValue(),
-      RequestModels: { 'application/json': Match.anyValue() },
+      RequestModels: { 'application/json': { Ref: logicalIdOfModel(built, 'CreateRequest') } },
     });
     built.template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'DELETE',
       RequestValidatorId: Match.anyValue(),
       RequestParameters: { 'method.request.path.requestId': true },
     });
-    built.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'BAD_REQUEST_BODY', StatusCode: '400' });
+    built.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      RequestParameters: Object.fromEntries(Object.keys(listRequestsQuery.shape).map((name) => [`method.request.querystring.${name}`, false])),
+    });
+  });
+
+  it('has a method for every operation of the contract, GET /v1/openapi.json included', () => {
+    // Arrange
+    const resources = built.template.findResources('AWS::ApiGateway::Resource');
+    const pathOf = (id: string): string => {
+      const resource = resources[id];
+      if (!resource) return '';
+      const parent = resource.Properties.ParentId as { Ref?: string };
+      return `${parent.Ref ? pathOf(parent.Ref) : ''}/${resource.Properties.PathPart}`;
+    };
+
+    // Act
+    const methods = Object.values(built.template.findResources('AWS::ApiGateway::Method'))
+      .filter((method) => method.Properties.HttpMethod !== 'ANY')
+      .map((method) => `${method.Properties.HttpMethod} ${pathOf((method.Properties.ResourceId as { Ref: string }).Ref)}`);
+
+    // Assert
+    expect(methods.sort()).toEqual(Object.values(API_OPERATIONS).map((operation) => `${operation.method} ${operation.path}`).sort());
+  });
+
+  it('answers every response type of API Gateway itself with a documented error code and that code\'s status', () => {
+    // Arrange
+    const types = Object.values(apigw.ResponseType).filter((value): value is apigw.ResponseType => value instanceof apigw.ResponseType);
+
+    // Act
+    const responses = Object.values(built.template.findResources('AWS::ApiGateway::GatewayResponse')).map((response) => response.Properties);
+
+    // Assert
+    expect(responses.map((response) => response.ResponseType).sort()).toEqual(types.map((type) => type.responseType).sort());
+    for (const response of responses) {
+      const { code } = JSON.parse(renderGatewayTemplate(response.ResponseTemplates['application/json'], { 'error.message': 'm' })).error;
+      expect(DOCUMENT_CODES.enum, response.ResponseType).toContain(code);
+      expect(response.StatusCode, response.ResponseType).toBe(String(DOCUMENT_CODES['x-error-statuses'][code]));
+    }
+  });
+
+  it.each(HOSTILE)('renders every gateway response as a documented error body whatever the message: %j', (hostile) => {
+    // Arrange
+    const context = { 'error.message': hostile, 'error.validationErrorString': hostile, 'error.responseType': hostile, requestId: hostile };
+    const responses = Object.values(built.template.findResources('AWS::ApiGateway::GatewayResponse')).map((response) => response.Properties);
+
+    // Act
+    const bodies = responses.map((response) => ({ type: response.ResponseType as string, body: JSON.parse(renderGatewayTemplate(response.ResponseTemplates['application/json'], context)) }));
+
+    // Assert
+    for (const { type, body } of bodies) {
+      expect(validateErrorBody(body), type).toBe('');
+      expect(body.error.message, type).toBe(hostile);
+    }
+    expect(bodies.find(({ type }) => type === 'BAD_REQUEST_BODY')!.body.error.details).toEqual([{ field: 'body', message: expect.stringContaining('/v1/openapi.json') }]);
+  });
+
+  it('the template test catches a raw $context value inside a JSON string (the former validation template)', () => {
+    // Arrange
+    const former = '{"error":{"code":"invalid_request","message":$context.error.messageString,"details":"$context.error.validationErrorString"}}';
+
+    // Act
+    const render = () => JSON.parse(renderGatewayTemplate(former, { 'error.message': 'Invalid request body', 'error.validationErrorString': 'object has missing required properties (["brand"])' }));
+
+    // Assert
+    expect(render).toThrow(SyntaxError);
   });
 
   it('throttles the stage, writes access logs and never logs bodies', () => {

@@ -15,7 +15,7 @@ import type { RequestsDeps } from '../../functions/core/requests';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { tableDefinition } from '../../local/runtime';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
-import { validateErrorBody, validateResponse } from './helpers/openapi';
+import { OPENAPI, validateErrorBody, validateResponse } from './helpers/openapi';
 
 const KEY = 'k'.repeat(40);
 const TOKEN = 'test-token';
@@ -453,6 +453,18 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(retried.body.executionArn).toContain(body.requestId);
     expect(next.status).toBe(409);
     expect(next.body.error.details).toEqual([{ field: 'openRequestId', message: body.requestId }]);
+  });
+
+  it('GET /v1/openapi.json serves the checked-in document to a caller with credentials; without them → 401', async () => {
+    // Act
+    const served = await call('GET', '/v1/openapi.json');
+    const anonymous = await call('GET', '/v1/openapi.json', { token: null });
+
+    // Assert
+    expect(served.status).toBe(200);
+    expect(served.body).toEqual(OPENAPI);
+    expect(anonymous.status).toBe(401);
+    expect(validateResponse('/v1/openapi.json', 'get', 401, anonymous.body)).toBe('');
   });
 
   it('GET /v1/requests without filters lists request records only, never the open markers', async () => {

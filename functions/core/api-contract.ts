@@ -1,0 +1,272 @@
+import { z } from 'zod';
+import { BRANDS } from './brands';
+import { CUSTOMER_ID_PATTERN } from './data-map';
+import { REQUEST_STATUSES, REQUEST_TYPES, STORE_PHASES, STORE_STEP_STATUSES, type RequestType } from './ledger';
+
+/**
+ * The request API's contract, declared once: every request and response body, query and path
+ * parameter, the error body with its vocabulary of codes, and the operations (method, path, schemas,
+ * error codes). The handler validates with these schemas (`functions/api/router.ts` binds one
+ * implementation to each operation), the API Gateway models and routes are generated from them
+ * (`infra/api.ts`), and so are `docs/openapi.yaml` (`npm run openapi`) and `GET /v1/openapi.json`.
+ * A new request type is one more member of `CREATE_REQUEST_BODIES`; a new route is one more entry of
+ * `API_OPERATIONS` (plus its implementation in the router, which the compiler demands).
+ */
+
+/** The named schemas of the contract: each becomes `#/components/schemas/<id>` in the OpenAPI document. */
+export const API_SCHEMAS = z.registry<{ id: string }>();
+
+/** A customer id: what may appear in a key prefix. */
+export const customerIdSchema = z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"').register(API_SCHEMAS, { id: 'CustomerId' });
+
+/** A brand of the group. */
+export const brandSchema = z.enum(BRANDS).register(API_SCHEMAS, { id: 'Brand' });
+
+/** A request status. */
+export const statusSchema = z.enum(REQUEST_STATUSES).register(API_SCHEMAS, { id: 'Status' });
+
+/** A kind of request. */
+export const requestTypeSchema = z.enum(REQUEST_TYPES).register(API_SCHEMAS, { id: 'RequestType' });
+
+/** Fields every create body has, whatever its type. */
+const createRequestFields = {
+  customerId: customerIdSchema,
+  brand: brandSchema,
+  requestId: z.uuid().optional().describe('Idempotency key'),
+  verifiedBy: z.string().min(1).max(200).optional().describe('Who verified the identity (ops-entered requests)'),
+  callbackUrl: z
+    .url({ protocol: /^https$/, error: 'must be an https URL' })
+    .regex(/^https:\/\//, 'must be an https URL')
+    .max(2048)
+    .optional()
+    .describe('Receives every status change, signed with X-DSR-Signature'),
+};
+
+/** The create body of each request type (a type with fields of its own extends `createRequestFields` with them). */
+export const CREATE_REQUEST_BODIES = {
+  export: z.strictObject({ type: z.literal('export'), ...createRequestFields }).register(API_SCHEMAS, { id: 'CreateExportRequest' }),
+  erasure: z.strictObject({ type: z.literal('erasure'), ...createRequestFields }).register(API_SCHEMAS, { id: 'CreateErasureRequest' }),
+} satisfies { [Type in RequestType]: z.ZodType<{ type: Type }> };
+
+/** Body of `POST /v1/requests`: one of the request types' bodies, chosen by `type`. */
+export const createRequestBody = z
+  .discriminatedUnion('type', [CREATE_REQUEST_BODIES.export, CREATE_REQUEST_BODIES.erasure], { error: `must be one of ${REQUEST_TYPES.join(', ')}` })
+  .register(API_SCHEMAS, { id: 'CreateRequest' });
+
+/** A parsed create body. */
+export type CreateRequestBody = z.infer<typeof createRequestBody>;
+
+/** Query of `GET /v1/requests`. */
+export const listRequestsQuery = z.strictObject({
+  customerId: customerIdSchema.optional(),
+  status: statusSchema.optional(),
+  overdue: z.enum(['true', 'false']).optional().describe('Only open requests past their due date or due within 5 days'),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+
+/** A parsed list query. */
+export type ListRequestsQuery = z.infer<typeof listRequestsQuery>;
+
+/** Query of `GET /v1/requests/{requestId}/download`. */
+export const downloadQuery = z.strictObject({ volume: z.coerce.number().int().min(1).default(1) });
+
+/** Path parameter `requestId`: what a request id may look like (uuid or another client id without `/`). */
+export const requestIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1-128 letters, digits, "-" or "_"');
+
+/** Progress of one store within a request, as the API lists it. */
+export const storeProgressSchema = z
+  .strictObject({
+    store: z.string(),
+    phase: z.enum(STORE_PHASES),
+    status: z.enum(STORE_STEP_STATUSES),
+    items: z.int().min(0),
+    bytes: z.int().min(0),
+    updatedAt: z.iso.datetime(),
+  })
+  .register(API_SCHEMAS, { id: 'StoreProgress' });
+
+/** A request record as the API returns it (`RequestView`). */
+export const requestSchema = z
+  .strictObject({
+    requestId: z.string(),
+    type: requestTypeSchema,
+    customerId: customerIdSchema.optional().describe('Absent once an erasure has completed'),
+    customerKey: z.string().regex(/^[0-9a-f]{64}$/).describe('Keyed hash of the customer id'),
+    brand: brandSchema,
+    status: statusSchema,
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    dueAt: z.iso.datetime().describe('Received + one calendar month (Art. 12(3))'),
+    notBefore: z.iso.datetime().optional().describe('End of the erasure cooling-off'),
+    verifiedBy: z.string().optional(),
+    callbackUrl: z.string().optional(),
+    executionArn: z.string().optional(),
+    stores: z.array(storeProgressSchema),
+    result: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'Export: `{volumeCount, totalBytes, resultKey, empty, stores}` (download volumes 1..volumeCount; the per-volume list {volume, key, bytes, sha256, entries} is the object `resultKey` in the exports bucket). Erasure: the certificate',
+      ),
+    error: z.strictObject({ name: z.string(), message: z.string() }).optional(),
+    hold: z.strictObject({ reasons: z.array(z.string()) }).optional(),
+    erasedBy: z.string().optional().describe('The erasure request that later erased this request\'s customer'),
+  })
+  .register(API_SCHEMAS, { id: 'Request' });
+
+/** A page of `GET /v1/requests`. */
+export const requestPageSchema = z
+  .strictObject({ items: z.array(requestSchema), nextToken: z.string().optional() })
+  .register(API_SCHEMAS, { id: 'RequestPage' });
+
+/** What produces an error code: the handler, the local API server, or API Gateway itself. */
+type ErrorSource = 'handler' | 'local' | 'gateway';
+
+/** The vocabulary of error codes: each with its HTTP status, meaning, and who answers it. */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, sources: ['handler', 'gateway'], description: 'A path, query or body value is invalid (`details` name the fields)' },
+  invalid_json: { status: 400, sources: ['handler'], description: 'The body is empty or not JSON' },
+  unauthorized: { status: 401, sources: ['local', 'gateway'], description: 'No credentials (no SigV4 signature in AWS, no bearer token locally)' },
+  forbidden: { status: 403, sources: ['local', 'gateway'], description: 'Credentials that are invalid, expired or not allowed to call the route' },
+  not_found: { status: 404, sources: ['handler'], description: 'Unknown request or export volume' },
+  route_not_found: { status: 404, sources: ['handler', 'gateway'], description: 'No such route' },
+  method_not_allowed: { status: 405, sources: ['handler'], description: 'The route exists, not with this method (the `allow` header lists its methods)' },
+  conflict: { status: 409, sources: ['handler'], description: 'The request id is taken by another body' },
+  invalid_status: { status: 409, sources: ['handler'], description: 'The request\'s status does not allow the operation' },
+  not_ready: { status: 409, sources: ['handler'], description: 'The request is not a completed export' },
+  brand_mismatch: { status: 409, sources: ['handler'], description: 'The customer\'s profile belongs to another brand' },
+  duplicate_request: {
+    status: 409,
+    sources: ['handler'],
+    description: 'The customer has an open request of the type (`details`: `[{ field: "openRequestId", message: <its id> }]`)',
+  },
+  gone: { status: 410, sources: ['handler'], description: 'The customer\'s data was erased by a later erasure (named in the message)' },
+  payload_too_large: { status: 413, sources: ['handler', 'local', 'gateway'], description: 'Body over 64 KB (API Gateway: over its own limit)' },
+  unsupported_media_type: { status: 415, sources: ['gateway'], description: 'A content type the API does not accept' },
+  throttled: { status: 429, sources: ['gateway'], description: 'Over the stage\'s rate or burst limit; retry with backoff' },
+  internal_error: { status: 500, sources: ['handler', 'local', 'gateway'], description: 'An unexpected failure; nothing to fix on the caller\'s side' },
+  integration_failure: { status: 502, sources: ['gateway'], description: 'The request handler could not be invoked' },
+  integration_timeout: { status: 504, sources: ['gateway'], description: 'The request handler did not answer in time' },
+} as const satisfies Record<string, { status: number; sources: readonly ErrorSource[]; description: string }>;
+
+/** An error code of the vocabulary. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The error codes in declaration order. */
+export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/** The error code enum, with each code's status in `x-error-statuses` and a table in its description. */
+export const errorCodeSchema = z
+  .enum(ERROR_CODE_NAMES)
+  .meta({
+    description: ['| code | status | meaning |', '|---|---|---|', ...ERROR_CODE_NAMES.map((code) => `| \`${code}\` | ${ERROR_CODES[code].status} | ${ERROR_CODES[code].description} |`)].join('\n'),
+    'x-error-statuses': Object.fromEntries(ERROR_CODE_NAMES.map((code) => [code, ERROR_CODES[code].status])),
+  })
+  .register(API_SCHEMAS, { id: 'ErrorCode' });
+
+/** One field problem reported with a 400, or a named value (`openRequestId` with a `duplicate_request` 409). */
+export const errorDetailSchema = z.strictObject({ field: z.string(), message: z.string() }).register(API_SCHEMAS, { id: 'ErrorDetail' });
+
+/** One entry of an error's `details`. */
+export type ErrorDetail = z.infer<typeof errorDetailSchema>;
+
+/** The body of every error answer, the handler's and API Gateway's own. */
+export const errorBodySchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: errorCodeSchema,
+      message: z.string(),
+      details: z.array(errorDetailSchema).optional().describe('With a 400, one entry per invalid field; with a 409 `duplicate_request`, the open request'),
+    }),
+  })
+  .register(API_SCHEMAS, { id: 'Error' });
+
+/** The OpenAPI document itself (`GET /v1/openapi.json`); its shape is OpenAPI 3.0's. */
+export const openApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) }).register(API_SCHEMAS, { id: 'OpenApiDocument' });
+
+/** Error codes any operation can answer (credentials, throttling, gateway and handler failures). */
+export const COMMON_ERROR_CODES: readonly ErrorCode[] = ['unauthorized', 'forbidden', 'throttled', 'internal_error', 'integration_failure', 'integration_timeout'];
+
+/** One operation of the API. */
+export interface ApiOperation {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** OpenAPI path template, e.g. `/v1/requests/{requestId}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  /** Path parameters by name. */
+  params?: Record<string, z.ZodType>;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** The success answer: status, body schema (none for a redirect), headers. */
+  success: { status: number; description: string; body?: z.ZodType; headers?: Record<string, { description: string; required?: boolean }> };
+  /** Error codes the operation answers besides `COMMON_ERROR_CODES`. */
+  errors: readonly ErrorCode[];
+}
+
+/** Every operation of the API, by operation id. */
+export const API_OPERATIONS = {
+  createRequest: {
+    method: 'POST',
+    path: '/v1/requests',
+    summary: 'Request an export or an erasure (idempotent by requestId)',
+    description: [
+      'The same `requestId` with the same body returns the same request and starts nothing new; with a different body it is rejected with 409 `conflict`.',
+      'Without `requestId` the server generates a uuid. A new request is rejected with 409 `brand_mismatch` when the customer\'s profile belongs to another brand',
+      '(a customer without a profile is accepted), and with 409 `duplicate_request` while the customer has an open (pending, in_progress, failed or on_hold)',
+      'request of the same type; its `details` are `[{ field: "openRequestId", message: "<the open request\'s id>" }]`. A rejected request writes nothing and',
+      'starts nothing. An erasure waits `pending` until `notBefore` (cooling-off) and can be cancelled until then.',
+    ].join('\n'),
+    body: createRequestBody,
+    success: { status: 202, description: 'Accepted; the request record', body: requestSchema, headers: { Location: { description: 'URL of the request', required: true } } },
+    errors: ['invalid_request', 'invalid_json', 'conflict', 'brand_mismatch', 'duplicate_request', 'payload_too_large', 'unsupported_media_type'],
+  },
+  listRequests: {
+    method: 'GET',
+    path: '/v1/requests',
+    summary: 'List requests (ops), newest first per customer, paginated',
+    query: listRequestsQuery,
+    success: { status: 200, description: 'A page of requests', body: requestPageSchema },
+    errors: ['invalid_request'],
+  },
+  getRequest: {
+    method: 'GET',
+    path: '/v1/requests/{requestId}',
+    summary: 'Read a request',
+    params: { requestId: requestIdParam },
+    success: { status: 200, description: 'The request record', body: requestSchema },
+    errors: ['invalid_request', 'not_found'],
+  },
+  cancelRequest: {
+    method: 'DELETE',
+    path: '/v1/requests/{requestId}',
+    summary: 'Cancel a pending request',
+    params: { requestId: requestIdParam },
+    success: { status: 202, description: 'Cancelled', body: requestSchema },
+    errors: ['invalid_request', 'not_found', 'invalid_status'],
+  },
+  downloadExport: {
+    method: 'GET',
+    path: '/v1/requests/{requestId}/download',
+    summary: 'Redirect to a freshly presigned URL of one export volume',
+    params: { requestId: requestIdParam },
+    query: downloadQuery,
+    success: {
+      status: 303,
+      description: 'See the presigned S3 URL (expires after DSR_DOWNLOAD_URL_TTL_SECONDS, default 900)',
+      headers: { Location: { description: 'The presigned URL', required: true } },
+    },
+    errors: ['invalid_request', 'not_found', 'not_ready', 'gone'],
+  },
+  getOpenApi: {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    summary: 'This document (OpenAPI 3.0), to generate a client from',
+    success: { status: 200, description: 'The OpenAPI document', body: openApiDocumentSchema },
+    errors: [],
+  },
+} as const satisfies Record<string, ApiOperation>;
+
+/** An operation id. */
+export type OperationId = keyof typeof API_OPERATIONS;
