@@ -142,6 +142,15 @@ export const FUNCTIONS: FunctionSpec[] = [
     triggers: [{ kind: 'event', source: 'dsr.request', detailType: 'Request Status Changed' }],
   },
   {
+    id: 'flush-status-events',
+    entry: 'functions/notify/flush-status-events.ts',
+    description: 'Every 5 minutes: emits the status events the ledger still owes (a crash between a status change and its event)',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    stores: [{ store: 'request-ledger', access: 'read-write' }],
+    triggers: [{ kind: 'schedule', expression: 'rate(5 minutes)' }],
+  },
+  {
     id: 'check-deadlines',
     entry: 'functions/deadlines/check-deadlines.ts',
     description: 'Daily: counts open requests past or within 5 days of their due date and publishes metrics',
@@ -196,6 +205,8 @@ export const FUNCTIONS: FunctionSpec[] = [
       // Every file store of the data map: the volume streams the customer's files from it.
       ...CUSTOMER_STORES.filter((store) => store.holdsFiles).map((store): StoreGrant => ({ store: store.id as CustomerStoreId, access: 'read' })),
       { store: 'exports', access: 'read', keyPrefix: 'staging/' },
+      // The volume's summary (`volumeSummaryKey`) is staged for finalize-export.
+      { store: 'exports', access: 'write', keyPrefix: 'staging/' },
       { store: 'exports', access: 'write', keyPrefix: 'exports/' },
     ],
     secrets: ['hash-key'],

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { REQUEST_STATUSES, type Ledger, type RequestEventDetail } from './ledger';
+import { REQUEST_STATUSES, statusEventId, type Ledger, type RequestEventDetail } from './ledger';
 import { toView } from './requests';
 
 /**
@@ -8,17 +8,22 @@ import { toView } from './requests';
  * at the status of the event) to the request's `callbackUrl`, signed with
  * `X-DSR-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Retried with exponential backoff and
  * full jitter; a callback that keeps failing is logged and given up, never failing the request.
+ * Status events are delivered at least once, so a callback can repeat: `X-DSR-Event-Id`
+ * (`<requestId>:<version>`) is the receiver's idempotency key.
  */
 
 /** The EventBridge event a callback is delivered for (detail = record without customer id/callback URL). */
 export const statusChangedEvent = z.object({
   source: z.literal('dsr.request'),
   'detail-type': z.literal('Request Status Changed'),
-  detail: z.looseObject({ requestId: z.string().min(1), status: z.enum(REQUEST_STATUSES) }),
+  detail: z.looseObject({ requestId: z.string().min(1), status: z.enum(REQUEST_STATUSES), version: z.number().int().positive() }),
 });
 
 /** Name of the signature header. */
 export const SIGNATURE_HEADER = 'X-DSR-Signature';
+
+/** Name of the header carrying the status event's id (`statusEventId`), the same on a repeated delivery. */
+export const EVENT_ID_HEADER = 'X-DSR-Event-Id';
 
 /** The signature header value for a raw body. */
 export function signBody(body: string, secret: string): string {
@@ -70,7 +75,12 @@ export async function deliverCallback(deps: CallbackDeps, event: z.infer<typeof 
     try {
       const response = await deps.fetch(record.callbackUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, 'X-DSR-Request-Id': detail.requestId },
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signature,
+          [EVENT_ID_HEADER]: statusEventId(detail),
+          'X-DSR-Request-Id': detail.requestId,
+        },
         body,
         redirect: 'manual',
         signal: AbortSignal.timeout(deps.timeoutMs),

@@ -371,6 +371,8 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
       indexes: [
         { name: 'byCustomer', partitionKey: 'customerKey', sortKey: 'createdAt' },
         { name: 'byStatus', partitionKey: 'status', sortKey: 'dueAt' },
+        // Sparse: only records whose status event is still owed (the ledger's outbox) carry these keys.
+        { name: 'byPendingEvent', partitionKey: 'pendingEvent', sortKey: 'pendingEventSince' },
       ],
     },
     brands: ALL_BRANDS,

@@ -52,6 +52,19 @@ export class StoreFailed extends DsrError {
   readonly retryable = false;
 }
 
+/**
+ * The event bus did not take a status event (throttling, a transient fault): the ledger still owes it
+ * (outbox marker on the record), so a retried step or the `flush-status-events` sweep emits it.
+ */
+export class EventsUnavailable extends DsrError {
+  readonly retryable = true;
+}
+
+/** The event bus refused a status event for good (access denied, invalid entry); the ledger still owes it. */
+export class EventsFailed extends DsrError {
+  readonly retryable = false;
+}
+
 /** A legal hold (undelivered/unpaid order, dispute, legal claim) blocks an erasure. */
 export class LegalHoldActive extends DsrError {
   readonly retryable = false;
@@ -131,6 +144,7 @@ const TRANSIENT_AWS_ERRORS = new Set([
   'TimeoutError',
   'ECONNRESET',
   'ECONNREFUSED',
+  'InternalFailure',
   'EPIPE',
   'ETIMEDOUT',
 ]);
@@ -156,4 +170,12 @@ export function storeError(storeId: string, error: unknown): DsrError {
   return isTransientAwsError(error)
     ? new StoreUnavailable(`Store "${storeId}" is unavailable: ${detail}`, { cause: error })
     : new StoreFailed(`Store "${storeId}" failed: ${detail}`, { cause: error });
+}
+
+/** Wraps a failed PutEvents (an SDK error or a rejected entry's error code) into `EventsUnavailable` or `EventsFailed`. */
+export function eventsError(requestId: string, error: unknown): DsrError {
+  if (error instanceof DsrError) return error;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const message = `The event bus did not take the status event of request ${requestId}: ${detail}`;
+  return isTransientAwsError(error) ? new EventsUnavailable(message, { cause: error }) : new EventsFailed(message, { cause: error });
 }

@@ -1,7 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Brand } from './brands';
-import { InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound } from './errors';
+import { eventsError, InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound } from './errors';
 import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim } from './open-requests';
 
 /**
@@ -10,6 +10,13 @@ import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim 
  * transitions, enforced by conditional writes on a numeric `version`; every status change emits an
  * EventBridge event (`dsr.request` / `Request Status Changed`) whose detail is the record without the
  * raw customer id and callback URL.
+ *
+ * Status change and event are one unit (a transactional outbox on the record itself): the conditional
+ * write that changes the status also marks its event owed (`pendingEvent*`, sparse index
+ * `byPendingEvent`); the event is put after the write and the mark removed once the bus took it. Every
+ * later call on the record (a retried step's transition to the status it already has, the next
+ * transition, the `flush-status-events` sweep) first emits an owed event. Delivery is at least once:
+ * an event can repeat, `statusEventId` (request id and record version) tells a repeat apart.
  */
 
 /** The kinds of request. */
@@ -96,6 +103,33 @@ export interface RequestRecord {
 /** The event detail of a status change: the record without the raw customer id and callback URL. */
 export type RequestEventDetail = Omit<RequestRecord, 'customerId' | 'callbackUrl'>;
 
+/**
+ * The outbox mark a status change writes on the record and the emitted event removes; internal to the
+ * ledger (records it returns never carry it).
+ */
+interface PendingEvent {
+  /** The status whose event is owed (the record's status); partition key of `byPendingEvent`. */
+  pendingEvent: RequestStatus;
+  /** When the event became owed (ISO); sort key of `byPendingEvent`. */
+  pendingEventSince: string;
+  /** The record version the status change wrote; only that version's mark is removed. */
+  pendingEventVersion: number;
+}
+
+/** A record as stored: with its outbox mark while its status event is owed. */
+type StoredRecord = RequestRecord & Partial<PendingEvent>;
+
+/** The record without its outbox mark. */
+function withoutPendingEvent(stored: StoredRecord): RequestRecord {
+  const { pendingEvent: _status, pendingEventSince: _since, pendingEventVersion: _version, ...record } = stored;
+  return record;
+}
+
+/** The identity of a status event, `<requestId>:<version>` (the callback's `X-DSR-Event-Id`); a repeat has the same. */
+export function statusEventId(detail: Pick<RequestEventDetail, 'requestId' | 'version'>): string {
+  return `${detail.requestId}:${detail.version}`;
+}
+
 /** EventBridge source of request events. */
 export const EVENT_SOURCE = 'dsr.request';
 
@@ -148,6 +182,12 @@ export const BY_CUSTOMER_INDEX = 'byCustomer';
 
 /** Name of the ledger's index by status, sorted by due date (ops lists and the deadline check). */
 export const BY_STATUS_INDEX = 'byStatus';
+
+/** Name of the ledger's sparse index of records whose status event is owed, by status and since when. */
+export const BY_PENDING_EVENT_INDEX = 'byPendingEvent';
+
+/** How long an owed status event is left to the step that wrote it before the sweep emits it. */
+export const PENDING_EVENT_GRACE_SECONDS = 60;
 
 /** How many times a write is retried after losing an optimistic-locking race. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -240,8 +280,8 @@ export class Ledger {
 
   /** The record, or undefined when the ledger does not know the id. */
   async find(requestId: string): Promise<RequestRecord | undefined> {
-    const response = await this.deps.doc.send(new GetCommand({ TableName: this.deps.tableName, Key: { requestId }, ConsistentRead: true }));
-    return response.Item as RequestRecord | undefined;
+    const stored = await this.findStored(requestId);
+    return stored && withoutPendingEvent(stored);
   }
 
   /** The record; throws `RequestNotFound` for an unknown id. */
@@ -250,6 +290,12 @@ export class Ledger {
     if (!record) throw new RequestNotFound(`Request ${requestId} not found`);
     return record;
   }
+
+  private async findStored(requestId: string): Promise<StoredRecord | undefined> {
+    const response = await this.deps.doc.send(new GetCommand({ TableName: this.deps.tableName, Key: { requestId }, ConsistentRead: true }));
+    return response.Item as StoredRecord | undefined;
+  }
+
 
   /** Records the execution ARN once (a later call keeps the first ARN). */
   async setExecutionArn(requestId: string, executionArn: string): Promise<RequestRecord> {
@@ -264,7 +310,7 @@ export class Ledger {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return response.Attributes as RequestRecord;
+    return withoutPendingEvent(response.Attributes as StoredRecord);
   }
 
   /** Takes the one-open-request marker of the record's customer and type for it (`open-requests.ts`). */
@@ -277,33 +323,57 @@ export class Ledger {
   }
 
   /**
-   * Moves a request to `to`. Same status → no-op (no event); a transition not allowed from the current
-   * status → `InvalidStatusTransition`. The write is conditional on the version read, so a concurrent
-   * change is re-read and re-checked, never overwritten.
+   * Moves a request to `to`. Same status → no-op, except that a status event the record still owes is
+   * emitted (the retried step's path); a transition not allowed from the current status →
+   * `InvalidStatusTransition`. An allowed one first emits an owed event (events keep their order), then
+   * writes conditionally on the version read, so a concurrent change is re-read and re-checked, never
+   * overwritten; the write marks its event owed, and the mark goes once the event is put. A failed put
+   * throws `EventsUnavailable` (retryable) or `EventsFailed`, the change stored and its event owed.
    */
   async transition(requestId: string, to: RequestStatus, changes: TransitionChanges = {}): Promise<TransitionOutcome> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const current = await this.get(requestId);
-      if (current.status === to) return { record: current, changed: false };
-      if (!ALLOWED_TRANSITIONS[current.status].includes(to)) {
+      const found = await this.findStored(requestId);
+      if (!found) throw new RequestNotFound(`Request ${requestId} not found`);
+      const current = withoutPendingEvent(found);
+      if (current.status !== to && !ALLOWED_TRANSITIONS[current.status].includes(to)) {
         throw new InvalidStatusTransition(`Request ${requestId} cannot move from ${current.status} to ${to}`);
       }
+      if (found.pendingEventVersion !== undefined) await this.emitPending(found);
+      if (current.status === to) return { record: current, changed: false };
+      let stored: StoredRecord;
       try {
-        const record = await this.writeTransition(current, to, changes);
-        if (FINAL_STATUSES.includes(to)) await releaseOpenMarker(this.deps, record);
-        await this.emit(record);
-        return { record, changed: true };
+        stored = await this.writeTransition(current, to, changes);
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        continue;
       }
+      const record = withoutPendingEvent(stored);
+      if (FINAL_STATUSES.includes(to)) await releaseOpenMarker(this.deps, record);
+      await this.emitPending(stored);
+      return { record, changed: true };
     }
     throw new InvalidStatusTransition(`Request ${requestId}: too many concurrent changes while moving to ${to}`);
   }
 
-  private async writeTransition(current: RequestRecord, to: RequestStatus, changes: TransitionChanges): Promise<RequestRecord> {
-    const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':to': to, ':version': current.version, ':one': 1, ':now': this.now().toISOString() };
-    const set = ['#status = :to', '#updatedAt = :now', '#version = #version + :one'];
+  private async writeTransition(current: RequestRecord, to: RequestStatus, changes: TransitionChanges): Promise<StoredRecord> {
+    const now = this.now().toISOString();
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#version': 'version',
+      '#updatedAt': 'updatedAt',
+      '#pendingEvent': 'pendingEvent',
+      '#pendingEventSince': 'pendingEventSince',
+      '#pendingEventVersion': 'pendingEventVersion',
+    };
+    const values: Record<string, unknown> = { ':to': to, ':version': current.version, ':one': 1, ':now': now, ':eventVersion': current.version + 1 };
+    const set = [
+      '#status = :to',
+      '#updatedAt = :now',
+      '#version = #version + :one',
+      '#pendingEvent = :to',
+      '#pendingEventSince = :now',
+      '#pendingEventVersion = :eventVersion',
+    ];
     const remove: string[] = [];
     if (changes.result !== undefined) {
       names['#result'] = 'result';
@@ -339,7 +409,63 @@ export class Ledger {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return response.Attributes as RequestRecord;
+    return response.Attributes as StoredRecord;
+  }
+
+  /**
+   * Emits the status event a stored record owes, then removes the mark unless a newer one replaced it.
+   * The removal changes no content, so it keeps the version; when it fails the mark stays and the
+   * sweep emits the event once more (at least once).
+   */
+  private async emitPending(stored: StoredRecord): Promise<void> {
+    await this.emit(withoutPendingEvent(stored));
+    try {
+      await this.deps.doc.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { requestId: stored.requestId },
+          UpdateExpression: 'REMOVE #pendingEvent, #pendingEventSince, #pendingEventVersion',
+          ConditionExpression: '#pendingEventVersion = :eventVersion',
+          ExpressionAttributeNames: { '#pendingEvent': 'pendingEvent', '#pendingEventSince': 'pendingEventSince', '#pendingEventVersion': 'pendingEventVersion' },
+          ExpressionAttributeValues: { ':eventVersion': stored.pendingEventVersion },
+        }),
+      );
+    } catch {
+      // Already removed, replaced by a newer change, or the write failed: the sweep covers the last case.
+    }
+  }
+
+  /**
+   * The outbox sweep: emits every status event owed for longer than `graceSeconds` (a crash between a
+   * status change and its event), reading the sparse `byPendingEvent` index status by status and each
+   * record again before emitting. Returns how many events it emitted; a failed put throws.
+   */
+  async flushPendingEvents(graceSeconds: number = PENDING_EVENT_GRACE_SECONDS): Promise<{ emitted: number }> {
+    const before = new Date(this.now().getTime() - graceSeconds * 1000).toISOString();
+    let emitted = 0;
+    for (const status of REQUEST_STATUSES) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const response = await this.deps.doc.send(
+          new QueryCommand({
+            TableName: this.deps.tableName,
+            IndexName: BY_PENDING_EVENT_INDEX,
+            KeyConditionExpression: '#pendingEvent = :status AND #pendingEventSince <= :before',
+            ExpressionAttributeNames: { '#pendingEvent': 'pendingEvent', '#pendingEventSince': 'pendingEventSince' },
+            ExpressionAttributeValues: { ':status': status, ':before': before },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of (response.Items ?? []) as StoredRecord[]) {
+          const stored = await this.findStored(item.requestId);
+          if (stored?.pendingEventSince === undefined || stored.pendingEventSince > before) continue;
+          await this.emitPending(stored);
+          emitted += 1;
+        }
+        startKey = response.LastEvaluatedKey as Record<string, unknown> | undefined;
+      } while (startKey);
+    }
+    return { emitted };
   }
 
   /**
@@ -383,7 +509,7 @@ export class Ledger {
           ExclusiveStartKey: decodePageToken(filter.nextToken),
         }),
       );
-      return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
+      return { items: ((response.Items ?? []) as StoredRecord[]).map(withoutPendingEvent), nextToken: encodePageToken(response.LastEvaluatedKey) };
     }
     const response = await this.deps.doc.send(
       new ScanCommand({
@@ -394,7 +520,7 @@ export class Ledger {
         ExclusiveStartKey: decodePageToken(filter.nextToken),
       }),
     );
-    return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
+    return { items: ((response.Items ?? []) as StoredRecord[]).map(withoutPendingEvent), nextToken: encodePageToken(response.LastEvaluatedKey) };
   }
 
   /** A customer's requests, newest first, through the keyed-hash index (optionally of one status / open and due). */
@@ -427,7 +553,7 @@ export class Ledger {
         ExclusiveStartKey: decodePageToken(filter.nextToken),
       }),
     );
-    return { items: (response.Items ?? []) as RequestRecord[], nextToken: encodePageToken(response.LastEvaluatedKey) };
+    return { items: ((response.Items ?? []) as StoredRecord[]).map(withoutPendingEvent), nextToken: encodePageToken(response.LastEvaluatedKey) };
   }
 
   /**
@@ -453,7 +579,7 @@ export class Ledger {
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...((response.Items ?? []) as RequestRecord[]));
+      items.push(...((response.Items ?? []) as StoredRecord[]).map(withoutPendingEvent));
       startKey = response.LastEvaluatedKey as Record<string, unknown> | undefined;
       if (!startKey) statusIndex += 1;
     }
@@ -514,23 +640,29 @@ export class Ledger {
     return changed;
   }
 
-  /** Emits the status-change event of a record. */
+  /** Puts the status-change event of a record; a failure throws `EventsUnavailable` (transient) or `EventsFailed`. */
   private async emit(record: RequestRecord): Promise<void> {
-    const response = await this.deps.events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: this.deps.eventBusName,
-            Source: EVENT_SOURCE,
-            DetailType: STATUS_CHANGED_DETAIL_TYPE,
-            Detail: JSON.stringify(eventDetail(record)),
-          },
-        ],
-      }),
-    );
+    let response;
+    try {
+      response = await this.deps.events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: this.deps.eventBusName,
+              Source: EVENT_SOURCE,
+              DetailType: STATUS_CHANGED_DETAIL_TYPE,
+              Detail: JSON.stringify(eventDetail(record)),
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      throw eventsError(record.requestId, error);
+    }
     if (response.FailedEntryCount) {
       const entry = response.Entries?.find((candidate) => candidate.ErrorCode);
-      throw new Error(`PutEvents failed for request ${record.requestId}: ${entry?.ErrorCode ?? 'unknown'}`);
+      const rejected = Object.assign(new Error(entry?.ErrorMessage ?? 'entry rejected'), { name: entry?.ErrorCode ?? 'UnknownError' });
+      throw eventsError(record.requestId, rejected);
     }
   }
 }

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { documentClient, dynamoClient, s3Client, sfnClient } from '../../functions/shared/clients';
+import { documentClient, dynamoClient, eventBridgeClient, s3Client, sfnClient } from '../../functions/shared/clients';
 
 /**
  * How `dsr` commands reach AWS: the local pipeline's `<data-dir>/endpoints.json` (written by
@@ -21,6 +22,7 @@ export const endpointsSchema = z.looseObject({
   s3: z.url(),
   dynamodb: z.url(),
   stepfunctions: z.url().optional(),
+  eventbridge: z.url().optional(),
   api: z.url().optional(),
   token: z.string().optional(),
   region: z.string().min(1),
@@ -43,6 +45,7 @@ export interface CliAws {
   dynamo: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   sfn: SFNClient;
+  events: EventBridgeClient;
   /** Present unless `--aws` was given. */
   endpoints?: LocalEndpoints;
   /** Releases the clients' sockets. */
@@ -79,13 +82,15 @@ export async function cliAws(options: AwsOptions): Promise<CliAws> {
     const s3 = s3Client();
     const dynamo = dynamoClient();
     const sfn = sfnClient();
-    return { s3, dynamo, doc: documentClient(), sfn, destroy: () => [s3, dynamo, sfn].forEach((client) => client.destroy()) };
+    const events = eventBridgeClient();
+    return { s3, dynamo, doc: documentClient(), sfn, events, destroy: () => [s3, dynamo, sfn, events].forEach((client) => client.destroy()) };
   }
   const endpoints = await readEndpoints(options.dataDir);
   const common = { region: endpoints.region, credentials: { accessKeyId: endpoints.accessKeyId, secretAccessKey: endpoints.secretAccessKey } };
   const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
   const dynamo = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
   const sfn = new SFNClient({ ...common, ...(endpoints.stepfunctions ? { endpoint: endpoints.stepfunctions } : {}) });
+  const events = new EventBridgeClient({ ...common, ...(endpoints.eventbridge ? { endpoint: endpoints.eventbridge } : {}) });
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  return { s3, dynamo, doc, sfn, endpoints, destroy: () => [s3, dynamo, sfn].forEach((client) => client.destroy()) };
+  return { s3, dynamo, doc, sfn, events, endpoints, destroy: () => [s3, dynamo, sfn, events].forEach((client) => client.destroy()) };
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { cancelCommand } from './commands/cancel';
 import { eraseCommand } from './commands/erase';
 import { exportCommand } from './commands/export';
+import { flushStatusEventsCommand } from './commands/flush-status-events';
 import { listCommand } from './commands/list';
 import { purgeRetainedCommand } from './commands/purge-retained';
 import { reapplyErasuresCommand } from './commands/reapply-erasures';
@@ -25,6 +26,7 @@ const COMMANDS: (() => Command)[] = [
   replayCommand,
   purgeRetainedCommand,
   reapplyErasuresCommand,
+  flushStatusEventsCommand,
 ];
 
 /** Builds the program; errors throw `CommanderError` instead of exiting (see `main`). */

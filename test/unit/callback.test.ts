@@ -78,7 +78,7 @@ describe('deliverCallback', () => {
 
   const eventFor = (stored: RequestRecord) => ({ source: 'dsr.request' as const, 'detail-type': 'Request Status Changed' as const, detail: eventDetail(stored) });
 
-  it('POSTs the record signed with an HMAC-SHA256 of the raw body', async () => {
+  it('POSTs the record signed with an HMAC-SHA256 of the raw body, with the event id as idempotency key', async () => {
     // Arrange
     receiver = await startReceiver([]);
     const stored = record(receiver.url);
@@ -93,6 +93,7 @@ describe('deliverCallback', () => {
     const expected = `sha256=${createHmac('sha256', SECRET).update(delivery!.body).digest('hex')}`;
     expect(delivery!.headers['x-dsr-signature']).toBe(expected);
     expect(signBody(delivery!.body, SECRET)).toBe(expected);
+    expect(delivery!.headers['x-dsr-event-id']).toBe('r1:3');
     const body = JSON.parse(delivery!.body);
     expect(body).toMatchObject({ requestId: 'r1', status: 'completed', stores: [{ store: 'orders', items: 2 }] });
     expect(body).not.toHaveProperty('customerId');

@@ -13,8 +13,10 @@ export interface LedgerTable {
   ledger: Ledger;
   doc: DynamoDBDocumentClient;
   tableName: string;
-  /** Details of every PutEvents entry, in order. */
+  /** Details of every PutEvents entry the bus took, in order. */
   events: RequestEventDetail[];
+  /** Makes the next `times` PutEvents calls throw `error` (nothing is put). */
+  failPutEvents(error: Error, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -33,9 +35,12 @@ export async function startLedgerTable(now?: () => Date): Promise<LedgerTable> {
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const eventBridge = new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const events: RequestEventDetail[] = [];
+  const failures: Error[] = [];
   mockClient(eventBridge)
     .on(PutEventsCommand)
     .callsFake((input: { Entries: { Detail: string }[] }) => {
+      const failure = failures.shift();
+      if (failure) throw failure;
       for (const entry of input.Entries) events.push(JSON.parse(entry.Detail) as RequestEventDetail);
       return { FailedEntryCount: 0, Entries: input.Entries.map((_, index) => ({ EventId: `event-${events.length + index}` })) };
     });
@@ -45,6 +50,7 @@ export async function startLedgerTable(now?: () => Date): Promise<LedgerTable> {
     doc,
     tableName,
     events,
+    failPutEvents: (error, times = 1) => failures.push(...Array.from({ length: times }, () => error)),
     close: async () => {
       dynamo.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
