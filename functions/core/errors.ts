@@ -47,11 +47,6 @@ export class StoreUnavailable extends DsrError {
   readonly retryable = true;
 }
 
-/** A store keeps failing or refuses access; names the store. */
-export class StoreFailed extends DsrError {
-  readonly retryable = false;
-}
-
 /**
  * The event bus did not take a status event (throttling, a transient fault): the ledger still owes it
  * (outbox marker on the record), so a retried step or the `flush-status-events` sweep emits it.
@@ -62,6 +57,11 @@ export class EventsUnavailable extends DsrError {
 
 /** The event bus refused a status event for good (access denied, invalid entry); the ledger still owes it. */
 export class EventsFailed extends DsrError {
+  readonly retryable = false;
+}
+
+/** A store keeps failing or refuses access; names the store. */
+export class StoreFailed extends DsrError {
   readonly retryable = false;
 }
 
@@ -139,12 +139,12 @@ const TRANSIENT_AWS_ERRORS = new Set([
   'ServiceUnavailable',
   'InternalServerError',
   'InternalError',
+  'InternalFailure',
   'RequestTimeout',
   'RequestTimeoutException',
   'TimeoutError',
   'ECONNRESET',
   'ECONNREFUSED',
-  'InternalFailure',
   'EPIPE',
   'ETIMEDOUT',
 ]);
