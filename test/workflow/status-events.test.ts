@@ -43,7 +43,7 @@ let callbackUrl: string;
 const deliveries: Delivery[] = [];
 
 /** A ledger over the local AWS whose event bus throws a transient error on its first `failures` PutEvents, then works. */
-function ledgerWithFlakyBus(failures: number): Ledger {
+function ledgerWithFlakyBus(failures: number, now?: () => Date): Ledger {
   let left = failures;
   const bus = eventBridgeClient();
   const flaky = {
@@ -55,7 +55,7 @@ function ledgerWithFlakyBus(failures: number): Ledger {
       return bus.send(command as PutEventsCommand);
     },
   } as unknown as EventBridgeClient;
-  return new Ledger({ doc: documentClient(), events: flaky, tableName: resourceName(getStore('request-ledger')), eventBusName: process.env.DSR_EVENT_BUS_NAME! });
+  return new Ledger({ doc: documentClient(), events: flaky, tableName: resourceName(getStore('request-ledger')), eventBusName: process.env.DSR_EVENT_BUS_NAME!, now });
 }
 
 /** `complete-request` whose event bus fails its first PutEvents. */
@@ -155,5 +155,21 @@ describe('status events through a PutEvents failure', () => {
     const events = (await readEventLog(dataDir)).filter((event) => (event.detail as { requestId?: string }).requestId === requestId);
     expect(events.map((event) => (event.detail as { status: string }).status)).toEqual(['in_progress', 'failed']);
     expect(deliveredStatuses(requestId)).toEqual(['failed', 'in_progress']);
+  });
+
+  it('the scheduled flush-status-events function, under its own role, emits an event owed for over a minute', async () => {
+    // Arrange
+    const requestId = await createRequest('wf-events-scheduled');
+    const twoMinutesAgo = () => new Date(Date.now() - 120_000);
+    await ledgerWithFlakyBus(1, twoMinutesAgo).transition(requestId, 'cancelled').catch(() => undefined);
+
+    // Act
+    const result = await aws.lambda.invoke(localFunctionName('flush-status-events'), { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+    await vi.waitFor(() => expect(deliveredStatuses(requestId)).toEqual(['cancelled']), { timeout: 10_000, interval: 100 });
+
+    // Assert
+    expect(result.Payload).toEqual({ emitted: 1 });
+    const events = (await readEventLog(dataDir)).filter((event) => (event.detail as { requestId?: string }).requestId === requestId);
+    expect(events.map((event) => (event.detail as { status: string }).status)).toEqual(['cancelled']);
   });
 });
