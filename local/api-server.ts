@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { handler as apiHandler } from '../functions/api/handler';
 import { errorResponse, HttpError, MAX_BODY_BYTES } from '../functions/api/router';
+import { functionPrincipal, runAs } from './iam-enforcement';
 import { inInvocationScope } from './invocation-scope';
 
 /**
@@ -161,7 +162,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (body === undefined) return errorResponse(new HttpError('payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`));
       return inInvocationScope(requestId, () => handler(toEvent(request, body, requestId), lambdaContext(requestId)));
     };
-    respond().then(
+    runAs(functionPrincipal('dsr-api'), respond).then(
       (result) => send(response, result),
       () => send(response, errorResponse(new HttpError('internal_error', 'Internal error'))),
     );

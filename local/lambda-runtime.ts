@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Callback, Context } from 'aws-lambda';
 import { FUNCTIONS, type FunctionSpec } from '../functions/catalog';
+import { functionPrincipal, invokeDenial, runAs } from './iam-enforcement';
 import { inInvocationScope } from './invocation-scope';
 
 /**
@@ -124,7 +125,8 @@ export class LambdaRuntime {
   /**
    * Invokes a function synchronously by name or ARN and returns the `lambda:invoke` result shape.
    * Rejects with `LambdaInvokeError` for function errors, timeouts (`Sandbox.Timedout`) and unknown
-   * functions (`Lambda.ResourceNotFoundException`).
+   * functions (`Lambda.ResourceNotFoundException`), and with `Lambda.AWSLambdaException` when the calling
+   * state machine's role may not invoke it (local IAM).
    */
   async invoke(nameOrArn: string, payload: unknown): Promise<LambdaInvokeResult> {
     const requestId = randomUUID();
@@ -137,6 +139,10 @@ export class LambdaRuntime {
       );
     }
     const invokedArn = nameOrArn.startsWith('arn:') ? nameOrArn : this.arnOf(fn.name);
+    const denial = await invokeDenial(invokedArn);
+    if (denial) {
+      throw new LambdaInvokeError('Lambda.AWSLambdaException', `${denial} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${requestId}; Proxy: null)`);
+    }
     const event = payload === undefined ? {} : jsonCopy(payload);
     const result = await this.run(fn, event, invokedArn, requestId);
     const headers = {
@@ -185,7 +191,7 @@ export class LambdaRuntime {
         succeed: (result: unknown) => resolvePromise(result),
       };
       try {
-        const returned = inInvocationScope(requestId, () => handler(event, context, callback));
+        const returned = inInvocationScope(requestId, () => runAs(functionPrincipal(fn.name), () => handler(event, context, callback)));
         if (isThenable(returned)) returned.then(resolvePromise, rejectPromise);
         else if (handler.length < 3) resolvePromise(returned);
       } catch (error) {

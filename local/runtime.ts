@@ -8,6 +8,8 @@ import { FUNCTIONS } from '../functions/catalog';
 import { DATA_MAP, resourceName, type StoreDefinition } from '../functions/core/data-map';
 import { startEmulators } from './emulators';
 import { startEventBridgeServer, type EventBridgeServer } from './eventbridge-server';
+import { enableLocalIam, LocalIam } from './iam-enforcement';
+import { loadLocalIamPolicies } from './iam-policies';
 import { CONCURRENT_INVOCATIONS_ENV } from './invocation-scope';
 import { LambdaRuntime, localFunctionName, type ExtraFunction, type LambdaHandler } from './lambda-runtime';
 import { localStateMachineArn, startStepFunctionsServer, stateMachineNameOf, type StepFunctionsServer } from './stepfunctions-server';
@@ -52,6 +54,8 @@ export interface LocalAwsOptions {
   stepFunctions?: { waitOverrideMs?: number; retryOverrideMs?: number };
   /** Functions registered by name besides the catalog (tests). */
   extraFunctions?: Record<string, LambdaHandler | ExtraFunction>;
+  /** Enforce the stack's IAM policies on every AWS call of the functions and state machines (default true). */
+  iam?: boolean;
   /** ASL files to serve (default: `statemachines/*.asl.json`). */
   stateMachineFiles?: string[];
   /** Operational log sink (ids and error names only); default `console.error` as JSON. */
@@ -86,6 +90,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const secrets = await loadSecrets(dataDir);
   const ports: LocalPorts = { dynamodb: 0, s3: 0, stepfunctions: 0, eventbridge: 0, ...options.ports };
   const stateMachineFiles = options.stateMachineFiles ?? (await defaultStateMachineFiles());
+  // Loaded (from the cache, or synthesized) while the emulators start.
+  const iamPolicies = options.iam === false ? undefined : loadLocalIamPolicies({ region: LOCAL_REGION, eventBusName: LOCAL_EVENT_BUS });
+  iamPolicies?.catch(() => undefined);
 
   const lambda = new LambdaRuntime({ region: LOCAL_REGION, extraFunctions: options.extraFunctions });
   const closers: (() => Promise<void>)[] = [];
@@ -141,6 +148,10 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     for (const [key, value] of Object.entries(env)) {
       previousEnv.set(key, process.env[key]);
       process.env[key] = value;
+    }
+    if (iamPolicies) {
+      const disableIam = await enableLocalIam(new LocalIam(await iamPolicies), LOCAL_REGION);
+      closers.push(async () => disableIam());
     }
     environmentReady(true);
 

@@ -6,6 +6,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { substitutionsFor } from '../functions/catalog';
 import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../functions/core/reconcile-execution';
 import { AwsServiceError, epochSeconds, startAwsJsonServer, type AwsJsonServer } from './aws-json-server';
+import { runAs, stateMachinePrincipal } from './iam-enforcement';
 import { LambdaInvokeError, LOCAL_ACCOUNT_ID, type LambdaRuntime } from './lambda-runtime';
 import { toHistoryEvents, type HistoryEventDraft, type LibraryEvent } from './stepfunctions-history';
 
@@ -419,7 +420,8 @@ class LocalStepFunctions {
       // Scheduling it may have taken the history to its quota, which ends the execution.
       if (state.record.status !== 'RUNNING') throw new LambdaInvokeError('States.Runtime', `The execution has ended; task '${task.name}' was not run`);
       try {
-        const invoked = await this.options.lambda.invoke(target, payload);
+        // The machine's role must allow lambda:InvokeFunction on the target (local IAM).
+        const invoked = await runAs(stateMachinePrincipal(state.record.stateMachineArn.split(':').pop()!), () => this.options.lambda.invoke(target, payload));
         const result = integrated ? invoked : invoked.Payload;
         const output = JSON.stringify(result);
         if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
