@@ -17,6 +17,11 @@ export class InvalidInput extends DsrError {
   readonly retryable = false;
 }
 
+/** A task produced a result that does not match its declared output schema (a defect, never retried). */
+export class InvalidOutput extends DsrError {
+  readonly retryable = false;
+}
+
 /** The customer does not exist for the requested brand. */
 export class CustomerNotFound extends DsrError {
   readonly retryable = false;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { workflowRequestId } from './workflow-input';
 import { InvalidStatusTransition } from './errors';
-import { STORE_PHASES, STORE_STEP_STATUSES, type Ledger, type RequestError, type RequestStatus } from './ledger';
+import { REQUEST_STATUSES, STORE_PHASES, STORE_STEP_STATUSES, type Ledger, type RequestError, type RequestStatus } from './ledger';
 
 /**
  * The ledger steps the export and erasure workflows call (`mark-in-progress`, `record-store-progress`,
@@ -8,7 +9,7 @@ import { STORE_PHASES, STORE_STEP_STATUSES, type Ledger, type RequestError, type
  * on the same record and never moves a completed or cancelled request.
  */
 
-const requestId = z.string().min(1).max(128);
+const requestId = workflowRequestId;
 
 /** Input of `mark-in-progress`. */
 export const markInProgressInput = z.object({ requestId });
@@ -38,6 +39,18 @@ export const recordFailureInput = z.object({
   requestId,
   error: z.object({ Error: z.string().default('States.TaskFailed'), Cause: z.unknown().optional() }),
 });
+
+/** Output of `complete-request` and `hold-request`: the request and its status after the step. */
+export const requestStatusOutput = z.object({ requestId, status: z.enum(REQUEST_STATUSES) });
+
+/** Output of `mark-in-progress`. */
+export const markInProgressOutput = requestStatusOutput.extend({ proceed: z.boolean() });
+
+/** Output of `record-store-progress` (nothing: the ASL discards it). */
+export const recordStoreProgressOutput = z.object({});
+
+/** Output of `record-failure`: the status and the error as stored. */
+export const recordFailureOutput = requestStatusOutput.extend({ error: z.object({ name: z.string(), message: z.string() }) });
 
 /** Result of `mark-in-progress`: `proceed` is false for a final (cancelled or completed) request. */
 export interface MarkInProgressResult {

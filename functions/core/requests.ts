@@ -7,6 +7,7 @@ import type { CreateRequestBody, ListRequestsQuery } from './api-contract';
 import { archiveKey } from './export/layout';
 import { BrandMismatch, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
 import { newRequestRecord, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
+import type { WorkflowInput } from './workflow-input';
 
 /**
  * The request API's core: create (idempotent by request id), read, list, cancel and download. A new
@@ -26,13 +27,8 @@ export function exportVolumeCount(result: Record<string, unknown> | undefined): 
   return Array.isArray(result?.volumes) ? result.volumes.length : 0;
 }
 
-/** The Step Functions execution input of a request: ids and non-personal fields only, never the customer id. */
-export interface ExecutionInput {
-  requestId: string;
-  type: RequestRecord['type'];
-  brand: RequestRecord['brand'];
-  notBefore?: string;
-}
+/** The Step Functions execution input of a request (`workflowInputSchema`): never the customer id. */
+export type ExecutionInput = WorkflowInput;
 
 /** A request as the API returns it: the record without its internal fields, per-store progress as a list. */
 export type RequestView = Omit<RequestRecord, 'bodyHash' | 'version' | 'stores'> & {

@@ -1,4 +1,4 @@
-import { captureSuppressionInput, captureSuppressionKeys } from '../core/erasure/suppression';
+import { captureSuppressionInput, captureSuppressionKeys, suppressionKeysOutput } from '../core/erasure/suppression';
 import { documentClient } from '../shared/clients';
 import { logger, subjectTaskHandler } from '../shared/handler';
 
@@ -7,4 +7,4 @@ export const handler = subjectTaskHandler(captureSuppressionInput, async (input)
   const keys = await captureSuppressionKeys({ doc: documentClient() }, input);
   logger.info('suppression keys captured', { emailHashes: keys.emailHashes.length, phoneHashes: keys.phoneHashes.length });
   return keys;
-});
+}, suppressionKeysOutput);

@@ -1,4 +1,4 @@
-import { checkLegalHold, checkLegalHoldInput } from '../core/erasure/legal-hold';
+import { checkLegalHold, checkLegalHoldInput, legalHoldOutput } from '../core/erasure/legal-hold';
 import { documentClient } from '../shared/clients';
 import { logger, subjectTaskHandler } from '../shared/handler';
 
@@ -7,4 +7,4 @@ export const handler = subjectTaskHandler(checkLegalHoldInput, async (input) => 
   const result = await checkLegalHold(documentClient(), input);
   logger.info('legal hold checked', { held: result.held, reasons: result.reasons.length });
   return result;
-});
+}, legalHoldOutput);

@@ -1,5 +1,6 @@
 import { erasureConfig } from '../core/erasure/config';
 import { eraseCustomerExports, eraseExportsInput } from '../core/erasure/exports';
+import { eraseStoreOutput } from '../core/erasure/erase-store';
 import { s3Client } from '../shared/clients';
 import { logger, subjectTaskHandler } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
@@ -10,4 +11,4 @@ export const handler = subjectTaskHandler(eraseExportsInput, async (input) => {
   const result = await eraseCustomerExports({ s3: s3Client(), ledger: ledgerFromEnv(), auditBucket: config.auditBucket, retry: config.retry }, input);
   logger.info('store erased', { store: result.store, deleted: result.deleted, versionsDeleted: result.versionsDeleted });
   return result;
-});
+}, eraseStoreOutput);

@@ -1,5 +1,5 @@
 import { erasureConfig } from '../core/erasure/config';
-import { eraseStore, eraseStoreInput } from '../core/erasure/erase-store';
+import { eraseStore, eraseStoreInput, eraseStoreOutput } from '../core/erasure/erase-store';
 import { documentClient, s3Client } from '../shared/clients';
 import { logger, subjectTaskHandler } from '../shared/handler';
 
@@ -9,4 +9,4 @@ export const handler = subjectTaskHandler(eraseStoreInput, async (input) => {
   const result = await eraseStore({ doc: documentClient(), s3: s3Client(), auditBucket: config.auditBucket, retry: config.retry }, input);
   logger.info('store erased', { store: result.store, deleted: result.deleted, retained: result.retained, versionsDeleted: result.versionsDeleted });
   return result;
-});
+}, eraseStoreOutput);

@@ -1,5 +1,5 @@
 import { erasureConfig } from '../core/erasure/config';
-import { issueCertificate, issueCertificateInput } from '../core/erasure/certificate';
+import { issueCertificate, issueCertificateInput, issueCertificateOutput } from '../core/erasure/certificate';
 import { documentClient, s3Client } from '../shared/clients';
 import { logger, subjectTaskHandler } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
@@ -17,4 +17,4 @@ export const handler = subjectTaskHandler(issueCertificateInput, async (input) =
   );
   logger.info('certificate issued', { key: result.certificate.key, retainedRecords: result.certificate.retainedRecords });
   return result;
-});
+}, issueCertificateOutput);

@@ -1,5 +1,5 @@
 import { erasureConfig } from '../core/erasure/config';
-import { notifyProcessors, notifyProcessorsInput } from '../core/erasure/notify';
+import { notificationOutput, notifyProcessors, notifyProcessorsInput } from '../core/erasure/notify';
 import { eventBridgeClient, s3Client } from '../shared/clients';
 import { logger, subjectTaskHandler } from '../shared/handler';
 
@@ -9,4 +9,4 @@ export const handler = subjectTaskHandler(notifyProcessorsInput, async (input) =
   const record = await notifyProcessors({ events: eventBridgeClient(), s3: s3Client(), eventBusName: config.eventBusName, auditBucket: config.auditBucket }, input);
   logger.info('processors notified', { recipients: record.recipients.map((recipient) => recipient.id) });
   return record;
-});
+}, notificationOutput);

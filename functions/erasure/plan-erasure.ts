@@ -1,6 +1,6 @@
 import { erasureConfig } from '../core/erasure/config';
-import { planErasure, planErasureInput } from '../core/erasure/plan';
+import { planErasure, planErasureInput, planErasureOutput } from '../core/erasure/plan';
 import { taskHandler } from '../shared/handler';
 
 /** Workflow task `plan-erasure`: the brand's stores with their eraser and collector (see `planErasure`). */
-export const handler = taskHandler(planErasureInput, async (input) => planErasure(erasureConfig(), input));
+export const handler = taskHandler(planErasureInput, async (input) => planErasure(erasureConfig(), input), planErasureOutput);

@@ -1,4 +1,4 @@
-import { settleCustomerExports, settleExportsInput } from '../core/erasure/exports';
+import { settleCustomerExports, settleExportsInput, settleExportsOutput } from '../core/erasure/exports';
 import { sfnClient } from '../shared/clients';
 import { logger, subjectTaskHandler } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
@@ -8,4 +8,4 @@ export const handler = subjectTaskHandler(settleExportsInput, async (input) => {
   const result = await settleCustomerExports({ sfn: sfnClient(), ledger: ledgerFromEnv() }, input);
   logger.info('exports settled', { running: result.running });
   return result;
-});
+}, settleExportsOutput);

@@ -1,4 +1,4 @@
-import { buildVolume, buildVolumeInput } from '../core/export/build-volume';
+import { buildVolume, buildVolumeInput, buildVolumeOutput } from '../core/export/build-volume';
 import { logger, taskHandler } from '../shared/handler';
 import { exportDeps } from './export-deps';
 
@@ -7,4 +7,4 @@ export const handler = taskHandler(buildVolumeInput, async (input) => {
   const summary = await buildVolume(exportDeps(), input);
   logger.info('volume built', { volume: summary.volume, bytes: summary.bytes, entries: summary.entries });
   return { volume: summary.volume };
-});
+}, buildVolumeOutput);

@@ -1,4 +1,4 @@
-import { collectInput, collectStore } from '../core/export/collect';
+import { collectInput, collectOutput, collectStore } from '../core/export/collect';
 import { logger, subjectTaskHandler } from '../shared/handler';
 import { exportDeps } from './export-deps';
 
@@ -7,4 +7,4 @@ export const handler = subjectTaskHandler(collectInput, async (input) => {
   const result = await collectStore(exportDeps(), input);
   logger.info('store collected', { store: input.store, mode: input.mode, items: result.items });
   return result;
-});
+}, collectOutput);

@@ -1,4 +1,4 @@
-import { finalizeExport, finalizeExportInput } from '../core/export/finalize';
+import { finalizeExport, finalizeExportInput, finalizeExportOutput } from '../core/export/finalize';
 import { logger, taskHandler } from '../shared/handler';
 import { exportDeps } from './export-deps';
 
@@ -7,4 +7,4 @@ export const handler = taskHandler(finalizeExportInput, async (input) => {
   const result = await finalizeExport(exportDeps(), input);
   logger.info('export finalized', { volumes: result.volumeCount, bytes: result.totalBytes, empty: result.empty });
   return result;
-});
+}, finalizeExportOutput);

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { InvalidInput } from '../core/errors';
+import { InvalidInput, InvalidOutput } from '../core/errors';
 import { subjectOf, type Subject } from '../core/subject';
 import { ledgerFromEnv } from './ledger-from-env';
 import { loadSecrets } from './secrets';
@@ -18,15 +18,26 @@ import { loadSecrets } from './secrets';
  */
 export const logger = new Logger({ serviceName: 'dsr' });
 
-/** A Lambda handler taking validated input. */
-export type TaskHandler<R> = (event: unknown, context: Context) => Promise<R>;
+/** The step contract of a task: the schema of its input and, for a workflow step, of its output. */
+export interface StepContract {
+  input: z.ZodType;
+  output?: z.ZodType;
+}
 
-/** Builds a handler that validates its event with `schema` and runs `run` with the parsed input. */
+/** A Lambda handler taking validated input; `contract` names its input and output schemas. */
+export type TaskHandler<R> = ((event: unknown, context: Context) => Promise<R>) & { contract: StepContract };
+
+/**
+ * Builds a handler that validates its event with `schema`, runs `run` with the parsed input and, when
+ * an `output` schema is given (a workflow step), checks the result against it: the schema the ASL's
+ * ResultSelectors are tested against is the one every result is held to.
+ */
 export function taskHandler<S extends z.ZodType, R>(
   schema: S,
   run: (input: z.infer<S>, context: Context) => Promise<R>,
+  output?: z.ZodType<R>,
 ): TaskHandler<R> {
-  return async (event, context) => {
+  const handler = async (event: unknown, context: Context): Promise<R> => {
     await loadSecrets();
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
@@ -38,12 +49,18 @@ export function taskHandler<S extends z.ZodType, R>(
     logger.addContext(context);
     logger.appendKeys({ requestId: typeof requestId === 'string' ? requestId : undefined, function: context.functionName });
     try {
-      return await run(parsed.data, context);
+      const result = await run(parsed.data, context);
+      if (output) {
+        const checked = output.safeParse(result);
+        if (!checked.success) throw new InvalidOutput(`Task result does not match its output schema: ${checked.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+      }
+      return result;
     } catch (error) {
       logger.error('task failed', { errorName: error instanceof Error ? error.name : 'unknown' });
       throw error;
     }
   };
+  return Object.assign(handler, { contract: { input: schema, ...(output ? { output } : {}) } });
 }
 
 /**
@@ -53,6 +70,7 @@ export function taskHandler<S extends z.ZodType, R>(
 export function subjectTaskHandler<S extends z.ZodType<{ requestId: string }>, R>(
   schema: S,
   run: (input: z.infer<S> & Subject, context: Context) => Promise<R>,
+  output?: z.ZodType<R>,
 ): TaskHandler<R> {
-  return taskHandler(schema, async (input, context) => run({ ...input, ...(await subjectOf(ledgerFromEnv(), input.requestId)) }, context));
+  return taskHandler(schema, async (input, context) => run({ ...input, ...(await subjectOf(ledgerFromEnv(), input.requestId)) }, context), output);
 }

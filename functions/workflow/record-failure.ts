@@ -1,6 +1,6 @@
-import { recordFailure, recordFailureInput } from '../core/ledger-tasks';
+import { recordFailure, recordFailureInput, recordFailureOutput } from '../core/ledger-tasks';
 import { taskHandler } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
 
 /** Workflow task `record-failure`: see `recordFailure` in functions/core/ledger-tasks.ts. */
-export const handler = taskHandler(recordFailureInput, (input) => recordFailure(ledgerFromEnv(), input));
+export const handler = taskHandler(recordFailureInput, (input) => recordFailure(ledgerFromEnv(), input), recordFailureOutput);

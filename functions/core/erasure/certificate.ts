@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { BRANDS } from '../brands';
 import { readCustomerItems } from '../connectors/dynamodb-store';
 import { readOptionalJson } from '../connectors/s3-store';
@@ -9,7 +10,9 @@ import { storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
 import type { Subject } from '../subject';
 import { noCounts, progressTotals } from './progress';
-import { verifyResultSchema } from './verification';
+import { verifyResultSchema } from '../export/collect';
+import { eraseStoreOutput } from './erase-store';
+import { notificationOutput } from './notify';
 
 /**
  * The certificate of erasure: a JSON document in the audit bucket (`certificates/<requestId>.json`,
@@ -23,27 +26,14 @@ import { verifyResultSchema } from './verification';
 /** Version of the certificate document format. */
 export const CERTIFICATE_FORMAT = 1;
 
-const eraseResultSchema = z.object({
-  store: z.string(),
-  action: z.enum(['delete', 'anonymise-and-retain']),
-  deleted: z.number().int().nonnegative(),
-  retained: z.number().int().nonnegative(),
-  versionsDeleted: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-  finishedAt: z.string(),
-});
-
 /** Input of `issue-certificate`. */
 export const issueCertificateInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
   brand: z.enum(BRANDS),
-  erasure: z.array(eraseResultSchema),
+  erasure: z.array(eraseStoreOutput),
   verification: z.array(verifyResultSchema),
   verifiedAt: z.string(),
-  notification: z.object({
-    notifiedAt: z.string(),
-    recipients: z.array(z.object({ id: z.string(), name: z.string(), stores: z.array(z.string()) })),
-  }),
+  notification: notificationOutput.pick({ notifiedAt: true, recipients: true }),
 });
 
 /** Parsed certificate input, with the customer resolved from the ledger. */
@@ -90,6 +80,11 @@ export interface CertificateSummary {
   retainedRecords: number;
   notifiedRecipients: string[];
 }
+
+/** Output of `issue-certificate`: the certificate's summary, which becomes the request's `result`. */
+export const issueCertificateOutput = z.object({
+  certificate: z.custom<CertificateSummary>((value) => typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'string'),
+});
 
 /** What the certificate step needs. */
 export interface CertificateDeps {

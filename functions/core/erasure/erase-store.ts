@@ -1,29 +1,37 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { CUSTOMER_STORE_IDS, getStore } from '../data-map';
 import { InvalidInput } from '../errors';
 import type { Subject } from '../subject';
 import { eraseBucket } from './bucket-eraser';
 import { DEFAULT_RETRY, type RetryPolicy } from './config';
-import { StoreProgressLog, type EraseCounts } from './progress';
+import { StoreProgressLog } from './progress';
 import { eraseTable } from './table-eraser';
 
 /** Input of an eraser (`erase-<storeId>`), one Map iteration of the erasure workflow (no customer id: see `Subject`). */
 export const eraseStoreInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
   store: z.enum(CUSTOMER_STORE_IDS),
 });
 
 /** Parsed eraser input, with the customer resolved from the ledger. */
 export type EraseStoreInput = z.infer<typeof eraseStoreInput> & Subject;
 
-/** Result of one store's erasure: the action and counts (zeros on a replay: nothing was left). */
-export interface EraseResult extends EraseCounts {
-  store: string;
-  action: 'delete' | 'anonymise-and-retain';
-  finishedAt: string;
-}
+/** Output of an eraser (`erase-<store>`, `erase-exports`): the action and this run's counts (zeros on a replay: nothing was left). */
+export const eraseStoreOutput = z.object({
+  store: z.string(),
+  action: z.enum(['delete', 'anonymise-and-retain']),
+  deleted: z.number().int().nonnegative(),
+  retained: z.number().int().nonnegative(),
+  versionsDeleted: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  finishedAt: z.string(),
+});
+
+/** Result of one store's erasure. */
+export type EraseResult = z.infer<typeof eraseStoreOutput>;
 
 /** The clients and settings an eraser needs. */
 export interface EraseDeps {

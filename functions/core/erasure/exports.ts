@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { listPrefixObjects, listPrefixVersions, isVersioned } from '../connectors/s3-store';
 import { getStore, resourceName } from '../data-map';
 import { ExportStillRunning, InvalidStatusTransition } from '../errors';
@@ -21,7 +22,7 @@ import type { VerifyResult } from '../export/collect';
  * verification counts what is left there like any other store.
  */
 
-const requestId = z.string().min(1).max(128);
+const requestId = workflowRequestId;
 
 /** Input of `settle-exports`. */
 export const settleExportsInput = z.object({ requestId });
@@ -31,6 +32,9 @@ export const eraseExportsInput = z.object({ requestId, store: z.literal('exports
 
 /** Input of `collect-exports` (an iteration of "Verify Stores"; verify mode only). */
 export const verifyExportsInput = z.object({ requestId, store: z.literal('exports'), mode: z.literal('verify') });
+
+/** Output of `settle-exports`: how many of the customer's exports are still running. */
+export const settleExportsOutput = z.object({ running: z.number().int().nonnegative() });
 
 /** What the exports eraser and its verification need. */
 export interface ExportsDeps {

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { readCustomerItems, type Item } from '../connectors/dynamodb-store';
 import { getStore } from '../data-map';
 import type { Subject } from '../subject';
@@ -13,14 +14,14 @@ import type { Subject } from '../subject';
 
 /** Input of `check-legal-hold` (the customer is resolved from the ledger). */
 export const checkLegalHoldInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
 });
 
+/** Output of `check-legal-hold`. */
+export const legalHoldOutput = z.object({ held: z.boolean(), reasons: z.array(z.string()) });
+
 /** Result of the legal-hold check. */
-export interface LegalHoldResult {
-  held: boolean;
-  reasons: string[];
-}
+export type LegalHoldResult = z.infer<typeof legalHoldOutput>;
 
 /** Most reasons listed one by one; the rest are summarised in a count. */
 export const MAX_LISTED_REASONS = 20;

@@ -1,11 +1,13 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { BRANDS } from '../brands';
 import { readOptionalJson } from '../connectors/s3-store';
 import { CUSTOMER_STORES } from '../data-map';
 import { StoreUnavailable, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
+import { suppressionKeysOutput } from './suppression';
 import type { Subject } from '../subject';
 
 /**
@@ -28,24 +30,22 @@ const PUT_EVENTS_LIMIT = 10;
 
 /** Input of `notify-processors`. */
 export const notifyProcessorsInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
   brand: z.enum(BRANDS),
-  suppression: z.object({ emailHashes: z.array(z.string()), phoneHashes: z.array(z.string()) }),
+  suppression: suppressionKeysOutput,
 });
 
 /** One notified recipient. */
-export interface NotifiedRecipient {
-  id: string;
-  name: string;
-  stores: string[];
-}
+export const notifiedRecipientSchema = z.object({ id: z.string(), name: z.string(), stores: z.array(z.string()) });
+
+/** One notified recipient. */
+export type NotifiedRecipient = z.infer<typeof notifiedRecipientSchema>;
+
+/** Output of `notify-processors`: the record of the notifications of one request. */
+export const notificationOutput = z.object({ requestId: z.string(), notifiedAt: z.string(), recipients: z.array(notifiedRecipientSchema) });
 
 /** The record of the notifications of one request. */
-export interface NotificationRecord {
-  requestId: string;
-  notifiedAt: string;
-  recipients: NotifiedRecipient[];
-}
+export type NotificationRecord = z.infer<typeof notificationOutput>;
 
 /** What the notifier needs. */
 export interface NotifyDeps {

@@ -1,25 +1,30 @@
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { ERASED_STORES } from '../data-map';
 import { ConfigurationError } from '../errors';
 import type { ErasureConfig } from './config';
 
 /** Input of `plan-erasure`. */
 export const planErasureInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
 });
 
 /** One store to erase and verify: its action and the functions that do it. */
-export interface PlannedStore {
-  store: string;
-  action: 'delete' | 'anonymise-and-retain';
-  eraseFunction: string;
-  collectFunction: string;
-}
+export const plannedStoreSchema = z.object({
+  store: z.string(),
+  action: z.enum(['delete', 'anonymise-and-retain']),
+  eraseFunction: z.string(),
+  collectFunction: z.string(),
+});
 
-/** The erasure plan: every business store and the exports (the customer id is group-wide; the request's brand never narrows it). */
-export interface ErasurePlan {
-  stores: PlannedStore[];
-}
+/** One store to erase and verify. */
+export type PlannedStore = z.infer<typeof plannedStoreSchema>;
+
+/** Output of `plan-erasure`: every business store and the exports (the customer id is group-wide; the request's brand never narrows it). */
+export const planErasureOutput = z.object({ stores: z.array(plannedStoreSchema) });
+
+/** The erasure plan. */
+export type ErasurePlan = z.infer<typeof planErasureOutput>;
 
 /**
  * Plans an erasure: every store the data map erases (business stores and exports), each with its eraser

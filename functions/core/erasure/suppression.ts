@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { readCustomerItems } from '../connectors/dynamodb-store';
 import { CUSTOMER_STORES, getStore, resourceName } from '../data-map';
 import { storeError } from '../errors';
@@ -16,17 +17,17 @@ import { customerKey, hashKey, keyedHash, normaliseEmail, normalisePhone } from 
 
 /** Input of `capture-suppression-keys` (the customer is resolved from the ledger). */
 export const captureSuppressionInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
 });
 
 /** Parsed suppression input, with the customer. */
 export type CaptureSuppressionInput = z.infer<typeof captureSuppressionInput> & Subject;
 
-/** Keyed hashes of a customer's contact points (the only thing passed between workflow states). */
-export interface SuppressionKeys {
-  emailHashes: string[];
-  phoneHashes: string[];
-}
+/** Output of `capture-suppression-keys`: keyed hashes of a customer's contact points (the only thing passed between workflow states). */
+export const suppressionKeysOutput = z.object({ emailHashes: z.array(z.string()), phoneHashes: z.array(z.string()) });
+
+/** Keyed hashes of a customer's contact points. */
+export type SuppressionKeys = z.infer<typeof suppressionKeysOutput>;
 
 /** What the suppression step needs. */
 export interface SuppressionDeps {

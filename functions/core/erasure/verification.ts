@@ -1,27 +1,19 @@
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { ErasureVerificationFailed } from '../errors';
-
-/** One collector's verify-mode answer: what is left of the customer in a store. */
-export const verifyResultSchema = z.object({
-  store: z.string().min(1),
-  items: z.number().int().nonnegative(),
-  retainedItems: z.number().int().nonnegative(),
-  personalItems: z.number().int().nonnegative(),
-});
+import { verifyResultSchema } from '../export/collect';
 
 /** Input of `check-erasure-verification`: the verify results of every planned store. */
 export const checkVerificationInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
   results: z.array(verifyResultSchema),
 });
 
+/** Output of `check-erasure-verification`: a passed verification (retained records counted over all stores). */
+export const verificationOutput = z.object({ verified: z.literal(true), verifiedAt: z.string(), retainedItems: z.number().int().nonnegative() });
+
 /** A passed verification. */
-export interface VerificationOutcome {
-  verified: true;
-  verifiedAt: string;
-  /** Retained (anonymised) records found, all stores together. */
-  retainedItems: number;
-}
+export type VerificationOutcome = z.infer<typeof verificationOutput>;
 
 /**
  * Checks the collectors' verify results: every store must hold nothing of the customer except

@@ -4,6 +4,7 @@ import { Readable, Transform } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ZipArchive } from 'archiver';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { getStore, resourceName } from '../data-map';
 import { InvalidInput } from '../errors';
 import type { ExportConfig } from './config';
@@ -23,9 +24,12 @@ import { ColumnSet, csvLine, csvRow, flattenRecord, type DataRecord } from './ta
 
 /** Input of `build-volume`. */
 export const buildVolumeInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
   volume: z.number().int().positive(),
 });
+
+/** Output of `build-volume`: only the volume number (its summary is staged in S3, `volumeSummaryKey`). */
+export const buildVolumeOutput = z.object({ volume: z.number().int().positive() });
 
 /** One archive entry as the manifest lists it. */
 export interface ManifestEntry {

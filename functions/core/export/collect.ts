@@ -1,9 +1,10 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { readCustomerItems, stillPresent, type Item } from '../connectors/dynamodb-store';
 import { customerObjectLocation, isVersioned, listCustomerObjects, listCustomerVersions, type ListedObject } from '../connectors/s3-store';
-import { CUSTOMER_STORE_IDS, getStore, type StoreDefinition } from '../data-map';
+import { CUSTOMER_STORE_IDS, getStore, type CustomerStoreId, type StoreDefinition } from '../data-map';
 import { storeError } from '../errors';
 import type { Subject } from '../subject';
 import type { ExportConfig } from './config';
@@ -18,7 +19,7 @@ import { bufferStream, uploadStream } from './stream-upload';
 
 /** Input of a collector. */
 export const collectInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
   store: z.enum(CUSTOMER_STORE_IDS),
   mode: z.enum(['export', 'verify']).default('export'),
 });
@@ -35,22 +36,31 @@ export interface FileListing {
   metadata: Record<string, string>;
 }
 
-/** Result of export mode: counts and the staging pointer, never records. */
-export interface CollectResult {
-  store: string;
-  status: 'completed';
-  items: number;
-  bytes: number;
-  stagingKey: string;
-}
+/** Output of export mode: counts and the staging pointer, never records. */
+export const collectResultSchema = z.object({
+  store: z.enum(CUSTOMER_STORE_IDS),
+  status: z.literal('completed'),
+  items: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  stagingKey: z.string().min(1),
+});
 
-/** Result of verify mode: what is left of the customer in the store. */
-export interface VerifyResult {
-  store: string;
-  items: number;
-  retainedItems: number;
-  personalItems: number;
-}
+/** Result of export mode. */
+export type CollectResult = z.infer<typeof collectResultSchema>;
+
+/** Output of verify mode (also of `collect-exports`): what is left of the customer in the store. */
+export const verifyResultSchema = z.object({
+  store: z.string().min(1),
+  items: z.number().int().nonnegative(),
+  retainedItems: z.number().int().nonnegative(),
+  personalItems: z.number().int().nonnegative(),
+});
+
+/** Result of verify mode. */
+export type VerifyResult = z.infer<typeof verifyResultSchema>;
+
+/** Output of a collector, in either mode. */
+export const collectOutput = z.union([collectResultSchema, verifyResultSchema]);
 
 /** The clients and settings a collector needs. */
 export interface CollectDeps {
@@ -145,7 +155,7 @@ async function exportStore(deps: CollectDeps, store: StoreDefinition, input: Col
     },
     bufferStream(lines),
   );
-  return { store: store.id, status: 'completed', items: totals.items, bytes: totals.bytes, stagingKey: key };
+  return { store: store.id as CustomerStoreId, status: 'completed', items: totals.items, bytes: totals.bytes, stagingKey: key };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { readOptionalJson } from '../connectors/s3-store';
 import { ExportIncomplete, storeError } from '../errors';
 import type { BuildDeps, VolumeSummary } from './build-volume';
@@ -17,7 +18,7 @@ import { writeJson } from './staging-io';
 
 /** Input of `finalize-export`: the request, the collectors' summaries and the number of planned volumes. */
 export const finalizeExportInput = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: workflowRequestId,
   collected: z.array(collectedStore.pick({ store: true, items: true, bytes: true })),
   volumeCount: z.number().int().positive(),
 });
@@ -28,17 +29,21 @@ export interface ExportVolumes {
   volumes: VolumeSummary[];
 }
 
-/** The export result stored on the completed request: counts and a pointer, never one entry per volume. */
-export interface ExportResult {
-  volumeCount: number;
-  /** Sum of the volumes' sizes in bytes. */
-  totalBytes: number;
-  /** Key of the full volume list (`ExportVolumes`) in the exports bucket. */
-  resultKey: string;
-  /** True when no store holds anything about the customer. */
-  empty: boolean;
-  stores: Record<string, { items: number; bytes: number }>;
-}
+/**
+ * Output of `finalize-export`, the export result stored on the completed request: counts and a pointer
+ * (`resultKey`, the full volume list `ExportVolumes` in the exports bucket), never one entry per volume;
+ * `empty` is true when no store holds anything about the customer.
+ */
+export const finalizeExportOutput = z.object({
+  volumeCount: z.number().int().positive(),
+  totalBytes: z.number().int().nonnegative(),
+  resultKey: z.string().min(1),
+  empty: z.boolean(),
+  stores: z.record(z.string(), z.object({ items: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() })),
+});
+
+/** The export result stored on the completed request. */
+export type ExportResult = z.infer<typeof finalizeExportOutput>;
 
 /** How many staged volume summaries are read at once. */
 const SUMMARY_READS = 16;

@@ -1,9 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { workflowRequestId } from '../workflow-input';
 import { BRANDS, type Brand } from '../brands';
 import { CUSTOMER_STORE_IDS, CUSTOMER_STORES, getStore } from '../data-map';
 import { ConfigurationError } from '../errors';
-import type { FileListing } from './collect';
+import { collectResultSchema, type FileListing } from './collect';
 import type { ExportConfig } from './config';
 import { FILES_FOLDER, PathAllocator, isAlreadyCompressed, manifestName, planKey, sanitiseSegment, volumeFileName } from './layout';
 import { readJsonLines, writeJson } from './staging-io';
@@ -14,17 +15,19 @@ import { readJsonLines, writeJson } from './staging-io';
  * own part, and a replay plans the same volumes.
  */
 
-const requestId = z.string().min(1).max(128);
+const requestId = workflowRequestId;
 
 /** Input of `plan-export`: the workflow input. */
 export const planExportInput = z.object({ requestId });
 
 /** One collector invocation of the "Collect Stores" map (ids only: the collector resolves the customer). */
-export interface CollectTask {
-  requestId: string;
-  store: string;
-  functionName: string;
-}
+export const collectTaskSchema = z.object({ requestId, store: z.string(), functionName: z.string() });
+
+/** One collector invocation. */
+export type CollectTask = z.infer<typeof collectTaskSchema>;
+
+/** Output of `plan-export`. */
+export const planExportOutput = z.object({ stores: z.array(collectTaskSchema) });
 
 /** Every business store, each with its collector function (from `DSR_COLLECT_FUNCTIONS`); the brand never narrows it. */
 export function planExport(config: ExportConfig, input: z.infer<typeof planExportInput>): { stores: CollectTask[] } {
@@ -36,13 +39,11 @@ export function planExport(config: ExportConfig, input: z.infer<typeof planExpor
   return { stores };
 }
 
-/** One collector's summary as `plan-volumes` receives it. */
-export const collectedStore = z.object({
-  store: z.enum(CUSTOMER_STORE_IDS),
-  items: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-  stagingKey: z.string().min(1),
-});
+/** One collector's summary as `plan-volumes` receives it (the collector's export-mode output). */
+export const collectedStore = collectResultSchema.pick({ store: true, items: true, bytes: true, stagingKey: true });
+
+/** Output of `plan-volumes`: the volume numbers, the items of the "Build Volumes" map. */
+export const planVolumesOutput = z.object({ volumes: z.array(z.number().int().positive()) });
 
 /** Input of `plan-volumes`: the request and the collectors' summaries. */
 export const planVolumesInput = z.object({
