@@ -1,7 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Brand } from './brands';
-import { eventsError, InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound } from './errors';
+import { eventsError, InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound, storeError } from './errors';
 import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim } from './open-requests';
 
 /**
@@ -257,9 +257,30 @@ export function decodePageToken(token: string | undefined): Record<string, unkno
   throw new InvalidInput('nextToken is not a valid page token');
 }
 
+/**
+ * The document client with named errors: a failed call raises `StoreUnavailable` (throttling, a
+ * transient fault: Step Functions retries it) or `StoreFailed` naming the request ledger; a lost
+ * conditional write stays `ConditionalCheckFailedException`, which the ledger handles itself.
+ */
+function withNamedErrors(doc: DynamoDBDocumentClient): DynamoDBDocumentClient {
+  const send = async (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+    try {
+      return await doc.send(command);
+    } catch (error) {
+      if (isConditionFailure(error)) throw error;
+      throw storeError('request-ledger', error);
+    }
+  };
+  return Object.create(doc, { send: { value: send } }) as DynamoDBDocumentClient;
+}
+
 /** The request ledger over one DynamoDB table. */
 export class Ledger {
-  constructor(private readonly deps: LedgerDeps) {}
+  private readonly deps: LedgerDeps;
+
+  constructor(deps: LedgerDeps) {
+    this.deps = { ...deps, doc: withNamedErrors(deps.doc) };
+  }
 
   private now(): Date {
     return this.deps.now ? this.deps.now() : new Date();

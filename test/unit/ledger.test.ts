@@ -1,7 +1,11 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInput, InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
-import { dueDate, encodePageToken, newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
+import { dueDate, encodePageToken, Ledger, newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
 import { completeRequest, holdRequest, markInProgress, recordFailure, recordStoreProgress } from '../../functions/core/ledger-tasks';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
@@ -392,5 +396,23 @@ describe('workflow ledger steps', () => {
     expect((await table.ledger.get('r1')).error).toEqual({ name: 'States.Timeout', message: 'Task timed out after 60 seconds' });
     expect(onCompleted.status).toBe('completed');
     expect((await table.ledger.get('r2')).status).toBe('completed');
+  });
+});
+
+describe('Ledger store errors', () => {
+  it.each([
+    ['a throttled call', Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }), 'StoreUnavailable'],
+    ['a refused call', Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }), 'StoreFailed'],
+  ])('names %s after the request ledger, so Step Functions can tell retryable from terminal', async (_what, raw, expected) => {
+    // Arrange
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    mockClient(doc).on(GetCommand).rejects(raw);
+    const ledger = new Ledger({ doc, events: new EventBridgeClient({ region: 'eu-west-1' }), tableName: 't', eventBusName: 'b' });
+
+    // Act
+    const attempt = ledger.get('r1');
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: expected, message: expect.stringContaining('request-ledger') });
   });
 });
