@@ -9,7 +9,7 @@ import { getStore, resourceName } from '../../functions/core/data-map';
 import type { RequestView } from '../../functions/core/requests';
 import { documentClient } from '../../functions/shared/clients';
 import { startApiServer, type ApiServer } from '../../local/api-server';
-import { main } from '../../local/cli/dsr';
+import { main } from '../../cli/dsr';
 import { readEventLog } from '../../local/eventbridge-server';
 import { startLocalAws, type LocalAws } from '../../local/runtime';
 import { validateResponse } from '../unit/helpers/openapi';

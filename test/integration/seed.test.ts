@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@
 import jpeg from 'jpeg-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CUSTOMER_STORES, getStore, resourceName } from '../../functions/core/data-map';
-import { main } from '../../local/cli/dsr';
+import { main } from '../../cli/dsr';
 import { startLocalAws, type LocalAws } from '../../local/runtime';
 import { DEMO_CUSTOMERS, DEMO_EMPTY_CUSTOMER, seedDemoData } from '../../local/seed/demo';
 import { orderSchema } from '../../local/seed/records';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readEndpoints } from '../../local/cli/aws';
-import { buildProgram, main } from '../../local/cli/dsr';
-import { parseCount } from '../../local/cli/parse';
+import { readEndpoints } from '../../cli/aws';
+import { buildProgram, main } from '../../cli/dsr';
+import { parseCount } from '../../cli/parse';
 
 /** The `dsr` CLI skeleton and its `seed` argument handling (no AWS reached: every case fails before). */
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { documentClient, s3Client, sfnClient } from '../../functions/shared/clients';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
-import { main } from '../../local/cli/dsr';
+import { main } from '../../cli/dsr';
 import { startLocalAws } from '../../local/runtime';
 import { seedSyntheticCustomer } from '../../local/seed/synthetic';
 import { createErasureRecord, customerLeft, runErasure, snapshotExcept, type ErasureContext } from './erasure-helpers';

@@ -15,7 +15,7 @@ import { completeRequest, completeRequestInput } from '../../functions/core/ledg
 import { documentClient, eventBridgeClient } from '../../functions/shared/clients';
 import { taskHandler } from '../../functions/shared/handler';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
-import { main } from '../../local/cli/dsr';
+import { main } from '../../cli/dsr';
 import { readEventLog } from '../../local/eventbridge-server';
 import { localFunctionName, type LambdaHandler } from '../../local/lambda-runtime';
 import { startLocalAws, type LocalAws } from '../../local/runtime';

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { purgeRetained } from '../../../functions/core/erasure/purge';
+import { purgeRetained } from '../../functions/core/erasure/purge';
 import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
 
 /** Options of `dsr purge-retained`. */

@@ -7,7 +7,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { documentClient, dynamoClient, eventBridgeClient, s3Client, sfnClient } from '../../functions/shared/clients';
+import { documentClient, dynamoClient, eventBridgeClient, s3Client, sfnClient } from '../functions/shared/clients';
 
 /**
  * How `dsr` commands reach AWS: the local pipeline's `<data-dir>/endpoints.json` (written by

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { getStore, resourceName } from '../../../functions/core/data-map';
-import { Ledger, PENDING_EVENT_GRACE_SECONDS } from '../../../functions/core/ledger';
+import { getStore, resourceName } from '../../functions/core/data-map';
+import { Ledger, PENDING_EVENT_GRACE_SECONDS } from '../../functions/core/ledger';
 import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
 
 /** Options of `dsr flush-status-events`. */

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { getStore, resourceName } from '../../../functions/core/data-map';
-import { reapplyErasures } from '../../../functions/core/erasure/reapply';
-import { Ledger } from '../../../functions/core/ledger';
-import { eventBridgeClient } from '../../../functions/shared/clients';
+import { getStore, resourceName } from '../../functions/core/data-map';
+import { reapplyErasures } from '../../functions/core/erasure/reapply';
+import { Ledger } from '../../functions/core/ledger';
+import { eventBridgeClient } from '../../functions/shared/clients';
 import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
 import { parseDate } from './purge-retained';
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { REQUEST_STATUSES } from '../../../functions/core/ledger';
-import type { RequestView } from '../../../functions/core/requests';
+import { REQUEST_STATUSES } from '../../functions/core/ledger';
+import type { RequestView } from '../../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from '../api-client';
 import { parseCustomerId, printJson } from '../request-commands';
 

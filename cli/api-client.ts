@@ -7,8 +7,8 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { createRequestBody, listRequestsQuery, type CreateRequestBody } from '../../functions/core/api-contract';
-import type { RequestView } from '../../functions/core/requests';
+import { createRequestBody, listRequestsQuery, type CreateRequestBody } from '../functions/core/api-contract';
+import type { RequestView } from '../functions/core/requests';
 import { readEndpoints, withAwsOptions, type AwsOptions } from './aws';
 
 /**

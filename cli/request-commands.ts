@@ -1,8 +1,8 @@
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BRANDS, type Brand } from '../../functions/core/brands';
-import { CUSTOMER_ID_PATTERN } from '../../functions/core/data-map';
-import { exportVolumeCount, type RequestView } from '../../functions/core/requests';
+import { BRANDS, type Brand } from '../functions/core/brands';
+import { CUSTOMER_ID_PATTERN } from '../functions/core/data-map';
+import { exportVolumeCount, type RequestView } from '../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from './api-client';
 import { cliAws } from './aws';
 import { watchExecution } from './watch-execution';

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BRANDS, type Brand } from '../../../functions/core/brands';
-import { CUSTOMER_ID_PATTERN } from '../../../functions/core/data-map';
-import { seedDemoData } from '../../seed/demo';
-import { seedSyntheticCustomer } from '../../seed/synthetic';
+import { BRANDS, type Brand } from '../../functions/core/brands';
+import { CUSTOMER_ID_PATTERN } from '../../functions/core/data-map';
+import { seedDemoData } from '../../local/seed/demo';
+import { seedSyntheticCustomer } from '../../local/seed/synthetic';
 import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
 import { parseCount } from '../parse';
 
