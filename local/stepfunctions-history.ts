@@ -23,11 +23,8 @@ export interface LibraryEvent {
 
 /** What the translation needs to know about a state machine. */
 export interface HistoryContext {
-  taskStates: { name: string; resource: string }[];
   mapStates: Map<string, { InputPath?: string | null; ItemsPath?: string }>;
 }
-
-const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
 /** The AWS history events for one library event (possibly none). */
 export function toHistoryEvents(event: LibraryEvent, machine: HistoryContext): HistoryEventDraft[] {
@@ -61,11 +58,7 @@ export function toHistoryEvents(event: LibraryEvent, machine: HistoryContext): H
       if (state.type === 'Map') return [{ type: 'MapStateFailed' }];
       if (state.type === 'Parallel') return [{ type: 'ParallelStateFailed' }];
       if (state.type === 'Task' && event.Error === 'States.Timeout') {
-        const task = machine.taskStates.find((candidate) => candidate.name === state.name);
-        const failure = { error: 'States.Timeout', cause: 'The task timed out (TimeoutSeconds)' };
-        return task?.resource === LAMBDA_INVOKE
-          ? [{ type: 'TaskTimedOut', taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke', ...failure } }]
-          : [{ type: 'LambdaFunctionTimedOut', lambdaFunctionTimedOutEventDetails: failure }];
+        return [{ type: 'TaskTimedOut', taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout', cause: 'The task timed out (TimeoutSeconds)' } }];
       }
       return [];
     }

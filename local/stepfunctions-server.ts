@@ -22,7 +22,6 @@ import { toHistoryEvents, type HistoryEventDraft, type LibraryEvent } from './st
 
 /** The optimised Lambda integration resource. */
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(?::\$LATEST)?$/;
 /** AWS: 1-80 characters, no whitespace, brackets, wildcards, listed punctuation or control characters. */
 const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
 /** Step Functions' limit on a state's input or output. */
@@ -253,8 +252,8 @@ class LocalStepFunctions {
       }
       if (state.Type === 'Wait' && this.options.waitOverrideMs !== undefined) machine.waitOverrides[stateName] = this.options.waitOverrideMs;
       if (state.Type === 'Task') {
-        if (state.Resource !== LAMBDA_INVOKE && !LAMBDA_ARN.test(state.Resource)) {
-          throw new Error(`${file}: state "${stateName}" uses Task resource ${state.Resource}, which the local runtime does not support`);
+        if (state.Resource !== LAMBDA_INVOKE) {
+          throw new Error(`${file}: state "${stateName}" uses Task resource ${state.Resource}; the workflows use only ${LAMBDA_INVOKE}`);
         }
         machine.taskStates.push({ name: stateName, resource: state.Resource, timeoutSeconds: state.TimeoutSeconds });
       }
@@ -271,7 +270,6 @@ class LocalStepFunctions {
     return {
       ListStateMachines: (request) => this.listStateMachines(request),
       DescribeStateMachine: (request) => this.describeStateMachine(request),
-      DescribeStateMachineForExecution: (request) => this.describeStateMachineForExecution(request),
       StartExecution: (request) => this.startExecution(request),
       DescribeExecution: (request) => this.describeExecution(request),
       ListExecutions: (request) => this.listExecutions(request),
@@ -304,18 +302,6 @@ class LocalStepFunctions {
       roleArn: this.roleArn(),
       type: 'STANDARD',
       creationDate: epochSeconds(machine.creationDate),
-    };
-  }
-
-  private describeStateMachineForExecution(request: Record<string, unknown>): unknown {
-    const execution = this.execution(request.executionArn);
-    const machine = this.machine(execution.record.stateMachineArn);
-    return {
-      stateMachineArn: machine.arn,
-      name: machine.name,
-      definition: machine.definitionText,
-      roleArn: this.roleArn(),
-      updateDate: epochSeconds(machine.creationDate),
     };
   }
 
@@ -396,54 +382,34 @@ class LocalStepFunctions {
 
   /** The local handler of one Task state: invokes the function in-process and records the task events. */
   private taskHandler(state: ExecutionState, task: LoadedMachine['taskStates'][number]): (input: unknown) => Promise<never> {
-    const integrated = task.resource === LAMBDA_INVOKE;
     return async (input: unknown) => {
       await drainEvents();
       if (state.record.status !== 'RUNNING') throw new LambdaInvokeError('States.Runtime', `The execution has ended; task '${task.name}' was not run`);
       const parameters = (input ?? {}) as { FunctionName?: unknown; Payload?: unknown };
-      const target = integrated ? String(parameters.FunctionName ?? '') : task.resource;
-      const payload = integrated ? (parameters.Payload ?? {}) : input;
+      const target = String(parameters.FunctionName ?? '');
+      const payload = parameters.Payload ?? {};
       const resource = { resourceType: 'lambda', resource: 'invoke' };
-      if (integrated) {
-        this.append(state, {
-          type: 'TaskScheduled',
-          taskScheduledEventDetails: { ...resource, region: this.options.region, parameters: JSON.stringify(parameters), timeoutInSeconds: task.timeoutSeconds },
-        });
-        this.append(state, { type: 'TaskStarted', taskStartedEventDetails: resource });
-      } else {
-        this.append(state, {
-          type: 'LambdaFunctionScheduled',
-          lambdaFunctionScheduledEventDetails: { resource: task.resource, input: JSON.stringify(input), inputDetails: { truncated: false }, timeoutInSeconds: task.timeoutSeconds },
-        });
-        this.append(state, { type: 'LambdaFunctionStarted' });
-      }
+      this.append(state, {
+        type: 'TaskScheduled',
+        taskScheduledEventDetails: { ...resource, region: this.options.region, parameters: JSON.stringify(parameters), timeoutInSeconds: task.timeoutSeconds },
+      });
+      this.append(state, { type: 'TaskStarted', taskStartedEventDetails: resource });
       // Scheduling it may have taken the history to its quota, which ends the execution.
       if (state.record.status !== 'RUNNING') throw new LambdaInvokeError('States.Runtime', `The execution has ended; task '${task.name}' was not run`);
       try {
         // The machine's role must allow lambda:InvokeFunction on the target (local IAM).
-        const invoked = await runAs(stateMachinePrincipal(state.record.stateMachineArn.split(':').pop()!), () => this.options.lambda.invoke(target, payload));
-        const result = integrated ? invoked : invoked.Payload;
+        const result = await runAs(stateMachinePrincipal(state.record.stateMachineArn.split(':').pop()!), () => this.options.lambda.invoke(target, payload));
         const output = JSON.stringify(result);
         if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
           const cause = `The state/task '${task.name}' returned a result with a size exceeding the maximum number of bytes service limit.`;
           this.failDataLimit(state, cause);
           throw new LambdaInvokeError(DATA_LIMIT_EXCEEDED, cause);
         }
-        this.append(
-          state,
-          integrated
-            ? { type: 'TaskSucceeded', taskSucceededEventDetails: { ...resource, output, outputDetails: { truncated: false } } }
-            : { type: 'LambdaFunctionSucceeded', lambdaFunctionSucceededEventDetails: { output, outputDetails: { truncated: false } } },
-        );
+        this.append(state, { type: 'TaskSucceeded', taskSucceededEventDetails: { ...resource, output, outputDetails: { truncated: false } } });
         return result as never;
       } catch (error) {
         const failure = { error: (error as Error).name, cause: (error as Error).message };
-        this.append(
-          state,
-          integrated
-            ? { type: 'TaskFailed', taskFailedEventDetails: { ...resource, ...failure } }
-            : { type: 'LambdaFunctionFailed', lambdaFunctionFailedEventDetails: failure },
-        );
+        this.append(state, { type: 'TaskFailed', taskFailedEventDetails: { ...resource, ...failure } });
         throw error;
       }
     };
