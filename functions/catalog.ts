@@ -12,11 +12,11 @@ import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE, UNSUCCESSF
 /** What a function's role may do on one store. */
 export interface StoreGrant {
   store: CustomerStoreId | PipelineStoreId;
-  /** read: get/query/scan/list; write: put/update (no delete); delete: delete only; read-write: all. */
+  /** read: get/query/scan/list; write: put/update (no delete, so no batch write); delete: delete and batch write; read-write: all. */
   access: 'read' | 'write' | 'delete' | 'read-write';
   /** For buckets: restrict to this key prefix (e.g. `staging/`). */
   keyPrefix?: string;
-  /** For buckets read in verify mode: may also list object versions and read the versioning state. */
+  /** For buckets: may also list object versions and read the versioning state, and with delete, delete versions. */
   versions?: boolean;
 }
 
@@ -99,18 +99,19 @@ export const FUNCTIONS: FunctionSpec[] = [
     [
       ['mark-in-progress', 'Moves a request to in_progress when its workflow starts (replay-safe)'],
       ['record-store-progress', 'Records one store\'s step outcome on the request'],
-      ['complete-request', 'Completes a request with its result'],
+      // Only a final status releases the customer's open-request marker (a delete).
+      ['complete-request', 'Completes a request with its result', 'delete'],
       ['hold-request', 'Puts an erasure on legal hold with the reasons'],
       ['record-failure', 'Marks a request failed with the workflow error'],
     ] as const
   ).map(
-    ([id, description]): FunctionSpec => ({
+    ([id, description, releasesMarker]: readonly [string, string, 'delete'?]): FunctionSpec => ({
       id,
       entry: `functions/workflow/${id}.ts`,
       description,
       timeoutSeconds: 30,
       memoryMb: 256,
-      stores: [{ store: 'request-ledger', access: 'read-write' }],
+      stores: [{ store: 'request-ledger', access: releasesMarker ? 'read-write' : 'read' }, ...(releasesMarker ? [] : [{ store: 'request-ledger', access: 'write' } as const])],
     }),
   ),
   {
@@ -119,7 +120,10 @@ export const FUNCTIONS: FunctionSpec[] = [
     description: 'Marks a request failed when its execution ended FAILED, TIMED_OUT or ABORTED without its failure path',
     timeoutSeconds: 60,
     memoryMb: 256,
-    stores: [{ store: 'request-ledger', access: 'read-write' }],
+    stores: [
+      { store: 'request-ledger', access: 'read' },
+      { store: 'request-ledger', access: 'write' },
+    ],
     permissions: ['list-executions'],
     triggers: [
       {
@@ -266,7 +270,8 @@ export const FUNCTIONS: FunctionSpec[] = [
           ? [{ store: store.id, access: 'read-write' } as const]
           : [
               { store: store.id, access: 'read' } as const,
-              { store: store.id, access: 'delete' } as const,
+              // A bucket eraser reads the versioning state and, in a versioned bucket, deletes every version.
+              { store: store.id, access: 'delete', ...(store.kind === 's3-bucket' ? { versions: true } : {}) } as const,
             ]),
         { store: 'request-ledger', access: 'read' },
         { store: 'audit', access: 'read', keyPrefix: 'progress/' },
@@ -295,7 +300,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'request-ledger', access: 'read' },
       ...(['exports/', 'staging/'] as const).flatMap((keyPrefix): StoreGrant[] => [
         { store: 'exports', access: 'read', keyPrefix },
-        { store: 'exports', access: 'delete', keyPrefix },
+        { store: 'exports', access: 'delete', keyPrefix, versions: true },
       ]),
       { store: 'audit', access: 'read', keyPrefix: 'progress/' },
       { store: 'audit', access: 'write', keyPrefix: 'progress/' },

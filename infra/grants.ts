@@ -15,10 +15,10 @@ export function accessLevels(access: StoreGrant['access']): Level[] {
   return access === 'read-write' ? ['read', 'write', 'delete'] : [access];
 }
 
-/** DynamoDB actions on the table per level. */
+/** DynamoDB actions on the table per level; BatchWriteItem can delete, so it is a delete action only. */
 export const TABLE_ACTIONS: Record<Level, string[]> = {
   read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem'],
-  write: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  write: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   delete: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
 };
 
@@ -29,21 +29,24 @@ export const INDEX_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'];
 export const OBJECT_ACTIONS: Record<Level, string[]> = {
   read: ['s3:GetObject'],
   write: ['s3:PutObject', 's3:AbortMultipartUpload'],
-  delete: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+  delete: ['s3:DeleteObject'],
 };
 
 /** S3 actions on the bucket itself (listing, restricted by `s3:prefix` when the grant has a key prefix). */
 export const BUCKET_ACTIONS: Record<Level, string[]> = {
   read: ['s3:ListBucket'],
   write: [],
-  delete: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
+  delete: [],
 };
 
 /** Bucket actions whose requests carry no `s3:prefix`: a prefix condition would deny them, so they are granted unconditioned. */
 export const UNPREFIXED_BUCKET_ACTIONS = ['s3:GetBucketVersioning'];
 
-/** S3 actions on the bucket for a grant that lists object versions (verify mode of a versioned bucket). */
+/** S3 actions on the bucket for a grant with `versions` (a versioned bucket's verifier or eraser). */
 export const VERSION_ACTIONS = ['s3:ListBucketVersions', 's3:GetBucketVersioning'];
+
+/** S3 actions on the objects of a delete grant with `versions`: old versions and delete markers go too. */
+export const VERSION_DELETE_ACTIONS = ['s3:DeleteObjectVersion'];
 
 /** KMS actions on the store's key per level and store kind (DynamoDB decrypts for deletes too). */
 function kmsActions(level: Level, kind: StoreResource['kind']): string[] {
@@ -71,7 +74,10 @@ export function storeStatements(resource: StoreResource, grant: Pick<StoreGrant,
   } else {
     const prefix = grant.keyPrefix ?? '';
     statements.push(
-      new iam.PolicyStatement({ actions: union(levels.map((level) => OBJECT_ACTIONS[level])), resources: [resource.bucket.arnForObjects(`${prefix}*`)] }),
+      new iam.PolicyStatement({
+        actions: union([...levels.map((level) => OBJECT_ACTIONS[level]), grant.versions && levels.includes('delete') ? VERSION_DELETE_ACTIONS : []]),
+        resources: [resource.bucket.arnForObjects(`${prefix}*`)],
+      }),
     );
     const bucketActions = union([...levels.map((level) => BUCKET_ACTIONS[level]), grant.versions ? VERSION_ACTIONS : []]);
     const listActions = bucketActions.filter((action) => !UNPREFIXED_BUCKET_ACTIONS.includes(action));

@@ -49,7 +49,7 @@ describe('reconcile-execution', () => {
     });
   });
 
-  it('lets its role reach the ledger read-write, put events on the pipeline bus and list executions of the two state machines, nothing more', () => {
+  it('lets its role read and write the ledger (no delete, no secret), put events on the pipeline bus and list executions of the two state machines, nothing more', () => {
     // Act
     const statements = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('reconcile-execution').role!));
     const states = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('states:')));
@@ -60,7 +60,8 @@ describe('reconcile-execution', () => {
     expect(states).toEqual([expect.objectContaining({ Action: 'states:ListExecutions', Resource: [stateMachineArn('dsr-export'), stateMachineArn('dsr-erasure')] })]);
     expect(events).toEqual([expect.objectContaining({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [logicalId(built.stack, built.stack.node.findChild('Bus')), 'Arn'] } })]);
     const services = new Set(statements.flatMap(actionsOf).map((action) => action.split(':')[0]));
-    expect([...services].sort()).toEqual(['dynamodb', 'events', 'kms', 'logs', 'secretsmanager', 'states', 'xray']);
+    expect([...services].sort()).toEqual(['dynamodb', 'events', 'kms', 'logs', 'states', 'xray']);
+    expect(statements.flatMap(actionsOf)).not.toContain('dynamodb:DeleteItem');
   });
 
   it('adds no unacknowledged cdk-nag finding', () => {
