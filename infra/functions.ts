@@ -10,7 +10,8 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { pascalCase, permissionsOf, resolveDetailFilter, type FunctionSpec, type SecretId } from '../functions/catalog';
 import { storeStatements } from './grants';
-import { EXPORTS_PREFIX, PER_STORE_FUNCTIONS, SECRET_ENV, settingsEnvironment, WORKFLOWS, type DsrSettings } from './settings';
+import { functionEnvironment, WORKFLOWS } from '../functions/core/settings';
+import { EXPORTS_PREFIX, SECRET_ENV, type DsrSettings } from './settings';
 import type { DsrStores } from './stores';
 
 /** How every function is bundled (esbuild through NodejsFunction). */
@@ -114,20 +115,18 @@ export class DsrFunctions extends Construct {
   private environment(props: DsrFunctionsProps): Record<string, string> {
     const { settings } = props;
     const stack = Stack.of(this);
-    const environment: Record<string, string> = {
-      ...props.stores.environment(),
-      ...settingsEnvironment(settings),
+    const names = props.stores.environment();
+    return {
+      ...functionEnvironment({
+        settings,
+        catalog: props.catalog,
+        storeName: (store) => names[store.resource.env]!,
+        stateMachineArn: (workflow) => this.stateMachineArn(settings, workflow),
+        functionArn: (id) => this.arnOf(settings, id),
+        toJson: (value) => stack.toJsonString(value),
+      }),
       NODE_OPTIONS: '--enable-source-maps',
     };
-    for (const workflow of WORKFLOWS) environment[workflow.env] = this.stateMachineArn(settings, workflow.name);
-    for (const group of PER_STORE_FUNCTIONS) {
-      const map: Record<string, string> = {};
-      for (const spec of props.catalog.filter((candidate) => candidate.id.startsWith(group.idPrefix))) {
-        map[spec.id.slice(group.idPrefix.length)] = this.arnOf(settings, spec.id);
-      }
-      environment[group.env] = stack.toJsonString(map);
-    }
-    return environment;
   }
 
   private createFunction(spec: FunctionSpec, props: DsrFunctionsProps, environment: Record<string, string>): NodejsFunction {

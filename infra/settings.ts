@@ -1,11 +1,13 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { ACCESS_LOG_RETENTION_DAYS } from '../functions/core/data-map';
+import { functionSettingsSchema, POWERTOOLS_SERVICE_NAME } from '../functions/core/settings';
 
 /**
- * Every deploy-time setting of the DSR stack in one place: its context key (`npx cdk deploy -c KEY=VALUE`
- * or `cdk.json` "context"), its default, and the `DSR_*` environment variable it becomes in every
- * function. Stack props override context; context overrides the defaults below.
+ * Every setting of the DSR stack: the functions' runtime settings (declared once in
+ * functions/core/settings.ts with their `DSR_*` variables) and the deploy-time ones below, each by its
+ * context key (`npx cdk deploy -c KEY=VALUE` or `cdk.json` "context"). Stack props override context;
+ * context overrides the defaults.
  */
 
 /** A business store to import instead of create: its physical name, and the KMS key encrypting it when it has one. */
@@ -24,34 +26,14 @@ const jsonObject = <T extends z.ZodType>(schema: T) =>
 /** Booleans arrive as `true`/`"true"`. */
 const flag = z.preprocess((value) => (typeof value === 'string' ? value === 'true' : value), z.boolean());
 
-/** The schema (and defaults) of every setting. */
-export const settingsSchema = z.object({
+/** The schema (and defaults) of every setting: the functions' runtime settings (`FUNCTION_SETTINGS`) and the deploy-time ones. */
+export const settingsSchema = functionSettingsSchema.extend({
   /** Prefix of the fixed physical names: functions `<prefix>-<id>`, state machines `<prefix>-<workflow>`. */
   prefix: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/).default('dsr'),
-  /** Name of the EventBridge bus that carries `dsr.request` status events. */
-  eventBusName: z.string().min(1).default('dsr'),
   /** Business stores to import by physical name instead of creating them: `{ "orders": "prod-orders" }`. */
   importStores: jsonObject(z.record(z.string(), importedStoreSchema)).default({}),
   /** Import every business store under its `resourceName()` (env override or `dsr-<store>` default). */
   importExisting: flag.default(false),
-  /** Seconds an erasure waits `pending` (cancellable) before it starts: `DSR_ERASURE_COOLING_OFF_SECONDS`. */
-  erasureCoolingOffSeconds: z.coerce.number().int().min(0).default(7 * 24 * 3600),
-  /** Lifetime of a presigned download URL: `DSR_DOWNLOAD_URL_TTL_SECONDS`. */
-  downloadUrlTtlSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(900),
-  /** Maximum size of one export ZIP volume: `DSR_EXPORT_VOLUME_BYTES` (2 GiB). */
-  exportVolumeBytes: z.coerce.number().int().min(1024 * 1024).default(2 * 1024 ** 3),
-  /** Multipart part size of export volume uploads: `DSR_EXPORT_PART_BYTES` (8 MiB; S3 minimum 5 MiB). */
-  exportPartBytes: z.coerce.number().int().min(5 * 1024 * 1024).default(8 * 1024 * 1024),
-  /** Parts uploaded in parallel per export volume: `DSR_EXPORT_UPLOAD_CONCURRENCY`. */
-  exportUploadConcurrency: z.coerce.number().int().min(1).default(4),
-  /** Attempts per erasure batch while items stay unprocessed: `DSR_ERASURE_BATCH_MAX_ATTEMPTS`. */
-  erasureBatchMaxAttempts: z.coerce.number().int().min(1).max(20).default(8),
-  /** First backoff delay of an erasure batch retry, in ms: `DSR_ERASURE_BATCH_BASE_DELAY_MS`. */
-  erasureBatchBaseDelayMs: z.coerce.number().int().min(0).max(10_000).default(50),
-  /** Attempts of one status callback delivery: `DSR_CALLBACK_MAX_ATTEMPTS`. */
-  callbackMaxAttempts: z.coerce.number().int().min(1).default(5),
-  /** First backoff delay of a callback retry, in ms (doubled per attempt): `DSR_CALLBACK_BASE_DELAY_MS`. */
-  callbackBaseDelayMs: z.coerce.number().int().min(0).default(1000),
   /** Days export archives (`exports/` prefix) live before the lifecycle rule expires them. */
   exportsExpiryDays: z.coerce.number().int().min(1).default(7),
   /** Days export staging data (`staging/` prefix) lives before the lifecycle rule expires it. */
@@ -96,26 +78,6 @@ export function resolveSettings(tryGetContext: (key: string) => unknown, overrid
   return settingsSchema.parse({ ...fromContext, ...overrides });
 }
 
-/** Powertools service name of every function (matches the shared logger in functions/shared/handler.ts). */
-export const POWERTOOLS_SERVICE_NAME = 'dsr';
-
-/** The `DSR_*` environment every function gets from the settings (store names and ARNs are added by the stack). */
-export function settingsEnvironment(settings: DsrSettings): Record<string, string> {
-  return {
-    DSR_ERASURE_COOLING_OFF_SECONDS: String(settings.erasureCoolingOffSeconds),
-    DSR_DOWNLOAD_URL_TTL_SECONDS: String(settings.downloadUrlTtlSeconds),
-    DSR_EXPORT_VOLUME_BYTES: String(settings.exportVolumeBytes),
-    DSR_EXPORT_PART_BYTES: String(settings.exportPartBytes),
-    DSR_EXPORT_UPLOAD_CONCURRENCY: String(settings.exportUploadConcurrency),
-    DSR_ERASURE_BATCH_MAX_ATTEMPTS: String(settings.erasureBatchMaxAttempts),
-    DSR_ERASURE_BATCH_BASE_DELAY_MS: String(settings.erasureBatchBaseDelayMs),
-    DSR_CALLBACK_MAX_ATTEMPTS: String(settings.callbackMaxAttempts),
-    DSR_CALLBACK_BASE_DELAY_MS: String(settings.callbackBaseDelayMs),
-    DSR_EVENT_BUS_NAME: settings.eventBusName,
-    POWERTOOLS_SERVICE_NAME,
-  };
-}
-
 /** Key prefix of the export archives in the exports bucket (expire after `exportsExpiryDays`). */
 export const EXPORTS_PREFIX = 'exports/';
 
@@ -132,22 +94,6 @@ export const DEADLINE_METRICS = {
   overdue: 'OverdueRequests',
   dueSoon: 'DueSoonRequests',
 } as const;
-
-/**
- * The workflows: state machine `<prefix>-<name>` from `statemachines/<name>.asl.json`, its ARN in every
- * function as `env`, and the catalog id prefixes of the per-store functions it invokes dynamically
- * (`"FunctionName.$"` chosen by a planner from `DSR_COLLECT_FUNCTIONS`/`DSR_ERASE_FUNCTIONS`).
- */
-export const WORKFLOWS = [
-  { name: 'export', env: 'DSR_EXPORT_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-'] },
-  { name: 'erasure', env: 'DSR_ERASURE_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-', 'erase-'] },
-] as const;
-
-/** Per-store function maps: env variable → catalog id prefix (`collect-<store>`, `erase-<store>`). */
-export const PER_STORE_FUNCTIONS = [
-  { env: 'DSR_COLLECT_FUNCTIONS', idPrefix: 'collect-' },
-  { env: 'DSR_ERASE_FUNCTIONS', idPrefix: 'erase-' },
-] as const;
 
 /** Environment variables naming the Secrets Manager secrets that functions read at cold start (`functions/shared/secrets.ts`). */
 export const SECRET_ENV = { hashKey: 'DSR_HASH_KEY_SECRET_ARN', callbackSecret: 'DSR_CALLBACK_SECRET_ARN' } as const;

@@ -6,7 +6,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pascalCase, substitutionsFor, type FunctionSpec } from '../functions/catalog';
 import { stateMachineName, type DsrFunctions } from './functions';
-import { WORKFLOWS, type DsrSettings } from './settings';
+import { WORKFLOWS } from '../functions/core/settings';
+import type { DsrSettings } from './settings';
 
 /**
  * One Step Functions state machine per `statemachines/*.asl.json` file, named `<prefix>-<file name>`,

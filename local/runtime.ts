@@ -6,6 +6,9 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCom
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { FUNCTIONS } from '../functions/catalog';
 import { DATA_MAP, resourceName, type StoreDefinition } from '../functions/core/data-map';
+import { functionEnvironment, readFunctionSettings } from '../functions/core/settings';
+import { SECRET_VARIABLES } from '../functions/shared/secrets';
+import { applyBackendEnvironment, backendServices, configureStoreFeatures, provisionSecrets, withBackendSecretArns, type Backend, type BackendCredentials } from './backend';
 import { startEmulators } from './emulators';
 import { startEventBridgeServer, type EventBridgeServer } from './eventbridge-server';
 import { enableLocalIam, LocalIam } from './iam-enforcement';
@@ -56,6 +59,8 @@ export interface LocalAwsOptions {
   extraFunctions?: Record<string, LambdaHandler | ExtraFunction>;
   /** Enforce the stack's IAM policies on every AWS call of the functions and state machines (default true). */
   iam?: boolean;
+  /** An AWS-compatible backend holding the stores instead of the embedded emulators (`resolveBackend`). */
+  backend?: Backend;
   /** ASL files to serve (default: `statemachines/*.asl.json`). */
   stateMachineFiles?: string[];
   /** Operational log sink (ids and error names only); default `console.error` as JSON. */
@@ -66,7 +71,9 @@ export interface LocalAwsOptions {
 export interface LocalAws {
   dataDir: string;
   region: string;
-  credentials: typeof LOCAL_CREDENTIALS;
+  credentials: BackendCredentials;
+  /** The AWS-compatible backend in use; undefined with the embedded emulators. */
+  backend?: Backend;
   endpoints: { s3: string; dynamodb: string; stepfunctions: string; eventbridge: string };
   ports: LocalPorts;
   secrets: LocalSecrets;
@@ -114,9 +121,13 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   };
 
   try {
-    const emulators = await startEmulators(dataDir, { dynamodb: ports.dynamodb, s3: ports.s3 });
+    const { backend } = options;
+    const emulators = backend ? backendServices(backend) : await startEmulators(dataDir, { dynamodb: ports.dynamodb, s3: ports.s3 });
     closers.push(emulators.close);
-    await provisionStores(emulators.dynamodbEndpoint, emulators.s3Endpoint);
+    const credentials = backend?.credentials ?? LOCAL_CREDENTIALS;
+    await provisionStores(emulators.dynamodbEndpoint, emulators.s3Endpoint, credentials, backend ? log : undefined);
+    const backendSecrets = backend && (await provisionSecrets(backend, LOCAL_REGION, { DSR_HASH_KEY: secrets.hashKey, DSR_CALLBACK_SECRET: secrets.callbackSecret }, log));
+    const liveSecrets: LocalSecrets = backendSecrets ? { ...secrets, hashKey: backendSecrets.values.DSR_HASH_KEY!, callbackSecret: backendSecrets.values.DSR_CALLBACK_SECRET! } : secrets;
 
     const functionArn = (functionId: string): string => lambda.arnOf(localFunctionName(functionId));
     const stateMachineArns = stateMachineFiles.map((file) => localStateMachineArn(stateMachineNameOf(file), LOCAL_REGION));
@@ -144,13 +155,19 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       stepfunctions: stepFunctions.url,
       eventbridge: eventBridge.url,
     };
-    const env = functionEnvironment(endpoints, secrets, stepFunctions.stateMachineArns, functionArn);
+    const env = localFunctionEnvironment(endpoints, secrets, functionArn);
+    if (backend) applyBackendEnvironment(env, backend, backendSecrets);
+    // With Secrets Manager the functions fill the secret variables at cold start: restored on close too.
+    for (const key of backendSecrets ? SECRET_VARIABLES.map((variable) => variable.env) : []) {
+      previousEnv.set(key, process.env[key]);
+      delete process.env[key];
+    }
     for (const [key, value] of Object.entries(env)) {
       previousEnv.set(key, process.env[key]);
       process.env[key] = value;
     }
     if (iamPolicies) {
-      const disableIam = await enableLocalIam(new LocalIam(await iamPolicies), LOCAL_REGION);
+      const disableIam = await enableLocalIam(new LocalIam(withBackendSecretArns(await iamPolicies, backendSecrets)), LOCAL_REGION);
       closers.push(async () => disableIam());
     }
     environmentReady(true);
@@ -158,10 +175,11 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     return {
       dataDir,
       region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
+      credentials,
+      backend,
       endpoints,
       ports: { dynamodb: emulators.ports.dynamodb, s3: emulators.ports.s3, stepfunctions: stepFunctions.port, eventbridge: eventBridge.port },
-      secrets,
+      secrets: liveSecrets,
       env,
       stateMachineArns: stepFunctions.stateMachineArns,
       lambda,
@@ -175,24 +193,24 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   }
 }
 
-/** The environment every in-process function gets. */
-function functionEnvironment(
+/**
+ * The environment every in-process function gets: the one the stack gives its functions
+ * (`functionEnvironment`, with the runtime settings from this process's environment or their defaults,
+ * the local bus, store names and ARNs), plus the local endpoints, credentials and secret values.
+ */
+function localFunctionEnvironment(
   endpoints: LocalAws['endpoints'],
   secrets: LocalSecrets,
-  stateMachineArns: Record<string, string>,
   functionArn: (functionId: string) => string,
 ): Record<string, string> {
-  const storeIds = new Set<string>(DATA_MAP.map((store) => store.id));
-  const perStore = (prefix: string): string =>
-    JSON.stringify(
-      Object.fromEntries(
-        FUNCTIONS.filter((spec) => spec.id.startsWith(prefix) && storeIds.has(spec.id.slice(prefix.length))).map((spec) => [
-          spec.id.slice(prefix.length),
-          functionArn(spec.id),
-        ]),
-      ),
-    );
-  const env: Record<string, string> = {
+  return {
+    ...functionEnvironment({
+      settings: { ...readFunctionSettings(process.env), eventBusName: LOCAL_EVENT_BUS },
+      catalog: FUNCTIONS,
+      storeName: (store) => resourceName(store),
+      stateMachineArn: (workflow) => localStateMachineArn(`dsr-${workflow}`, LOCAL_REGION),
+      functionArn,
+    }),
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -204,17 +222,10 @@ function functionEnvironment(
     DSR_S3_FORCE_PATH_STYLE: 'true',
     DSR_HASH_KEY: secrets.hashKey,
     DSR_CALLBACK_SECRET: secrets.callbackSecret,
-    DSR_EVENT_BUS_NAME: LOCAL_EVENT_BUS,
-    DSR_COLLECT_FUNCTIONS: perStore('collect-'),
-    DSR_ERASE_FUNCTIONS: perStore('erase-'),
     // Many invocations share this process: Powertools keeps per-invocation state; no X-Ray daemon to trace to.
     ...CONCURRENT_INVOCATIONS_ENV,
     POWERTOOLS_TRACE_ENABLED: 'false',
   };
-  for (const store of DATA_MAP) env[store.resource.env] = resourceName(store);
-  if (stateMachineArns['dsr-export']) env.DSR_EXPORT_STATE_MACHINE_ARN = stateMachineArns['dsr-export'];
-  if (stateMachineArns['dsr-erasure']) env.DSR_ERASURE_STATE_MACHINE_ARN = stateMachineArns['dsr-erasure'];
-  return env;
 }
 
 async function loadSecrets(dataDir: string): Promise<LocalSecrets> {
@@ -239,9 +250,12 @@ async function defaultStateMachineFiles(): Promise<string[]> {
   return files.filter((file) => file.endsWith('.asl.json')).map((file) => join(dir, file));
 }
 
-/** Creates every table and bucket of the data map that does not exist yet. */
-async function provisionStores(dynamodbEndpoint: string, s3Endpoint: string): Promise<void> {
-  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+/**
+ * Creates every table and bucket of the data map that does not exist yet. On a backend (`log` given),
+ * also the stack's versioning and TTL (`configureStoreFeatures`).
+ */
+async function provisionStores(dynamodbEndpoint: string, s3Endpoint: string, credentials: BackendCredentials, log?: LocalAwsOptions['log']): Promise<void> {
+  const common = { region: LOCAL_REGION, credentials };
   const dynamo = new DynamoDBClient({ ...common, endpoint: dynamodbEndpoint });
   const s3 = new S3Client({ ...common, endpoint: s3Endpoint, forcePathStyle: true });
   try {
@@ -259,6 +273,7 @@ async function provisionStores(dynamodbEndpoint: string, s3Endpoint: string): Pr
         await s3.send(new CreateBucketCommand({ Bucket: name }));
       }
     }
+    if (log) await configureStoreFeatures({ dynamo, s3 }, log);
   } finally {
     dynamo.destroy();
     s3.destroy();

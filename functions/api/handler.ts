@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { getStore, resourceName } from '../core/data-map';
 import { customerKey } from '../core/keyed-hash';
 import type { RequestsDeps } from '../core/requests';
+import { readFunctionSettings } from '../core/settings';
 import { documentClient, s3Client, sfnClient } from '../shared/clients';
 import { logger } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
@@ -10,6 +11,7 @@ import { handleApiEvent } from './router';
 
 /** The request API's dependencies from the environment (state machine ARNs, profile table, cooling-off, URL expiry). */
 export function requestsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestsDeps {
+  const settings = readFunctionSettings(env);
   return {
     ledger: ledgerFromEnv(env),
     sfn: sfnClient(),
@@ -19,9 +21,9 @@ export function requestsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Reque
     customerKey: (customerId) => customerKey(customerId),
     exportStateMachineArn: env.DSR_EXPORT_STATE_MACHINE_ARN ?? '',
     erasureStateMachineArn: env.DSR_ERASURE_STATE_MACHINE_ARN ?? '',
-    coolingOffSeconds: Number(env.DSR_ERASURE_COOLING_OFF_SECONDS ?? 7 * 24 * 3600),
+    coolingOffSeconds: settings.erasureCoolingOffSeconds,
     exportsBucket: resourceName(getStore('exports'), env),
-    downloadUrlTtlSeconds: Number(env.DSR_DOWNLOAD_URL_TTL_SECONDS ?? 900),
+    downloadUrlTtlSeconds: settings.downloadUrlTtlSeconds,
   };
 }
 

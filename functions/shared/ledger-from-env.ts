@@ -1,5 +1,6 @@
 import { getStore, resourceName } from '../core/data-map';
 import { Ledger } from '../core/ledger';
+import { readFunctionSettings } from '../core/settings';
 import { documentClient, eventBridgeClient } from './clients';
 
 let ledger: Ledger | undefined;
@@ -10,7 +11,7 @@ export function ledgerFromEnv(env: NodeJS.ProcessEnv = process.env): Ledger {
     doc: documentClient(),
     events: eventBridgeClient(),
     tableName: resourceName(getStore('request-ledger'), env),
-    eventBusName: env.DSR_EVENT_BUS_NAME || 'default',
+    eventBusName: readFunctionSettings(env).eventBusName,
   });
   return ledger;
 }

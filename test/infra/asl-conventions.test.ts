@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, functionArnPlaceholder } from '../../functions/catalog';
 import * as errors from '../../functions/core/errors';
 import { PROJECT_ROOT } from '../../infra/dsr-stack';
-import { WORKFLOWS } from '../../infra/settings';
+import { WORKFLOWS } from '../../functions/core/settings';
 import { aslFiles } from '../../infra/workflows';
 
 /**

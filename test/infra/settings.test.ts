@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSettings, settingsEnvironment } from '../../infra/settings';
+import { ConfigurationError } from '../../functions/core/errors';
+import { FUNCTION_SETTINGS, readFunctionSettings, settingsEnvironment } from '../../functions/core/settings';
+import { resolveSettings } from '../../infra/settings';
 
 /** Settings: defaults, context strings (`-c key=value`), props over context, validation. */
 
@@ -49,13 +51,39 @@ describe('settings', () => {
     const environment = settingsEnvironment(resolveSettings(() => undefined, { erasureCoolingOffSeconds: 30 }));
 
     // Assert
-    expect(environment).toMatchObject({
+    expect(environment).toEqual({
       DSR_ERASURE_COOLING_OFF_SECONDS: '30',
       DSR_DOWNLOAD_URL_TTL_SECONDS: '900',
       DSR_EXPORT_VOLUME_BYTES: '2147483648',
       DSR_EXPORT_PART_BYTES: String(8 * 1024 * 1024),
+      DSR_EXPORT_UPLOAD_CONCURRENCY: '4',
+      DSR_ERASURE_BATCH_MAX_ATTEMPTS: '8',
+      DSR_ERASURE_BATCH_BASE_DELAY_MS: '50',
+      DSR_CALLBACK_MAX_ATTEMPTS: '5',
+      DSR_CALLBACK_BASE_DELAY_MS: '1000',
       DSR_EVENT_BUS_NAME: 'dsr',
-      POWERTOOLS_SERVICE_NAME: 'dsr',
     });
+  });
+
+  it('reads back in a function exactly what the stack wrote, with the same defaults when a variable is unset', () => {
+    // Arrange
+    const stack = resolveSettings(() => undefined, { exportUploadConcurrency: 8, eventBusName: 'bus' });
+
+    // Act
+    const read = readFunctionSettings(settingsEnvironment(stack));
+    const unset = readFunctionSettings({});
+
+    // Assert
+    expect(read).toEqual(Object.fromEntries(Object.keys(FUNCTION_SETTINGS).map((key) => [key, stack[key as keyof typeof stack]])));
+    expect(unset).toEqual(Object.fromEntries(Object.keys(FUNCTION_SETTINGS).map((key) => [key, resolveSettings(() => undefined)[key as keyof typeof stack]])));
+  });
+
+  it('fails a function on an invalid setting with a ConfigurationError naming the variable', () => {
+    // Act
+    const attempt = () => readFunctionSettings({ DSR_EXPORT_PART_BYTES: '1024' });
+
+    // Assert
+    expect(attempt).toThrow(ConfigurationError);
+    expect(attempt).toThrow(/DSR_EXPORT_PART_BYTES/);
   });
 });

@@ -1,26 +1,12 @@
-import { z } from 'zod';
 import { getStore, resourceName } from '../data-map';
-import { ConfigurationError } from '../errors';
-import { functionMapSetting } from '../function-map-setting';
+import { readFunctionMap, readFunctionSettings } from '../settings';
 
 /**
- * Settings of the erasure pipeline, from the environment only (documented defaults):
- * - `DSR_ERASE_FUNCTIONS`: JSON `{ storeId: functionName }` of the per-store erasers (required by the planner);
- * - `DSR_COLLECT_FUNCTIONS`: JSON `{ storeId: functionName }` of the collectors run in verify mode;
- * - `DSR_EVENT_BUS_NAME`: EventBridge bus for the Art. 19 processor notifications (default `default`);
- * - `DSR_ERASURE_BATCH_MAX_ATTEMPTS`: attempts per BatchWriteItem/DeleteObjects batch while items stay
- *   unprocessed or keys fail transiently (default 8), with exponential backoff and full jitter from
- *   `DSR_ERASURE_BATCH_BASE_DELAY_MS` (default 50) up to 5 s;
- * - the audit bucket (`DSR_BUCKET_AUDIT`) and suppression table (`DSR_TABLE_MARKETING_SUPPRESSION`) from the data map.
+ * Settings of the erasure pipeline, from the environment only: the per-store erasers and verify-mode
+ * collectors (`DSR_ERASE_FUNCTIONS`, `DSR_COLLECT_FUNCTIONS`, JSON `{ storeId: functionName }`), the
+ * event bus and the batch retry policy (`DSR_EVENT_BUS_NAME`, `DSR_ERASURE_BATCH_*`, declared with their
+ * defaults in functions/core/settings.ts), and the audit bucket and suppression table from the data map.
  */
-
-const settingsSchema = z.object({
-  DSR_ERASE_FUNCTIONS: functionMapSetting('DSR_ERASE_FUNCTIONS'),
-  DSR_COLLECT_FUNCTIONS: functionMapSetting('DSR_COLLECT_FUNCTIONS'),
-  DSR_EVENT_BUS_NAME: z.string().min(1).default('default'),
-  DSR_ERASURE_BATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
-  DSR_ERASURE_BATCH_BASE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(50),
-});
 
 /** Resolved erasure settings. */
 export interface ErasureConfig {
@@ -56,23 +42,13 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
 
 /** Reads the erasure settings from the environment; throws `ConfigurationError` on an invalid value. */
 export function erasureConfig(env: NodeJS.ProcessEnv = process.env): ErasureConfig {
-  const parsed = settingsSchema.safeParse({
-    DSR_ERASE_FUNCTIONS: env.DSR_ERASE_FUNCTIONS || undefined,
-    DSR_COLLECT_FUNCTIONS: env.DSR_COLLECT_FUNCTIONS || undefined,
-    DSR_EVENT_BUS_NAME: env.DSR_EVENT_BUS_NAME || undefined,
-    DSR_ERASURE_BATCH_MAX_ATTEMPTS: env.DSR_ERASURE_BATCH_MAX_ATTEMPTS || undefined,
-    DSR_ERASURE_BATCH_BASE_DELAY_MS: env.DSR_ERASURE_BATCH_BASE_DELAY_MS || undefined,
-  });
-  if (!parsed.success) {
-    throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
-  }
-  const settings = parsed.data;
+  const settings = readFunctionSettings(env);
   return {
-    eraseFunctions: settings.DSR_ERASE_FUNCTIONS,
-    collectFunctions: settings.DSR_COLLECT_FUNCTIONS,
-    eventBusName: settings.DSR_EVENT_BUS_NAME,
+    eraseFunctions: readFunctionMap(env, 'DSR_ERASE_FUNCTIONS'),
+    collectFunctions: readFunctionMap(env, 'DSR_COLLECT_FUNCTIONS'),
+    eventBusName: settings.eventBusName,
     auditBucket: resourceName(getStore('audit'), env),
     suppressionTable: resourceName(getStore('marketing-suppression'), env),
-    retry: { ...DEFAULT_RETRY, maxAttempts: settings.DSR_ERASURE_BATCH_MAX_ATTEMPTS, baseDelayMs: settings.DSR_ERASURE_BATCH_BASE_DELAY_MS },
+    retry: { ...DEFAULT_RETRY, maxAttempts: settings.erasureBatchMaxAttempts, baseDelayMs: settings.erasureBatchBaseDelayMs },
   };
 }

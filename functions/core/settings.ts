@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import type { FunctionSpec } from '../catalog';
+import { DATA_MAP, type StoreDefinition } from './data-map';
+import { ConfigurationError } from './errors';
+
+/**
+ * Every runtime setting of the functions, declared once: its environment variable (`DSR_*`), its CDK
+ * context key, its schema and default. The functions read them with `readFunctionSettings`; the stack
+ * takes them from context (`infra/settings.ts` builds on this list) and both the stack and the local
+ * runtime give every function the same environment through `functionEnvironment`.
+ */
+
+const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+
+/** One runtime setting: the variable the functions read and the context key the stack takes it from. */
+interface FunctionSetting<S extends z.ZodType> {
+  env: `DSR_${string}`;
+  schema: S;
+}
+
+const setting = <S extends z.ZodType>(env: `DSR_${string}`, schema: S): FunctionSetting<S> => ({ env, schema });
+
+/** The runtime settings by CDK context key. */
+export const FUNCTION_SETTINGS = {
+  /** Seconds an erasure waits `pending` (cancellable) before it starts (7 days). */
+  erasureCoolingOffSeconds: setting('DSR_ERASURE_COOLING_OFF_SECONDS', z.coerce.number().int().min(0).default(7 * 24 * 3600)),
+  /** Lifetime of a presigned download URL. */
+  downloadUrlTtlSeconds: setting('DSR_DOWNLOAD_URL_TTL_SECONDS', z.coerce.number().int().min(60).max(7 * 24 * 3600).default(900)),
+  /** Largest export ZIP volume, in bytes (2 GiB; any positive size is valid: a larger file gets a volume of its own). */
+  exportVolumeBytes: setting('DSR_EXPORT_VOLUME_BYTES', z.coerce.number().int().positive().default(2 * GIB)),
+  /** Multipart part size of export uploads (8 MiB; S3 minimum 5 MiB). */
+  exportPartBytes: setting('DSR_EXPORT_PART_BYTES', z.coerce.number().int().min(5 * MIB).default(8 * MIB)),
+  /** Parts uploaded in parallel per export upload. */
+  exportUploadConcurrency: setting('DSR_EXPORT_UPLOAD_CONCURRENCY', z.coerce.number().int().min(1).max(16).default(4)),
+  /** Attempts per erasure batch while items stay unprocessed or keys fail transiently. */
+  erasureBatchMaxAttempts: setting('DSR_ERASURE_BATCH_MAX_ATTEMPTS', z.coerce.number().int().min(1).max(20).default(8)),
+  /** First backoff delay of an erasure batch retry, in ms (full jitter, cap 5 s). */
+  erasureBatchBaseDelayMs: setting('DSR_ERASURE_BATCH_BASE_DELAY_MS', z.coerce.number().int().min(0).max(10_000).default(50)),
+  /** Attempts of one status callback delivery. */
+  callbackMaxAttempts: setting('DSR_CALLBACK_MAX_ATTEMPTS', z.coerce.number().int().min(1).default(5)),
+  /** First backoff delay of a callback retry, in ms (doubled per attempt). */
+  callbackBaseDelayMs: setting('DSR_CALLBACK_BASE_DELAY_MS', z.coerce.number().int().min(0).default(1000)),
+  /** EventBridge bus of the status events and Art. 19 notifications. */
+  eventBusName: setting('DSR_EVENT_BUS_NAME', z.string().min(1).default('dsr')),
+} as const;
+
+type Settings = typeof FUNCTION_SETTINGS;
+
+/** The resolved runtime settings, by context key. */
+export type FunctionSettings = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** The context-key schema of the runtime settings (the stack's settings schema extends it). */
+export const functionSettingsSchema = z.object(
+  Object.fromEntries(Object.entries(FUNCTION_SETTINGS).map(([key, entry]) => [key, entry.schema])) as { [K in keyof Settings]: Settings[K]['schema'] },
+);
+
+/** Reads every runtime setting from the environment; an invalid value is a `ConfigurationError` naming its variable. */
+export function readFunctionSettings(env: NodeJS.ProcessEnv = process.env): FunctionSettings {
+  const settings: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(FUNCTION_SETTINGS)) {
+    const parsed = entry.schema.safeParse(env[entry.env] === '' ? undefined : env[entry.env]);
+    if (!parsed.success) throw new ConfigurationError(`${entry.env}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+    settings[key] = parsed.data;
+  }
+  return settings as FunctionSettings;
+}
+
+/** The `DSR_*` variables of the runtime settings. */
+export function settingsEnvironment(settings: FunctionSettings): Record<string, string> {
+  return Object.fromEntries(Object.entries(FUNCTION_SETTINGS).map(([key, entry]) => [entry.env, String(settings[key as keyof FunctionSettings])]));
+}
+
+/** Powertools service name of every function (matches the shared logger in functions/shared/handler.ts). */
+export const POWERTOOLS_SERVICE_NAME = 'dsr';
+
+/**
+ * The workflows: state machine `<prefix>-<name>` from `statemachines/<name>.asl.json`, its ARN in every
+ * function as `env`, and the catalog id prefixes of the per-store functions it invokes dynamically
+ * (`"FunctionName.$"` chosen by a planner from `DSR_COLLECT_FUNCTIONS`/`DSR_ERASE_FUNCTIONS`).
+ */
+export const WORKFLOWS = [
+  { name: 'export', env: 'DSR_EXPORT_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-'] },
+  { name: 'erasure', env: 'DSR_ERASURE_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-', 'erase-'] },
+] as const;
+
+/** Per-store function maps: env variable → catalog id prefix (`collect-<store>`, `erase-<store>`). */
+export const PER_STORE_FUNCTIONS = [
+  { env: 'DSR_COLLECT_FUNCTIONS', idPrefix: 'collect-' },
+  { env: 'DSR_ERASE_FUNCTIONS', idPrefix: 'erase-' },
+] as const;
+
+/** A per-store function map from the environment (`{}` when unset); anything but JSON `{ storeId: name }` is a `ConfigurationError` naming the variable. */
+export function readFunctionMap(env: NodeJS.ProcessEnv, variable: (typeof PER_STORE_FUNCTIONS)[number]['env']): Record<string, string> {
+  const text = env[variable] || '{}';
+  try {
+    return z.record(z.string(), z.string().min(1)).parse(JSON.parse(text));
+  } catch {
+    throw new ConfigurationError(`${variable} must be JSON {"storeId": "functionName"}`);
+  }
+}
+
+/** What a function's environment is built from; the stack passes CloudFormation values, the local runtime local ones. */
+export interface EnvironmentSources {
+  settings: FunctionSettings;
+  catalog: readonly FunctionSpec[];
+  /** The physical table or bucket name of a store. */
+  storeName: (store: StoreDefinition) => string;
+  /** The ARN of a workflow's state machine (`export`, `erasure`). */
+  stateMachineArn: (workflow: string) => string;
+  /** The ARN of a catalog function. */
+  functionArn: (functionId: string) => string;
+  /** JSON text of a value (the stack needs `Stack.toJsonString` for tokens). */
+  toJson?: (value: unknown) => string;
+}
+
+/**
+ * The environment every function gets, in AWS and locally alike: the runtime settings, the Powertools
+ * service name, one variable per store name, the workflow ARNs and the per-store function maps.
+ */
+export function functionEnvironment(sources: EnvironmentSources): Record<string, string> {
+  const toJson = sources.toJson ?? ((value: unknown) => JSON.stringify(value));
+  const storeIds = new Set<string>(DATA_MAP.map((store) => store.id));
+  const environment: Record<string, string> = { ...settingsEnvironment(sources.settings), POWERTOOLS_SERVICE_NAME };
+  for (const store of DATA_MAP) environment[store.resource.env] = sources.storeName(store);
+  for (const workflow of WORKFLOWS) environment[workflow.env] = sources.stateMachineArn(workflow.name);
+  for (const group of PER_STORE_FUNCTIONS) {
+    const map = Object.fromEntries(
+      sources.catalog
+        .filter((spec) => spec.id.startsWith(group.idPrefix) && storeIds.has(spec.id.slice(group.idPrefix.length)))
+        .map((spec) => [spec.id.slice(group.idPrefix.length), sources.functionArn(spec.id)]),
+    );
+    environment[group.env] = toJson(map);
+  }
+  return environment;
+}
