@@ -19,8 +19,9 @@ import { LOCAL_ACCOUNT_ID } from './lambda-runtime';
  * service's AccessDenied error. Calls are attributed through an async context naming the principal
  * (the function or state machine). Calls outside any principal (the local runtime itself, tests,
  * the CLI) and principals the stack has no role for (test-registered functions and machines) are not
- * checked. A function sees a secret variable (`DSR_HASH_KEY`, `DSR_CALLBACK_SECRET`) only when its role
- * may read that secret, as in AWS where the value is fetched with the role's credentials.
+ * checked. A function sees a secret variable (`DSR_HASH_KEY`, `DSR_CALLBACK_SECRET`) and the variable
+ * naming its secret's ARN only when its role may read that secret, as in AWS where the value is fetched
+ * with the role's credentials and only those functions' environment holds the ARN.
  */
 
 const principals = new AsyncLocalStorage<string>();
@@ -149,7 +150,10 @@ export async function enableLocalIam(iam: LocalIam, region: string): Promise<() 
   for (const principal of Object.keys(iam.policies.principals)) {
     for (const variable of SECRET_VARIABLES) {
       const arn = iam.policies.secretArns[variable.secretArnEnv];
-      secretVisibility.set(`${principal}\n${variable.env}`, arn !== undefined && (await iam.allows(principal, { action: 'secretsmanager:GetSecretValue', resource: arn })));
+      const visible = arn !== undefined && (await iam.allows(principal, { action: 'secretsmanager:GetSecretValue', resource: arn }));
+      // The value, and the ARN a function reads it by from a backend's Secrets Manager (local/backend.ts).
+      secretVisibility.set(`${principal}\n${variable.env}`, visible);
+      secretVisibility.set(`${principal}\n${variable.secretArnEnv}`, visible);
     }
   }
   active = { iam, region, secretVisibility };
@@ -162,6 +166,8 @@ export async function enableLocalIam(iam: LocalIam, region: string): Promise<() 
   process.env = new Proxy(realEnv, {
     get: (target, key) => (hidden(key) ? undefined : Reflect.get(target, key)),
     has: (target, key) => !hidden(key) && Reflect.has(target, key),
+    // Writes go straight to the real environment (which accepts plain assignments only).
+    set: (target, key, value) => Reflect.set(target, key, value),
   });
   return () => {
     active = undefined;

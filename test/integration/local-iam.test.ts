@@ -126,6 +126,17 @@ describe('local IAM from the synthesized policies', () => {
     expect(process.env.DSR_HASH_KEY).toBeDefined();
   });
 
+  it('keeps process.env writable while secrets are scoped', () => {
+    // Act
+    process.env.DSR_LOCAL_IAM_PROBE = 'set';
+    const written = process.env.DSR_LOCAL_IAM_PROBE;
+    delete process.env.DSR_LOCAL_IAM_PROBE;
+
+    // Assert
+    expect(written).toBe('set');
+    expect(process.env.DSR_LOCAL_IAM_PROBE).toBeUndefined();
+  });
+
   it("checks a state machine's Lambda invocations against its role", async () => {
     // Act
     const denied = runAs(stateMachinePrincipal('dsr-export'), () => local.lambda.invoke(local.lambda.arnOf('dsr-erase-orders'), { op: 'secrets' }));
