@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pascalCase } from '../functions/catalog';
-import { resourceName, type StoreDefinition, type TableSchema } from '../functions/core/data-map';
+import { isVersionedBucket, resourceName, type StoreDefinition, type TableSchema } from '../functions/core/data-map';
 import { EXPORTS_PREFIX, STAGING_PREFIX, type DsrSettings, type ImportedStore } from './settings';
 
 /**
@@ -145,7 +145,7 @@ export class DsrStores extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: store.holdsFiles || store.id === 'audit',
+      versioned: isVersionedBucket(store),
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: `${store.id}/`,
       removalPolicy: RemovalPolicy.RETAIN,

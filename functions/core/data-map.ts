@@ -462,6 +462,11 @@ export function resourceName(store: StoreDefinition, env: NodeJS.ProcessEnv = pr
   return env[store.resource.env] || store.resource.defaultName;
 }
 
+/** True when the store's bucket keeps object versions (file stores and the audit bucket), in the stack and on a local backend. */
+export function isVersionedBucket(store: StoreDefinition): boolean {
+  return store.kind === 's3-bucket' && (store.holdsFiles === true || store.id === 'audit');
+}
+
 /** The S3 key prefix holding a customer's files; it always ends with `/`. */
 export function customerKeyPrefix(locator: KeyPrefixLocator, customerId: string, brand: Brand): string {
   assertSafeCustomerId(customerId);
