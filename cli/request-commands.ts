@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BRANDS, type Brand } from '../functions/core/brands';
 import { CUSTOMER_ID_PATTERN } from '../functions/core/data-map';
+import { SUPPORTED_LOCALES, type SupportedLocale } from '../functions/core/locales';
 import { exportVolumeCount, type RequestView } from '../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from './api-client';
 import { cliAws } from './aws';
@@ -18,6 +19,7 @@ export interface SubmitOptions extends ApiOptions {
   brand: Brand;
   verifiedBy?: string;
   requestId?: string;
+  locale?: SupportedLocale;
   wait?: boolean;
   out?: string;
 }
@@ -76,6 +78,7 @@ export function submitCommand(name: 'export' | 'erase', type: 'export' | 'erasur
     .addOption(new Option('--brand <brand>', 'brand').choices(BRANDS).makeOptionMandatory())
     .option('--verified-by <who>', 'who verified the customer\'s identity (recorded on the request)')
     .option('--request-id <uuid>', 'idempotency key (a uuid); repeating it with the same options returns the same request')
+    .addOption(new Option('--locale <tag>', 'language of the customer-facing texts (default: the profile\'s locale, else the brand\'s home market)').choices(SUPPORTED_LOCALES))
     .option('--wait', 'follow the execution until it ends; exit non-zero when it fails');
   if (type === 'export') command.option('--out <file>', 'download the export volumes to FILE (implies --wait)');
   return withApiOptions(command).action(async (options: SubmitOptions) => {
@@ -86,6 +89,7 @@ export function submitCommand(name: 'export' | 'erase', type: 'export' | 'erasur
       brand: options.brand,
       ...(options.verifiedBy ? { verifiedBy: options.verifiedBy } : {}),
       ...(options.requestId ? { requestId: options.requestId } : {}),
+      ...(options.locale ? { locale: options.locale } : {}),
     });
     if (!options.wait && !options.out) {
       printJson(created);

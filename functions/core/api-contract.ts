@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BRANDS } from './brands';
 import { CUSTOMER_ID_PATTERN } from './data-map';
 import { REQUEST_STATUSES, REQUEST_TYPES, STORE_PHASES, STORE_STEP_STATUSES, type RequestType } from './ledger';
+import { SUPPORTED_LOCALES } from './locales';
 
 /**
  * The request API's contract, declared once: every request and response body, query and path
@@ -22,6 +23,12 @@ export const customerIdSchema = z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1
 /** A brand of the group. */
 export const brandSchema = z.enum(BRANDS).register(API_SCHEMAS, { id: 'Brand' });
 
+/** A BCP 47 locale of a language the customer-facing texts exist in. */
+export const localeSchema = z
+  .enum(SUPPORTED_LOCALES, { error: `must be one of ${SUPPORTED_LOCALES.join(', ')}` })
+  .describe('Language of the customer-facing texts (BCP 47); default: the profile\'s locale, else the brand\'s home market, else English')
+  .register(API_SCHEMAS, { id: 'Locale' });
+
 /** A request status. */
 export const statusSchema = z.enum(REQUEST_STATUSES).register(API_SCHEMAS, { id: 'Status' });
 
@@ -40,6 +47,7 @@ const createRequestFields = {
     .max(2048)
     .optional()
     .describe('Receives every status change, signed with X-DSR-Signature'),
+  locale: localeSchema.optional(),
 };
 
 /** The create body of each request type (a type with fields of its own extends `createRequestFields` with them). */
@@ -101,6 +109,7 @@ export const requestSchema = z
     notBefore: z.iso.datetime().optional().describe('End of the erasure cooling-off'),
     verifiedBy: z.string().optional(),
     callbackUrl: z.string().optional(),
+    locale: z.string().optional().describe('The locale the request asked for'),
     executionArn: z.string().optional(),
     stores: z.array(storeProgressSchema),
     result: z

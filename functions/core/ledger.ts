@@ -86,6 +86,8 @@ export interface RequestRecord {
   notBefore?: string;
   verifiedBy?: string;
   callbackUrl?: string;
+  /** Language of the customer-facing texts the request asked for (BCP 47; not personal data). */
+  locale?: string;
   /** SHA-256 of the canonical request body (idempotency). */
   bodyHash: string;
   /** Step Functions execution ARN, once started. */
@@ -215,11 +217,12 @@ export interface NewRequest {
   notBefore?: string;
   verifiedBy?: string;
   callbackUrl?: string;
+  locale?: string;
 }
 
 /** The `pending` record of a request just received: due one calendar month later, no progress yet. */
 export function newRequestRecord(request: NewRequest): RequestRecord {
-  const { receivedAt, notBefore, verifiedBy, callbackUrl, ...fields } = request;
+  const { receivedAt, notBefore, verifiedBy, callbackUrl, locale, ...fields } = request;
   return {
     ...fields,
     status: 'pending',
@@ -229,6 +232,7 @@ export function newRequestRecord(request: NewRequest): RequestRecord {
     ...(notBefore ? { notBefore } : {}),
     ...(verifiedBy ? { verifiedBy } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
+    ...(locale ? { locale } : {}),
     stores: {},
     version: 1,
   };

@@ -151,6 +151,7 @@ export async function createRequest(deps: RequestsDeps, body: CreateRequestBody)
     notBefore: body.type === 'erasure' ? new Date(now.getTime() + deps.coolingOffSeconds * 1000).toISOString() : undefined,
     verifiedBy: body.verifiedBy,
     callbackUrl: body.callbackUrl,
+    locale: body.locale,
   });
   const claim = await deps.ledger.claimOpen(candidate);
   if (!claim.claimed) {

@@ -90,6 +90,20 @@ describe('planVolumes', () => {
       [['customers/c1/u2/b.jpg', 'files/uploaded-photos/Beach.jpg', true]],
     ]);
     expect(plan.volumes[0]!.files[0]!.metadata).toEqual({ 'uploaded-at': 'x' });
+    expect(plan.locale).toBeUndefined();
+  });
+
+  it('carries the locale the request asked for into the plan', async () => {
+    // Arrange
+    s3Mock.on(PutObjectCommand).resolves({});
+    const deps = { s3, config: exportConfig({}), requestedAt: async () => '2025-06-01T10:00:00.000Z', requestedLocale: async (requestId: string) => (requestId === 'r1' ? 'fr-BE' : undefined), env: {} };
+
+    // Act
+    await planVolumes(deps, { requestId: 'r1', brand: 'albelli', collected: [{ store: 'orders', items: 1, bytes: 10, stagingKey: 'staging/r1/orders.jsonl' }] });
+
+    // Assert
+    const plan = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as ExportPlan;
+    expect(plan.locale).toBe('fr-BE');
   });
 
 });

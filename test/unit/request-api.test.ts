@@ -132,6 +132,18 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(input).toMatchObject({ type: 'erasure', notBefore: response.body.notBefore });
   });
 
+  it('POST with a supported locale keeps it on the record, not in the execution input', async () => {
+    // Act
+    const response = await call('POST', '/v1/requests', { body: { ...newExport(), locale: 'nb-NO' } });
+
+    // Assert
+    expect(response.status).toBe(202);
+    expect(validateResponse('/v1/requests', 'post', 202, response.body)).toBe('');
+    expect(response.body.locale).toBe('nb-NO');
+    expect((await call('GET', `/v1/requests/${response.body.requestId}`)).body.locale).toBe('nb-NO');
+    expect(Object.keys(JSON.parse([...stepFunctions.executions.values()][0]!.input)).sort()).toEqual(['brand', 'requestId', 'type']);
+  });
+
   it('the same requestId and body returns the same record and starts nothing new; a different body → 409', async () => {
     // Arrange
     const body = newExport();
@@ -189,6 +201,8 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     ['non-uuid requestId', { type: 'export', customerId: 'c1', brand: 'albelli', requestId: 'abc' }, 'requestId'],
     ['http callback', { type: 'export', customerId: 'c1', brand: 'albelli', callbackUrl: 'http://portal.example/cb' }, 'callbackUrl'],
     ['unknown field', { type: 'export', customerId: 'c1', brand: 'albelli', extra: 1 }, 'extra'],
+    ['unsupported locale', { type: 'export', customerId: 'c1', brand: 'albelli', locale: 'it-IT' }, 'locale'],
+    ['malformed locale', { type: 'export', customerId: 'c1', brand: 'albelli', locale: 'nb_NO' }, 'locale'],
     ['array body', [1], 'body'],
   ])('POST with %s → 400 naming the field, nothing started', async (_case, body, field) => {
     // Act

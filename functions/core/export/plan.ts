@@ -81,6 +81,8 @@ export interface ExportPlan {
   brand: Brand;
   /** When the request was received (the ledger's `createdAt`): the same on every replay. */
   generatedAt: string;
+  /** The locale the request asked for (the ledger's `locale`), if any; the page falls back from it. */
+  locale?: string;
   tables: PlannedTable[];
   stores: Record<string, { items: number; bytes: number }>;
   volumes: { volume: number; fileName: string; manifest: string; files: PlannedFile[] }[];
@@ -130,6 +132,8 @@ export interface PlanDeps {
   config: ExportConfig;
   /** When the request was received (the ledger's `createdAt`): the export's fixed "generated at". */
   requestedAt: (requestId: string) => Promise<string>;
+  /** The locale the request asked for (the ledger's `locale`), if any. */
+  requestedLocale?: (requestId: string) => Promise<string | undefined>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -142,6 +146,7 @@ export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolu
   const order = (store: string) => CUSTOMER_STORE_IDS.indexOf(store as (typeof CUSTOMER_STORE_IDS)[number]);
   const collected = [...input.collected].sort((a, b) => order(a.store) - order(b.store));
   const generatedAt = await deps.requestedAt(input.requestId);
+  const locale = await deps.requestedLocale?.(input.requestId);
   const paths = new PathAllocator();
   const files: PlannedFile[] = [];
   const tables: PlannedTable[] = [];
@@ -176,6 +181,7 @@ export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolu
     requestId: input.requestId,
     brand: input.brand,
     generatedAt,
+    ...(locale ? { locale } : {}),
     tables,
     stores: Object.fromEntries(collected.map((summary) => [summary.store, { items: summary.items, bytes: summary.bytes }])),
     volumes: packed.map((volumeFiles, index) => ({
