@@ -20,7 +20,8 @@ import { localStateMachineArn, startStepFunctionsServer, stateMachineNameOf, typ
 /**
  * The embedded local AWS: DynamoDB and S3 emulators, an in-process Lambda runtime, Step Functions and
  * EventBridge endpoints, every store of the data map provisioned, and `process.env` set so in-process
- * functions reach them through standard SDK configuration. `npm start` and the tests both boot it.
+ * functions reach them through standard SDK configuration. `npm start` and the tests both boot it. With
+ * `backend` (local/backend.ts) the stores live on an AWS-compatible backend and the emulators do not start.
  */
 
 /** Region of the local services. */
@@ -88,7 +89,7 @@ export interface LocalAws {
   close(): Promise<void>;
 }
 
-/** Boots the embedded local AWS. */
+/** Boots the embedded local AWS (or its Lambda, Step Functions and EventBridge over a backend's stores). */
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
   const dataDir = resolve(options.dataDir);
   if (options.reset) await rm(dataDir, { recursive: true, force: true });
@@ -289,7 +290,7 @@ async function assertIndexes(dynamo: DynamoDBClient, store: StoreDefinition, tab
   const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   const missing = (store.table?.indexes ?? []).map((index) => index.name).filter((name) => !present.has(name));
   if (missing.length > 0) {
-    throw new Error(`Local table ${tableName} lacks the index(es) ${missing.join(', ')} (data directory from an older version): start once with --reset`);
+    throw new Error(`Local table ${tableName} lacks the index(es) ${missing.join(', ')} (stores from an older version): start once with --reset, or on a backend delete the table there`);
   }
 }
 
