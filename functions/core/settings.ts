@@ -33,6 +33,12 @@ export const FUNCTION_SETTINGS = {
   exportPartBytes: setting('DSR_EXPORT_PART_BYTES', z.coerce.number().int().min(5 * MIB).default(8 * MIB)),
   /** Parts uploaded in parallel per export upload. */
   exportUploadConcurrency: setting('DSR_EXPORT_UPLOAD_CONCURRENCY', z.coerce.number().int().min(1).max(16).default(4)),
+  /** Bytes of source files the volume builder may hold fetched ahead of the one it writes (64 MiB; a larger file streams). */
+  exportFetchBudgetBytes: setting('DSR_EXPORT_FETCH_BUDGET_BYTES', z.coerce.number().int().min(MIB).default(64 * MIB)),
+  /** GetObject requests the volume builder keeps in flight. */
+  exportFetchConcurrency: setting('DSR_EXPORT_FETCH_CONCURRENCY', z.coerce.number().int().min(1).max(48).default(16)),
+  /** DeleteObjects or BatchWriteItem calls an eraser keeps in flight. */
+  erasureConcurrency: setting('DSR_ERASURE_CONCURRENCY', z.coerce.number().int().min(1).max(32).default(8)),
   /** Attempts per erasure batch while items stay unprocessed or keys fail transiently. */
   erasureBatchMaxAttempts: setting('DSR_ERASURE_BATCH_MAX_ATTEMPTS', z.coerce.number().int().min(1).max(20).default(8)),
   /** First backoff delay of an erasure batch retry, in ms (full jitter, cap 5 s). */

@@ -8,10 +8,11 @@ import { workflowRequestId } from '../workflow-input';
 import { getStore, resourceName } from '../data-map';
 import { InvalidInput } from '../errors';
 import type { ExportConfig } from './config';
+import { fetchAhead, getSourceObject } from './fetch-ahead';
 import { renderIndexHtml, type TableSource } from './index-html';
 import { archiveKey, dataFilePath, INDEX_FILE, manifestName, planKey, volumeSummaryKey } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
-import { openObject, readJson, readJsonLines, writeJson } from './staging-io';
+import { readJson, readJsonLines, writeJson } from './staging-io';
 import { uploadStream } from './stream-upload';
 import { ColumnSet, csvLine, csvRow, flattenRecord, type DataRecord } from './tabular';
 
@@ -205,14 +206,11 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
   const writer = new VolumeWriter(zip, new Date(plan.generatedAt), failed);
   try {
     if (volume.volume === 1) await writeDocuments(deps, plan, writer);
-    const open = (file: PlannedFile) => openObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key);
-    let next = volume.files[0] ? open(volume.files[0]) : undefined;
-    for (const [index, file] of volume.files.entries()) {
-      const source = await next!;
-      // Request the next object while this one streams, so S3's first-byte latency overlaps the copy.
-      next = volume.files[index + 1] ? open(volume.files[index + 1]!) : undefined;
-      next?.catch(() => undefined);
-      await writer.add(file.path, source, { store: file.store, stored: file.stored });
+    const open = (file: PlannedFile, signal: AbortSignal) => getSourceObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key, signal);
+    // Several requests in flight, so S3's first-byte latency overlaps the copy; entries stay in plan order.
+    const fetched = fetchAhead(volume.files, open, { budgetBytes: deps.config.fetchBudgetBytes, concurrency: deps.config.fetchConcurrency });
+    for await (const { file, body } of fetched) {
+      await writer.add(file.path, body, { store: file.store, stored: file.stored });
     }
     const manifest = manifestOf(plan, volume.volume, writer.entries);
     await writer.add(manifestName(volume.volume), Readable.from([Buffer.from(manifest)]), { stored: false });

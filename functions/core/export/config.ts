@@ -2,8 +2,8 @@ import { getStore, resourceName } from '../data-map';
 import { readFunctionMap, readFunctionSettings } from '../settings';
 
 /**
- * Settings of the export pipeline, from the environment only: the volume size, part size and upload
- * concurrency (`DSR_EXPORT_*`, declared with their defaults in functions/core/settings.ts), the
+ * Settings of the export pipeline, from the environment only: the volume size, part size, upload
+ * concurrency and fetch budget and concurrency (`DSR_EXPORT_*`, declared with their defaults in functions/core/settings.ts), the
  * per-store collectors (`DSR_COLLECT_FUNCTIONS`, JSON `{ storeId: functionName }`) and the exports
  * bucket name from the data map (`DSR_BUCKET_EXPORTS`, default `dsr-exports`).
  */
@@ -14,6 +14,10 @@ export interface ExportConfig {
   volumeBytes: number;
   partBytes: number;
   uploadConcurrency: number;
+  /** Bytes of source files fetched ahead of the entry being written. */
+  fetchBudgetBytes: number;
+  /** GetObject requests kept in flight by the volume builder. */
+  fetchConcurrency: number;
   collectFunctions: Record<string, string>;
 }
 
@@ -25,6 +29,8 @@ export function exportConfig(env: NodeJS.ProcessEnv = process.env): ExportConfig
     volumeBytes: settings.exportVolumeBytes,
     partBytes: settings.exportPartBytes,
     uploadConcurrency: settings.exportUploadConcurrency,
+    fetchBudgetBytes: settings.exportFetchBudgetBytes,
+    fetchConcurrency: settings.exportFetchConcurrency,
     collectFunctions: readFunctionMap(env, 'DSR_COLLECT_FUNCTIONS'),
   };
 }
