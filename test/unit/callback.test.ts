@@ -158,3 +158,14 @@ describe('deliverCallback', () => {
     expect(outcome).toMatchObject({ delivered: false, attempts: 0, reason: 'no callbackUrl' });
   });
 });
+
+describe('signBody (known answers)', () => {
+  // Computed once with `printf '%s' '<body>' | openssl dgst -sha256 -hmac callback-secret`: receivers
+  // verify this exact value, so any change to the signature scheme fails here.
+  it.each([
+    ['{"requestId":"r-1","status":"COMPLETED"}', 'sha256=30ad01b29f5e2502fb80737b7af4a06517aaa8d2758829a99813b7c09aa6a5ab'],
+    ['{"name":"Zoë"}', 'sha256=236978576e46b51213fe2c7da77ed55980d17eb6e220c3302fc9ad83411fb190'],
+  ])('signs %j as %s (UTF-8 body)', (body, expected) => {
+    expect(signBody(body, 'callback-secret')).toBe(expected);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PathAllocator, archiveKey, isAlreadyCompressed, sanitiseSegment, stagingKey } from '../../functions/core/export/layout';
+import { PathAllocator, archiveKey, archivePrefix, exportResultKey, isAlreadyCompressed, sanitiseSegment, stagingKey } from '../../functions/core/export/layout';
 
 describe('sanitiseSegment', () => {
   it.each([
@@ -80,5 +80,19 @@ describe('keys', () => {
     expect(first).toMatch(/^exports\/r-1\/[0-9a-f]{64}\/volume-2\.zip$/);
     expect(again).toBe(first);
     expect(otherKey).not.toBe(first);
+  });
+});
+
+describe('archive keys (known answers)', () => {
+  // Computed once with `printf 'export-archive:r-1' | openssl dgst -sha256 -hmac "$KEY"`: a change to
+  // the scheme would strand every archive already written (the erasure's export step would miss them).
+  const KEY = 'kat-hash-key-0123456789abcdef0123';
+  const HASH = '4d305a8c667ba58a9fde88b1e4f08667faed410afc2038d3bab73fbca98725eb';
+
+  it('puts the volumes and the result under exports/<requestId>/<keyed hash of the request id>/', () => {
+    expect(archivePrefix('r-1', KEY)).toBe(`exports/r-1/${HASH}/`);
+    expect(archiveKey('r-1', 1, KEY)).toBe(`exports/r-1/${HASH}/volume-1.zip`);
+    expect(archiveKey('r-1', 12, KEY)).toBe(`exports/r-1/${HASH}/volume-12.zip`);
+    expect(exportResultKey('r-1', KEY)).toBe(`exports/r-1/${HASH}/result.json`);
   });
 });
