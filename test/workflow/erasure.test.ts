@@ -24,6 +24,7 @@ import { localFunctionName, type LambdaHandler } from '../../local/lambda-runtim
 import { startLocalAws } from '../../local/runtime';
 import { DEMO_CUSTOMERS, seedDemoData } from '../../local/seed/demo';
 import { seedSyntheticCustomer } from '../../local/seed/synthetic';
+import { restoredAfterEach } from '../unit/helpers/replacements';
 import { createErasureRecord, customerLeft, enteredStates, readJson, runErasure, snapshotExcept, type ErasureContext } from './erasure-helpers';
 
 let dataDir: string;
@@ -36,9 +37,15 @@ function newRequestId(label: string): string {
   return `wf-${label}-${sequence}`;
 }
 
-/** Replaces a catalog function by a test double (or restores it with the real handler). */
-function replaceFunction(functionId: string, handler: LambdaHandler): void {
-  ctx.aws.lambda.register(localFunctionName(functionId), { handler, timeoutSeconds: 120 });
+const replacements = restoredAfterEach();
+
+/** Replaces a catalog function by a test double until the test ends (the real handler is registered again even when it fails). */
+function replaceFunction(functionId: string, fake: LambdaHandler, real: LambdaHandler): void {
+  const name = localFunctionName(functionId);
+  replacements.replace(
+    () => ctx.aws.lambda.register(name, { handler: fake, timeoutSeconds: 120 }),
+    () => ctx.aws.lambda.register(name, { handler: real, timeoutSeconds: 120 }),
+  );
 }
 
 /** An eraser whose clients crash (a non-retryable error) on the `crashAt`-th write call. */
@@ -245,16 +252,19 @@ describe('erasure workflow: erase, verify, prove', () => {
 describe('erasure workflow: failures and replays', () => {
   it('retries a store that is unavailable, then completes', async () => {
     let calls = 0;
-    replaceFunction('erase-smart-creation', async (event, context) => {
-      calls += 1;
-      if (calls <= 2) throw new StoreUnavailable('Store "smart-creation" is unavailable: throttled');
-      return realEraser(event, context);
-    });
+    replaceFunction(
+      'erase-smart-creation',
+      async (event, context) => {
+        calls += 1;
+        if (calls <= 2) throw new StoreUnavailable('Store "smart-creation" is unavailable: throttled');
+        return realEraser(event, context);
+      },
+      realEraser as LambdaHandler,
+    );
     const requestId = newRequestId('retry');
     await createErasureRecord(ctx, requestId, 'c17', 'albelli');
 
     const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
-    replaceFunction('erase-smart-creation', realEraser as LambdaHandler);
 
     expect(outcome.status).toBe('SUCCEEDED');
     expect(calls).toBe(3);
@@ -262,14 +272,17 @@ describe('erasure workflow: failures and replays', () => {
   });
 
   it('records a terminal store failure on the request and fails the execution', async () => {
-    replaceFunction('erase-call-recordings', async () => {
-      throw new StoreFailed('Store "call-recordings" failed: AccessDenied');
-    });
+    replaceFunction(
+      'erase-call-recordings',
+      async () => {
+        throw new StoreFailed('Store "call-recordings" failed: AccessDenied');
+      },
+      realEraser as LambdaHandler,
+    );
     const requestId = newRequestId('fail');
     await createErasureRecord(ctx, requestId, 'c7', 'albelli');
 
     const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
-    replaceFunction('erase-call-recordings', realEraser as LambdaHandler);
 
     expect(outcome.status).toBe('FAILED');
     expect(outcome.error).toBe('StoreFailed');
@@ -280,12 +293,11 @@ describe('erasure workflow: failures and replays', () => {
   });
 
   it('fails verification naming the store when a collector still finds personal data, and never completes', async () => {
-    replaceFunction('collect-marketing', async () => ({ store: 'marketing', items: 2, retainedItems: 0, personalItems: 2 }));
+    replaceFunction('collect-marketing', async () => ({ store: 'marketing', items: 2, retainedItems: 0, personalItems: 2 }), realCollector as LambdaHandler);
     const requestId = newRequestId('verify');
     await createErasureRecord(ctx, requestId, 'c22', 'albelli');
 
     const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
-    replaceFunction('collect-marketing', realCollector as LambdaHandler);
 
     expect(outcome.status).toBe('FAILED');
     expect(outcome.error).toBe('ErasureVerificationFailed');
@@ -316,13 +328,12 @@ describe('erasure workflow: failures and replays', () => {
     const originalOrders = [];
     for await (const page of readCustomerItems(ctx.doc, getStore('orders'), customerId)) originalOrders.push(...page.items);
     const othersBefore = await snapshotExcept(ctx, [{ customerId, brand }]);
-    replaceFunction(`erase-${store}`, crashingEraser(crashAt));
+    replaceFunction(`erase-${store}`, crashingEraser(crashAt), realEraser as LambdaHandler);
     const requestId = newRequestId('crash');
     await createErasureRecord(ctx, requestId, customerId, brand);
 
     const seeded = await customerLeft(ctx, customerId);
     const crashed = await runErasure(ctx, requestId, { requestId, brand });
-    replaceFunction(`erase-${store}`, realEraser as LambdaHandler);
 
     expect(crashed.status).toBe('FAILED');
     expect(crashed.error).toBe('StoreFailed');

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { Replacements } from './helpers/replacements';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe('Replacements', () => {
+  it('applies a replacement at once and undoes every one, last first', async () => {
+    const log: string[] = [];
+    const replacements = new Replacements();
+
+    replacements.replace(() => log.push('apply a'), () => void log.push('undo a'));
+    replacements.replace(() => log.push('apply b'), () => void log.push('undo b'));
+    const pendingBefore = replacements.pending;
+    await replacements.restoreAll();
+
+    expect(pendingBefore).toBe(2);
+    expect(log).toEqual(['apply a', 'apply b', 'undo b', 'undo a']);
+    expect(replacements.pending).toBe(0);
+  });
+
+  it('runs every undo when one throws, then throws the first error', async () => {
+    const undone: string[] = [];
+    const replacements = new Replacements();
+    replacements.replace(() => {}, () => void undone.push('a'));
+    replacements.replace(() => {}, () => {
+      throw new Error('undo b failed');
+    });
+    replacements.replace(() => {}, async () => {
+      throw new Error('undo c failed');
+    });
+
+    const restoring = replacements.restoreAll();
+
+    await expect(restoring).rejects.toThrow('undo c failed');
+    expect(undone).toEqual(['a']);
+    expect(replacements.pending).toBe(0);
+  });
+
+  it('undoes a fake after a failing test, so the next test sees the real one (nested vitest run)', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'dsr-replacements-'));
+    const outputFile = join(outDir, 'report.json');
+    try {
+      await promisify(execFile)(
+        process.execPath,
+        [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'test/fixtures/replacements/vitest.config.ts', '--reporter=json', `--outputFile=${outputFile}`],
+        { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } },
+      ).catch((error: { code?: number }) => {
+        if (error.code !== 1) throw error;
+      });
+      const report = JSON.parse(await readFile(outputFile, 'utf8')) as { testResults: { assertionResults: { title: string; status: string }[] }[] };
+
+      const outcomes = report.testResults.flatMap((file) => file.assertionResults.map((test) => [test.title, test.status]));
+
+      expect(outcomes).toEqual([
+        ['fails while a fake is in place', 'failed'],
+        ['sees the real handler again', 'passed'],
+      ]);
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
