@@ -38,7 +38,7 @@ const plan: ExportPlan = {
       fileName: 'volume-1.zip',
       manifest: 'manifest.json',
       files: [
-        { store: 'uploaded-photos', key: 'customers/c1/u1/a.jpg', size: JPEG.length, path: 'files/uploaded-photos/Strand Ærø.jpg', originalName: 'Strand Ærø.jpg', contentType: 'image/jpeg', stored: true, metadata: {} },
+        { store: 'uploaded-photos', key: 'customers/c1/u1/a.jpg', size: JPEG.length, path: 'files/uploaded-photos/Strand Ærø.jpg', stored: true },
       ],
     },
     {
@@ -46,7 +46,7 @@ const plan: ExportPlan = {
       fileName: 'volume-2.zip',
       manifest: 'manifest-volume-2.json',
       files: [
-        { store: 'call-recordings', key: 'recordings/c1/call.wav', size: WAV.length, path: 'files/call-recordings/call.wav', originalName: 'call.wav', contentType: 'audio/wav', stored: false, metadata: {} },
+        { store: 'call-recordings', key: 'recordings/c1/call.wav', size: WAV.length, path: 'files/call-recordings/call.wav', stored: false },
       ],
     },
   ],
@@ -148,6 +148,28 @@ describe('buildVolume', () => {
     expect(entries.map((entry) => entry.name)).toEqual(['files/call-recordings/call.wav', 'manifest-volume-2.json']);
     expect(entries[0]!.method).toBe(8);
     expect(JSON.parse(entries[1]!.data.toString('utf8')).entries).toEqual([{ path: 'files/call-recordings/call.wav', size: WAV.length, sha256: sha256(WAV), store: 'call-recordings' }]);
+  });
+
+  it('lists the original name, content type and metadata of each file in the manifest, from its one GetObject', async () => {
+    s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).callsFake(() => ({
+      Body: Readable.from([WAV]),
+      ContentType: 'audio/wav',
+      Metadata: { 'original-filename': encodeURIComponent('Gesprek Ærø.wav'), 'recorded-at': '2025-01-02T03:04:05.000Z' },
+    }));
+
+    const summary = await buildVolume(deps, { requestId: 'r1', volume: 2 });
+
+    const entries = await unzip(uploaded(summary.key));
+    expect(JSON.parse(entries[1]!.data.toString('utf8')).entries[0]).toEqual({
+      path: 'files/call-recordings/call.wav',
+      size: WAV.length,
+      sha256: sha256(WAV),
+      store: 'call-recordings',
+      originalName: 'Gesprek Ærø.wav',
+      contentType: 'audio/wav',
+      metadata: { 'recorded-at': '2025-01-02T03:04:05.000Z' },
+    });
+    expect(s3Mock.commandCalls(GetObjectCommand).filter((call) => call.args[0].input.Key === 'recordings/c1/call.wav')).toHaveLength(1);
   });
 
   it('produces identical bytes when run again', async () => {

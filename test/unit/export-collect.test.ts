@@ -1,4 +1,4 @@
-import { GetBucketVersioningCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -53,25 +53,18 @@ describe('collectStore (export mode)', () => {
     expect(put.Key).toBe('staging/r1/orders.jsonl');
   });
 
-  it('stages a listing of a file store with decoded metadata, never the bytes', async () => {
-    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'customers/c1/u1/beach.jpg', Size: 1234 }] });
-    s3Mock.on(HeadObjectCommand).resolves({
-      ContentLength: 1234,
-      ContentType: 'image/jpeg',
-      Metadata: { 'original-filename': encodeURIComponent('Strand Ærø.jpg'), 'uploaded-at': '2025-01-02T03:04:05.000Z' },
-    });
+  it('stages a listing of a file store from the listing alone (key and size), never the bytes and no request per file', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'customers/c1/u1/beach.jpg', Size: 1234 }, { Key: 'customers/c1/u2/dune.jpg', Size: 66 }] });
 
     const result = await collectStore(deps, input('uploaded-photos'));
 
-    expect(JSON.parse(stagedText())).toEqual({
-      key: 'customers/c1/u1/beach.jpg',
-      size: 1234,
-      originalName: 'Strand Ærø.jpg',
-      contentType: 'image/jpeg',
-      metadata: { 'original-filename': 'Strand Ærø.jpg', 'uploaded-at': '2025-01-02T03:04:05.000Z' },
-    });
-    expect(result).toMatchObject({ items: 1, bytes: 1234 });
+    expect(stagedText().trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      { key: 'customers/c1/u1/beach.jpg', size: 1234 },
+      { key: 'customers/c1/u2/dune.jpg', size: 66 },
+    ]);
+    expect(result).toMatchObject({ items: 2, bytes: 1300 });
     expect(s3Mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input.Prefix).toBe('customers/c1/');
+    expect(s3Mock.calls().filter((call) => !(call.args[0] instanceof ListObjectsV2Command || call.args[0] instanceof PutObjectCommand))).toHaveLength(0);
   });
 
   it('still answers for a customer with no data: items 0 and an empty staging file', async () => {
@@ -94,7 +87,6 @@ describe('collectStore (export mode)', () => {
   it('lists a brand-partitioned store under every brand prefix (the customer id is group-wide)', async () => {
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3Mock.on(ListObjectsV2Command, { Prefix: 'albelli/c3/' }).resolves({ Contents: [{ Key: 'albelli/c3/a/1.jpg', Size: 4 }] });
-    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 4, ContentType: 'image/jpeg', Metadata: {} });
 
     const result = await collectStore(deps, input('photo-library', 'export', 'c3'));
 

@@ -55,16 +55,16 @@ describe('packVolumes', () => {
 });
 
 describe('planVolumes', () => {
-  it('names files by sanitised original name, de-duplicates, splits volumes and stages the plan', async () => {
+  it('names files by their sanitised key name, de-duplicates in key order, splits volumes and stages the plan', async () => {
     const listing = [
-      { key: 'customers/c1/u2/b.jpg', size: 600, originalName: 'Beach.jpg', contentType: 'image/jpeg', metadata: { 'original-filename': 'Beach.jpg' } },
-      { key: 'customers/c1/u1/a.jpg', size: 600, originalName: '../Beach.jpg', contentType: 'image/jpeg', metadata: { 'original-filename': '../Beach.jpg', 'uploaded-at': 'x' } },
+      { key: 'customers/c1/u2/beach.jpg', size: 600 },
+      { key: 'customers/c1/u1/..Beach.jpg', size: 600 },
     ];
     s3Mock.on(GetObjectCommand, { Key: 'staging/r1/uploaded-photos.jsonl' }).callsFake(() => ({
       Body: Readable.from([Buffer.from(listing.map((line) => JSON.stringify(line)).join('\n') + '\n')]),
     }));
     s3Mock.on(PutObjectCommand).resolves({});
-    const config = { ...exportConfig({}), volumeBytes: volumeOneReserve([{ bytes: 300 }]) + 600 + entryOverhead('files/uploaded-photos/_Beach.jpg') };
+    const config = { ...exportConfig({}), volumeBytes: volumeOneReserve([{ bytes: 300 }]) + 600 + entryOverhead('files/uploaded-photos/Beach.jpg') };
 
     const result = await planVolumes(
       { s3, config, requestedAt: async (requestId) => (requestId === 'r1' ? '2025-06-01T10:00:00.000Z' : 'wrong request'), env: {} },
@@ -86,11 +86,28 @@ describe('planVolumes', () => {
     expect(Object.keys(plan.stores)).toEqual(['orders', 'uploaded-photos']);
     expect(plan.tables).toEqual([{ store: 'orders', stagingKey: 'staging/r1/orders.jsonl', items: 3 }]);
     expect(plan.volumes.map((volume) => volume.files.map((item) => [item.key, item.path, item.stored]))).toEqual([
-      [['customers/c1/u1/a.jpg', 'files/uploaded-photos/_Beach.jpg', true]],
-      [['customers/c1/u2/b.jpg', 'files/uploaded-photos/Beach.jpg', true]],
+      [['customers/c1/u1/..Beach.jpg', 'files/uploaded-photos/Beach.jpg', true]],
+      [['customers/c1/u2/beach.jpg', 'files/uploaded-photos/beach (2).jpg', true]],
     ]);
-    expect(plan.volumes[0]!.files[0]!.metadata).toEqual({ 'uploaded-at': 'x' });
     expect(plan.locale).toBeUndefined();
+  });
+
+  it('puts a photo-library file in the folder of its album, from its key', async () => {
+    // Arrange
+    s3Mock.on(GetObjectCommand, { Key: 'staging/r1/photo-library.jsonl' }).callsFake(() => ({
+      Body: Readable.from([Buffer.from(`${JSON.stringify({ key: 'albelli/c1/al-0001/f-000001.jpg', size: 5 })}\n`)]),
+    }));
+    s3Mock.on(PutObjectCommand).resolves({});
+
+    // Act
+    await planVolumes(
+      { s3, config: exportConfig({}), requestedAt: async () => '2025-06-01T10:00:00.000Z', env: {} },
+      { requestId: 'r1', brand: 'albelli', collected: [{ store: 'photo-library', items: 1, bytes: 5, stagingKey: 'staging/r1/photo-library.jsonl' }] },
+    );
+
+    // Assert
+    const plan = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as ExportPlan;
+    expect(plan.volumes[0]!.files.map((file) => file.path)).toEqual(['files/photo-library/al-0001/f-000001.jpg']);
   });
 
   it('carries the locale the request asked for into the plan', async () => {

@@ -10,7 +10,7 @@ import { InvalidInput } from '../errors';
 import type { ExportConfig } from './config';
 import { fetchAhead, getSourceObject } from './fetch-ahead';
 import { renderIndexHtml, type TableSource } from './index-html';
-import { archiveKey, dataFilePath, INDEX_FILE, manifestName, planKey, volumeSummaryKey } from './layout';
+import { archiveKey, dataFilePath, INDEX_FILE, isAlreadyCompressed, manifestName, planKey, volumeSummaryKey } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
 import { readJson, readJsonLines, writeJson } from './staging-io';
 import { uploadStream } from './stream-upload';
@@ -39,6 +39,25 @@ export interface ManifestEntry {
   sha256: string;
   /** Store the content comes from; absent for generated entries (index.html). */
   store?: string;
+  /** A file's original name (its `original-filename` metadata, when set), from the GetObject that read it. */
+  originalName?: string;
+  /** A file's content type, from the same response. */
+  contentType?: string;
+  /** A file's other metadata (upload or recording date, album), from the same response. */
+  metadata?: Record<string, string>;
+}
+
+/** What the manifest says about a file beyond its path, size and hash: from its GetObject response. */
+type FileDetails = Pick<ManifestEntry, 'originalName' | 'contentType' | 'metadata'>;
+
+/** The manifest details of a fetched file (only what the store set). */
+function detailsOf(fetched: { contentType?: string; metadata: Record<string, string> }): FileDetails {
+  const { 'original-filename': originalName, ...metadata } = fetched.metadata;
+  return {
+    ...(originalName ? { originalName } : {}),
+    ...(fetched.contentType ? { contentType: fetched.contentType } : {}),
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+  };
 }
 
 /** Summary of a built volume: the archive's key, size and SHA-256, and its entry count (manifest included). */
@@ -109,13 +128,13 @@ class VolumeWriter {
   ) {}
 
   /** Appends an entry from a stream and waits until archiver has written it. */
-  async add(path: string, source: Readable, options: { store?: string; stored: boolean }): Promise<void> {
+  async add(path: string, source: Readable, options: { store?: string; stored: boolean; details?: FileDetails }): Promise<void> {
     const tap = new HashingStream();
     source.once('error', (error) => tap.destroy(error));
     const written = once(this.zip, 'entry');
     this.zip.append(source.pipe(tap), { name: path, date: this.date, store: options.stored });
     await Promise.race([written, this.failed]);
-    this.entries.push({ path, size: tap.byteCount, sha256: tap.hash.digest('hex'), ...(options.store ? { store: options.store } : {}) });
+    this.entries.push({ path, size: tap.byteCount, sha256: tap.hash.digest('hex'), ...(options.store ? { store: options.store } : {}), ...options.details });
   }
 }
 
@@ -137,12 +156,12 @@ function manifestOf(plan: ExportPlan, volume: number, entries: ManifestEntry[]):
   )}\n`;
 }
 
-/** The listing of a file store's files (all volumes), for `data/<store>.json`. */
+/** The listing of a file store's files (all volumes), for `data/<store>.json`; each volume's manifest adds their original names and metadata. */
 function fileListing(plan: ExportPlan, store: string): string {
   const files = plan.volumes.flatMap((volume) =>
     volume.files
       .filter((file) => file.store === store)
-      .map((file: PlannedFile) => ({ path: file.path, volume: volume.volume, originalName: file.originalName, size: file.size, contentType: file.contentType, metadata: file.metadata })),
+      .map((file: PlannedFile) => ({ path: file.path, volume: volume.volume, size: file.size })),
   );
   return `${JSON.stringify(files, null, 2)}\n`;
 }
@@ -209,8 +228,9 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
     const open = (file: PlannedFile, signal: AbortSignal) => getSourceObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key, signal);
     // Several requests in flight, so S3's first-byte latency overlaps the copy; entries stay in plan order.
     const fetched = fetchAhead(volume.files, open, { budgetBytes: deps.config.fetchBudgetBytes, concurrency: deps.config.fetchConcurrency });
-    for await (const { file, body } of fetched) {
-      await writer.add(file.path, body, { store: file.store, stored: file.stored });
+    for await (const { file, body, ...response } of fetched) {
+      const stored = file.stored || isAlreadyCompressed(file.path, response.contentType);
+      await writer.add(file.path, body, { store: file.store, stored, details: detailsOf(response) });
     }
     const manifest = manifestOf(plan, volume.volume, writer.entries);
     await writer.add(manifestName(volume.volume), Readable.from([Buffer.from(manifest)]), { stored: false });

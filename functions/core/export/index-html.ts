@@ -1,6 +1,6 @@
 import escapeHtml from 'escape-html';
 import { getStore, type StoreDefinition } from '../data-map';
-import { DATA_FOLDER, dataFilePath, manifestName } from './layout';
+import { DATA_FOLDER, dataFilePath, manifestName, mediaKind } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
 import type { DataRecord } from './tabular';
 
@@ -127,20 +127,18 @@ async function* tableRows(source: TableSource, items: number): AsyncGenerator<st
   yield '</tbody></table></div>';
 }
 
-/** One file as a figure: an image thumbnail, an audio player, or a link; with its original name. */
+/** One file as a figure: an image thumbnail, an audio player, or a link; with its name in the archive (the manifest adds the original name). */
 function fileFigure(file: PlannedFile, volume: number): string {
   const href = escapeHtml(relativeHref(file.path));
-  const type = file.contentType ?? '';
-  const preview = type.startsWith('image/')
-    ? `<a href="${href}"><img src="${href}" alt="${escapeHtml(file.originalName)}" loading="lazy"></a>`
-    : type.startsWith('audio/')
+  const name = escapeHtml(file.path.slice(file.path.lastIndexOf('/') + 1));
+  const kind = mediaKind(file.path);
+  const preview = kind === 'image'
+    ? `<a href="${href}"><img src="${href}" alt="${name}" loading="lazy"></a>`
+    : kind === 'audio'
       ? `<audio controls preload="none" src="${href}"></audio>`
       : '';
   const where = volume > 1 ? ` · in volume ${volume}` : '';
-  const details = Object.entries(file.metadata)
-    .map(([name, value]) => `${escapeHtml(name)}: ${escapeHtml(value)}`)
-    .join('<br>');
-  return `<figure>${preview}<figcaption><a href="${href}">${escapeHtml(file.originalName)}</a><br>${file.size.toLocaleString('en')} bytes${where}${details ? `<br>${details}` : ''}</figcaption></figure>`;
+  return `<figure>${preview}<figcaption><a href="${href}">${name}</a><br>${file.size.toLocaleString('en')} bytes${where}</figcaption></figure>`;
 }
 
 /** The data-subject rights and the complaint authority. */

@@ -139,3 +139,14 @@ export function isAlreadyCompressed(name: string, contentType?: string): boolean
   const extension = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
   return COMPRESSED_EXTENSIONS.has(extension) || (contentType !== undefined && COMPRESSED_TYPES.test(contentType.toLowerCase()));
 }
+
+/** Extensions of images and sounds a browser shows inline. */
+const MEDIA_EXTENSIONS: Record<string, 'image' | 'audio'> = {
+  jpg: 'image', jpeg: 'image', png: 'image', gif: 'image', webp: 'image', avif: 'image', mp3: 'audio', m4a: 'audio', aac: 'audio', ogg: 'audio', opus: 'audio', wav: 'audio',
+};
+
+/** Whether an archive file shows as an image, plays as audio, or neither (by its extension). */
+export function mediaKind(path: string): 'image' | 'audio' | undefined {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name.includes('.') ? MEDIA_EXTENSIONS[name.slice(name.lastIndexOf('.') + 1).toLowerCase()] : undefined;
+}

@@ -58,14 +58,10 @@ export interface PlannedFile {
   /** Source object key in the store's bucket. */
   key: string;
   size: number;
-  /** Path inside the archive (sanitised, unique). */
+  /** Path inside the archive (from the key: sanitised, unique); the original name is in the volume's manifest. */
   path: string;
-  originalName: string;
-  contentType?: string;
   /** Stored as-is (already-compressed media) instead of deflated. */
   stored: boolean;
-  /** Metadata worth showing (upload or recording date, album). */
-  metadata: Record<string, string>;
 }
 
 /** A tabular store's staged records. */
@@ -120,10 +116,10 @@ export function packVolumes<T extends { size: number; path: string }>(files: T[]
   return volumes;
 }
 
-/** The archive folder segments of a file: its album for the photo library, else none. */
+/** The archive folder segments of a file: its album (the key's parent folder) for the photo library, else none. */
 function folderOf(store: string, listing: FileListing): string[] {
-  const album = listing.metadata['album-name'];
-  return store === 'photo-library' && album ? [sanitiseSegment(album, 'album')] : [];
+  const segments = listing.key.split('/');
+  return store === 'photo-library' && segments.length > 2 ? [sanitiseSegment(segments.at(-2)!, 'album')] : [];
 }
 
 /** The dependencies of `planVolumes`. */
@@ -138,8 +134,8 @@ export interface PlanDeps {
 }
 
 /**
- * Reads the staged file listings, gives every file a unique sanitised archive path
- * (`files/<store>/[album/]<original name>`), splits them into volumes and writes the plan. Returns
+ * Reads the staged file listings, gives every file a unique sanitised archive path from its key
+ * (`files/<store>/[album/]<key's file name>`, in key order: the same on every replay), splits them into volumes and writes the plan. Returns
  * only the volume numbers (the items of the "Build Volumes" map, a few bytes per volume).
  */
 export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolumesInput>): Promise<{ volumes: number[] }> {
@@ -161,18 +157,8 @@ export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolu
     listings.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const listing of listings) {
       const directory = [FILES_FOLDER, store.id, ...folderOf(store.id, listing)].join('/');
-      const path = paths.allocate(directory, sanitiseSegment(listing.originalName));
-      const { 'original-filename': _name, ...metadata } = listing.metadata;
-      files.push({
-        store: store.id,
-        key: listing.key,
-        size: listing.size,
-        path,
-        originalName: listing.originalName,
-        contentType: listing.contentType,
-        stored: isAlreadyCompressed(path, listing.contentType),
-        metadata,
-      });
+      const path = paths.allocate(directory, sanitiseSegment(listing.key.slice(listing.key.lastIndexOf('/') + 1)));
+      files.push({ store: store.id, key: listing.key, size: listing.size, path, stored: isAlreadyCompressed(path) });
     }
   }
   const reserve = volumeOneReserve(collected.filter((summary) => !getStore(summary.store).holdsFiles));
