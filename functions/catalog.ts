@@ -78,6 +78,12 @@ export function resolveDetailFilter(trigger: EventTrigger, stateMachineArns: rea
   );
 }
 
+/** An eraser's grants on the erasure progress log (`progress/` in the audit bucket: read what is recorded, record more). */
+const PROGRESS_LOG_GRANTS: StoreGrant[] = [
+  { store: 'audit', access: 'read', keyPrefix: 'progress/' },
+  { store: 'audit', access: 'write', keyPrefix: 'progress/' },
+];
+
 /** Every function of the pipeline. */
 export const FUNCTIONS: FunctionSpec[] = [
   // Request API, ledger steps, callbacks and deadlines (issue 3).
@@ -274,8 +280,7 @@ export const FUNCTIONS: FunctionSpec[] = [
               { store: store.id, access: 'delete', ...(store.kind === 's3-bucket' ? { versions: true } : {}) } as const,
             ]),
         { store: 'request-ledger', access: 'read' },
-        { store: 'audit', access: 'read', keyPrefix: 'progress/' },
-        { store: 'audit', access: 'write', keyPrefix: 'progress/' },
+        ...PROGRESS_LOG_GRANTS,
       ],
       secrets: ['hash-key'],
     }),
@@ -302,8 +307,7 @@ export const FUNCTIONS: FunctionSpec[] = [
         { store: 'exports', access: 'read', keyPrefix },
         { store: 'exports', access: 'delete', keyPrefix, versions: true },
       ]),
-      { store: 'audit', access: 'read', keyPrefix: 'progress/' },
-      { store: 'audit', access: 'write', keyPrefix: 'progress/' },
+      ...PROGRESS_LOG_GRANTS,
     ],
     secrets: ['hash-key'],
   },
