@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkDeadlines } from '../../functions/core/deadlines';
-import type { RequestRecord, RequestStatus } from '../../functions/core/ledger';
+import type { Ledger, RequestRecord, RequestStatus } from '../../functions/core/ledger';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
 const NOW = new Date('2025-06-10T12:00:00.000Z');
@@ -60,5 +60,81 @@ describe('checkDeadlines', () => {
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('DSR');
     expect(emf.OverdueRequests).toBe(2);
     expect(emf.DueSoonRequests).toBe(1);
+  });
+});
+
+describe('checkDeadlines (boundaries and fields)', () => {
+  /** A ledger answering `openDueBefore` with the given records, remembering the horizon asked for. */
+  function ledgerOf(records: RequestRecord[]): { ledger: Ledger; horizons: string[] } {
+    const horizons: string[] = [];
+    const ledger = { openDueBefore: async (dueBefore: string) => (horizons.push(dueBefore), records) } as unknown as Ledger;
+    return { ledger, horizons };
+  }
+
+  /** Metrics that record what is added and whether it was published. */
+  function metricsSpy(): { metrics: Metrics; added: [string, string, number][]; published: () => number } {
+    const added: [string, string, number][] = [];
+    let published = 0;
+    const metrics = {
+      addMetric: (name: string, unit: string, value: number) => added.push([name, unit, value]),
+      publishStoredMetrics: () => (published += 1),
+    } as unknown as Metrics;
+    return { metrics, added, published: () => published };
+  }
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('asks for requests due within 5 days, counts one due exactly now as due soon and one a millisecond earlier as overdue', async () => {
+    const { ledger, horizons } = ledgerOf([
+      record('due-now', 'pending', '2025-06-10T12:00:00.000Z'),
+      record('just-late', 'pending', '2025-06-10T11:59:59.999Z'),
+    ]);
+    const { metrics, added, published } = metricsSpy();
+
+    const report = await checkDeadlines({ ledger, metrics, now: () => NOW });
+
+    expect(horizons).toEqual(['2025-06-15T12:00:00.000Z']);
+    expect(report.overdue.map((entry) => entry.requestId)).toEqual(['just-late']);
+    expect(report.dueSoon.map((entry) => entry.requestId)).toEqual(['due-now']);
+    expect(added).toEqual([
+      ['OverdueRequests', 'Count', 1],
+      ['DueSoonRequests', 'Count', 1],
+    ]);
+    expect(published()).toBe(1);
+  });
+
+  it('reports entries by due date with the request id, type, brand, status and due date only (never the customer id)', async () => {
+    const { ledger } = ledgerOf([
+      record('b', 'in_progress', '2025-06-13T00:00:00.000Z'),
+      record('a', 'pending', '2025-06-11T00:00:00.000Z'),
+      record('c', 'failed', '2025-06-01T00:00:00.000Z'),
+      record('d', 'pending', '2025-05-01T00:00:00.000Z'),
+    ]);
+
+    const report = await checkDeadlines({ ledger, metrics: metricsSpy().metrics, now: () => NOW });
+
+    expect(report).toStrictEqual({
+      checkedAt: '2025-06-10T12:00:00.000Z',
+      overdue: [
+        { requestId: 'd', type: 'export', brand: 'resnap', status: 'pending', dueAt: '2025-05-01T00:00:00.000Z' },
+        { requestId: 'c', type: 'export', brand: 'resnap', status: 'failed', dueAt: '2025-06-01T00:00:00.000Z' },
+      ],
+      dueSoon: [
+        { requestId: 'a', type: 'export', brand: 'resnap', status: 'pending', dueAt: '2025-06-11T00:00:00.000Z' },
+        { requestId: 'b', type: 'export', brand: 'resnap', status: 'in_progress', dueAt: '2025-06-13T00:00:00.000Z' },
+      ],
+    });
+  });
+
+  it('checks against the current time by default', async () => {
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    const { ledger, horizons } = ledgerOf([]);
+
+    const report = await checkDeadlines({ ledger, metrics: metricsSpy().metrics });
+
+    expect(report).toEqual({ checkedAt: '2025-06-10T12:00:00.000Z', overdue: [], dueSoon: [] });
+    expect(horizons).toEqual(['2025-06-15T12:00:00.000Z']);
   });
 });

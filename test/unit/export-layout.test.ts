@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { PathAllocator, archiveKey, archivePrefix, exportResultKey, isAlreadyCompressed, sanitiseSegment, stagingKey } from '../../functions/core/export/layout';
+import {
+  PathAllocator,
+  archiveKey,
+  archivePrefix,
+  dataFilePath,
+  exportResultKey,
+  isAlreadyCompressed,
+  manifestName,
+  planKey,
+  sanitiseSegment,
+  stagingKey,
+  stagingPrefix,
+  volumeFileName,
+  volumeSummaryKey,
+} from '../../functions/core/export/layout';
 
 describe('sanitiseSegment', () => {
   it.each([
@@ -94,5 +108,94 @@ describe('archive keys (known answers)', () => {
     expect(archiveKey('r-1', 1, KEY)).toBe(`exports/r-1/${HASH}/volume-1.zip`);
     expect(archiveKey('r-1', 12, KEY)).toBe(`exports/r-1/${HASH}/volume-12.zip`);
     expect(exportResultKey('r-1', KEY)).toBe(`exports/r-1/${HASH}/result.json`);
+  });
+});
+
+describe('sanitiseSegment (every rule)', () => {
+  it.each([
+    ['a:b*c?d"e<f>g|h', 'a_b_c_d_e_f_g_h'],
+    ['del\u007fus\u001fx', 'del_us_x'],
+    [' . .x', 'x'],
+    ['x. . ', 'x'],
+    ['  spaced  ', 'spaced'],
+    ['...', 'file'],
+    ['CON', '_CON'],
+    ['prn.pdf', '_prn.pdf'],
+    ['Aux.tar.gz', '_Aux.tar.gz'],
+    ['nul', '_nul'],
+    ['com1.jpg', '_com1.jpg'],
+    ['LPT9', '_LPT9'],
+    ['com10.jpg', 'com10.jpg'],
+    ['console.txt', 'console.txt'],
+    ['icon.png', 'icon.png'],
+    ['lpt', 'lpt'],
+  ])('makes %j safe as %j', (name, expected) => {
+    expect(sanitiseSegment(name)).toBe(expected);
+  });
+
+  it('falls back to the given name when nothing is left', () => {
+    expect(sanitiseSegment('. .', 'photo')).toBe('photo');
+  });
+
+  it.each([
+    ['a 150-byte name', 'a'.repeat(150), 'a'.repeat(150)],
+    ['a 151-byte name without extension', 'a'.repeat(151), 'a'.repeat(150)],
+    ['two-byte characters with an extension', `${'\u00e6'.repeat(200)}.jpeg`, `${'\u00e6'.repeat(72)}.jpeg`],
+    ['four-byte characters with an extension', `${'\u{1F600}'.repeat(40)}.png`, `${'\u{1F600}'.repeat(36)}.png`],
+    ['a 10-character extension', `${'a'.repeat(200)}.bbbbbbbbb`, `${'a'.repeat(140)}.bbbbbbbbb`],
+    ['an 11-character "extension"', `${'a'.repeat(200)}.bbbbbbbbbb`, 'a'.repeat(150)],
+    ['a reserved name', `con.${'x'.repeat(200)}`, `_con.${'x'.repeat(145)}`],
+  ])('bounds %s to 150 UTF-8 bytes exactly', (_, name, expected) => {
+    const safe = sanitiseSegment(name);
+
+    expect(safe).toBe(expected);
+    expect(Buffer.byteLength(safe)).toBeLessThanOrEqual(150);
+  });
+});
+
+describe('isAlreadyCompressed (every format)', () => {
+  it.each(['jpg', 'jpeg', 'png', 'gif', 'webp', 'heic', 'heif', 'avif', 'mp3', 'm4a', 'aac', 'ogg', 'opus', 'mp4', 'm4v', 'mov', 'webm', 'zip', 'gz', '7z', 'pdf'])(
+    'stores a .%s file whatever its content type',
+    (extension) => {
+      expect(isAlreadyCompressed(`file.${extension}`, 'application/octet-stream')).toBe(true);
+      expect(isAlreadyCompressed(`FILE.${extension.toUpperCase()}`)).toBe(true);
+    },
+  );
+
+  it.each([
+    'image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/heic', 'image/heif', 'image/avif', 'IMAGE/JPEG',
+    'audio/mpeg', 'audio/mp4', 'audio/aac', 'audio/ogg', 'audio/opus', 'audio/x-m4a',
+    'video/mp4', 'video/quicktime',
+    'application/zip', 'application/gzip', 'application/pdf',
+  ])('stores a file without a known extension of type %s', (contentType) => {
+    expect(isAlreadyCompressed('blob', contentType)).toBe(true);
+  });
+
+  it.each([
+    ['blob', 'image/bmp'],
+    ['blob', 'image/jpeg2'],
+    ['blob', 'ximage/jpeg'],
+    ['blob', 'video/'],
+    ['blob', 'application/zip+json'],
+    ['blob', 'audio/wav'],
+    ['blob', undefined],
+    ['archive.jpg.txt', undefined],
+    ['jpg', undefined],
+    ['notes.gzip', 'text/plain'],
+  ])('deflates %s (%s)', (name, contentType) => {
+    expect(isAlreadyCompressed(name, contentType)).toBe(false);
+  });
+});
+
+describe('staging and archive names', () => {
+  it('names every staging object under staging/<requestId>/ and every archive file by its volume', () => {
+    expect(stagingPrefix('r-1')).toBe('staging/r-1/');
+    expect(planKey('r-1')).toBe('staging/r-1/plan.json');
+    expect(volumeSummaryKey('r-1', 3)).toBe('staging/r-1/volumes/3.json');
+    expect(volumeFileName(3)).toBe('volume-3.zip');
+    expect(dataFilePath('orders', 'csv')).toBe('data/orders.csv');
+    expect(dataFilePath('orders', 'json')).toBe('data/orders.json');
+    expect(manifestName(1)).toBe('manifest.json');
+    expect(manifestName(2)).toBe('manifest-volume-2.json');
   });
 });
