@@ -50,6 +50,19 @@ describe('newRequestRecord', () => {
       createdAt: '2026-01-31T10:00:00.000Z', updatedAt: '2026-01-31T10:00:00.000Z', dueAt: '2026-02-28T10:00:00.000Z', stores: {}, version: 1,
     });
   });
+
+  it('keeps every optional field it is given: cooling-off end, verifier, callback URL and locale', () => {
+    const record = newRequestRecord({
+      requestId: 'r1', type: 'erasure', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', receivedAt: new Date('2026-03-31T10:00:00.000Z'),
+      notBefore: '2026-04-03T10:00:00.000Z', verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/callback', locale: 'nl-NL',
+    });
+
+    expect(record).toStrictEqual({
+      requestId: 'r1', type: 'erasure', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', status: 'pending',
+      createdAt: '2026-03-31T10:00:00.000Z', updatedAt: '2026-03-31T10:00:00.000Z', dueAt: '2026-04-30T10:00:00.000Z',
+      notBefore: '2026-04-03T10:00:00.000Z', verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/callback', locale: 'nl-NL', stores: {}, version: 1,
+    });
+  });
 });
 
 describe('Ledger', () => {
@@ -215,6 +228,33 @@ describe('Ledger', () => {
     // Assert
     expect(failed.items.map((item) => item.requestId)).toEqual(['early', 'late']);
     expect(failed.nextToken).toBeUndefined();
+  });
+
+  it('keeps the raw customer id on a transition unless asked to redact it', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { type: 'export' }));
+    await table.ledger.transition('r1', 'in_progress');
+
+    // Act
+    const outcome = await table.ledger.transition('r1', 'completed', { result: { volumes: 1 } });
+
+    // Assert
+    expect(outcome.record.customerId).toBe('c1');
+    expect((await table.ledger.get('r1')).customerId).toBe('c1');
+  });
+
+  it('reads every page of open requests due before a date (more than one page of 100)', async () => {
+    // Arrange
+    const ids = Array.from({ length: 130 }, (_, i) => `due-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < ids.length; i += 25) {
+      await Promise.all(ids.slice(i, i + 25).map((id) => table.ledger.create(record(id, { dueAt: '2025-02-01T00:00:00.000Z' }))));
+    }
+
+    // Act
+    const due = await table.ledger.openDueBefore('2025-03-01T00:00:00.000Z');
+
+    // Assert
+    expect(due.map((item) => item.requestId).sort()).toEqual(ids);
   });
 
   it('pages open requests due before a date across statuses, and never lists closed or later ones', async () => {
