@@ -8,7 +8,7 @@ import { ledgerFromEnv } from '../shared/ledger-from-env';
 /** Eraser `erase-exports`: deletes every archive volume and staging object of the customer's exports. */
 export const handler = subjectTaskHandler(eraseExportsInput, async (input) => {
   const config = erasureConfig();
-  const result = await eraseCustomerExports({ s3: s3Client(), ledger: ledgerFromEnv(), auditBucket: config.auditBucket, retry: config.retry }, input);
+  const result = await eraseCustomerExports({ s3: s3Client(), ledger: ledgerFromEnv(), auditBucket: config.auditBucket, retry: config.retry, concurrency: config.concurrency }, input);
   logger.info('store erased', { store: result.store, deleted: result.deleted, versionsDeleted: result.versionsDeleted });
   return result;
 }, eraseStoreOutput);

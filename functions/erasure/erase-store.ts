@@ -6,7 +6,7 @@ import { logger, subjectTaskHandler } from '../shared/handler';
 /** Eraser `erase-<storeId>`: erases one store of the customer as the data map says (see `eraseStore`). */
 export const handler = subjectTaskHandler(eraseStoreInput, async (input) => {
   const config = erasureConfig();
-  const result = await eraseStore({ doc: documentClient(), s3: s3Client(), auditBucket: config.auditBucket, retry: config.retry }, input);
+  const result = await eraseStore({ doc: documentClient(), s3: s3Client(), auditBucket: config.auditBucket, retry: config.retry, concurrency: config.concurrency }, input);
   logger.info('store erased', { store: result.store, deleted: result.deleted, retained: result.retained, versionsDeleted: result.versionsDeleted });
   return result;
 }, eraseStoreOutput);

@@ -9,6 +9,7 @@ import { customerObjectLocation, isVersioned } from '../connectors/s3-store';
 import type { StoreDefinition } from '../data-map';
 import { StoreFailed, StoreUnavailable, storeError } from '../errors';
 import { backoffDelay, type RetryPolicy } from './config';
+import { forEachBounded } from './bounded';
 import { addCounts, entryId, noCounts, type EraseCounts, type StoreProgressLog } from './progress';
 
 /** Most keys S3 accepts in one DeleteObjects. */
@@ -23,6 +24,8 @@ export interface BucketEraserDeps {
   retry: RetryPolicy;
   /** The request's progress log for this store (batches are recorded before they are deleted). */
   progress: StoreProgressLog;
+  /** DeleteObjects calls in flight at most (and pages listed ahead). */
+  concurrency: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -65,14 +68,18 @@ export async function deleteObjects(
   }
 }
 
-/** One listed page of a prefix: what to delete, each with its counts, and whether more follows. */
+/** One listed page of a prefix: what to delete, each with its counts, whether more follows, and the last key listed. */
 interface ListedBatch {
   targets: { target: ObjectIdentifier; counts: EraseCounts }[];
   truncated: boolean;
+  lastKey?: string;
 }
 
-/** The first page of a prefix: every version and delete marker (versioned bucket), else every object. */
-async function listFirstPage(deps: BucketEraserDeps, storeId: string, bucket: string, prefix: string, versioned: boolean): Promise<ListedBatch> {
+/**
+ * A page of a prefix: every version and delete marker (versioned bucket, always from the start), else
+ * every object, from the start or after `startAfter` (a key, not a token: valid on any S3-compatible store).
+ */
+async function listPage(deps: BucketEraserDeps, storeId: string, bucket: string, prefix: string, versioned: boolean, startAfter?: string): Promise<ListedBatch> {
   try {
     if (versioned) {
       const page = await deps.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
@@ -89,11 +96,12 @@ async function listFirstPage(deps: BucketEraserDeps, storeId: string, bucket: st
         truncated: page.IsTruncated === true,
       };
     }
-    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(startAfter ? { StartAfter: startAfter } : {}) }));
     const objects = (page.Contents ?? []).filter((object) => object.Key?.startsWith(prefix));
     return {
       targets: objects.map((object) => ({ target: { Key: object.Key! }, counts: { deleted: 1, retained: 0, versionsDeleted: 0, bytes: object.Size ?? 0 } })),
       truncated: page.IsTruncated === true,
+      lastKey: page.Contents?.at(-1)?.Key,
     };
   } catch (error) {
     throw storeError(storeId, error);
@@ -101,22 +109,41 @@ async function listFirstPage(deps: BucketEraserDeps, storeId: string, bucket: st
 }
 
 /**
- * Erases one prefix page by page. Each page is listed from the start of the prefix again after the
- * previous one was deleted, never continued from a marker inside what was just deleted: correct on
- * any S3-compatible store, and no more calls than following markers (the last page says it is last).
- * Each page is one batch, every object or version of it recorded in the progress log before it is deleted.
+ * Erases one prefix in rounds. A round lists up to `concurrency` pages (in an unversioned bucket the
+ * pages after the first start after the previous page's last key; nothing listed is deleted yet, so
+ * that is valid on any S3-compatible store; a versioned bucket lists one page from the start), then
+ * deletes them concurrently, each page one batch whose every object or version is recorded in the
+ * progress log before that batch is deleted. The next round lists from the start of the prefix again,
+ * never from a marker inside what was just deleted; it ends when the last page listed says it is last,
+ * so the listing calls are those of one pass over the prefix.
  */
 async function erasePrefix(deps: BucketEraserDeps, storeId: string, bucket: string, prefix: string, versioned: boolean): Promise<EraseCounts> {
   const counts = noCounts();
+  let resume: string | undefined;
   for (;;) {
-    const batch = await listFirstPage(deps, storeId, bucket, prefix, versioned);
-    if (!batch.targets.length) return counts;
-    await deps.progress.record(
-      batch.targets.map(({ target, counts: entry }) => ({ id: entryId(`${bucket}\u0000${target.Key}\u0000${target.VersionId ?? ''}`, deps.env?.DSR_HASH_KEY), ...entry })),
-    );
-    await deleteObjects(deps.s3, storeId, bucket, batch.targets.map(({ target }) => target), deps.retry);
-    for (const { counts: entry } of batch.targets) addCounts(counts, entry);
-    if (!batch.truncated) return counts;
+    const batches: ListedBatch[] = [];
+    let page = await listPage(deps, storeId, bucket, prefix, versioned, resume);
+    batches.push(page);
+    while (!versioned && page.truncated && page.lastKey && batches.length < deps.concurrency) {
+      page = await listPage(deps, storeId, bucket, prefix, versioned, page.lastKey);
+      batches.push(page);
+    }
+    const work = batches.filter((batch) => batch.targets.length);
+    if (!work.length) {
+      // Nothing to delete in this round (empty pages): go on after it rather than list the same again.
+      if (!page.truncated || !page.lastKey || versioned) return counts;
+      resume = page.lastKey;
+      continue;
+    }
+    resume = undefined;
+    await forEachBounded(work, deps.concurrency, async (batch) => {
+      await deps.progress.record(
+        batch.targets.map(({ target, counts: entry }) => ({ id: entryId(`${bucket}\u0000${target.Key}\u0000${target.VersionId ?? ''}`, deps.env?.DSR_HASH_KEY), ...entry })),
+      );
+      await deleteObjects(deps.s3, storeId, bucket, batch.targets.map(({ target }) => target), deps.retry);
+      for (const { counts: entry } of batch.targets) addCounts(counts, entry);
+    });
+    if (!page.truncated) return counts;
   }
 }
 

@@ -6,7 +6,7 @@ import { CUSTOMER_STORE_IDS, getStore } from '../data-map';
 import { InvalidInput } from '../errors';
 import type { Subject } from '../subject';
 import { eraseBucket } from './bucket-eraser';
-import { DEFAULT_RETRY, type RetryPolicy } from './config';
+import { DEFAULT_ERASURE_CONCURRENCY, DEFAULT_RETRY, type RetryPolicy } from './config';
 import { StoreProgressLog } from './progress';
 import { eraseTable } from './table-eraser';
 
@@ -40,6 +40,8 @@ export interface EraseDeps {
   /** The audit bucket, which holds the durable progress log (`progress/<requestId>/<store>/`). */
   auditBucket: string;
   retry?: RetryPolicy;
+  /** Write calls in flight (default `DSR_ERASURE_CONCURRENCY`'s). */
+  concurrency?: number;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
 }
@@ -50,10 +52,11 @@ export async function eraseStore(deps: EraseDeps, input: EraseStoreInput): Promi
   const action = store.erasure.action;
   if (action === 'none') throw new InvalidInput(`Store "${store.id}" is not erased`);
   const retry = deps.retry ?? DEFAULT_RETRY;
+  const concurrency = deps.concurrency ?? DEFAULT_ERASURE_CONCURRENCY;
   const progress = await StoreProgressLog.open({ s3: deps.s3, auditBucket: deps.auditBucket, requestId: input.requestId }, store.id);
   const counts =
     store.kind === 's3-bucket'
-      ? await eraseBucket({ s3: deps.s3, retry, progress, env: deps.env }, store, input.customerId)
-      : await eraseTable({ doc: deps.doc, retry, progress, env: deps.env }, store, input.customerId);
+      ? await eraseBucket({ s3: deps.s3, retry, progress, concurrency, env: deps.env }, store, input.customerId)
+      : await eraseTable({ doc: deps.doc, retry, progress, concurrency, env: deps.env }, store, input.customerId);
   return { store: store.id, action, ...counts, finishedAt: (deps.now?.() ?? new Date()).toISOString() };
 }

@@ -9,7 +9,7 @@ import { customerKey } from '../keyed-hash';
 import type { Ledger, RequestRecord } from '../ledger';
 import type { Subject } from '../subject';
 import { erasePrefixes } from './bucket-eraser';
-import { DEFAULT_RETRY, type RetryPolicy } from './config';
+import { DEFAULT_ERASURE_CONCURRENCY, DEFAULT_RETRY, type RetryPolicy } from './config';
 import type { EraseResult } from './erase-store';
 import { StoreProgressLog } from './progress';
 import type { VerifyResult } from '../export/collect';
@@ -43,6 +43,8 @@ export interface ExportsDeps {
   /** The audit bucket (progress log of the eraser). */
   auditBucket: string;
   retry?: RetryPolicy;
+  /** DeleteObjects calls in flight (default `DSR_ERASURE_CONCURRENCY`'s). */
+  concurrency?: number;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
 }
@@ -121,7 +123,7 @@ export async function eraseCustomerExports(deps: ExportsDeps, input: z.infer<typ
   const bucket = resourceName(getStore('exports'), deps.env);
   const progress = await StoreProgressLog.open({ s3: deps.s3, auditBucket: deps.auditBucket, requestId: input.requestId }, 'exports');
   const counts = await erasePrefixes(
-    { s3: deps.s3, retry: deps.retry ?? DEFAULT_RETRY, progress, env: deps.env },
+    { s3: deps.s3, retry: deps.retry ?? DEFAULT_RETRY, progress, concurrency: deps.concurrency ?? DEFAULT_ERASURE_CONCURRENCY, env: deps.env },
     'exports',
     bucket,
     await customerExportPrefixes(deps, input),

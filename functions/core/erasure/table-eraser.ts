@@ -4,6 +4,7 @@ import { resourceName, type StoreDefinition } from '../data-map';
 import { StoreFailed } from '../errors';
 import { retainedPartition, retainedRecord } from './anonymise';
 import { BATCH_WRITE_LIMIT, batchWrite } from './batch-write';
+import { forEachBounded } from './bounded';
 import type { RetryPolicy } from './config';
 import { addCounts, entryId, noCounts, type EraseCounts, type RecordedEntry, type StoreProgressLog } from './progress';
 
@@ -13,6 +14,8 @@ export interface TableEraserDeps {
   retry: RetryPolicy;
   /** The request's progress log for this store (batches are recorded before they are written). */
   progress: StoreProgressLog;
+  /** Batches (each one BatchWriteItem, or a put then a delete) in flight at most. */
+  concurrency: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -31,7 +34,7 @@ function customerAttribute(store: StoreDefinition): string {
 /**
  * Erases a customer's records from a DynamoDB store: reads the keys (strongly consistent where the
  * table allows) and deletes them in batches of 25, in key order. The records of each page read are
- * recorded in the progress log first. For an anonymise-and-retain store, each batch first writes the
+ * recorded in the progress log first, then its batches run `concurrency` at a time. For an anonymise-and-retain store, each batch first writes the
  * retained records (idempotent puts under `retained#<customerKey>`, same sort key), then deletes the
  * originals, so a crash between the two converges on replay; the retained partition is not read
  * (records already retained are left alone). A replay finds nothing to do and returns zeros.
@@ -61,7 +64,7 @@ export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, 
     for (const item of items) addCounts(counts, entryOf(item));
   };
 
-  /** Records then erases the buffered batches: every full one, and the rest too when `all`. */
+  /** Records then erases the buffered batches (every full one, and the rest too when `all`), `concurrency` at a time. */
   const drain = async (all: boolean) => {
     const groups: Item[][] = [];
     while (buffer.length >= BATCH_WRITE_LIMIT || (all && buffer.length > 0)) {
@@ -69,7 +72,7 @@ export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, 
       buffer = buffer.slice(BATCH_WRITE_LIMIT);
     }
     await deps.progress.record(groups.flat().map(entryOf));
-    for (const items of groups) await flush(items);
+    await forEachBounded(groups, deps.concurrency, flush);
   };
 
   for await (const page of readCustomerItems(deps.doc, store, customerId, { consistentRead: true, env: deps.env, partitions: 'own' })) {
