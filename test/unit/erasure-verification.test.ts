@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { checkErasureVerification } from '../../functions/core/erasure/verification';
+import { ErasureVerificationFailed } from '../../functions/core/errors';
+
+const now = () => new Date('2025-06-01T12:00:00.000Z');
+
+describe('checkErasureVerification', () => {
+  it('passes when every store holds only retained records, counting them over all stores', () => {
+    const outcome = checkErasureVerification(
+      {
+        requestId: 'r1',
+        results: [
+          { store: 'orders', items: 3, retainedItems: 3, personalItems: 0 },
+          { store: 'customer-profile', items: 0, retainedItems: 0, personalItems: 0 },
+          { store: 'archive', items: 2, retainedItems: 2, personalItems: 0 },
+        ],
+      },
+      now,
+    );
+
+    expect(outcome).toStrictEqual({ verified: true, verifiedAt: '2025-06-01T12:00:00.000Z', retainedItems: 5 });
+  });
+
+  it('fails naming every store with leftovers: personal records, or records that are not retained, whichever is more', () => {
+    const check = () =>
+      checkErasureVerification(
+        {
+          requestId: 'r1',
+          results: [
+            { store: 'marketing', items: 2, retainedItems: 0, personalItems: 1 },
+            { store: 'orders', items: 3, retainedItems: 3, personalItems: 0 },
+            { store: 'orders-retained', items: 3, retainedItems: 3, personalItems: 2 },
+            { store: 'uploaded-photos', items: 1, retainedItems: 0, personalItems: 0 },
+          ],
+        },
+        now,
+      );
+
+    expect(check).toThrow(ErasureVerificationFailed);
+    expect(check).toThrow(
+      'Personal data left after erasure in: marketing (2 personal records or files), orders-retained (2 personal records or files), uploaded-photos (1 personal records or files)',
+    );
+  });
+
+  it('uses the current time by default', () => {
+    const before = Date.now();
+
+    const outcome = checkErasureVerification({ requestId: 'r1', results: [] });
+
+    expect(outcome.retainedItems).toBe(0);
+    expect(Date.parse(outcome.verifiedAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(outcome.verifiedAt)).toBeLessThanOrEqual(Date.now());
+  });
+});
