@@ -21,7 +21,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/bounded.ts': ['erasure-concurrency.test.ts'],
   'erasure/bucket-eraser.ts': [],
   'erasure/certificate.ts': ['erasure-steps.test.ts'],
-  'erasure/config.ts': ['erasure-erasers.test.ts'],
   'erasure/erase-store.ts': ['erasure-erasers.test.ts'],
   'erasure/notify.ts': ['erasure-steps.test.ts'],
   'erasure/purge.ts': ['erasure-steps.test.ts'],
