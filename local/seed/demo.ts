@@ -10,6 +10,7 @@ import {
   libraryFileKey,
   recordingKey,
   safeFileName,
+  selectionReason,
   uploadedPhotoKey,
   vatFor,
   type Address,
@@ -402,7 +403,7 @@ function buildMarketing({ customerId, brand }: DemoCustomer, profile: ProfileRec
 
 /** An analysis per uploaded photo and a few product-edit events (always for resnap). */
 function buildSmartCreation({ customerId, brand }: DemoCustomer, rng: Rng, photoKeys: string[]): SmartCreationRecord[] {
-  const entries: SmartCreationRecord[] = photoKeys.map((photoKey) => ({
+  const analyses = photoKeys.map((photoKey) => ({
     customerId,
     entryId: `analysis#${photoKey.split('/')[2]}`,
     brand,
@@ -416,6 +417,11 @@ function buildSmartCreation({ customerId, brand }: DemoCustomer, rng: Rng, photo
   }));
   const edits = brand === 'resnap' ? rng.int(2, 4) : rng.chance(0.5) ? rng.int(1, 2) : 0;
   const projectId = `pr-${rng.hex(10)}`;
+  const entries: SmartCreationRecord[] = analyses.map((analysis) => ({
+    ...analysis,
+    selectionReason: selectionReason(analysis.selected, analysis.qualityScore, analysis.faces),
+    projectId,
+  }));
   let at = daysAgo(rng.int(10, 300), rng.int(0, 86_399));
   for (let e = 0; e < edits; e += 1) {
     at = after(at, rng.int(20, 600));

@@ -191,6 +191,15 @@ export const marketingEntrySchema = z.union([consentEntrySchema, segmentEntrySch
 /** A marketing item. */
 export type MarketingRecord = z.infer<typeof marketingEntrySchema>;
 
+/** Why the algorithm did or did not put a photo into the proposed product. */
+export const SELECTION_REASONS = ['people', 'high-quality', 'scene-variety', 'low-quality', 'similar-photo'] as const;
+
+/** The selection reason the analysis records for a photo (the seeders' rule: people, then quality, then variety). */
+export function selectionReason(selected: boolean, qualityScore: number, faces: number): (typeof SELECTION_REASONS)[number] {
+  if (selected) return faces > 0 ? 'people' : qualityScore >= 0.6 ? 'high-quality' : 'scene-variety';
+  return qualityScore < 0.4 ? 'low-quality' : 'similar-photo';
+}
+
 /** Smart-creation analysis of one uploaded photo (`entryId` = `analysis#<photoId>`). */
 export const analysisEntrySchema = z.object({
   customerId: customerIdSchema,
@@ -205,6 +214,10 @@ export const analysisEntrySchema = z.object({
   sceneLabels: z.array(z.string()),
   /** True when the algorithm put the photo into a proposed product. */
   selected: z.boolean(),
+  /** Why it was (not) selected. */
+  selectionReason: z.enum(SELECTION_REASONS).optional(),
+  /** The automatically created project (product) the photo was analysed for; the edits name the same id. */
+  projectId: z.string().optional(),
 });
 
 /** Smart-creation product-edit event (`entryId` = `edit#<ISO timestamp>`). */

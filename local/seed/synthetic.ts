@@ -8,6 +8,7 @@ import {
   customerIdSchema,
   libraryFileKey,
   recordingKey,
+  selectionReason,
   uploadedPhotoKey,
   type ContactRecord,
   type Country,
@@ -111,6 +112,7 @@ export async function seedSyntheticCustomer(
       faces: p % 3,
       sceneLabels: ['synthetic'],
       selected: p % 2 === 0,
+      selectionReason: selectionReason(p % 2 === 0, 0.8, p % 3),
     };
     items.push({ store: 'smart-creation', item: analysis });
   }

@@ -13,6 +13,7 @@ import { buildDemoDataset, DEMO_EMPTY_CUSTOMER, seedDemoData } from '../../local
 import type { ExportResult } from '../../functions/core/export/finalize';
 import { exportVolumes, runExport } from '../workflow/export-helpers';
 import { ApiClient, sha256, unzip, type Manifest, type ZipEntry } from './export-archive';
+import { CATALOGS } from '../../functions/core/export/i18n';
 
 const STATE_MACHINES = [resolve(import.meta.dirname, '../../statemachines/export.asl.json')];
 
@@ -175,6 +176,8 @@ describe('export through the HTTP API', () => {
     const { entries } = await downloadAll(requestId, result);
     const files = new Map(entries[0]!.map((entry) => [entry.name, entry.data.toString('utf8')]));
     expect(JSON.parse(files.get('data/orders.json')!)).toEqual([]);
-    expect(files.get('index.html')).toContain('We hold no personal data about you in any of the categories below.');
+    // No profile to name a language: the brand's home market (albelli: the Netherlands) decides.
+    expect(files.get('index.html')).toContain('<html lang="nl-NL">');
+    expect(files.get('index.html')).toContain(CATALOGS.nl.page.nothingHeld);
   });
 });

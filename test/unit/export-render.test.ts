@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatMinorUnits, renderIndexHtml, renderValue, type TableSource } from '../../functions/core/export/index-html';
+import { Formatter } from '../../functions/core/export/format';
+import { pageContext, renderIndexHtml, renderValue, type TableSource } from '../../functions/core/export/index-html';
+import { getStore } from '../../functions/core/data-map';
 import type { ExportPlan } from '../../functions/core/export/plan';
 import { ColumnSet, csvLine, csvRow, flattenRecord } from '../../functions/core/export/tabular';
 
@@ -45,6 +47,7 @@ describe('index.html', () => {
     requestId: 'r-<1>',
     brand: 'albelli',
     generatedAt: '2025-06-01T00:00:00.000Z',
+    locale: 'en-GB',
     tables: [{ store: 'orders', stagingKey: 'staging/r/orders.jsonl', items: 2 }],
     stores: {
       'customer-profile': { items: 0, bytes: 0 },
@@ -94,11 +97,11 @@ describe('index.html', () => {
   it('has the Art. 15(1) information, the rights, the authority and no external resources', async () => {
     const html = await text(renderIndexHtml(plan, tables));
 
-    for (const phrase of ['Purpose', 'Legal basis', 'Recipients', 'Retention', 'Source', 'Rectification', 'Erasure', 'Restriction', 'Object', 'portability', 'Withdraw your consent', 'Autoriteit Persoonsgegevens', 'How this automated processing works', 'volume-1.zip']) {
+    for (const phrase of ['Purpose', 'Legal basis', 'Recipients', 'How long we keep it', 'Where it comes from', 'Rectification', 'Erasure', 'Restriction', 'Object', 'portability', 'Withdraw your consent', 'Autoriteit Persoonsgegevens', 'How this automated processing works', 'volume-1.zip']) {
       expect(html).toContain(phrase);
     }
     expect(html).toContain('We hold no data of yours in this category.');
-    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).not.toMatch(/src="(https?:)?\/\//);
     expect(html).not.toMatch(/<script|<link /);
   });
 
@@ -128,22 +131,83 @@ describe('index.html', () => {
 
     const html = await text(renderIndexHtml(plan, orders));
 
-    expect(html).toContain('<td>NOK 263.93</td>');
-    expect(html).toContain('<b>unitPrice</b>: NOK 12.50');
-    expect(html).toContain('<b>quantity</b>: 3');
-    expect(html).toContain('<td>EUR 0.05</td>');
+    expect(html).toContain('<td>NOK\u00a0263.93</td>');
+    expect(html).toContain('<b>Unit price (excl. VAT)</b>: NOK\u00a012.50');
+    expect(html).toContain('<b>Quantity</b>: 3');
+    expect(html).toContain('<td>€0.05</td>');
     expect(html).toContain('<td>7</td>');
-    expect(html).toContain('whole minor units');
+    expect(html).toContain('whole cents');
   });
 
-  it('formats minor units with the currency\'s own decimals', () => {
-    expect(formatMinorUnits(123456, 'SEK')).toBe('SEK 1,234.56');
-    expect(formatMinorUnits(500, 'JPY')).toBe('JPY 500');
+  it('labels columns for people and keeps the stored names only in the glossary of the machine-readable files', async () => {
+    // Act
+    const html = await text(renderIndexHtml(plan, tables));
+
+    // Assert
+    expect(html).toContain('<th>Internal order id</th><th>Your note</th>');
+    expect(html).toContain('<dt><code>orderId</code></dt><dd>Internal order id</dd>');
+    expect(html).not.toContain('<th>orderId</th>');
   });
 
-  it('renders nested values as escaped lists', () => {
-    const rendered = renderValue({ street: 'A <b>', lines: [1, 'x&y'] });
+  it('renders nested values as escaped lists with labels, addresses as addresses and codes as words', () => {
+    // Arrange
+    const context = pageContext({ ...plan, locale: 'de-DE' }, undefined);
+    const site = { store: getStore('orders'), path: 'lines', currency: 'EUR' };
 
-    expect(rendered).toBe('<ul class="kv"><li><b>street</b>: A &lt;b&gt;</li><li><b>lines</b>: <ul class="list"><li>1</li><li>x&amp;y</li></ul></li></ul>');
+    // Act
+    const line = renderValue(context, site, { sku: 'A <b>', unitPrice: 1250, photoKeys: ['x&y'] });
+    const address = renderValue(context, { store: getStore('customer-profile'), path: 'addresses' }, [{ type: 'home', street: 'Hauptstraße 1', postalCode: '10115', city: 'Berlin', country: 'DE' }]);
+    const status = renderValue(context, { store: getStore('orders'), path: 'paymentStatus' }, 'refunded');
+    const unknown = renderValue(context, { store: getStore('orders'), path: 'paymentStatus' }, 'bartered');
+
+    // Assert
+    expect(line).toBe('<ul class="kv"><li><b>Artikelnummer</b>: A &lt;b&gt;</li><li><b>Stückpreis (ohne USt.)</b>: 12,50\u00a0€</li><li><b>Verwendete Fotos</b>: <ul class="list"><li>x&amp;y</li></ul></li></ul>');
+    expect(address).toBe('<ul class="list"><li><address><b>Wohnanschrift</b><br>Hauptstraße 1<br>10115 Berlin<br>Deutschland</address></li></ul>');
+    expect(status).toBe('erstattet');
+    expect(unknown).toBe('bartered');
   });
 });
+
+describe('formatting for the locale', () => {
+  it('formats minor units with the currency\'s own decimals and the locale\'s separators', () => {
+    // Arrange
+    const norwegian = new Formatter('nb-NO', 'Europe/Oslo');
+    const british = new Formatter('en-GB', 'Europe/London');
+
+    // Act
+    const amounts = [norwegian.money(26393, 'NOK'), british.money(123456, 'SEK'), british.money(500, 'JPY'), new Formatter('nl-NL', 'Europe/Amsterdam').money(199, 'EUR')];
+
+    // Assert
+    expect(amounts).toEqual(['263,93\u00a0kr', 'SEK\u00a01,234.56', 'JP¥500', '€\u00a01,99']);
+  });
+
+  it('formats dates in the customer\'s time zone and language', () => {
+    // Arrange
+    const instant = '2025-01-31T23:30:00.000Z';
+
+    // Act
+    const swedish = new Formatter('sv-SE', 'Europe/Stockholm').dateTimeOf(instant);
+    const british = new Formatter('en-GB', 'Europe/London').dateTimeOf(instant);
+    const french = new Formatter('fr-BE', 'Europe/Brussels').dateOf(instant);
+
+    // Assert
+    expect(swedish).toBe('1 februari 2025 kl. 00:30');
+    expect(british).toBe('31 January 2025 at 23:30');
+    expect(french).toBe('1 février 2025');
+  });
+
+  it('formats numbers, percentages, scores, sizes, countries, languages and addresses', () => {
+    // Arrange
+    const german = new Formatter('de-DE', 'Europe/Berlin');
+    const british = new Formatter('en-GB', 'Europe/London');
+
+    // Act
+    const values = [german.numberOf(1234.5), german.percent(19), german.score(0.8), german.bytes(3_500_000), german.country('NO'), german.language('nb-NO')];
+    const envelope = british.addressLines({ name: 'Ann Smith', street: '1 High Street', postalCode: 'SW1A 1AA', city: 'London', country: 'GB' });
+
+    // Assert
+    expect(values).toEqual(['1.234,5', '19\u00a0%', '0,80', '3,5 MB', 'Norwegen', 'Norwegisch (Bokmål) (Norwegen)']);
+    expect(envelope).toEqual(['Ann Smith', '1 High Street', 'London', 'SW1A 1AA', 'United Kingdom']);
+  });
+});
+

@@ -12,8 +12,8 @@ import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
 
 /** Test helpers for export workflows on the embedded local AWS (clients from the environment it sets). */
 
-/** Writes a pending export request to the ledger, as the request API does. */
-export async function createExportRecord(customerId: string, brand: Brand, createdAt = '2025-06-01T09:00:00.000Z'): Promise<string> {
+/** Writes a pending export request to the ledger, as the request API does (`fields` such as a requested `locale` added). */
+export async function createExportRecord(customerId: string, brand: Brand, createdAt = '2025-06-01T09:00:00.000Z', fields: Partial<RequestRecord> = {}): Promise<string> {
   const requestId = randomUUID();
   const record: RequestRecord = {
     requestId,
@@ -28,6 +28,7 @@ export async function createExportRecord(customerId: string, brand: Brand, creat
     bodyHash: 'test',
     stores: {},
     version: 1,
+    ...fields,
   };
   await ledgerFromEnv().create(record);
   return requestId;

@@ -1,14 +1,21 @@
 import escapeHtml from 'escape-html';
-import { getStore, type StoreDefinition } from '../data-map';
+import { getStore, type CustomerStoreId, type StoreDefinition } from '../data-map';
+import { chooseLocale, type ResolvedLocale } from '../locales';
+import { AUTHORITIES, authorityName, BRAND_HOME_COUNTRIES, isAuthorityCountry, LEAD_AUTHORITY_COUNTRY, type Authority, type AuthorityCountry } from './authorities';
+import { Formatter, isIsoInstant, TIME_ZONES } from './format';
+import { Texts } from './i18n';
 import { DATA_FOLDER, dataFilePath, manifestName, mediaKind } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
 import type { DataRecord } from './tabular';
 
 /**
- * The human-readable `index.html` of volume 1: self-contained (inline CSS, no scripts, no external
- * resources), one section per category with the Art. 15(1) information, the customer's records as
- * tables, the files by relative path, the data-subject rights and the complaint authority. Rendered
- * as a stream of chunks so a large history is never held in memory. Every value is HTML-escaped.
+ * The human-readable `index.html` of volume 1, in the customer's language (the request's locale, else
+ * the profile's, else the brand's home market, else English): self-contained (inline CSS, no scripts,
+ * no external resources), one section per category with the Art. 15(1) information, the customer's
+ * records as tables with human labels and values formatted for the locale, the files by relative path,
+ * each automatically created product explained with its analysed photos (Art. 15(1)(h)), the rights
+ * and the customer's national supervisory authority beside the group's lead authority. Rendered as a
+ * stream of chunks so a large history is never held in memory. Every value is HTML-escaped.
  */
 
 /** Records of one tabular store, read on demand, and its top-level columns. */
@@ -16,11 +23,6 @@ export interface TableSource {
   store: string;
   columns: string[];
   records: () => AsyncIterable<DataRecord>;
-}
-
-/** `1 record`, `2 records`, `0 files`. */
-function countOf(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 const STYLE = `
@@ -32,16 +34,43 @@ section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);p
 h2{margin-top:4px;color:#23395d}dl.about{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dl.about dt{font-weight:600}
 dl.about dd{margin:0}.explanation{background:#eef4ff;border-left:4px solid #3a6fd8;padding:8px 12px}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:13px;width:100%}th,td{border:1px solid #d5dae1;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#eef1f5}ul.kv,ul.list{margin:0;padding-left:16px}.empty{color:#5b6573;font-style:italic}
+th{background:#eef1f5}ul.kv,ul.list{margin:0;padding-left:16px}.empty{color:#5b6573;font-style:italic}address{font-style:normal}
 .files{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:12px}
 figure{margin:0;border:1px solid #d5dae1;border-radius:6px;padding:6px;background:#fafbfc;overflow-wrap:anywhere}
 figure img{width:100%;height:140px;object-fit:cover;display:block}figure audio{width:100%}figcaption{font-size:12px;margin-top:4px}
+figure.chosen{border-color:#2e8b57;box-shadow:0 0 0 2px #2e8b5733}figure dl{margin:4px 0 0;display:grid;grid-template-columns:max-content 1fr;gap:0 8px}figure dd{margin:0}
+div.authority{margin:8px 0 12px;padding-left:12px;border-left:4px solid #23395d}article.product{border-top:1px solid #d5dae1;padding-top:8px;margin-top:12px}details{margin:8px 0}dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dl.glossary dd{margin:0}
 `;
 
-/** A link to a store's machine-readable file in the archive. */
-function dataLink(store: string, format: 'json' | 'csv'): string {
-  const path = escapeHtml(dataFilePath(store, format));
-  return `<a href="${path}">${path}</a>`;
+/** Attributes shown as a percentage (stored in whole percent), as a 0–1 score, as a country or as a language. */
+const PERCENT_ATTRIBUTES = new Set(['vatRate']);
+const SCORE_ATTRIBUTES = new Set(['qualityScore']);
+const COUNTRY_ATTRIBUTES = new Set(['country']);
+const LANGUAGE_ATTRIBUTES = new Set(['locale']);
+
+/** Everything a page needs to put a value into words for one customer. */
+export interface PageContext {
+  locale: ResolvedLocale;
+  texts: Texts;
+  format: Formatter;
+  /** The country whose supervisory authority the page names. */
+  country: AuthorityCountry;
+  /** The archive files by their key in the source bucket, with the volume that holds each. */
+  files: Map<string, PlannedFile & { volume: number }>;
+}
+
+/**
+ * The page context of an export: the locale from the request (the plan), the customer's profile or the
+ * brand; the authority and time zone from the profile's country, else the brand's home market.
+ */
+export function pageContext(plan: ExportPlan, profile: DataRecord | undefined): PageContext {
+  const locale = chooseLocale({ requested: plan.locale, profile: profile?.locale, brand: plan.brand });
+  const home = BRAND_HOME_COUNTRIES[plan.brand];
+  const country = isAuthorityCountry(profile?.country) ? profile.country : home;
+  const timeZone = TIME_ZONES[typeof profile?.country === 'string' ? profile.country : home] ?? TIME_ZONES[home]!;
+  const files = new Map<string, PlannedFile & { volume: number }>();
+  for (const volume of plan.volumes) for (const file of volume.files) files.set(file.key, { ...file, volume: volume.volume });
+  return { locale, texts: new Texts(locale.language, locale.tag), format: new Formatter(locale.tag, timeZone), country, files };
 }
 
 /** The href of an archive path, relative to index.html. */
@@ -49,159 +78,340 @@ function relativeHref(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
-/** A value as HTML: text escaped, arrays as lists, objects as `name: value` lists. */
-export function renderValue(value: unknown, context: AmountContext = NO_AMOUNTS, name?: string): string {
-  if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return `<ul class="list">${value.map((item) => `<li>${renderValue(item, context)}</li>`).join('')}</ul>`;
-  if (typeof value === 'object') {
-    const inner = withCurrencyOf(context, value as DataRecord);
-    return `<ul class="kv">${Object.entries(value as DataRecord)
-      .map(([key, item]) => `<li><b>${escapeHtml(key)}</b>: ${renderValue(item, inner, key)}</li>`)
-      .join('')}</ul>`;
-  }
-  if (typeof value === 'number' && name !== undefined && context.attributes.has(name) && context.currency) {
-    return escapeHtml(formatMinorUnits(value, context.currency));
-  }
-  return escapeHtml(String(value));
+/** The file name part of an archive path. */
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Which attributes are minor-unit amounts, and the currency in force where a value sits. */
-export interface AmountContext {
-  attributes: ReadonlySet<string>;
-  currencyAttribute?: string;
+/** A link to a store's machine-readable file in the archive. */
+function dataLink(store: string, format: 'json' | 'csv'): string {
+  const path = escapeHtml(dataFilePath(store, format));
+  return `<a href="${path}">${path}</a>`;
+}
+
+/** The label of an attribute for people: the catalog's, else the name split into words (never seen for a declared store). */
+export function labelOf(context: PageContext, store: string, path: string): string {
+  const label = context.texts.label(store, path);
+  if (label) return label;
+  const leaf = path.slice(path.lastIndexOf('.') + 1).replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[-_]/g, ' ').toLowerCase();
+  return leaf.charAt(0).toUpperCase() + leaf.slice(1);
+}
+
+/** Where a value sits: its store, its attribute path (no array indices) and the currency in force. */
+interface ValueSite {
+  store: StoreDefinition;
+  path: string;
   currency?: string;
 }
 
-const NO_AMOUNTS: AmountContext = { attributes: new Set() };
-
-/** The amount context of a store's records. */
-function amountContext(store: StoreDefinition): AmountContext {
-  return store.amounts ? { attributes: new Set(store.amounts.minorUnitAttributes), currencyAttribute: store.amounts.currencyAttribute } : NO_AMOUNTS;
+/** The currency an object names (its own `currencyAttribute`), else the one already in force. */
+function currencyIn(store: StoreDefinition, record: DataRecord, inherited?: string): string | undefined {
+  const currency = store.amounts ? record[store.amounts.currencyAttribute] : undefined;
+  return typeof currency === 'string' && /^[A-Z]{3}$/.test(currency) ? currency : inherited;
 }
 
-/** The context inside an object: its own currency attribute, when it has one, applies to its values. */
-function withCurrencyOf(context: AmountContext, record: DataRecord): AmountContext {
-  const currency = context.currencyAttribute ? record[context.currencyAttribute] : undefined;
-  return typeof currency === 'string' && /^[A-Z]{3}$/.test(currency) ? { ...context, currency } : context;
+/** True for an object that is a postal address. */
+function isAddress(value: DataRecord): boolean {
+  return typeof value.street === 'string' && typeof value.city === 'string';
 }
 
-/** `26393` NOK → `NOK 263.93` (the currency's own number of decimals). */
-export function formatMinorUnits(minorUnits: number, currency: string): string {
-  const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency, currencyDisplay: 'code' });
-  const decimals = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minorUnits / 10 ** decimals).replace(/\u00a0/g, ' ');
+/** An address as an envelope: its lines, and its kind (home, work …) in a list of addresses. */
+function renderAddress(context: PageContext, site: ValueSite, address: DataRecord): string {
+  // The kind only where the attribute does not name it already (a profile's list of addresses).
+  const listed = /(^|\.)addresses$/.test(site.path);
+  const kind = listed && typeof address.type === 'string' ? context.texts.word(site.store.id, `${site.path}.type`, address.type) : undefined;
+  const lines = context.format.addressLines(address).map((line) => escapeHtml(line));
+  return `<address>${kind ? `<b>${escapeHtml(kind)}</b><br>` : ''}${lines.join('<br>')}</address>`;
 }
 
-/** The Art. 15(1) information of a store. */
-function aboutStore(store: StoreDefinition): string {
+/** A link to an archive file the value names (a photo or recording key), with a thumbnail for a photo when asked. */
+function fileLink(context: PageContext, file: PlannedFile & { volume: number }, thumbnail = false): string {
+  const href = escapeHtml(relativeHref(file.path));
+  const name = escapeHtml(baseName(file.path));
+  if (thumbnail && mediaKind(file.path) === 'image') return `<a href="${href}"><img src="${href}" alt="${name}" loading="lazy"></a>`;
+  const where = file.volume > 1 ? ` (${escapeHtml(context.texts.t('page.inVolume', { volume: file.volume }))})` : '';
+  return `<a href="${href}">${name}</a>${where}`;
+}
+
+/** A value as HTML for people: words for codes, formatted dates, amounts and numbers, addresses as addresses, files as links. */
+export function renderValue(context: PageContext, site: ValueSite, value: unknown): string {
+  const leaf = site.path.slice(site.path.lastIndexOf('.') + 1);
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) {
+    return value.length === 0 ? '' : `<ul class="list">${value.map((item) => `<li>${renderValue(context, site, item)}</li>`).join('')}</ul>`;
+  }
+  if (typeof value === 'object') {
+    const record = value as DataRecord;
+    if (isAddress(record)) return renderAddress(context, site, record);
+    const currency = currencyIn(site.store, record, site.currency);
+    return `<ul class="kv">${Object.entries(record)
+      .map(([key, item]) => {
+        const path = `${site.path}.${key}`;
+        return `<li><b>${escapeHtml(labelOf(context, site.store.id, path))}</b>: ${renderValue(context, { ...site, path, currency }, item)}</li>`;
+      })
+      .join('')}</ul>`;
+  }
+  if (typeof value === 'boolean') return escapeHtml(context.texts.t(value ? 'page.yes' : 'page.no'));
+  if (typeof value === 'number') {
+    if (site.currency && site.store.amounts?.minorUnitAttributes.includes(leaf)) return escapeHtml(context.format.money(value, site.currency));
+    if (PERCENT_ATTRIBUTES.has(leaf)) return escapeHtml(context.format.percent(value));
+    if (SCORE_ATTRIBUTES.has(leaf)) return escapeHtml(context.format.score(value));
+    return escapeHtml(context.format.numberOf(value));
+  }
+  const text = String(value);
+  const word = context.texts.word(site.store.id, site.path, text);
+  if (word) return escapeHtml(word);
+  const file = context.files.get(text);
+  if (file) return fileLink(context, file);
+  if (isIsoInstant(text)) return escapeHtml(context.format.dateTimeOf(text));
+  if (COUNTRY_ATTRIBUTES.has(leaf) && /^[A-Z]{2}$/.test(text)) return escapeHtml(context.format.country(text));
+  if (LANGUAGE_ATTRIBUTES.has(leaf)) return escapeHtml(context.format.language(text));
+  return escapeHtml(text);
+}
+
+/** The Art. 15(1) information of a store, in the page's language. */
+function aboutStore(context: PageContext, store: StoreDefinition): string {
+  const { texts } = context;
+  const about = texts.store(store.id as CustomerStoreId);
   const recipients = store.recipients
-    .map((recipient) => `<li>${escapeHtml(recipient.name)} (${escapeHtml(recipient.role)}, ${escapeHtml(recipient.location)})</li>`)
+    .map((recipient) => {
+      const translated = texts.catalog.recipient[recipient.id] ?? { name: recipient.name, location: recipient.location };
+      return `<li>${escapeHtml(translated.name)} (${escapeHtml(texts.t(`role.${recipient.role}`))}; ${escapeHtml(translated.location)})</li>`;
+    })
     .join('');
   return `<dl class="about">
-<dt>What we hold</dt><dd>${escapeHtml(store.categories.join('; '))}</dd>
-<dt>Purpose</dt><dd>${escapeHtml(store.purpose)}</dd>
-<dt>Legal basis</dt><dd>${escapeHtml(store.legalBasis)}</dd>
-<dt>Recipients</dt><dd><ul class="list">${recipients}</ul></dd>
-<dt>Retention</dt><dd>${escapeHtml(store.retention)}</dd>
-<dt>Source</dt><dd>${escapeHtml(store.source)}</dd>
-</dl>${store.explanation ? `<h3>How this automated processing works</h3><p class="explanation">${escapeHtml(store.explanation)}</p>` : ''}`;
+<dt>${escapeHtml(texts.t('page.whatWeHold'))}</dt><dd>${escapeHtml(about.categories.join('; '))}</dd>
+<dt>${escapeHtml(texts.t('page.purpose'))}</dt><dd>${escapeHtml(about.purpose)}</dd>
+<dt>${escapeHtml(texts.t('page.legalBasis'))}</dt><dd>${escapeHtml(about.legalBasis)}</dd>
+<dt>${escapeHtml(texts.t('page.recipients'))}</dt><dd><ul class="list">${recipients}</ul></dd>
+<dt>${escapeHtml(texts.t('page.retention'))}</dt><dd>${escapeHtml(about.retention)}</dd>
+<dt>${escapeHtml(texts.t('page.source'))}</dt><dd>${escapeHtml(about.source)}</dd>
+</dl>${about.explanation ? `<h3>${escapeHtml(texts.t('page.howAutomated'))}</h3><p class="explanation">${escapeHtml(about.explanation)}</p>` : ''}`;
 }
 
-/** Rows of a tabular store: a name/value table for a single record, else one row per record. */
-async function* tableRows(source: TableSource, items: number): AsyncGenerator<string> {
-  const amounts = amountContext(getStore(source.store));
+/** Rows of a tabular store: a label/value table for a single record, else one row per record. */
+async function* tableRows(context: PageContext, source: TableSource, items: number): AsyncGenerator<string> {
+  const store = getStore(source.store);
+  const cell = (record: DataRecord, column: string) => renderValue(context, { store, path: column, currency: currencyIn(store, record) }, record[column]);
+  const header = (column: string) => escapeHtml(labelOf(context, store.id, column));
   if (items === 1) {
     for await (const record of source.records()) {
-      const context = withCurrencyOf(amounts, record);
-      yield `<table class="record"><tbody>${source.columns
-        .map((column) => `<tr><th scope="row">${escapeHtml(column)}</th><td>${renderValue(record[column], context, column)}</td></tr>`)
-        .join('')}</tbody></table>`;
+      yield `<table class="record"><tbody>${source.columns.map((column) => `<tr><th scope="row">${header(column)}</th><td>${cell(record, column)}</td></tr>`).join('')}</tbody></table>`;
     }
     return;
   }
-  yield `<div class="scroll"><table><thead><tr>${source.columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('')}</tr></thead><tbody>`;
+  yield `<div class="scroll"><table><thead><tr>${source.columns.map((column) => `<th>${header(column)}</th>`).join('')}</tr></thead><tbody>`;
   for await (const record of source.records()) {
-    const context = withCurrencyOf(amounts, record);
-    yield `<tr>${source.columns.map((column) => `<td>${renderValue(record[column], context, column)}</td>`).join('')}</tr>\n`;
+    yield `<tr>${source.columns.map((column) => `<td>${cell(record, column)}</td>`).join('')}</tr>\n`;
   }
   yield '</tbody></table></div>';
 }
 
-/** One file as a figure: an image thumbnail, an audio player, or a link; with its name in the archive (the manifest adds the original name). */
-function fileFigure(file: PlannedFile, volume: number): string {
-  const href = escapeHtml(relativeHref(file.path));
-  const name = escapeHtml(file.path.slice(file.path.lastIndexOf('/') + 1));
-  const kind = mediaKind(file.path);
-  const preview = kind === 'image'
-    ? `<a href="${href}"><img src="${href}" alt="${name}" loading="lazy"></a>`
-    : kind === 'audio'
-      ? `<audio controls preload="none" src="${href}"></audio>`
-      : '';
-  const where = volume > 1 ? ` · in volume ${volume}` : '';
-  return `<figure>${preview}<figcaption><a href="${href}">${name}</a><br>${file.size.toLocaleString('en')} bytes${where}</figcaption></figure>`;
+/** Which stored name stands for which label, for reading the JSON and CSV files. */
+function glossary(context: PageContext, source: TableSource): string {
+  const entries = source.columns.map((column) => `<dt><code>${escapeHtml(column)}</code></dt><dd>${escapeHtml(labelOf(context, source.store, column))}</dd>`).join('');
+  return `<details><summary>${escapeHtml(context.texts.t('page.glossary'))}</summary><dl class="glossary">${entries}</dl></details>`;
 }
 
-/** The data-subject rights and the complaint authority. */
-const RIGHTS = `<section id="rights"><h2>Your rights</h2>
-<p>Under the General Data Protection Regulation you have the right to:</p>
-<ul>
-<li><b>Access</b> your personal data (Art. 15): this archive.</li>
-<li><b>Rectification</b> of incorrect or incomplete data (Art. 16).</li>
-<li><b>Erasure</b> of your data (Art. 17); records that the law obliges us to keep, such as invoices, are kept stripped of everything else until the retention period ends.</li>
-<li><b>Restriction</b> of processing (Art. 18).</li>
-<li><b>Object</b> to processing based on legitimate interest, and to direct marketing at any time (Art. 21).</li>
-<li><b>Data portability</b> (Art. 20): the <code>${DATA_FOLDER}/</code> folder holds your records as JSON and CSV.</li>
-<li><b>Withdraw your consent</b> at any time (for example for the photo library), without affecting processing before the withdrawal.</li>
-<li>Not to be subject to a decision based solely on automated processing with legal or similarly significant effects (Art. 22); see the smart-creation section.</li>
-</ul>
-<p>To exercise these rights, use the privacy section of your account or contact our customer service.
-You also have the right to lodge a complaint with the supervisory authority, the <b>Autoriteit Persoonsgegevens</b>
-(Dutch Data Protection Authority, autoriteitpersoonsgegevens.nl, Postbus 93374, 2509 AJ Den Haag, the Netherlands).</p>
-</section>`;
+/** One file as a figure: an image thumbnail, an audio player, or a link; with its name in the archive and its size. */
+function fileFigure(context: PageContext, file: PlannedFile, volume: number): string {
+  const href = escapeHtml(relativeHref(file.path));
+  const name = escapeHtml(baseName(file.path));
+  const kind = mediaKind(file.path);
+  const preview =
+    kind === 'image'
+      ? `<a href="${href}"><img src="${href}" alt="${name}" loading="lazy"></a>`
+      : kind === 'audio'
+        ? `<audio controls preload="none" src="${href}"></audio>`
+        : '';
+  const where = volume > 1 ? ` · ${escapeHtml(context.texts.t('page.inVolume', { volume }))}` : '';
+  return `<figure>${preview}<figcaption><a href="${href}">${name}</a><br>${escapeHtml(context.format.bytes(file.size))}${where}</figcaption></figure>`;
+}
+
+/** A smart-creation analysis of one photo, and an edit of a product, as the store holds them. */
+type Analysis = DataRecord & { photoKey: string };
+type Edit = DataRecord & { action: string };
+
+/** Reads the smart-creation entries into products: each project's analyses and edits (a handful per product). */
+async function productsOf(source: TableSource): Promise<Map<string, { analyses: Analysis[]; edits: Edit[] }>> {
+  const products = new Map<string, { analyses: Analysis[]; edits: Edit[] }>();
+  const productOf = (projectId: unknown) => {
+    const id = typeof projectId === 'string' ? projectId : '';
+    if (!products.has(id)) products.set(id, { analyses: [], edits: [] });
+    return products.get(id)!;
+  };
+  for await (const record of source.records()) {
+    if (typeof record.photoKey === 'string') productOf(record.projectId).analyses.push(record as Analysis);
+    else if (typeof record.action === 'string') productOf(record.projectId).edits.push(record as Edit);
+  }
+  return products;
+}
+
+/** The ordered products (from the orders' lines) by project id: `Photo book A4, order AL-2024-…`. */
+async function orderedProjects(source: TableSource | undefined): Promise<Map<string, { product: string; order: string }>> {
+  const projects = new Map<string, { product: string; order: string }>();
+  if (!source) return projects;
+  for await (const order of source.records()) {
+    for (const line of Array.isArray(order.lines) ? (order.lines as DataRecord[]) : []) {
+      if (typeof line.projectId === 'string') projects.set(line.projectId, { product: String(line.product ?? ''), order: String(order.orderNumber ?? '') });
+    }
+  }
+  return projects;
+}
+
+/** One analysed photo: thumbnail linking to the file, the scores and labels, and whether and why it was selected. */
+function analysedPhoto(context: PageContext, analysis: Analysis): string {
+  const { texts, format } = context;
+  const store = getStore('smart-creation');
+  const file = context.files.get(analysis.photoKey);
+  const preview = file ? `${fileLink(context, file, true)}<figcaption>${fileLink(context, file)}</figcaption>` : `<figcaption class="empty">${escapeHtml(texts.t('smart.missingPhoto'))}</figcaption>`;
+  const scenes = (Array.isArray(analysis.sceneLabels) ? analysis.sceneLabels : []).map((label) => texts.word(store.id, 'sceneLabels', String(label)) ?? String(label));
+  const reason = typeof analysis.selectionReason === 'string' ? texts.word(store.id, 'selectionReason', analysis.selectionReason) ?? analysis.selectionReason : undefined;
+  const row = (label: string, value: string) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`;
+  return `<figure class="${analysis.selected === true ? 'chosen' : 'passed'}">${preview}<dl>${[
+    row(texts.t('smart.qualityScore'), typeof analysis.qualityScore === 'number' ? format.score(analysis.qualityScore) : ''),
+    row(texts.t('smart.faces'), typeof analysis.faces === 'number' ? format.numberOf(analysis.faces) : ''),
+    row(texts.t('smart.scenes'), scenes.join(', ')),
+    row(texts.t(analysis.selected === true ? 'smart.selected' : 'smart.notSelected'), reason ? `${texts.t('smart.because')}: ${reason}` : ''),
+  ].join('')}</dl></figure>`;
+}
+
+/** The Art. 15(1)(h) explanation of every automatically created product: its photos, the analysis, the choice and the customer's edits. */
+async function* smartProducts(context: PageContext, source: TableSource, orders: TableSource | undefined): AsyncGenerator<string> {
+  const { texts, format } = context;
+  const products = await productsOf(source);
+  if (products.size === 0) return;
+  const ordered = await orderedProjects(orders);
+  yield `<h3>${escapeHtml(texts.t('smart.heading'))}</h3><p>${escapeHtml(texts.t('smart.intro'))}</p><p>${escapeHtml(texts.t('smart.scoreNote'))}</p>`;
+  for (const [projectId, { analyses, edits }] of [...products].sort(([left], [right]) => (left === '' ? 1 : right === '' ? -1 : left.localeCompare(right)))) {
+    const order = ordered.get(projectId);
+    const title = projectId === '' ? texts.t('smart.noProject') : order ? texts.t('smart.projectOrdered', order) : texts.t('smart.project', { project: projectId });
+    yield `<article class="product"><h4>${escapeHtml(title)}</h4>`;
+    if (analyses.length > 0) {
+      const dates = analyses.map((analysis) => String(analysis.analysedAt ?? '')).filter(isIsoInstant).sort();
+      const models = [...new Set(analyses.map((analysis) => String(analysis.model ?? '')))].filter(Boolean).join(', ');
+      const selected = analyses.filter((analysis) => analysis.selected === true).length;
+      const summary = texts.count('smart.summary', analyses.length, {
+        model: models,
+        date: dates[0] ? format.dateOf(dates[0]) : '',
+        until: dates.at(-1) ? format.dateOf(dates.at(-1)!) : '',
+        selected: format.numberOf(selected),
+      });
+      yield `<p>${escapeHtml(summary)}</p><div class="files">${analyses.map((analysis) => analysedPhoto(context, analysis)).join('')}</div>`;
+    }
+    if (projectId !== '') {
+      yield `<h5>${escapeHtml(texts.t('smart.edits'))}</h5>`;
+      const sorted = [...edits].sort((left, right) => String(left.at).localeCompare(String(right.at)));
+      yield sorted.length === 0
+        ? `<p class="empty">${escapeHtml(texts.t('smart.noEdits'))}</p>`
+        : `<ol>${sorted
+            .map((edit) => {
+              const line = texts.t('smart.edit', {
+                date: isIsoInstant(String(edit.at)) ? format.dateTimeOf(String(edit.at)) : String(edit.at ?? ''),
+                action: texts.word('smart-creation', 'action', edit.action) ?? edit.action,
+                page: typeof edit.page === 'number' ? format.numberOf(edit.page) : String(edit.page ?? ''),
+              });
+              return `<li>${escapeHtml(line)}</li>`;
+            })
+            .join('')}</ol>`;
+    }
+    yield '</article>';
+  }
+}
+
+/** One authority with its contact details. */
+function authorityBlock(context: PageContext, authority: Authority): string {
+  const { texts } = context;
+  const website = escapeHtml(authority.website);
+  const contact = [authority.email ? `<a href="mailto:${escapeHtml(authority.email)}">${escapeHtml(authority.email)}</a>` : '', authority.phone ? escapeHtml(authority.phone) : '']
+    .filter(Boolean)
+    .join(' · ');
+  return `<div class="authority"><b>${escapeHtml(authorityName(authority, context.locale.language))}</b><br>
+${escapeHtml(texts.t('authority.website'))}: <a href="${website}">${website}</a><br>
+${escapeHtml(texts.t('authority.address'))}:<address>${authority.address.map((line) => escapeHtml(line)).join('<br>')}</address>${contact}</div>`;
+}
+
+/** The data-subject rights. */
+function rights(context: PageContext): string {
+  const { texts } = context;
+  const folder = `<code>${DATA_FOLDER}/</code>`;
+  const items = ['access', 'rectification', 'erasure', 'restriction', 'objection', 'portability', 'consent', 'automated'];
+  return `<section id="rights"><h2>${escapeHtml(texts.t('rights.heading'))}</h2>
+<p>${escapeHtml(texts.t('rights.intro'))}</p>
+<ul>${items.map((item) => `<li>${texts.html(`rights.${item}`, { folder })}</li>`).join('')}</ul>
+<p>${escapeHtml(texts.t('rights.exercise'))}</p></section>`;
+}
+
+/** Where to complain: the customer's national authority (Art. 77) and the group's lead authority (Art. 56). */
+function complaints(context: PageContext): string {
+  const { texts, format, country } = context;
+  const national = AUTHORITIES[country];
+  const intro = country === 'GB' ? texts.t('authority.introUk') : texts.t('authority.intro', { country: format.country(country) });
+  const germany = country === 'DE' ? `<p>${escapeHtml(texts.t('authority.germany'))}</p>` : '';
+  const lead = country === LEAD_AUTHORITY_COUNTRY ? '' : `<p>${escapeHtml(texts.t('authority.lead'))}</p>${authorityBlock(context, AUTHORITIES[LEAD_AUTHORITY_COUNTRY])}`;
+  const leadNote = country === LEAD_AUTHORITY_COUNTRY ? `<p>${escapeHtml(texts.t('authority.lead'))}</p>` : '';
+  return `<section id="authority"><h2>${escapeHtml(texts.t('authority.heading'))}</h2>
+<p>${escapeHtml(intro)}</p>${authorityBlock(context, national)}${germany}${leadNote}${lead}</section>`;
+}
+
+/** The first record of a store's source (the profile), if any. */
+async function firstRecord(source: TableSource | undefined): Promise<DataRecord | undefined> {
+  if (!source) return undefined;
+  for await (const record of source.records()) return record;
+  return undefined;
+}
 
 /** Yields `index.html` of an export in chunks. `tables` holds a source per tabular store of the plan. */
 export async function* renderIndexHtml(plan: ExportPlan, tables: Map<string, TableSource>): AsyncGenerator<string> {
+  const context = pageContext(plan, await firstRecord(tables.get('customer-profile')));
+  const { texts, format } = context;
   const stores = Object.keys(plan.stores).map((id) => getStore(id));
   const volumeOf = new Map<string, number>();
   for (const volume of plan.volumes) for (const file of volume.files) volumeOf.set(file.path, volume.volume);
   const empty = Object.values(plan.stores).every((counts) => counts.items === 0);
+  const title = escapeHtml(texts.t('page.title', { brand: plan.brand }));
+  const zone = new Intl.DateTimeFormat(context.locale.tag, { timeZone: format.timeZone, timeZoneName: 'longGeneric' }).formatToParts(new Date(plan.generatedAt)).find((part) => part.type === 'timeZoneName')?.value ?? format.timeZone;
   yield `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Your personal data (${escapeHtml(plan.brand)})</title><style>${STYLE}</style></head><body>
-<header><h1>Your personal data at ${escapeHtml(plan.brand)}</h1>
-<p>Copy of your personal data (GDPR Art. 15 and 20) for request ${escapeHtml(plan.requestId)}, received ${escapeHtml(plan.generatedAt)}.</p></header>
+<html lang="${escapeHtml(context.locale.tag)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title><style>${STYLE}</style></head><body>
+<header><h1>${title}</h1>
+<p>${escapeHtml(texts.t('page.intro', { requestId: plan.requestId, date: format.dateTimeOf(plan.generatedAt) }))}</p></header>
 <main>
-<section id="about"><h2>About this archive</h2>
-<p>The controller is albelli B.V. and its group companies (brands albelli, bonusprint, fotoknudsen, onskefoto and resnap).
-This page lists, per category, the data we hold about you, why, on what legal basis, who receives it, how long we keep it and where it comes from.
-${empty ? '<strong>We hold no personal data about you in any of the categories below.</strong>' : ''}</p>
-<p>The archive has ${plan.volumes.length} volume${plan.volumes.length === 1 ? '' : 's'}. Extract all volumes into the same folder so that every link on this page works:</p>
+<section id="about"><h2>${escapeHtml(texts.t('page.aboutHeading'))}</h2>
+<p>${escapeHtml(texts.t('page.controller'))}</p>
+<p>${escapeHtml(texts.t('page.aboutIntro'))}${empty ? ` <strong>${escapeHtml(texts.t('page.nothingHeld'))}</strong>` : ''}</p>
+<p>${escapeHtml(texts.count('page.volumes', plan.volumes.length))} ${escapeHtml(texts.t('page.extract'))}</p>
 <ul>${plan.volumes
-    .map((volume) => `<li>${escapeHtml(volume.fileName)}: ${volume.files.length} file${volume.files.length === 1 ? '' : 's'}, listed in ${escapeHtml(volume.manifest)}</li>`)
+    .map((volume) => `<li>${escapeHtml(texts.count('page.volumeLine', volume.files.length, { name: volume.fileName, manifest: volume.manifest }))}</li>`)
     .join('')}</ul>
-<p><code>${manifestName(1)}</code> lists every file with its size and SHA-256 checksum; <code>${DATA_FOLDER}/</code> holds your records as JSON and CSV.</p>
-<nav><ol>${stores.map((store) => `<li><a href="#${escapeHtml(store.id)}">${escapeHtml(store.title)}</a> (${plan.stores[store.id]!.items})</li>`).join('')}<li><a href="#rights">Your rights</a></li></ol></nav>
+<p>${texts.html('page.manifest', { manifest: `<code>${escapeHtml(manifestName(1))}</code>` })} ${texts.html('page.machineFiles', { folder: `<code>${DATA_FOLDER}/</code>` })}</p>
+<p>${escapeHtml(texts.t('page.timeZone', { zone }))}</p>
+<nav><h3>${escapeHtml(texts.t('page.contents'))}</h3><ol>${stores
+    .map((store) => `<li><a href="#${escapeHtml(store.id)}">${escapeHtml(texts.store(store.id as CustomerStoreId).title)}</a> (${format.numberOf(plan.stores[store.id]!.items)})</li>`)
+    .join('')}<li><a href="#rights">${escapeHtml(texts.t('rights.heading'))}</a></li><li><a href="#authority">${escapeHtml(texts.t('authority.heading'))}</a></li></ol></nav>
 </section>\n`;
   for (const store of stores) {
     const items = plan.stores[store.id]!.items;
-    yield `<section id="${escapeHtml(store.id)}"><h2>${escapeHtml(store.title)}</h2>${aboutStore(store)}<h3>Your data (${countOf(items, store.holdsFiles ? 'file' : 'record')})</h3>`;
+    const heading = texts.count(store.holdsFiles ? 'page.files' : 'page.records', items);
+    yield `<section id="${escapeHtml(store.id)}"><h2>${escapeHtml(texts.store(store.id as CustomerStoreId).title)}</h2>${aboutStore(context, store)}<h3>${escapeHtml(heading)}</h3>`;
+    const source = tables.get(store.id);
+    // The data files build-volume writes: a listing for a file store, JSON and CSV for a tabular one.
+    const links = store.holdsFiles ? dataLink(store.id, 'json') : source ? `${dataLink(store.id, 'json')}, ${dataLink(store.id, 'csv')}` : '';
+    const machineReadable = links ? `<p>${texts.html('page.machineReadable', { links })}</p>` : '';
     if (items === 0) {
-      yield '<p class="empty">We hold no data of yours in this category.</p>';
+      yield `<p class="empty">${escapeHtml(texts.t('page.empty'))}</p>${machineReadable}`;
     } else if (store.holdsFiles) {
-      yield `<p>Machine-readable listing: ${dataLink(store.id, 'json')}.</p><div class="files">`;
+      yield `${machineReadable}<div class="files">`;
       for (const volume of plan.volumes) {
-        for (const file of volume.files) if (file.store === store.id) yield fileFigure(file, volumeOf.get(file.path) ?? 1);
+        for (const file of volume.files) if (file.store === store.id) yield fileFigure(context, file, volumeOf.get(file.path) ?? 1);
       }
       yield '</div>';
-    } else {
-      const source = tables.get(store.id);
-      if (source) {
-        const minorUnits = store.amounts ? ` There, amounts (${escapeHtml(store.amounts.minorUnitAttributes.join(', '))}) are whole minor units of the currency (cents, øre, pence).` : '';
-        yield `<p>Machine-readable: ${dataLink(store.id, 'json')}, ${dataLink(store.id, 'csv')}.${minorUnits}</p>`;
-        yield* tableRows(source, items);
-      }
+    } else if (source) {
+      yield `${machineReadable}${glossary(context, source)}`;
+      if (store.id === 'smart-creation') yield* smartProducts(context, source, tables.get('orders'));
+      yield* tableRows(context, source, items);
     }
     yield '</section>\n';
   }
-  yield `${RIGHTS}\n</main></body></html>\n`;
+  yield `${rights(context)}\n${complaints(context)}\n</main></body></html>\n`;
 }

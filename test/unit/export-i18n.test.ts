@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CUSTOMER_STORES } from '../../functions/core/data-map';
+import { CATALOGS, Texts } from '../../functions/core/export/i18n';
+import { renderIndexHtml, type TableSource } from '../../functions/core/export/index-html';
+import type { ExportPlan } from '../../functions/core/export/plan';
+import type { DataRecord } from '../../functions/core/export/tabular';
+import { LANGUAGES, type Language } from '../../functions/core/locales';
+import { buildDemoDataset, DEMO_CUSTOMERS } from '../../local/seed/demo';
+import { SCENE_LABELS, SEGMENTS } from '../../local/seed/people';
+import { contactSchema, marketingEntrySchema, orderSchema, profileSchema, smartCreationEntrySchema } from '../../local/seed/records';
+
+/** Every dotted path of a catalog with its text (array items by index). */
+function leaves(node: unknown, prefix = ''): Map<string, string> {
+  const found = new Map<string, string>();
+  if (typeof node === 'string') found.set(prefix, node);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) for (const [path, text] of leaves(value, prefix ? `${prefix}.${key}` : key)) found.set(path, text);
+  }
+  return found;
+}
+
+/** The `{placeholders}` and `**bold**` marks of a text. */
+function marks(text: string): string[] {
+  return [...(text.match(/\{\w+\}/g) ?? []), ...(text.match(/\*\*/g) ?? [])].sort();
+}
+
+/** Every attribute path of a record shape (array items without index) with the enum values it allows. */
+function attributes(schema: z.ZodType, prefix = '', into = new Map<string, string[] | undefined>()): Map<string, string[] | undefined> {
+  if (schema instanceof z.ZodOptional) return attributes(schema.unwrap() as z.ZodType, prefix, into);
+  if (schema instanceof z.ZodUnion) {
+    for (const option of schema.options) attributes(option as z.ZodType, prefix, into);
+    return into;
+  }
+  if (schema instanceof z.ZodArray) return attributes(schema.element as z.ZodType, prefix, into);
+  if (schema instanceof z.ZodObject) {
+    if (prefix) into.set(prefix, undefined);
+    for (const [key, value] of Object.entries(schema.shape)) attributes(value as z.ZodType, prefix ? `${prefix}.${key}` : key, into);
+    return into;
+  }
+  into.set(prefix, schema instanceof z.ZodEnum ? (schema.options as string[]) : into.get(prefix));
+  return into;
+}
+
+/** The record shape of each tabular store (local/seed/records.ts, documented in docs/data-map.md). */
+const SHAPES = {
+  'customer-profile': profileSchema,
+  orders: orderSchema,
+  'contact-history': contactSchema,
+  marketing: marketingEntrySchema,
+  'smart-creation': smartCreationEntrySchema,
+} as const;
+
+/** Codes shown as they are or formatted by Intl, not translated word by word. */
+const NOT_WORDS = new Set(['brand', 'currency', 'country', 'entryId', 'financialDetails.currency', 'addresses.country', 'shippingAddress.country', 'billingAddress.country']);
+
+/** The index page of a demo customer, rendered from the demo dataset (no AWS). */
+async function demoPage(customerId: string, locale?: string): Promise<string> {
+  const dataset = buildDemoDataset();
+  const customer = DEMO_CUSTOMERS.find((candidate) => candidate.customerId === customerId)!;
+  const items = dataset.items.filter((seed) => seed.item.customerId === customerId);
+  const objects = dataset.objects.filter((object) => object.key.includes(`/${customerId}/`));
+  const tables = new Map<string, TableSource>();
+  for (const store of Object.keys(SHAPES)) {
+    const records = items.filter((seed) => seed.store === store).map((seed) => seed.item as DataRecord);
+    tables.set(store, { store, columns: [...new Set(records.flatMap((record) => Object.keys(record)))], records: async function* () { yield* records; } });
+  }
+  const plan: ExportPlan = {
+    requestId: 'r1',
+    brand: customer.brand,
+    generatedAt: '2025-06-01T09:00:00.000Z',
+    ...(locale ? { locale } : {}),
+    tables: [],
+    stores: Object.fromEntries(CUSTOMER_STORES.map((store) => [store.id, { items: store.holdsFiles ? objects.filter((object) => object.store === store.id).length : items.filter((seed) => seed.store === store.id).length, bytes: 0 }])),
+    volumes: [{ volume: 1, fileName: 'volume-1.zip', manifest: 'manifest.json', files: objects.map((object) => ({ store: object.store, key: object.key, size: 2048, path: `files/${object.store}/${object.key.split('/').pop()}`, stored: true })) }],
+  };
+  let html = '';
+  for await (const chunk of renderIndexHtml(plan, tables)) html += chunk;
+  return html;
+}
+
+describe('export translations', () => {
+  const english = leaves(CATALOGS.en);
+
+  it.each(LANGUAGES.filter((language) => language !== 'en'))('%s has every English text, none empty, with the same placeholders and marks', (language) => {
+    // Act
+    const translated = leaves(CATALOGS[language]);
+
+    // Assert
+    expect([...translated.keys()].sort()).toEqual([...english.keys()].sort());
+    for (const [path, text] of translated) {
+      expect(text.trim(), path).not.toBe('');
+      expect(marks(text), path).toEqual(marks(english.get(path)!));
+    }
+  });
+
+  it.each(Object.keys(SHAPES) as (keyof typeof SHAPES)[])('every attribute of %s has a label and every enum value a word, in every language', (store) => {
+    // Arrange
+    const shape = attributes(SHAPES[store]);
+
+    // Act
+    const missing = LANGUAGES.flatMap((language) => {
+      const texts = new Texts(language, language);
+      return [...shape].flatMap(([path, values]) => [
+        ...(texts.label(store, path) ? [] : [`${language} label ${path}`]),
+        ...(NOT_WORDS.has(path) ? [] : (values ?? []).filter((value) => !texts.word(store, path, value)).map((value) => `${language} word ${path}=${value}`)),
+      ]);
+    });
+
+    // Assert
+    expect(shape.size).toBeGreaterThan(3);
+    expect(missing).toEqual([]);
+  });
+
+  it('every scene label of the analysis and every marketing segment has a word in every language', () => {
+    // Act
+    const missing = LANGUAGES.flatMap((language) => {
+      const texts = new Texts(language, language);
+      return [
+        ...SCENE_LABELS.filter((label) => !texts.word('smart-creation', 'sceneLabels', label)),
+        ...SEGMENTS.filter((segment) => !texts.word('marketing', 'segment', segment.name)).map((segment) => segment.name),
+      ].map((value) => `${language}: ${value}`);
+    });
+
+    // Assert
+    expect(missing).toEqual([]);
+  });
+
+  it('every label and word a language declares is its own, not a copy of the English one, where the words differ', () => {
+    // Arrange
+    const labels = (language: Language) => leaves((CATALOGS[language] as { field: unknown }).field);
+
+    // Act
+    const copied = (['nl', 'de', 'fr', 'nb', 'sv'] as const).map((language) => [...labels(language)].filter(([path, text]) => text === labels('en').get(path)).length);
+
+    // Assert: a few labels are the same word in both languages (Status, Album, Segment …), most are not.
+    for (const count of copied) expect(count).toBeLessThan(labels('en').size / 5);
+  });
+
+  it.each([
+    ['c3', undefined, 'nb-NO'],
+    ['c1', undefined, 'nl-NL'],
+    ['c7', undefined, 'de-DE'],
+    ['c6', 'fr-BE', 'fr-BE'],
+    ['c4', undefined, 'sv-SE'],
+    ['c2', undefined, 'en-GB'],
+  ])('the page of %s (requested %s) is in %s and holds no untranslated key, placeholder or raw attribute name in a table', async (customerId, requested, tag) => {
+    // Act
+    const html = await demoPage(customerId, requested);
+
+    // Assert
+    const text = html.replace(/<style>[\s\S]*?<\/style>/, '').replace(/<[^>]+>/g, ' ');
+    expect(html).toContain(`<html lang="${tag}">`);
+    expect(text).not.toMatch(/\{\w+\}/);
+    expect(text).not.toMatch(/\*\*/);
+    expect(text).not.toMatch(/\b(page|rights|authority|smart|field|value|store|role|recipient)\.[a-z][A-Za-z.]*/);
+    const headers = [...html.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((match) => match[1]);
+    const raw = new Set(buildDemoDataset().items.filter((seed) => seed.item.customerId === customerId).flatMap((seed) => Object.keys(seed.item)));
+    expect(headers.length).toBeGreaterThan(10);
+    expect(headers.filter((header) => raw.has(header!))).toEqual([]);
+  });
+});
