@@ -7,6 +7,7 @@ import {
   exportResultKey,
   isAlreadyCompressed,
   manifestName,
+  mediaKind,
   planKey,
   sanitiseSegment,
   stagingKey,
@@ -197,5 +198,29 @@ describe('staging and archive names', () => {
     expect(dataFilePath('orders', 'json')).toBe('data/orders.json');
     expect(manifestName(1)).toBe('manifest.json');
     expect(manifestName(2)).toBe('manifest-volume-2.json');
+  });
+});
+
+describe('PathAllocator (names without an extension)', () => {
+  it('numbers a name without an extension, or one that starts with its only dot, at its end', () => {
+    const paths = new PathAllocator();
+
+    const allocated = ['README', 'readme', '.env', '.env'].map((name) => paths.allocate('files/x', name));
+
+    expect(allocated).toEqual(['files/x/README', 'files/x/readme (2)', 'files/x/.env', 'files/x/.env (2)']);
+  });
+});
+
+describe('mediaKind', () => {
+  it.each(['jpg', 'jpeg', 'png', 'gif', 'webp', 'avif'])('shows a .%s file as an image', (extension) => {
+    expect(mediaKind(`files/uploaded-photos/a.${extension.toUpperCase()}`)).toBe('image');
+  });
+
+  it.each(['mp3', 'm4a', 'aac', 'ogg', 'opus', 'wav'])('plays a .%s file as audio', (extension) => {
+    expect(mediaKind(`files/call-recordings/a.${extension}`)).toBe('audio');
+  });
+
+  it.each(['files/x/a.heic', 'files/x/a.mp4', 'files/x/a.pdf', 'files/x/jpg', 'files/a.jpg/readme', 'jpg'])('shows %s as neither', (path) => {
+    expect(mediaKind(path)).toBeUndefined();
   });
 });
