@@ -3,6 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ZipArchive } from 'archiver';
+import pLimit from 'p-limit';
 import { buildVolume } from '../functions/core/export/build-volume';
 import { exportConfig } from '../functions/core/export/config';
 import { planKey } from '../functions/core/export/layout';
@@ -13,8 +14,8 @@ import { s3Client } from '../functions/shared/clients';
 
 /**
  * One measured run of the export benchmark, in a process of its own so its peak RSS is its own:
- * `archive` (the real streaming volume builder), `raw` (GetObject → one multipart Upload of the same
- * bytes, no ZIP: the practical limit) or `buffer` (the naive peer: every file and the whole ZIP in
+ * `archive` (the real streaming volume builder), `raw` (parallel GetObjects → one multipart Upload of
+ * the same bytes, no ZIP: the practical limit) or `buffer` (the naive peer: every file and the whole ZIP in
  * memory, then one PutObject). Prints one JSON line: mode, seconds, input bytes, output bytes, peak RSS.
  */
 
@@ -31,7 +32,11 @@ async function open(file: ExportPlan['volumes'][number]['files'][number]): Promi
   return object.Body as Readable;
 }
 
-/** The raw copy: every file streamed, back to back, into one multipart upload. */
+/**
+ * The raw parallel copy (what `aws s3 cp --recursive` does): GET every object with the builder's fetch
+ * concurrency in flight, in no particular order, each object's bytes appended whole to one multipart
+ * upload. No ZIP, no hashing, no ordering: the practical limit of the storage path.
+ */
 async function rawCopy(): Promise<number> {
   const body = new PassThrough();
   let size = 0;
@@ -43,9 +48,21 @@ async function rawCopy(): Promise<number> {
     queueSize: config.uploadConcurrency,
   });
   const done = upload.done();
-  for (const file of files) {
-    for await (const chunk of await open(file)) if (!body.write(chunk)) await once(body, 'drain');
-  }
+  const limit = pLimit(config.fetchConcurrency);
+  let writing = Promise.resolve();
+  await Promise.all(
+    files.map((file) =>
+      limit(async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await open(file)) chunks.push(chunk as Buffer);
+        const bytes = Buffer.concat(chunks);
+        writing = writing.then(async () => {
+          if (!body.write(bytes)) await once(body, 'drain');
+        });
+        await writing;
+      }),
+    ),
+  );
   body.end();
   await done;
   return size;
@@ -79,4 +96,4 @@ else if (mode === 'raw') outputBytes = await rawCopy();
 else if (mode === 'buffer') outputBytes = await bufferedZip();
 else throw new Error(`unknown mode ${mode}`);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(JSON.stringify({ mode, seconds, inputBytes, outputBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+console.log(JSON.stringify({ mode, seconds, inputBytes, outputBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024, files: files.length }));

@@ -170,17 +170,23 @@ function fileListing(plan: ExportPlan, store: string): string {
 async function writeDocuments(deps: BuildDeps, plan: ExportPlan, writer: VolumeWriter): Promise<void> {
   const bucket = deps.config.exportsBucket;
   const sources = new Map<string, TableSource & { csvColumns: string[] }>();
-  for (const table of plan.tables) {
-    const top = new ColumnSet();
-    const flat = new ColumnSet();
-    for await (const record of readJsonLines<DataRecord>(deps.s3, bucket, table.stagingKey)) {
-      top.add(Object.keys(record));
-      flat.add(Object.keys(flattenRecord(record)));
-    }
+  // The column passes of every table run together (one request each), then the entries in order.
+  const columns = await Promise.all(
+    plan.tables.map(async (table) => {
+      const top = new ColumnSet();
+      const flat = new ColumnSet();
+      for await (const record of readJsonLines<DataRecord>(deps.s3, bucket, table.stagingKey)) {
+        top.add(Object.keys(record));
+        flat.add(Object.keys(flattenRecord(record)));
+      }
+      return { top, flat };
+    }),
+  );
+  for (const [index, table] of plan.tables.entries()) {
     sources.set(table.store, {
       store: table.store,
-      columns: top.columns,
-      csvColumns: flat.columns,
+      columns: columns[index]!.top.columns,
+      csvColumns: columns[index]!.flat.columns,
       records: () => readJsonLines<DataRecord>(deps.s3, bucket, table.stagingKey),
     });
   }
@@ -223,12 +229,16 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
   );
   failed.catch(() => undefined);
   const writer = new VolumeWriter(zip, new Date(plan.generatedAt), failed);
+  const open = (file: PlannedFile, signal: AbortSignal) => getSourceObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key, signal);
+  // Several requests in flight, so S3's first-byte latency overlaps the copy; entries stay in plan order.
+  const fetched = fetchAhead(volume.files, open, { budgetBytes: deps.config.fetchBudgetBytes, concurrency: deps.config.fetchConcurrency });
+  // The first files are already being fetched while volume 1's documents are written.
+  const first = fetched.next();
+  first.catch(() => undefined);
   try {
     if (volume.volume === 1) await writeDocuments(deps, plan, writer);
-    const open = (file: PlannedFile, signal: AbortSignal) => getSourceObject(deps.s3, file.store, resourceName(getStore(file.store), env), file.key, signal);
-    // Several requests in flight, so S3's first-byte latency overlaps the copy; entries stay in plan order.
-    const fetched = fetchAhead(volume.files, open, { budgetBytes: deps.config.fetchBudgetBytes, concurrency: deps.config.fetchConcurrency });
-    for await (const { file, body, ...response } of fetched) {
+    for (let next = await first; !next.done; next = await fetched.next()) {
+      const { file, body, ...response } = next.value;
       const stored = file.stored || isAlreadyCompressed(file.path, response.contentType);
       await writer.add(file.path, body, { store: file.store, stored, details: detailsOf(response) });
     }
@@ -236,6 +246,7 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
     await writer.add(manifestName(volume.volume), Readable.from([Buffer.from(manifest)]), { stored: false });
     await Promise.race([zip.finalize(), failed]);
   } catch (error) {
+    await fetched.return(undefined).catch(() => undefined);
     zip.abort();
     archiveHash.destroy(error as Error);
     await uploading.catch(() => undefined);
