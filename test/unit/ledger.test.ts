@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInput, InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
+import { EventsFailed, EventsUnavailable, InvalidInput, InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
-import { dueDate, encodePageToken, Ledger, newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
+import { decodePageToken, dueDate, encodePageToken, Ledger, newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
 import { completeRequest, holdRequest, markInProgress, recordFailure, recordStoreProgress } from '../../functions/core/ledger-tasks';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
@@ -454,5 +454,171 @@ describe('Ledger store errors', () => {
 
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: expected, message: expect.stringContaining('request-ledger') });
+  });
+});
+
+describe('page tokens', () => {
+  it('encodes a key as base64url JSON and decodes it back', () => {
+    const token = encodePageToken({ a: 1 });
+
+    expect(token).toBe('eyJhIjoxfQ');
+    expect(decodePageToken(token)).toEqual({ a: 1 });
+    expect(encodePageToken(undefined)).toBeUndefined();
+    expect(decodePageToken(undefined)).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', 'not-a-token'],
+    ['an array', Buffer.from('[1]').toString('base64url')],
+    ['null', Buffer.from('null').toString('base64url')],
+    ['a number', Buffer.from('7').toString('base64url')],
+  ])('refuses %s with InvalidInput', (_, token) => {
+    expect(() => decodePageToken(token)).toThrow(new InvalidInput('nextToken is not a valid page token'));
+  });
+});
+
+describe('Ledger (records and lists)', () => {
+  let table: LedgerTable;
+
+  beforeEach(async () => {
+    table = await startLedgerTable(() => new Date('2025-02-10T00:00:00.000Z'));
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  it('records the first execution ARN only, and refuses an unknown request', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+
+    // Act
+    const first = await table.ledger.setExecutionArn('r1', 'arn:first');
+    const second = await table.ledger.setExecutionArn('r1', 'arn:second');
+
+    // Assert
+    expect(first.executionArn).toBe('arn:first');
+    expect(second.executionArn).toBe('arn:first');
+    expect(second.version).toBe(3);
+    await expect(table.ledger.setExecutionArn('unknown', 'arn:x')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+  });
+
+  it('stores the error, the hold and the time of a change, and clears error and hold when the request runs again', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    await table.ledger.transition('r1', 'in_progress');
+
+    // Act
+    const failed = await table.ledger.transition('r1', 'failed', { error: { name: 'StoreFailed', message: 'm' } });
+    const again = await table.ledger.transition('r1', 'in_progress');
+    const held = await table.ledger.transition('r1', 'on_hold', { hold: { reasons: ['order o1: not yet paid'] } });
+    const resumed = await table.ledger.transition('r1', 'in_progress');
+
+    // Assert
+    expect(failed.record.error).toEqual({ name: 'StoreFailed', message: 'm' });
+    expect(failed.record.updatedAt).toBe('2025-02-10T00:00:00.000Z');
+    expect(again.record).not.toHaveProperty('error');
+    expect(held.record.hold).toEqual({ reasons: ['order o1: not yet paid'] });
+    expect(resumed.record).not.toHaveProperty('hold');
+    expect(resumed.record.customerId).toBe('c1');
+    expect(resumed.record.version).toBe(6);
+  });
+
+  it('lists a customer\'s open requests due before a date, newest first, without closed or later ones', async () => {
+    // Arrange
+    await table.ledger.create(record('old-due', { createdAt: '2025-01-01T00:00:00.000Z', dueAt: '2025-02-01T00:00:00.000Z' }));
+    await table.ledger.create(record('new-due', { status: 'on_hold', createdAt: '2025-01-05T00:00:00.000Z', dueAt: '2025-02-05T00:00:00.000Z' }));
+    await table.ledger.create(record('later', { createdAt: '2025-01-20T00:00:00.000Z', dueAt: '2025-03-20T00:00:00.000Z' }));
+    await table.ledger.create(record('closed', { status: 'completed', createdAt: '2025-01-02T00:00:00.000Z', dueAt: '2025-02-02T00:00:00.000Z' }));
+    await table.ledger.create(record('other', { customerKey: customerKey('c2', KEY), dueAt: '2025-02-01T00:00:00.000Z' }));
+
+    // Act
+    const due = await table.ledger.list({ customerKey: customerKey('c1', KEY), dueBefore: '2025-02-15T00:00:00.000Z', limit: 10 });
+    const onHold = await table.ledger.list({ customerKey: customerKey('c1', KEY), dueBefore: '2025-02-15T00:00:00.000Z', status: 'on_hold', limit: 10 });
+    const all = await table.ledger.ofCustomer(customerKey('c1', KEY));
+
+    // Assert
+    expect(due.items.map((item) => item.requestId)).toEqual(['new-due', 'old-due']);
+    expect(onHold.items.map((item) => item.requestId)).toEqual(['new-due']);
+    expect(all.map((item) => item.requestId)).toEqual(['later', 'new-due', 'closed', 'old-due']);
+  });
+
+  it('lists every request without a filter, page by page, never an open-request marker', async () => {
+    // Arrange
+    for (const id of ['r1', 'r2', 'r3']) await table.ledger.create(record(id));
+    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { requestId: 'open#marker', holder: 'r1' } }));
+
+    // Act
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await table.ledger.list({ limit: 2, nextToken });
+      seen.push(...page.items.map((item) => item.requestId));
+      nextToken = page.nextToken;
+      pages += 1;
+    } while (nextToken && pages < 10);
+
+    // Assert
+    expect(seen.sort()).toEqual(['r1', 'r2', 'r3']);
+    expect(pages).toBeGreaterThan(1);
+  });
+});
+
+describe('Ledger status events', () => {
+  let table: LedgerTable;
+
+  beforeEach(async () => {
+    table = await startLedgerTable();
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  /** A ledger over the test table whose event bus answers PutEvents with `answer`. */
+  function ledgerWithBus(answer: Record<string, unknown>) {
+    const events = new EventBridgeClient({ region: 'eu-west-1' });
+    const eventsMock = mockClient(events);
+    eventsMock.on(PutEventsCommand).resolves(answer);
+    return { ledger: new Ledger({ doc: table.doc, events, tableName: table.tableName, eventBusName: 'dsr-bus' }), eventsMock };
+  }
+
+  it('puts one entry on the configured bus with the dsr.request source and the record without customer id or callback URL', async () => {
+    // Arrange
+    const { ledger, eventsMock } = ledgerWithBus({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
+    await ledger.create(record('r1'));
+
+    // Act
+    await ledger.transition('r1', 'in_progress');
+
+    // Assert
+    const entries = eventsMock.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries);
+    expect(entries).toHaveLength(1);
+    const [entry] = entries[0]!;
+    expect({ ...entry, Detail: undefined }).toEqual({ EventBusName: 'dsr-bus', Source: 'dsr.request', DetailType: 'Request Status Changed', Detail: undefined });
+    const detail = JSON.parse(entry!.Detail!);
+    expect(detail).toMatchObject({ requestId: 'r1', status: 'in_progress', version: 2, customerKey: customerKey('c1', KEY) });
+    expect(Object.keys(detail)).not.toContain('customerId');
+    expect(Object.keys(detail)).not.toContain('callbackUrl');
+    expect(Object.keys(detail).filter((key) => key.startsWith('pendingEvent'))).toEqual([]);
+  });
+
+  it.each([
+    ['a transient error code', { FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }] }, EventsUnavailable, 'ThrottlingException: slow down'],
+    ['a terminal error code', { FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }] }, EventsFailed, 'AccessDeniedException: no'],
+    ['no error code', { FailedEntryCount: 1, Entries: [{}] }, EventsFailed, 'UnknownError: entry rejected'],
+  ])('names an entry the bus rejected with %s, keeping the change stored', async (_, answer, expected, detail) => {
+    // Arrange
+    const { ledger } = ledgerWithBus(answer);
+    await ledger.create(record('r1'));
+
+    // Act
+    const moving = ledger.transition('r1', 'in_progress');
+
+    // Assert
+    await expect(moving).rejects.toThrow(expected);
+    await expect(moving).rejects.toThrow(`The event bus did not take the status event of request r1: ${detail}`);
+    expect((await table.ledger.get('r1')).status).toBe('in_progress');
   });
 });
