@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliverCallback, signBody, type CallbackDeps } from '../../functions/core/callback';
 import { customerKey } from '../../functions/core/keyed-hash';
-import { eventDetail, type RequestRecord } from '../../functions/core/ledger';
+import { eventDetail, type Ledger, type RequestRecord } from '../../functions/core/ledger';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
 const SECRET = 'callback-secret-for-tests';
@@ -167,5 +167,112 @@ describe('signBody (known answers)', () => {
     ['{"name":"Zoë"}', 'sha256=236978576e46b51213fe2c7da77ed55980d17eb6e220c3302fc9ad83411fb190'],
   ])('signs %j as %s (UTF-8 body)', (body, expected) => {
     expect(signBody(body, 'callback-secret')).toBe(expected);
+  });
+});
+
+describe('deliverCallback (answers, headers and backoff, with a fake fetch)', () => {
+  const sleeps: number[] = [];
+
+  /** Delivery deps over a ledger holding `stored` and a fetch answering `statuses` in turn (a thrown value is thrown). */
+  function fakeDeps(stored: RequestRecord | undefined, answers: (number | unknown)[], overrides: Partial<CallbackDeps> = {}) {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const fakeFetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      const answer = answers.shift() ?? 200;
+      if (typeof answer !== 'number') throw answer;
+      return new Response(null, { status: answer });
+    }) as unknown as typeof fetch;
+    const deps: CallbackDeps = {
+      ledger: { find: async () => stored } as unknown as Ledger,
+      secret: SECRET,
+      fetch: fakeFetch,
+      maxAttempts: 4,
+      baseDelayMs: 100,
+      timeoutMs: 5_000,
+      sleep: async (ms) => void sleeps.push(ms),
+      random: () => 0.25,
+      ...overrides,
+    };
+    return { deps, calls };
+  }
+
+  const eventOf = (stored: RequestRecord) => ({ source: 'dsr.request' as const, 'detail-type': 'Request Status Changed' as const, detail: eventDetail(stored) });
+
+  beforeEach(() => {
+    sleeps.length = 0;
+  });
+
+  it('POSTs JSON with the signature, event id and request id headers, never following a redirect, within the timeout', async () => {
+    const stored = record('https://portal.example/hook');
+    const { deps, calls } = fakeDeps(stored, [204]);
+
+    const outcome = await deliverCallback(deps, eventOf(stored));
+
+    expect(outcome).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: true, attempts: 1 });
+    expect(calls).toHaveLength(1);
+    const { url, init } = calls[0]!;
+    expect(url).toBe('https://portal.example/hook');
+    expect(init.method).toBe('POST');
+    expect(init.redirect).toBe('manual');
+    expect(init.signal).toBeInstanceOf(AbortSignal);
+    expect(init.headers).toEqual({
+      'content-type': 'application/json',
+      'X-DSR-Signature': signBody(init.body as string, SECRET),
+      'X-DSR-Event-Id': 'r1:3',
+      'X-DSR-Request-Id': 'r1',
+    });
+  });
+
+  it.each([408, 429, 500, 503, 302])('retries an HTTP %i answer', async (status) => {
+    const stored = record('https://portal.example/hook');
+    const { deps, calls } = fakeDeps(stored, [status]);
+
+    const outcome = await deliverCallback(deps, eventOf(stored));
+
+    expect(outcome).toMatchObject({ delivered: true, attempts: 2 });
+    expect(calls).toHaveLength(2);
+  });
+
+  it.each([400, 401, 404, 499])('gives up at once on an HTTP %i answer', async (status) => {
+    const stored = record('https://portal.example/hook');
+    const { deps, calls } = fakeDeps(stored, [status]);
+
+    const outcome = await deliverCallback(deps, eventOf(stored));
+
+    expect(outcome).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 1, reason: `HTTP ${status}` });
+    expect(calls).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('backs off base × 2^(attempt-1) × random between attempts, never after the last, and reports the last failure', async () => {
+    const stored = record('https://portal.example/hook');
+    const { deps } = fakeDeps(stored, [500, new TypeError('fetch failed'), 503, 'not an error']);
+
+    const outcome = await deliverCallback(deps, eventOf(stored));
+
+    expect(outcome).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 4, reason: 'unknown error' });
+    expect(sleeps).toEqual([25, 50, 100]);
+  });
+
+  it('names the error of a failed attempt', async () => {
+    const stored = record('https://portal.example/hook');
+    const { deps } = fakeDeps(stored, [new TypeError('fetch failed')], { maxAttempts: 1 });
+
+    const outcome = await deliverCallback(deps, eventOf(stored));
+
+    expect(outcome).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 1, reason: 'TypeError' });
+  });
+
+  it('sends nothing without a secret, or for a request the ledger does not know', async () => {
+    const stored = record('https://portal.example/hook');
+    const unsigned = fakeDeps(stored, [], { secret: '' });
+    const unknown = fakeDeps(undefined, []);
+
+    const withoutSecret = await deliverCallback(unsigned.deps, eventOf(stored));
+    const withoutRecord = await deliverCallback(unknown.deps, eventOf(stored));
+
+    expect(withoutSecret).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 0, reason: 'DSR_CALLBACK_SECRET is not configured' });
+    expect(withoutRecord).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 0, reason: 'no callbackUrl' });
+    expect(unsigned.calls).toHaveLength(0);
   });
 });
