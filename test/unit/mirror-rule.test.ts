@@ -36,7 +36,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'export/index-html.ts': ['export-render.test.ts'],
   'export/stream-upload.ts': [],
   'export/tabular.ts': ['export-render.test.ts'],
-  'ledger-tasks.ts': ['ledger.test.ts', 'status-event-outbox.test.ts'],
   'requests.ts': ['request-api.test.ts'],
 };
 
