@@ -27,12 +27,9 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/reapply.ts': [],
   'erasure/table-eraser.ts': [],
   'errors.ts': ['ledger.test.ts', 'connectors.test.ts'],
-  'export/authorities.ts': [], // new in the working tree
   'export/build-volume.ts': ['export-build.test.ts'],
   'export/config.ts': ['export-plan.test.ts'],
   'export/finalize.ts': ['export-build.test.ts'],
-  'export/format.ts': [], // new in the working tree
-  'export/i18n/index.ts': [], // new in the working tree
   'export/index-html.ts': ['export-render.test.ts'],
   'export/stream-upload.ts': [],
   'export/tabular.ts': ['export-render.test.ts'],
