@@ -42,11 +42,11 @@ export function volumeFile(out: string, volume: number, total: number): string {
   return `${out.slice(0, out.length - extension.length)}-${volume}${extension}`;
 }
 
-/** Follows an execution to its end, then returns the request; throws with the error when it failed. */
+/** Follows an execution to its end (a live per-store table on stderr), then returns the request; throws with the error when it failed. */
 export async function waitForRequest(options: ApiOptions, api: ApiClient, requestId: string, executionArn: string): Promise<RequestView> {
   const aws = await cliAws(options);
   try {
-    const outcome = await watchExecution(aws.sfn, executionArn, { tty: Boolean(process.stderr.isTTY) });
+    const outcome = await watchExecution(aws.sfn, api, requestId, executionArn);
     const record = await api.get(requestId);
     if (record.status === 'failed' || outcome.status !== 'SUCCEEDED') {
       const reason = record.error ? `${record.error.name}: ${record.error.message}` : `${outcome.error ?? outcome.status}${outcome.cause ? `: ${outcome.cause}` : ''}`;
