@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { Formatter } from '../../functions/core/export/format';
 import { pageContext, renderIndexHtml, renderValue, type TableSource } from '../../functions/core/export/index-html';
 import { getStore } from '../../functions/core/data-map';
 import type { ExportPlan } from '../../functions/core/export/plan';
@@ -168,46 +167,49 @@ describe('index.html', () => {
   });
 });
 
-describe('formatting for the locale', () => {
-  it('formats minor units with the currency\'s own decimals and the locale\'s separators', () => {
-    // Arrange
-    const norwegian = new Formatter('nb-NO', 'Europe/Oslo');
-    const british = new Formatter('en-GB', 'Europe/London');
+describe('page context', () => {
+  const base: ExportPlan = { requestId: 'r1', brand: 'fotoknudsen', generatedAt: '2025-06-01T00:00:00.000Z', tables: [], stores: {}, volumes: [] };
 
+  it('names the authority and time zone of the profile\'s country, in the profile\'s language', () => {
     // Act
-    const amounts = [norwegian.money(26393, 'NOK'), british.money(123456, 'SEK'), british.money(500, 'JPY'), new Formatter('nl-NL', 'Europe/Amsterdam').money(199, 'EUR')];
+    const context = pageContext(base, { locale: 'de-DE', country: 'DE' });
 
     // Assert
-    expect(amounts).toEqual(['263,93\u00a0kr', 'SEK\u00a01,234.56', 'JP¥500', '€\u00a01,99']);
+    expect(context.locale).toEqual({ tag: 'de-DE', language: 'de', source: 'profile' });
+    expect(context.country).toBe('DE');
+    expect(context.format.timeZone).toBe('Europe/Berlin');
   });
 
-  it('formats dates in the customer\'s time zone and language', () => {
-    // Arrange
-    const instant = '2025-01-31T23:30:00.000Z';
-
+  it('falls back to the brand\'s home market for the authority, the time zone and the language', () => {
     // Act
-    const swedish = new Formatter('sv-SE', 'Europe/Stockholm').dateTimeOf(instant);
-    const british = new Formatter('en-GB', 'Europe/London').dateTimeOf(instant);
-    const french = new Formatter('fr-BE', 'Europe/Brussels').dateOf(instant);
+    const context = pageContext(base, undefined);
 
     // Assert
-    expect(swedish).toBe('1 februari 2025 kl. 00:30');
-    expect(british).toBe('31 January 2025 at 23:30');
-    expect(french).toBe('1 février 2025');
+    expect(context.locale).toEqual({ tag: 'nb-NO', language: 'nb', source: 'brand' });
+    expect(context.country).toBe('NO');
+    expect(context.format.timeZone).toBe('Europe/Oslo');
   });
 
-  it('formats numbers, percentages, scores, sizes, countries, languages and addresses', () => {
-    // Arrange
-    const german = new Formatter('de-DE', 'Europe/Berlin');
-    const british = new Formatter('en-GB', 'Europe/London');
-
+  it('keeps the requested language while the authority follows where the customer lives', async () => {
     // Act
-    const values = [german.numberOf(1234.5), german.percent(19), german.score(0.8), german.bytes(3_500_000), german.country('NO'), german.language('nb-NO')];
-    const envelope = british.addressLines({ name: 'Ann Smith', street: '1 High Street', postalCode: 'SW1A 1AA', city: 'London', country: 'GB' });
+    const html = await text(renderIndexHtml({ ...base, brand: 'albelli', locale: 'fr-BE', stores: {} }, new Map([['customer-profile', { store: 'customer-profile', columns: [], records: () => records([{ locale: 'nl-BE', country: 'BE' }]) }]])));
 
     // Assert
-    expect(values).toEqual(['1.234,5', '19\u00a0%', '0,80', '3,5 MB', 'Norwegen', 'Norwegisch (Bokmål) (Norwegen)']);
-    expect(envelope).toEqual(['Ann Smith', '1 High Street', 'London', 'SW1A 1AA', 'United Kingdom']);
+    expect(html).toContain('<html lang="fr-BE">');
+    expect(html).toContain('<b>Autorité de protection des données</b>');
+    expect(html).toContain('Rue de la Presse 35');
+    expect(html).toContain('Autoriteit Persoonsgegevens');
+  });
+
+  it('names the ICO under the UK GDPR for a British customer, and the Länder authorities for a German one', async () => {
+    // Act
+    const british = await text(renderIndexHtml({ ...base, brand: 'bonusprint' }, new Map([['customer-profile', { store: 'customer-profile', columns: [], records: () => records([{ locale: 'en-GB', country: 'GB' }]) }]])));
+    const german = await text(renderIndexHtml({ ...base, brand: 'albelli' }, new Map([['customer-profile', { store: 'customer-profile', columns: [], records: () => records([{ locale: 'de-DE', country: 'DE' }]) }]])));
+
+    // Assert
+    expect(british).toContain('Information Commissioner&#39;s Office (ICO)');
+    expect(british).toContain('UK GDPR');
+    expect(german).toContain('Bundesbeauftragte für den Datenschutz');
+    expect(german).toContain('Datenschutzaufsichtsbehörde Ihres Bundeslandes');
   });
 });
-
