@@ -84,7 +84,9 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
   options: FetchAheadOptions,
 ): AsyncGenerator<FetchedFile<T>> {
   const controller = new AbortController();
-  const slots: Slot<T>[] = [];
+  // Slots of the files started and not yet written (a written file's bytes are let go at once).
+  const slots = new Map<number, Slot<T>>();
+  let started = 0;
   let head = 0;
   let reserved = 0;
   let running = 0;
@@ -108,7 +110,8 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
     const slot = { reserved: reserve, running: true } as Slot<T>;
     reserved += reserve;
     running += 1;
-    slots[index] = slot;
+    started += 1;
+    slots.set(index, slot);
     slot.ready = (async () => {
       try {
         const opened = await open(file, controller.signal);
@@ -137,8 +140,8 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
 
   /** Starts, in plan order, every file the budget and the concurrency allow. */
   const fill = () => {
-    while (!failure && slots.length < files.length && running < options.concurrency) {
-      const index = slots.length;
+    while (!failure && started < files.length && running < options.concurrency) {
+      const index = started;
       const size = files[index]!.size;
       if (size > options.budgetBytes) {
         // Streamed: opened only once it is the next to write or the one after it.
@@ -155,7 +158,7 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
     for (; head < files.length; head += 1) {
       fill();
       throwIfFailed();
-      const slot = slots[head]!;
+      const slot = slots.get(head)!;
       let fetched: FetchedFile<T> | undefined;
       while (!fetched) {
         throwIfFailed();
@@ -164,12 +167,14 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
       }
       throwIfFailed();
       yield fetched;
+      fetched = undefined;
+      slots.delete(head);
       reserved -= slot.reserved;
       stopRunning(slot);
     }
   } finally {
     controller.abort();
-    for (const slot of slots) slot?.body?.destroy();
-    await Promise.allSettled(slots.map((slot) => slot?.ready));
+    for (const slot of slots.values()) slot.body?.destroy();
+    await Promise.allSettled([...slots.values()].map((slot) => slot.ready));
   }
 }
