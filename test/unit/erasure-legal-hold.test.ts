@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { checkLegalHold, contactHoldReason, MAX_LISTED_REASONS, orderHoldReasons } from '../../functions/core/erasure/legal-hold';
+import { checkLegalHold, checkLegalHoldInput, contactHoldReason, legalHoldOutput, MAX_LISTED_REASONS, orderHoldReasons } from '../../functions/core/erasure/legal-hold';
 import { customerKey } from '../../functions/core/keyed-hash';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
@@ -90,5 +90,15 @@ describe('checkLegalHold', () => {
     expect(result.reasons).toHaveLength(lines);
     expect(result.reasons[MAX_LISTED_REASONS - 1]).toBe(`order o${MAX_LISTED_REASONS - 1}: not yet delivered (status placed)`);
     expect(result.reasons[MAX_LISTED_REASONS]).toBe(summary);
+  });
+});
+
+describe('check-legal-hold contracts', () => {
+  it('takes a request id only and returns held with its reasons', () => {
+    expect(checkLegalHoldInput.parse({ requestId: 'r1', customerId: 'c1' })).toStrictEqual({ requestId: 'r1' });
+    expect(legalHoldOutput.parse({ held: true, reasons: ['order o1: not yet paid'] })).toStrictEqual({ held: true, reasons: ['order o1: not yet paid'] });
+    expect(() => checkLegalHoldInput.parse({})).toThrow();
+    expect(() => legalHoldOutput.parse({ reasons: [] })).toThrow();
+    expect(() => legalHoldOutput.parse({ held: false })).toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planErasure } from '../../functions/core/erasure/plan';
+import { planErasure, planErasureInput, planErasureOutput, plannedStoreSchema } from '../../functions/core/erasure/plan';
 import { ConfigurationError } from '../../functions/core/errors';
 
 const STORES = ['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation', 'exports'];
@@ -49,5 +49,27 @@ describe('planErasure', () => {
 
     expect(plan).toThrow(ConfigurationError);
     expect(plan).toThrow('DSR_COLLECT_FUNCTIONS has no collector for store "exports"');
+  });
+});
+
+describe('plan-erasure contracts', () => {
+  it('takes a request id and returns the planned stores as they are', () => {
+    const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1' });
+
+    expect(planErasureInput.parse({ requestId: 'r1', customerId: 'c1' })).toStrictEqual({ requestId: 'r1' });
+    expect(planErasureOutput.parse(plan)).toStrictEqual(plan);
+  });
+
+  it.each([
+    ['an input without a request id', () => planErasureInput.parse({})],
+    ['an output without stores', () => planErasureOutput.parse({})],
+    ['a store that is not erased', () => plannedStoreSchema.parse({ store: 's', action: 'none', eraseFunction: 'e', collectFunction: 'c' })],
+    ['a store without its collector', () => plannedStoreSchema.parse({ store: 's', action: 'delete', eraseFunction: 'e' })],
+  ])('refuses %s', (_, parse) => {
+    expect(parse).toThrow();
+  });
+
+  it.each(['delete', 'anonymise-and-retain'])('accepts the %s action', (action) => {
+    expect(plannedStoreSchema.parse({ store: 's', action, eraseFunction: 'e', collectFunction: 'c' }).action).toBe(action);
   });
 });

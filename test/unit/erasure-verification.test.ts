@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkErasureVerification } from '../../functions/core/erasure/verification';
+import { checkErasureVerification, checkVerificationInput, verificationOutput } from '../../functions/core/erasure/verification';
 import { ErasureVerificationFailed } from '../../functions/core/errors';
 
 const now = () => new Date('2025-06-01T12:00:00.000Z');
@@ -50,5 +50,19 @@ describe('checkErasureVerification', () => {
     expect(outcome.retainedItems).toBe(0);
     expect(Date.parse(outcome.verifiedAt)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(outcome.verifiedAt)).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe('check-erasure-verification contracts', () => {
+  it('takes the request id and the verify results, and returns a passed verification', () => {
+    const input = { requestId: 'r1', results: [{ store: 'orders', items: 1, retainedItems: 1, personalItems: 0 }] };
+    const outcome = checkErasureVerification(input, now);
+
+    expect(checkVerificationInput.parse(input)).toStrictEqual(input);
+    expect(verificationOutput.parse(outcome)).toStrictEqual(outcome);
+    expect(() => checkVerificationInput.parse({ requestId: 'r1' })).toThrow();
+    expect(() => checkVerificationInput.parse({ results: [] })).toThrow();
+    expect(() => verificationOutput.parse({ ...outcome, verified: false })).toThrow();
+    expect(() => verificationOutput.parse({ verified: true, retainedItems: 0 })).toThrow();
   });
 });

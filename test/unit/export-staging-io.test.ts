@@ -46,6 +46,7 @@ describe('staging I/O', () => {
 
     await expect(openObject(s3, 'uploaded-photos', 'b', 'k')).rejects.toThrow(new StoreFailed('Store "uploaded-photos" failed: AccessDenied: denied'));
     await expect(readJson(s3, 'b', 'k')).rejects.toThrow('Store "exports" failed: AccessDenied: denied');
+    await expect(readJsonLines(s3, 'b', 'k').next()).rejects.toThrow('Store "exports" failed: AccessDenied: denied');
     await expect(writeJson(s3, 'b', 'k', {})).rejects.toThrow(StoreFailed);
     await expect(writeJson(s3, 'b', 'k', {})).rejects.toThrow('Store "exports" failed: AccessDenied: denied');
   });
