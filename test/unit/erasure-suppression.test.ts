@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { emailHash, phoneHash } from '../../functions/core/erasure/suppression';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { captureSuppressionInput, captureSuppressionKeys, emailHash, isSuppressed, phoneHash, suppressionKeysOutput } from '../../functions/core/erasure/suppression';
+import { StoreFailed } from '../../functions/core/errors';
 
 /**
  * Known-answer vectors for the hashes the suppression list stores: each expected value was computed
@@ -26,5 +30,118 @@ describe('phoneHash', () => {
 
   it('keeps a national number without a country code distinct', () => {
     expect(phoneHash('07700 900123', KEY)).toBe(ADA_NATIONAL_PHONE);
+  });
+});
+
+describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
+  // Computed once with openssl under KEY: email:grace@example.com, phone:+31612345678, customer:c1.
+  const GRACE_EMAIL = 'b22d13ed507206761643d4f5297c46b5cf3fc4dd1049091d6899167ad14436b2';
+  const GRACE_PHONE = 'c8c46a447c226c6e816772ad1cc45c3940e5fa1761be12f80f13ae0dba6f995b';
+  const C1_LINK = 'customer#b3e88105c805287d0b21a58e1f78ef6ae5f8da27931f0c262fe0385372744050';
+  const env = { DSR_HASH_KEY: KEY };
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  const docMock = mockClient(doc);
+  const now = () => new Date('2025-06-01T12:00:00.000Z');
+  const denied = () => Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+
+  beforeEach(() => {
+    docMock.reset();
+    docMock.on(GetCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    docMock.on(UpdateCommand).resolves({});
+  });
+
+  it('hashes the profile, the email and SMS consents and the link entry, writes one entry per hash and the link, and returns them sorted', async () => {
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile', Key: { customerId: 'c1' } }).resolves({ Item: { customerId: 'c1', email: ' Grace@Example.com', phone: '+31 6 1234 5678' } });
+    docMock.on(QueryCommand, { TableName: 'dsr-marketing' }).resolves({
+      Items: [
+        { channel: 'email', address: 'ada.lovelace@example.com' },
+        { channel: 'sms', address: '0031612345678' },
+        { channel: 'post', address: 'Damrak 1' },
+        { channel: 'email', address: '' },
+        { channel: 'email' },
+      ],
+    });
+    docMock.on(GetCommand, { TableName: 'dsr-marketing-suppression', Key: { hash: C1_LINK } }).resolves({ Item: { hash: C1_LINK, phoneHashes: new Set([ADA_PHONE]) } });
+
+    const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+
+    expect(keys).toStrictEqual({ emailHashes: [GRACE_EMAIL, ADA_EMAIL].sort(), phoneHashes: [ADA_PHONE, GRACE_PHONE].sort() });
+    const gets = docMock.commandCalls(GetCommand).map((call) => call.args[0].input);
+    expect(gets.every((get) => get.ConsistentRead === true)).toBe(true);
+    expect(docMock.commandCalls(QueryCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+    const updates = docMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates.slice(0, 4)).toEqual(
+      [...keys.emailHashes.map((hash) => [hash, 'email']), ...keys.phoneHashes.map((hash) => [hash, 'phone'])].map(([hash, kind]) => ({
+        TableName: 'dsr-marketing-suppression',
+        Key: { hash },
+        UpdateExpression: 'SET suppressedAt = if_not_exists(suppressedAt, :now), kind = :kind, reason = :reason',
+        ExpressionAttributeValues: { ':now': '2025-06-01T12:00:00.000Z', ':kind': kind, ':reason': 'erasure' },
+      })),
+    );
+    expect(updates[4]).toEqual({
+      TableName: 'dsr-marketing-suppression',
+      Key: { hash: C1_LINK },
+      UpdateExpression: 'SET suppressedAt = if_not_exists(suppressedAt, :now) ADD emailHashes :emails, phoneHashes :phones',
+      ExpressionAttributeValues: { ':now': '2025-06-01T12:00:00.000Z', ':emails': new Set(keys.emailHashes), ':phones': new Set(keys.phoneHashes) },
+    });
+    expect(updates).toHaveLength(5);
+  });
+
+  it('links only the kinds it found, and writes nothing for a customer without contact points', async () => {
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({ Item: { customerId: 'c1', email: 'grace@example.com', phone: '' } });
+
+    const emailOnly = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+    const linkUpdate = docMock.commandCalls(UpdateCommand).at(-1)!.args[0].input;
+    docMock.resetHistory();
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({ Item: { customerId: 'c1', email: 7 } });
+    const nothing = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+
+    expect(emailOnly).toStrictEqual({ emailHashes: [GRACE_EMAIL], phoneHashes: [] });
+    expect(linkUpdate.UpdateExpression).toBe('SET suppressedAt = if_not_exists(suppressedAt, :now) ADD emailHashes :emails');
+    expect(linkUpdate.ExpressionAttributeValues).toEqual({ ':now': '2025-06-01T12:00:00.000Z', ':emails': new Set([GRACE_EMAIL]) });
+    expect(nothing).toStrictEqual({ emailHashes: [], phoneHashes: [] });
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['reading the profile', () => docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).rejects(denied()), 'customer-profile'],
+    ['reading the link entry', () => docMock.on(GetCommand, { TableName: 'dsr-marketing-suppression' }).rejects(denied()), 'marketing-suppression'],
+    ['writing an entry', () => docMock.on(UpdateCommand).rejects(denied()), 'marketing-suppression'],
+  ])('names the store when %s fails', async (_, fail, store) => {
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({ Item: { customerId: 'c1', email: 'grace@example.com' } });
+    fail();
+
+    const capturing = captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+
+    await expect(capturing).rejects.toThrow(StoreFailed);
+    await expect(capturing).rejects.toThrow(`Store "${store}" failed: AccessDeniedException: denied`);
+  });
+
+  it('finds a suppressed email or phone by its keyed hash only, and nothing for an empty contact', async () => {
+    docMock.on(GetCommand, { TableName: 'dsr-marketing-suppression', Key: { hash: GRACE_PHONE } }).resolves({ Item: { hash: GRACE_PHONE } });
+
+    const byPhone = await isSuppressed(doc, { email: 'other@example.com', phone: '+31 6 12345678' }, env);
+    const byEmail = await isSuppressed(doc, { email: 'other@example.com' }, env);
+    const empty = await isSuppressed(doc, { email: '', phone: '' }, env);
+
+    expect([byPhone, byEmail, empty]).toEqual([true, false, false]);
+    const gets = docMock.commandCalls(GetCommand).map((call) => call.args[0].input);
+    expect(gets).toHaveLength(3);
+    expect(gets[0]).toEqual({ TableName: 'dsr-marketing-suppression', Key: { hash: emailHash('other@example.com', KEY) }, ProjectionExpression: '#hash', ExpressionAttributeNames: { '#hash': 'hash' } });
+    expect(gets[1]!.Key).toEqual({ hash: GRACE_PHONE });
+  });
+
+  it('names the suppression store when the check fails', async () => {
+    docMock.on(GetCommand).rejects(denied());
+
+    await expect(isSuppressed(doc, { email: 'grace@example.com' }, env)).rejects.toThrow('Store "marketing-suppression" failed: AccessDeniedException: denied');
+  });
+
+  it('takes a request id and returns the two hash lists', () => {
+    expect(captureSuppressionInput.parse({ requestId: 'r1', customerId: 'c1' })).toStrictEqual({ requestId: 'r1' });
+    expect(() => captureSuppressionInput.parse({})).toThrow();
+    expect(suppressionKeysOutput.parse({ emailHashes: ['a'], phoneHashes: [] })).toStrictEqual({ emailHashes: ['a'], phoneHashes: [] });
+    expect(() => suppressionKeysOutput.parse({ emailHashes: ['a'] })).toThrow();
   });
 });
