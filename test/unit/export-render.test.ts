@@ -201,6 +201,15 @@ describe('page context', () => {
     expect(html).toContain('Autoriteit Persoonsgegevens');
   });
 
+  it('names the Autoriteit Persoonsgegevens once for a Dutch customer, as national and lead authority', async () => {
+    // Act
+    const html = await text(renderIndexHtml({ ...base, brand: 'albelli', locale: 'en-GB' }, new Map([['customer-profile', { store: 'customer-profile', columns: [], records: () => records([{ country: 'NL' }]) }]])));
+
+    // Assert
+    expect(html.match(/<b>Autoriteit Persoonsgegevens<\/b>/g)).toHaveLength(1);
+    expect(html).toContain('The Autoriteit Persoonsgegevens is also the lead supervisory authority');
+  });
+
   it('names the ICO under the UK GDPR for a British customer, and the Länder authorities for a German one', async () => {
     // Act
     const british = await text(renderIndexHtml({ ...base, brand: 'bonusprint' }, new Map([['customer-profile', { store: 'customer-profile', columns: [], records: () => records([{ locale: 'en-GB', country: 'GB' }]) }]])));

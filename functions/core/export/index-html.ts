@@ -34,11 +34,11 @@ section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);p
 h2{margin-top:4px;color:#23395d}dl.about{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dl.about dt{font-weight:600}
 dl.about dd{margin:0}.explanation{background:#eef4ff;border-left:4px solid #3a6fd8;padding:8px 12px}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:13px;width:100%}th,td{border:1px solid #d5dae1;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#eef1f5}ul.kv,ul.list{margin:0;padding-left:16px}.empty{color:#5b6573;font-style:italic}address{font-style:normal}
+th{background:#eef1f5}ul.kv,ul.list{margin:0;padding-left:16px}td>ul.kv,td>ul.list{min-width:220px}td>address{min-width:160px}.empty{color:#5b6573;font-style:italic}address{font-style:normal}
 .files{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:12px}
 figure{margin:0;border:1px solid #d5dae1;border-radius:6px;padding:6px;background:#fafbfc;overflow-wrap:anywhere}
 figure img{width:100%;height:140px;object-fit:cover;display:block}figure audio{width:100%}figcaption{font-size:12px;margin-top:4px}
-figure.chosen{border-color:#2e8b57;box-shadow:0 0 0 2px #2e8b5733}figure dl{margin:4px 0 0;display:grid;grid-template-columns:max-content 1fr;gap:0 8px}figure dd{margin:0}
+figure.chosen{border-color:#2e8b57;box-shadow:0 0 0 2px #2e8b5733}figure dl{margin:4px 0 0;font-size:13px}figure dt{font-weight:600;margin-top:4px}figure dd{margin:0}
 div.authority{margin:8px 0 12px;padding-left:12px;border-left:4px solid #23395d}article.product{border-top:1px solid #d5dae1;padding-top:8px;margin-top:12px}details{margin:8px 0}dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dl.glossary dd{margin:0}
 `;
 
@@ -349,7 +349,7 @@ function complaints(context: PageContext): string {
   const intro = country === 'GB' ? texts.t('authority.introUk') : texts.t('authority.intro', { country: format.country(country) });
   const germany = country === 'DE' ? `<p>${escapeHtml(texts.t('authority.germany'))}</p>` : '';
   const lead = country === LEAD_AUTHORITY_COUNTRY ? '' : `<p>${escapeHtml(texts.t('authority.lead'))}</p>${authorityBlock(context, AUTHORITIES[LEAD_AUTHORITY_COUNTRY])}`;
-  const leadNote = country === LEAD_AUTHORITY_COUNTRY ? `<p>${escapeHtml(texts.t('authority.lead'))}</p>` : '';
+  const leadNote = country === LEAD_AUTHORITY_COUNTRY ? `<p>${escapeHtml(texts.t('authority.leadSame'))}</p>` : '';
   return `<section id="authority"><h2>${escapeHtml(texts.t('authority.heading'))}</h2>
 <p>${escapeHtml(intro)}</p>${authorityBlock(context, national)}${germany}${leadNote}${lead}</section>`;
 }
