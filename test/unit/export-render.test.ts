@@ -148,6 +148,17 @@ describe('index.html', () => {
     expect(html).not.toContain('<th>orderId</th>');
   });
 
+  it('lists the CSV file\'s dotted columns in the glossary when the builder knows them', async () => {
+    // Arrange
+    const withCsv = new Map([['orders', { ...tables.get('orders')!, csvColumns: ['orderId', 'shippingAddress.city'] }]]);
+
+    // Act
+    const html = await text(renderIndexHtml(plan, withCsv));
+
+    // Assert
+    expect(html).toContain('<dt><code>shippingAddress.city</code></dt><dd>Town or city</dd>');
+  });
+
   it('renders nested values as escaped lists with labels, addresses as addresses and codes as words', () => {
     // Arrange
     const context = pageContext({ ...plan, locale: 'de-DE' }, undefined);

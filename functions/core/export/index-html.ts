@@ -22,6 +22,8 @@ import type { DataRecord } from './tabular';
 export interface TableSource {
   store: string;
   columns: string[];
+  /** The CSV file's columns (nested attributes dotted), when known: the glossary lists them. */
+  csvColumns?: string[];
   records: () => AsyncIterable<DataRecord>;
 }
 
@@ -209,7 +211,7 @@ async function* tableRows(context: PageContext, source: TableSource, items: numb
 
 /** Which stored name stands for which label, for reading the JSON and CSV files. */
 function glossary(context: PageContext, source: TableSource): string {
-  const entries = source.columns.map((column) => `<dt><code>${escapeHtml(column)}</code></dt><dd>${escapeHtml(labelOf(context, source.store, column))}</dd>`).join('');
+  const entries = (source.csvColumns ?? source.columns).map((column) => `<dt><code>${escapeHtml(column)}</code></dt><dd>${escapeHtml(labelOf(context, source.store, column))}</dd>`).join('');
   return `<details><summary>${escapeHtml(context.texts.t('page.glossary'))}</summary><dl class="glossary">${entries}</dl></details>`;
 }
 
