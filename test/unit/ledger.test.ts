@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventsFailed, EventsUnavailable, InvalidInput, InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
@@ -620,5 +620,67 @@ describe('Ledger status events', () => {
     await expect(moving).rejects.toThrow(expected);
     await expect(moving).rejects.toThrow(`The event bus did not take the status event of request r1: ${detail}`);
     expect((await table.ledger.get('r1')).status).toBe('in_progress');
+  });
+});
+
+describe('Ledger (reads, races and bad tokens)', () => {
+  const conditionFailed = () => Object.assign(new Error('lost'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } });
+
+  /** A ledger over a mocked document client. */
+  function mockedLedger() {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const docMock = mockClient(doc);
+    const ledger = new Ledger({ doc, events: new EventBridgeClient({ region: 'eu-west-1' }), tableName: 't', eventBusName: 'b' });
+    return { ledger, docMock };
+  }
+
+  it('reads a record strongly consistently', async () => {
+    const { ledger, docMock } = mockedLedger();
+    docMock.on(GetCommand).resolves({ Item: record('r1') });
+
+    const found = await ledger.find('r1');
+
+    expect(found?.requestId).toBe('r1');
+    expect(docMock.commandCalls(GetCommand)[0]!.args[0].input).toEqual({ TableName: 't', Key: { requestId: 'r1' }, ConsistentRead: true });
+  });
+
+  it('gives up after 8 lost races with InvalidStatusTransition, never overwriting', async () => {
+    const { ledger, docMock } = mockedLedger();
+    docMock.on(GetCommand).resolves({ Item: record('r1') });
+    docMock.on(UpdateCommand).rejects(conditionFailed());
+
+    const moving = ledger.transition('r1', 'in_progress');
+
+    await expect(moving).rejects.toThrow(new InvalidStatusTransition('Request r1: too many concurrent changes while moving to in_progress'));
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(8);
+  });
+
+  it('rethrows a failed write that is not a lost race', async () => {
+    const { ledger, docMock } = mockedLedger();
+    docMock.on(GetCommand).resolves({ Item: record('r1') });
+    docMock.on(UpdateCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    docMock.on(PutCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+
+    await expect(ledger.transition('r1', 'in_progress')).rejects.toMatchObject({ name: 'StoreFailed' });
+    await expect(ledger.create(record('r1'))).rejects.toMatchObject({ name: 'StoreFailed' });
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('refuses store progress for an unknown request', async () => {
+    const { ledger, docMock } = mockedLedger();
+    docMock.on(UpdateCommand).rejects(conditionFailed());
+    docMock.on(GetCommand).resolves({});
+
+    const recording = ledger.recordStoreProgress('unknown', 'orders', { phase: 'collect', status: 'completed', items: 1, bytes: 1 });
+
+    await expect(recording).rejects.toThrow(new RequestNotFound('Request unknown not found'));
+  });
+
+  it.each([{ statusIndex: -1 }, { statusIndex: 1.5 }, { statusIndex: '1' }, {}])('refuses the due-list token %j', async (token) => {
+    const { ledger } = mockedLedger();
+
+    const listing = ledger.list({ dueBefore: '2025-03-01T00:00:00.000Z', limit: 3, nextToken: encodePageToken(token) });
+
+    await expect(listing).rejects.toThrow(new InvalidInput('nextToken is not a valid page token'));
   });
 });
