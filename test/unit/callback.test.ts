@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deliverCallback, signBody, type CallbackDeps } from '../../functions/core/callback';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { deliverCallback, signBody, statusChangedEvent, type CallbackDeps } from '../../functions/core/callback';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { eventDetail, type Ledger, type RequestRecord } from '../../functions/core/ledger';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
@@ -274,5 +274,63 @@ describe('deliverCallback (answers, headers and backoff, with a fake fetch)', ()
     expect(withoutSecret).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 0, reason: 'DSR_CALLBACK_SECRET is not configured' });
     expect(withoutRecord).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 0, reason: 'no callbackUrl' });
     expect(unsigned.calls).toHaveLength(0);
+  });
+});
+
+describe('deliverCallback (defaults and contract)', () => {
+  it('waits between attempts with a real timer by default', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const stored = record('https://portal.example/hook');
+      const answers = [500, 200];
+      const deps: CallbackDeps = {
+        ledger: { find: async () => stored } as unknown as Ledger,
+        secret: SECRET,
+        fetch: (async () => new Response(null, { status: answers.shift() })) as unknown as typeof fetch,
+        maxAttempts: 2,
+        baseDelayMs: 1_000,
+        timeoutMs: 5_000,
+        random: () => 0.5,
+      };
+
+      let settled = false;
+      const delivering = deliverCallback(deps, { source: 'dsr.request', 'detail-type': 'Request Status Changed', detail: eventDetail(stored) }).finally(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(499);
+      const early = settled;
+      await vi.advanceTimersByTimeAsync(1);
+      const outcome = await delivering;
+
+      expect(early).toBe(false);
+      expect(outcome).toMatchObject({ delivered: true, attempts: 2 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('makes no attempt and reports no failure when no attempt is allowed', async () => {
+    const stored = record('https://portal.example/hook');
+    const deps = { ledger: { find: async () => stored } as unknown as Ledger, secret: SECRET, fetch, maxAttempts: 0, baseDelayMs: 1, timeoutMs: 1 };
+
+    const outcome = await deliverCallback(deps, { source: 'dsr.request', 'detail-type': 'Request Status Changed', detail: eventDetail(stored) });
+
+    expect(outcome).toStrictEqual({ requestId: 'r1', status: 'completed', delivered: false, attempts: 0, reason: '' });
+  });
+
+  it('accepts only status-change events of the request source with an id, a status and a version', () => {
+    const event = { source: 'dsr.request', 'detail-type': 'Request Status Changed', detail: { requestId: 'r1', status: 'completed', version: 3, extra: 1 } };
+
+    expect(statusChangedEvent.parse(event)).toStrictEqual(event);
+    for (const bad of [
+      { ...event, source: 'other' },
+      { ...event, 'detail-type': 'Other' },
+      { ...event, detail: { status: 'completed', version: 3 } },
+      { ...event, detail: { requestId: '', status: 'completed', version: 3 } },
+      { ...event, detail: { requestId: 'r1', status: 'done', version: 3 } },
+      { ...event, detail: { requestId: 'r1', status: 'completed', version: 0 } },
+      { source: 'dsr.request', 'detail-type': 'Request Status Changed' },
+    ]) {
+      expect(statusChangedEvent.safeParse(bad).success).toBe(false);
+    }
+    expect(statusChangedEvent.safeParse({ ...event, detail: { ...event.detail, requestId: 'r-long-id' } }).success).toBe(true);
   });
 });

@@ -37,6 +37,7 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
   // Computed once with openssl under KEY: email:grace@example.com, phone:+31612345678, customer:c1.
   const GRACE_EMAIL = 'b22d13ed507206761643d4f5297c46b5cf3fc4dd1049091d6899167ad14436b2';
   const GRACE_PHONE = 'c8c46a447c226c6e816772ad1cc45c3940e5fa1761be12f80f13ae0dba6f995b';
+  const DE_PHONE = '37c833abb60641fad73dbd75d96dc3c0f11cc4ebd096afb5b787707ec856db6c'; // phone:+4915112345678
   const C1_LINK = 'customer#b3e88105c805287d0b21a58e1f78ef6ae5f8da27931f0c262fe0385372744050';
   const env = { DSR_HASH_KEY: KEY };
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
@@ -52,11 +53,12 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
   });
 
   it('hashes the profile, the email and SMS consents and the link entry, writes one entry per hash and the link, and returns them sorted', async () => {
-    docMock.on(GetCommand, { TableName: 'dsr-customer-profile', Key: { customerId: 'c1' } }).resolves({ Item: { customerId: 'c1', email: ' Grace@Example.com', phone: '+31 6 1234 5678' } });
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile', Key: { customerId: 'c1' } }).resolves({ Item: { customerId: 'c1', email: ' Ada.Lovelace@Example.com', phone: '+31 6 1234 5678' } });
     docMock.on(QueryCommand, { TableName: 'dsr-marketing' }).resolves({
       Items: [
-        { channel: 'email', address: 'ada.lovelace@example.com' },
-        { channel: 'sms', address: '0031612345678' },
+        { channel: 'email', address: 'grace@example.com' },
+        { channel: 'sms', address: '0049 151 12345678' },
+        { channel: 'email', address: 7 },
         { channel: 'post', address: 'Damrak 1' },
         { channel: 'email', address: '' },
         { channel: 'email' },
@@ -66,12 +68,12 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
 
     const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
 
-    expect(keys).toStrictEqual({ emailHashes: [GRACE_EMAIL, ADA_EMAIL].sort(), phoneHashes: [ADA_PHONE, GRACE_PHONE].sort() });
+    expect(keys).toStrictEqual({ emailHashes: [GRACE_EMAIL, ADA_EMAIL], phoneHashes: [DE_PHONE, ADA_PHONE, GRACE_PHONE] });
     const gets = docMock.commandCalls(GetCommand).map((call) => call.args[0].input);
     expect(gets.every((get) => get.ConsistentRead === true)).toBe(true);
     expect(docMock.commandCalls(QueryCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
     const updates = docMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(updates.slice(0, 4)).toEqual(
+    expect(updates.slice(0, 5)).toEqual(
       [...keys.emailHashes.map((hash) => [hash, 'email']), ...keys.phoneHashes.map((hash) => [hash, 'phone'])].map(([hash, kind]) => ({
         TableName: 'dsr-marketing-suppression',
         Key: { hash },
@@ -79,13 +81,26 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
         ExpressionAttributeValues: { ':now': '2025-06-01T12:00:00.000Z', ':kind': kind, ':reason': 'erasure' },
       })),
     );
-    expect(updates[4]).toEqual({
+    expect(updates[5]).toEqual({
       TableName: 'dsr-marketing-suppression',
       Key: { hash: C1_LINK },
       UpdateExpression: 'SET suppressedAt = if_not_exists(suppressedAt, :now) ADD emailHashes :emails, phoneHashes :phones',
       ExpressionAttributeValues: { ':now': '2025-06-01T12:00:00.000Z', ':emails': new Set(keys.emailHashes), ':phones': new Set(keys.phoneHashes) },
     });
-    expect(updates).toHaveLength(5);
+    expect(updates).toHaveLength(6);
+  });
+
+  it('links a phone-only customer without an email set, stamping the current time by default', async () => {
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({ Item: { customerId: 'c1', phone: '+31612345678' } });
+    const before = new Date().toISOString();
+
+    const keys = await captureSuppressionKeys({ doc, env }, { requestId: 'r1', customerId: 'c1' });
+
+    expect(keys).toStrictEqual({ emailHashes: [], phoneHashes: [GRACE_PHONE] });
+    const link = docMock.commandCalls(UpdateCommand).at(-1)!.args[0].input;
+    expect(link.UpdateExpression).toBe('SET suppressedAt = if_not_exists(suppressedAt, :now) ADD phoneHashes :phones');
+    expect(Object.keys(link.ExpressionAttributeValues!)).toEqual([':now', ':phones']);
+    expect(String(link.ExpressionAttributeValues![':now']) >= before).toBe(true);
   });
 
   it('links only the kinds it found, and writes nothing for a customer without contact points', async () => {

@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidStatusTransition, StoreUnavailable } from '../../functions/core/errors';
 import type { Ledger, RequestRecord, RequestStatus, TransitionChanges } from '../../functions/core/ledger';
-import { completeRequest, failureFromCatch, holdRequest, markInProgress, recordFailure, recordFailureInput } from '../../functions/core/ledger-tasks';
+import {
+  completeRequest,
+  completeRequestInput,
+  failureFromCatch,
+  holdRequest,
+  holdRequestInput,
+  markInProgress,
+  markInProgressInput,
+  markInProgressOutput,
+  recordFailure,
+  recordFailureInput,
+  recordFailureOutput,
+  recordStoreProgressInput,
+  requestStatusOutput,
+} from '../../functions/core/ledger-tasks';
 
 /**
  * A fake ledger: `get` answers the statuses in `reads` one after the other (the last repeats),
@@ -144,5 +158,37 @@ describe('recordFailure', () => {
 
     expect(result).toStrictEqual({ requestId: 'r1', status: 'completed', error: { name: 'X', message: 'c' } });
     await expect(recordFailure(down.ledger, { requestId: 'r1', error: { Error: 'X' } })).rejects.toThrow(StoreUnavailable);
+  });
+});
+
+describe('ledger step contracts', () => {
+  it.each([
+    ['mark-in-progress input', markInProgressInput, { requestId: 'r1' }],
+    ['record-store-progress input', recordStoreProgressInput, { requestId: 'r1', store: 'orders', phase: 'erase', status: 'completed', items: 2, bytes: 10 }],
+    ['complete-request input', completeRequestInput, { requestId: 'r1', result: { volumes: 2 }, redactCustomerId: true }],
+    ['hold-request input', holdRequestInput, { requestId: 'r1', reasons: ['order o1: not yet paid', 'order o2: payment disputed'] }],
+    ['status output', requestStatusOutput, { requestId: 'r1', status: 'on_hold' }],
+    ['mark-in-progress output', markInProgressOutput, { requestId: 'r1', status: 'in_progress', proceed: true }],
+    ['record-failure output', recordFailureOutput, { requestId: 'r1', status: 'failed', error: { name: 'StoreFailed', message: 'm' } }],
+  ] as const)('the %s keeps every field', (_, schema, value) => {
+    expect((schema as { parse: (v: unknown) => unknown }).parse(value)).toStrictEqual(value);
+  });
+
+  it.each([
+    ['mark-in-progress input without a request id', markInProgressInput, {}],
+    ['store progress without a store', recordStoreProgressInput, { requestId: 'r1', store: '', phase: 'erase', status: 'completed', items: 2, bytes: 10 }],
+    ['complete-request input without a result', completeRequestInput, { requestId: 'r1' }],
+    ['a hold without reasons', holdRequestInput, { requestId: 'r1', reasons: [] }],
+    ['a hold with an empty reason', holdRequestInput, { requestId: 'r1', reasons: [''] }],
+    ['a status output without a status', requestStatusOutput, { requestId: 'r1' }],
+    ['a mark-in-progress output without proceed', markInProgressOutput, { requestId: 'r1', status: 'in_progress' }],
+    ['a failure output without its error message', recordFailureOutput, { requestId: 'r1', status: 'failed', error: { name: 'X' } }],
+    ['a failure output without an error', recordFailureOutput, { requestId: 'r1', status: 'failed' }],
+  ] as const)('refuses %s', (_, schema, value) => {
+    expect((schema as { safeParse: (v: unknown) => { success: boolean } }).safeParse(value).success).toBe(false);
+  });
+
+  it('accepts a store name longer than one character', () => {
+    expect(recordStoreProgressInput.parse({ requestId: 'r1', store: 'uploaded-photos', phase: 'collect', status: 'skipped', items: 0, bytes: 0 }).store).toBe('uploaded-photos');
   });
 });
