@@ -88,7 +88,10 @@ export async function startLatencyProxy(target: string, profile: LatencyProfile)
       if (!outgoing.headersSent) outgoing.writeHead(502, { 'content-type': 'text/plain' });
       outgoing.end(String(error));
     });
-    outgoing.once('close', () => forward.destroy());
+    // A client that goes away mid-response takes the upstream request with it; a finished one leaves it to the agent.
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) forward.destroy();
+    });
     (limit ? incoming.pipe(new Throttle(limit, pace.up)) : incoming).pipe(forward);
   });
   server.keepAliveTimeout = 60_000;
