@@ -102,3 +102,68 @@ describe('check-legal-hold contracts', () => {
     expect(() => legalHoldOutput.parse({ held: false })).toThrow();
   });
 });
+
+describe('checkLegalHold', () => {
+  const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  const docMock = mockClient(doc);
+
+  beforeEach(() => {
+    docMock.reset();
+  });
+
+  const orders = (items: Record<string, unknown>[]) =>
+    docMock.on(QueryCommand, { TableName: 'dsr-orders', ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: items });
+
+  beforeEach(() => {
+    docMock.on(QueryCommand).resolves({ Items: [] });
+  });
+
+  it('holds undelivered, unpaid and disputed orders and legal-claim contacts, naming only ids', async () => {
+    orders([
+      { orderId: 'o1', status: 'shipped', paymentStatus: 'paid', customerNote: 'secret' },
+      { orderId: 'o2', status: 'delivered', paymentStatus: 'pending' },
+      { orderId: 'o3', status: 'delivered', paymentStatus: 'disputed' },
+      { orderId: 'o4', status: 'delivered', paymentStatus: 'paid' },
+      { orderId: 'o5', status: 'cancelled', paymentStatus: 'refunded' },
+    ]);
+    docMock.on(QueryCommand, { TableName: 'dsr-contact-history' }).resolves({
+      Items: [
+        { contactId: 'k1', legalClaim: true, subject: 'lawyer letter' },
+        { contactId: 'k2', legalClaim: false },
+      ],
+    });
+
+    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1' }, env);
+
+    expect(result).toEqual({
+      held: true,
+      reasons: [
+        'order o1: not yet delivered (status shipped)',
+        'order o2: not yet paid',
+        'order o3: payment disputed',
+        'contact k1: complaint flagged as a legal claim',
+      ],
+    });
+  });
+
+  it('does not hold a customer whose orders are delivered and paid, or cancelled', async () => {
+    orders([
+      { orderId: 'o1', status: 'delivered', paymentStatus: 'paid' },
+      { orderId: 'o2', status: 'cancelled', paymentStatus: 'pending' },
+    ]);
+
+    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1' }, env);
+
+    expect(result).toEqual({ held: false, reasons: [] });
+  });
+
+  it('summarises long reason lists', async () => {
+    orders(Array.from({ length: 30 }, (_, i) => ({ orderId: `o${i}`, status: 'placed', paymentStatus: 'pending' })));
+
+    const result = await checkLegalHold(doc, { requestId: 'r1', customerId: 'c1' }, env);
+
+    expect(result.reasons).toHaveLength(MAX_LISTED_REASONS + 1);
+    expect(result.reasons.at(-1)).toBe('and 10 more');
+  });
+});

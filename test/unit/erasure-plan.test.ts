@@ -73,3 +73,37 @@ describe('plan-erasure contracts', () => {
     expect(plannedStoreSchema.parse({ store: 's', action, eraseFunction: 'e', collectFunction: 'c' }).action).toBe(action);
   });
 });
+
+describe('planErasure', () => {
+  const functions = (prefix: string) =>
+    Object.fromEntries(
+      ['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation', 'exports'].map((id) => [id, `${prefix}-${id}`]),
+    );
+
+  it('plans every business store with its eraser and collector', () => {
+    const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1' });
+
+    expect(plan.stores.map((store) => store.store)).toContain('photo-library');
+    expect(plan.stores.find((store) => store.store === 'orders')).toEqual({
+      store: 'orders',
+      action: 'anonymise-and-retain',
+      eraseFunction: 'erase-orders',
+      collectFunction: 'collect-orders',
+    });
+  });
+
+  it('never narrows the scope by brand: the photo library and the customer\'s exports are planned for every request', () => {
+    const plan = planErasure({ eraseFunctions: functions('erase'), collectFunctions: functions('collect') }, { requestId: 'r1' });
+
+    expect(plan.stores.map((store) => store.store)).toEqual(['customer-profile', 'orders', 'uploaded-photos', 'photo-library', 'contact-history', 'call-recordings', 'marketing', 'smart-creation', 'exports']);
+    expect(plan.stores.at(-1)).toEqual({ store: 'exports', action: 'delete', eraseFunction: 'erase-exports', collectFunction: 'collect-exports' });
+  });
+
+  it('fails naming the store when an eraser is not configured', () => {
+    const { marketing: _marketing, ...withoutMarketing } = functions('erase');
+
+    expect(() => planErasure({ eraseFunctions: withoutMarketing, collectFunctions: functions('collect') }, { requestId: 'r1' })).toThrow(
+      ConfigurationError,
+    );
+  });
+});

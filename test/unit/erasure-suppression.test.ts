@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { captureSuppressionInput, captureSuppressionKeys, emailHash, isSuppressed, phoneHash, suppressionKeysOutput } from '../../functions/core/erasure/suppression';
 import { StoreFailed } from '../../functions/core/errors';
+import { customerKey } from '../../functions/core/keyed-hash';
 
 /**
  * Known-answer vectors for the hashes the suppression list stores: each expected value was computed
@@ -158,5 +159,65 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
     expect(() => captureSuppressionInput.parse({})).toThrow();
     expect(suppressionKeysOutput.parse({ emailHashes: ['a'], phoneHashes: [] })).toStrictEqual({ emailHashes: ['a'], phoneHashes: [] });
     expect(() => suppressionKeysOutput.parse({ emailHashes: ['a'] })).toThrow();
+  });
+});
+
+describe('suppression', () => {
+  const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  const docMock = mockClient(doc);
+  const now = () => new Date('2025-06-01T12:00:00.000Z');
+
+  beforeEach(() => {
+    docMock.reset();
+  });
+
+  /** A suppression table in memory behind the mocked document client. */
+  function fakeSuppressionTable(): Map<string, Record<string, unknown>> {
+    const table = new Map<string, Record<string, unknown>>();
+    docMock.on(GetCommand, { TableName: 'dsr-marketing-suppression' }).callsFake((input: { Key: { hash: string } }) => ({ Item: table.get(input.Key.hash) }));
+    docMock.on(UpdateCommand, { TableName: 'dsr-marketing-suppression' }).callsFake((input: { Key: { hash: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
+      const values = input.ExpressionAttributeValues;
+      const current = table.get(input.Key.hash) ?? { hash: input.Key.hash };
+      table.set(input.Key.hash, { suppressedAt: values[':now'], ...current, ...(values[':kind'] ? { kind: values[':kind'] } : {}) });
+      return {};
+    });
+    return table;
+  }
+
+  it('writes only keyed hashes of the profile and consent contact points, and the import check finds them', async () => {
+    const table = fakeSuppressionTable();
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({ Item: { customerId: 'c1', email: ' Ann@Example.COM', phone: '0031 6 1234 5678' } });
+    docMock.on(QueryCommand, { TableName: 'dsr-marketing' }).resolves({
+      Items: [
+        { customerId: 'c1', entryId: 'consent#email', channel: 'email', address: 'ann.work@example.com' },
+        { customerId: 'c1', entryId: 'consent#post', channel: 'post', address: 'Damrak 1, Amsterdam' },
+      ],
+    });
+
+    const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+
+    expect(keys.emailHashes).toEqual([emailHash('ann@example.com', env.DSR_HASH_KEY), emailHash('ann.work@example.com', env.DSR_HASH_KEY)].sort());
+    expect(keys.phoneHashes).toEqual([phoneHash('+31612345678', env.DSR_HASH_KEY)]);
+    const stored = JSON.stringify([...table.values()]);
+    expect(stored).not.toMatch(/ann|example|1234|Damrak/i);
+    expect(table.get(`customer#${customerKey('c1', env.DSR_HASH_KEY)}`)).toBeDefined();
+    await expect(isSuppressed(doc, { email: 'ANN@example.com ' }, env)).resolves.toBe(true);
+    await expect(isSuppressed(doc, { phone: '+31 6 12345678' }, env)).resolves.toBe(true);
+    await expect(isSuppressed(doc, { email: 'someone.else@example.com', phone: '+4712345678' }, env)).resolves.toBe(false);
+    await expect(isSuppressed(doc, {}, env)).resolves.toBe(false);
+  });
+
+  it('finds the hashes through the link entry on a replay after the profile is gone', async () => {
+    const table = fakeSuppressionTable();
+    table.set(`customer#${customerKey('c1', env.DSR_HASH_KEY)}`, { emailHashes: new Set(['e1']), phoneHashes: new Set(['p1']) });
+    table.set('e1', { hash: 'e1', kind: 'email', suppressedAt: '2025-01-01T00:00:00.000Z' });
+    docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({});
+    docMock.on(QueryCommand, { TableName: 'dsr-marketing' }).resolves({ Items: [] });
+
+    const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+
+    expect(keys).toEqual({ emailHashes: ['e1'], phoneHashes: ['p1'] });
+    expect(table.get('e1')!.suppressedAt).toBe('2025-01-01T00:00:00.000Z');
   });
 });

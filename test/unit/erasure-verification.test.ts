@@ -66,3 +66,37 @@ describe('check-erasure-verification contracts', () => {
     expect(() => verificationOutput.parse({ verified: true, retainedItems: 0 })).toThrow();
   });
 });
+
+describe('checkErasureVerification', () => {
+  const now = () => new Date('2025-06-01T12:00:00.000Z');
+
+  it('passes when only retained records without personal fields are left', () => {
+    const outcome = checkErasureVerification(
+      {
+        requestId: 'r1',
+        results: [
+          { store: 'orders', items: 3, retainedItems: 3, personalItems: 0 },
+          { store: 'marketing', items: 0, retainedItems: 0, personalItems: 0 },
+        ],
+      },
+      now,
+    );
+
+    expect(outcome).toEqual({ verified: true, verifiedAt: '2025-06-01T12:00:00.000Z', retainedItems: 3 });
+  });
+
+  it('fails naming every store with leftovers', () => {
+    const check = () =>
+      checkErasureVerification({
+        requestId: 'r1',
+        results: [
+          { store: 'orders', items: 3, retainedItems: 3, personalItems: 1 },
+          { store: 'uploaded-photos', items: 2, retainedItems: 0, personalItems: 2 },
+          { store: 'marketing', items: 0, retainedItems: 0, personalItems: 0 },
+        ],
+      });
+
+    expect(check).toThrow(ErasureVerificationFailed);
+    expect(check).toThrow('Personal data left after erasure in: orders (1 personal records or files), uploaded-photos (2 personal records or files)');
+  });
+});

@@ -18,10 +18,7 @@ const CORE = join(ROOT, 'functions/core');
 const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/bounded.ts': ['erasure-concurrency.test.ts'],
   'erasure/bucket-eraser.ts': [],
-  'erasure/certificate.ts': ['erasure-steps.test.ts'],
   'erasure/erase-store.ts': ['erasure-erasers.test.ts'],
-  'erasure/notify.ts': ['erasure-steps.test.ts'],
-  'erasure/purge.ts': ['erasure-steps.test.ts'],
   'erasure/reapply.ts': [],
   'erasure/table-eraser.ts': [],
   'errors.ts': ['ledger.test.ts', 'connectors-dynamodb-store.test.ts'],

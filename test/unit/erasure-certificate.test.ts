@@ -1,0 +1,135 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { issueCertificate, type IssueCertificateInput } from '../../functions/core/erasure/certificate';
+import { customerKey } from '../../functions/core/keyed-hash';
+
+const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const docMock = mockClient(doc);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const s3Mock = mockClient(s3);
+const now = () => new Date('2025-06-01T12:00:00.000Z');
+const noSuchKey = () => Object.assign(new Error('missing'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+
+/** A GetObject body as the SDK returns it (only the method the core uses). */
+function body(text: string) {
+  return { transformToString: async () => text };
+}
+
+beforeEach(() => {
+  docMock.reset();
+  s3Mock.reset();
+});
+
+describe('issueCertificate', () => {
+  const retainedKey = `retained#${customerKey('c1', env.DSR_HASH_KEY)}`;
+  const input: IssueCertificateInput = {
+    requestId: 'r1',
+    customerId: 'c1',
+    brand: 'albelli',
+    erasure: [
+      { store: 'orders', action: 'anonymise-and-retain', deleted: 2, retained: 2, versionsDeleted: 0, bytes: 500, finishedAt: '2025-06-01T11:00:00.000Z' },
+      { store: 'uploaded-photos', action: 'delete', deleted: 10, retained: 0, versionsDeleted: 0, bytes: 1000, finishedAt: '2025-06-01T11:01:00.000Z' },
+    ],
+    verification: [
+      { store: 'orders', items: 2, retainedItems: 2, personalItems: 0 },
+      { store: 'uploaded-photos', items: 0, retainedItems: 0, personalItems: 0 },
+    ],
+    verifiedAt: '2025-06-01T11:02:00.000Z',
+    notification: { notifiedAt: '2025-06-01T11:01:30.000Z', recipients: [{ id: 'email-marketing-provider', name: 'ESP', stores: ['marketing'] }] },
+  };
+  const deps = { s3, doc, auditBucket: 'dsr-audit', requestedAt: async () => '2025-05-01T00:00:00.000Z', env, now };
+  /** The progress log as two executions left it: orders in one, the photos over a crash and a replay that overlapped (one photo recorded twice). */
+  const progress = (): void => {
+    const entry = (id: string, bytes: number, retained = 0) => ({ id, deleted: 1, retained, versionsDeleted: 0, bytes });
+    const photos = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => entry(`p${from + i}`, 100));
+    const objects: Record<string, unknown> = {
+      'progress/r1/orders/a.json': { store: 'orders', entries: [entry('o1', 250, 1), entry('o2', 250, 1)] },
+      'progress/r1/uploaded-photos/b.json': { store: 'uploaded-photos', entries: photos(0, 6) },
+      'progress/r1/uploaded-photos/b2.json': { store: 'uploaded-photos', entries: photos(5, 10) },
+    };
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-audit', Prefix: 'progress/r1/' }).resolves({ Contents: Object.keys(objects).map((Key) => ({ Key })) });
+    for (const [Key, value] of Object.entries(objects)) s3Mock.on(GetObjectCommand, { Key }).resolves({ Body: body(JSON.stringify(value)) as never });
+  };
+
+  it('writes the certificate with the totals of the progress log, retained invoices and recipients, and returns a small summary', async () => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    progress();
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': 'c1' } }).resolves({ Items: [] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({
+      Items: [
+        { customerId: retainedKey, orderId: 'o1', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15T10:00:00.000Z', retainUntil: '2031-03-15T23:59:59.999Z' },
+        { customerId: retainedKey, orderId: 'o2', invoiceNumber: 'INV-2', invoiceDate: '2024-04-15T10:00:00.000Z', retainUntil: '2031-04-15T23:59:59.999Z' },
+      ],
+    });
+
+    const { certificate: summary } = await issueCertificate(deps, input);
+
+    const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put.Key).toBe('certificates/r1.json');
+    expect(put.IfNoneMatch).toBe('*');
+    const certificate = JSON.parse(String(put.Body));
+    expect(certificate).toMatchObject({
+      requestId: 'r1',
+      customerKey: customerKey('c1', env.DSR_HASH_KEY),
+      requestedAt: '2025-05-01T00:00:00.000Z',
+      erasedAt: '2025-06-01T11:01:00.000Z',
+      verifiedAt: '2025-06-01T11:02:00.000Z',
+      totals: { deleted: 12, retained: 2, versionsDeleted: 0, bytes: 1500 },
+      verification: { result: 'passed' },
+      notifiedRecipients: [{ id: 'email-marketing-provider', notifiedAt: '2025-06-01T11:01:30.000Z' }],
+    });
+    expect(certificate.retainedRecords).toEqual([
+      expect.objectContaining({ store: 'orders', invoiceNumber: 'INV-1', retainUntil: '2031-03-15T23:59:59.999Z', legalBasis: expect.stringContaining('art. 52') }),
+      expect.objectContaining({ invoiceNumber: 'INV-2' }),
+    ]);
+    expect(String(put.Body)).not.toContain('"c1"');
+    expect(summary).toMatchObject({ key: 'certificates/r1.json', retainedRecords: 2, notifiedRecipients: ['email-marketing-provider'], stores: { orders: { deleted: 2, retained: 2 } } });
+  });
+
+  it('counts a store with nothing recorded as zero, whatever the run that reached the certificate says', async () => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const { certificate: summary } = await issueCertificate(deps, input);
+
+    expect(summary.totals).toEqual({ deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0 });
+  });
+
+  it('returns the certificate another execution wrote first when the conditional write loses', async () => {
+    const other = { format: 1, requestId: 'r1', customerKey: 'k', brand: 'albelli', requestedAt: 'a', erasedAt: 'b', verifiedAt: 'c', issuedAt: 'first', stores: [], totals: { deleted: 7, retained: 0, versionsDeleted: 0, bytes: 0 }, verification: { result: 'passed', stores: [] }, retainedRecords: [], notifiedRecipients: [] };
+    s3Mock.on(GetObjectCommand, { Key: 'certificates/r1.json' }).rejectsOnce(noSuchKey()).resolves({ Body: body(JSON.stringify(other)) as never });
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } }));
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const { certificate: summary } = await issueCertificate(deps, input);
+
+    expect(summary.issuedAt).toBe('first');
+    expect(summary.totals.deleted).toBe(7);
+  });
+
+  it('keeps an existing certificate unchanged on a replay', async () => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    progress();
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    await issueCertificate(deps, input);
+    const first = String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body);
+    s3Mock.reset();
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(first) as never });
+    const replayInput = { ...input, erasure: input.erasure.map((result) => ({ ...result, deleted: 0, retained: 0, bytes: 0 })) };
+
+    const { certificate: summary } = await issueCertificate({ ...deps, now: () => new Date('2025-07-01T00:00:00.000Z') }, replayInput);
+
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(summary.totals).toEqual({ deleted: 12, retained: 2, versionsDeleted: 0, bytes: 1500 });
+    expect(summary.issuedAt).toBe('2025-06-01T12:00:00.000Z');
+  });
+});
