@@ -608,6 +608,7 @@ describe('Ledger status events', () => {
     ['a transient error code', { FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }] }, EventsUnavailable, 'ThrottlingException: slow down'],
     ['a terminal error code', { FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }] }, EventsFailed, 'AccessDeniedException: no'],
     ['no error code', { FailedEntryCount: 1, Entries: [{}] }, EventsFailed, 'UnknownError: entry rejected'],
+    ['no entries at all', { FailedEntryCount: 1 }, EventsFailed, 'UnknownError: entry rejected'],
   ])('names an entry the bus rejected with %s, keeping the change stored', async (_, answer, expected, detail) => {
     // Arrange
     const { ledger } = ledgerWithBus(answer);
@@ -682,5 +683,87 @@ describe('Ledger (reads, races and bad tokens)', () => {
     const listing = ledger.list({ dueBefore: '2025-03-01T00:00:00.000Z', limit: 3, nextToken: encodePageToken(token) });
 
     await expect(listing).rejects.toThrow(new InvalidInput('nextToken is not a valid page token'));
+  });
+});
+
+describe('Ledger (messages, page sizes and redaction)', () => {
+  let table: LedgerTable;
+
+  beforeEach(async () => {
+    table = await startLedgerTable();
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  it('names the request and the statuses when a transition is refused or the request is unknown', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'completed' }));
+
+    // Act
+    const refused = table.ledger.transition('r1', 'in_progress');
+    const unknown = table.ledger.transition('nope', 'in_progress');
+
+    // Assert
+    await expect(refused).rejects.toThrow(new InvalidStatusTransition('Request r1 cannot move from completed to in_progress'));
+    await expect(unknown).rejects.toThrow(new RequestNotFound('Request nope not found'));
+  });
+
+  it('never returns more than the page size of due requests, across statuses', async () => {
+    // Arrange
+    for (const [id, status] of [['p1', 'pending'], ['p2', 'pending'], ['f1', 'failed'], ['f2', 'failed'], ['h1', 'on_hold']] as const) {
+      await table.ledger.create(record(id, { status, dueAt: '2025-02-01T00:00:00.000Z' }));
+    }
+
+    // Act
+    const sizes: number[] = [];
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await table.ledger.list({ dueBefore: '2025-03-01T00:00:00.000Z', limit: 3, nextToken });
+      sizes.push(page.items.length);
+      seen.push(...page.items.map((item) => item.requestId));
+      nextToken = page.nextToken;
+    } while (nextToken && sizes.length < 10);
+
+    // Assert
+    expect(sizes.every((size) => size <= 3)).toBe(true);
+    expect(seen.sort()).toEqual(['f1', 'f2', 'h1', 'p1', 'p2']);
+  });
+
+  it('marks an earlier erasure whose raw id is already gone as erased by the new one, and reads every page of the customer', async () => {
+    // Arrange
+    const { customerId: _gone, ...earlierErasure } = record('earlier-erasure', { status: 'completed' });
+    await table.ledger.create(earlierErasure);
+    const exports = Array.from({ length: 101 }, (_, i) => `export-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < exports.length; i += 25) {
+      await Promise.all(exports.slice(i, i + 25).map((id) => table.ledger.create(record(id, { type: 'export', status: 'completed' }))));
+    }
+    await table.ledger.create(record('erasure'));
+
+    // Act
+    const changed = await table.ledger.redactCustomer(customerKey('c1', KEY), 'erasure');
+
+    // Assert
+    expect(changed).toBe(102);
+    expect((await table.ledger.get('earlier-erasure')).erasedBy).toBe('erasure');
+    expect((await table.ledger.get('export-100')).customerId).toBeUndefined();
+    expect((await table.ledger.get('erasure')).customerId).toBe('c1');
+  });
+
+  it('rethrows a failed progress write that is not a status mismatch', async () => {
+    // Arrange
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const docMock = mockClient(doc);
+    docMock.on(UpdateCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    docMock.on(GetCommand).resolves({ Item: record('r1', { status: 'in_progress' }) });
+    const ledger = new Ledger({ doc, events: new EventBridgeClient({ region: 'eu-west-1' }), tableName: 't', eventBusName: 'b' });
+
+    // Act
+    const recording = ledger.recordStoreProgress('r1', 'orders', { phase: 'collect', status: 'completed', items: 1, bytes: 1 });
+
+    // Assert
+    await expect(recording).rejects.toMatchObject({ name: 'StoreFailed' });
   });
 });
