@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventsFailed, EventsUnavailable, InvalidInput, InvalidStatusTransition, RequestNotFound } from '../../functions/core/errors';
@@ -765,5 +765,70 @@ describe('Ledger (messages, page sizes and redaction)', () => {
 
     // Assert
     await expect(recording).rejects.toMatchObject({ name: 'StoreFailed' });
+  });
+});
+
+describe('Ledger outbox sweep and redaction races (mocked table)', () => {
+  const NOW = new Date('2025-02-10T12:00:00.000Z');
+  const conditionFailed = () => Object.assign(new Error('lost'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } });
+
+  /** A ledger at NOW over a mocked document client and event bus. */
+  function mockedLedger() {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const docMock = mockClient(doc);
+    const events = new EventBridgeClient({ region: 'eu-west-1' });
+    const eventsMock = mockClient(events);
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    docMock.on(UpdateCommand).resolves({});
+    const ledger = new Ledger({ doc, events, tableName: 't', eventBusName: 'b', now: () => NOW });
+    return { ledger, docMock, eventsMock };
+  }
+
+  /** A record owing its status event since `since`. */
+  const owing = (requestId: string, since?: string) => ({ ...record(requestId), ...(since ? { pendingEvent: 'pending', pendingEventSince: since, pendingEventVersion: 1 } : {}) });
+
+  it('asks the index for events owed for longer than the grace period, reads every page, and emits only those still owed when read again', async () => {
+    const { ledger, docMock, eventsMock } = mockedLedger();
+    docMock
+      .on(QueryCommand, { ExpressionAttributeValues: { ':status': 'pending', ':before': '2025-02-10T11:59:00.000Z' }, ExclusiveStartKey: undefined })
+      .resolves({ Items: [{ requestId: 'owed' }, { requestId: 'gone' }], LastEvaluatedKey: { requestId: 'gone' } })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':status': 'pending', ':before': '2025-02-10T11:59:00.000Z' }, ExclusiveStartKey: { requestId: 'gone' } })
+      .resolves({ Items: [{ requestId: 'renewed' }, { requestId: 'second-page' }, { requestId: 'deleted' }] });
+    docMock.on(GetCommand, { Key: { requestId: 'owed' } }).resolves({ Item: owing('owed', '2025-02-10T11:58:00.000Z') });
+    docMock.on(GetCommand, { Key: { requestId: 'gone' } }).resolves({ Item: owing('gone') });
+    docMock.on(GetCommand, { Key: { requestId: 'renewed' } }).resolves({ Item: owing('renewed', '2025-02-10T11:59:30.000Z') });
+    docMock.on(GetCommand, { Key: { requestId: 'second-page' } }).resolves({ Item: owing('second-page', '2025-02-10T11:59:00.000Z') });
+    docMock.on(GetCommand, { Key: { requestId: 'deleted' } }).resolves({});
+
+    const { emitted } = await ledger.flushPendingEvents();
+
+    expect(emitted).toBe(2);
+    expect(eventsMock.commandCalls(PutEventsCommand).map((call) => JSON.parse(call.args[0].input.Entries![0]!.Detail!).requestId)).toEqual(['owed', 'second-page']);
+    expect(docMock.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues![':status'])).toEqual([
+      'pending', 'pending', 'in_progress', 'completed', 'failed', 'cancelled', 'on_hold',
+    ]);
+  });
+
+  it('takes the grace period in seconds', async () => {
+    const { ledger, docMock } = mockedLedger();
+
+    await ledger.flushPendingEvents(30);
+
+    expect(docMock.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues![':before']).toBe('2025-02-10T11:59:30.000Z');
+  });
+
+  it('skips a record that changed customer or vanished while redacting, and rethrows any other failure', async () => {
+    const lost = mockedLedger();
+    lost.docMock.on(QueryCommand).resolves({ Items: [record('export-1'), record('export-2')] });
+    lost.docMock.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+    const failing = mockedLedger();
+    failing.docMock.on(QueryCommand).resolves({ Items: [record('export-1')] });
+    failing.docMock.on(UpdateCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+
+    const changed = await lost.ledger.redactCustomer(customerKey('c1', KEY), 'erasure');
+
+    expect(changed).toBe(1);
+    await expect(failing.ledger.redactCustomer(customerKey('c1', KEY), 'erasure')).rejects.toMatchObject({ name: 'StoreFailed' });
   });
 });
