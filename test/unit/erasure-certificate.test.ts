@@ -3,7 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { issueCertificate, type IssueCertificateInput } from '../../functions/core/erasure/certificate';
+import { getStore } from '../../functions/core/data-map';
+import { issueCertificate, issueCertificateInput, issueCertificateOutput, type IssueCertificateInput } from '../../functions/core/erasure/certificate';
+import { StoreFailed } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
@@ -131,5 +133,118 @@ describe('issueCertificate', () => {
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     expect(summary.totals).toEqual({ deleted: 12, retained: 2, versionsDeleted: 0, bytes: 1500 });
     expect(summary.issuedAt).toBe('2025-06-01T12:00:00.000Z');
+  });
+  // customer:c1 under 'k' × 40, computed once with openssl.
+  const C1_KEY = '5471a5f8491c03a812f36c6b89f9025bf1f11d778f26bf35091a8208790ab7d8';
+
+  it('writes the whole certificate once, in readable JSON, and summarises it', async () => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    progress();
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':value': retainedKey } }).resolves({
+      Items: [{ customerId: retainedKey, orderId: 'o1', invoiceNumber: 7, invoiceDate: 20240315, retainUntil: '2031-03-15T23:59:59.999Z' }],
+    });
+
+    const { certificate: summary } = await issueCertificate(deps, input);
+
+    const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    const legalBasis = (getStore('orders').erasure as { legalReason: string }).legalReason;
+    const certificate = {
+      format: 1,
+      requestId: 'r1',
+      customerKey: C1_KEY,
+      brand: 'albelli',
+      requestedAt: '2025-05-01T00:00:00.000Z',
+      erasedAt: '2025-06-01T11:01:00.000Z',
+      verifiedAt: '2025-06-01T11:02:00.000Z',
+      issuedAt: '2025-06-01T12:00:00.000Z',
+      stores: [
+        { store: 'orders', action: 'anonymise-and-retain', deleted: 2, retained: 2, versionsDeleted: 0, bytes: 500, title: getStore('orders').title },
+        { store: 'uploaded-photos', action: 'delete', deleted: 10, retained: 0, versionsDeleted: 0, bytes: 1000, title: getStore('uploaded-photos').title },
+      ],
+      totals: { deleted: 12, retained: 2, versionsDeleted: 0, bytes: 1500 },
+      verification: { result: 'passed', stores: input.verification },
+      retainedRecords: [{ store: 'orders', retainUntil: '2031-03-15T23:59:59.999Z', legalBasis }],
+      notifiedRecipients: [{ id: 'email-marketing-provider', name: 'ESP', stores: ['marketing'], notifiedAt: '2025-06-01T11:01:30.000Z' }],
+    };
+    expect(put).toEqual({ Bucket: 'dsr-audit', Key: 'certificates/r1.json', Body: JSON.stringify(certificate, null, 2), ContentType: 'application/json', IfNoneMatch: '*' });
+    expect(summary).toStrictEqual({
+      bucket: 'dsr-audit',
+      key: 'certificates/r1.json',
+      customerKey: C1_KEY,
+      requestedAt: '2025-05-01T00:00:00.000Z',
+      erasedAt: '2025-06-01T11:01:00.000Z',
+      verifiedAt: '2025-06-01T11:02:00.000Z',
+      issuedAt: '2025-06-01T12:00:00.000Z',
+      verification: 'passed',
+      stores: {
+        orders: { action: 'anonymise-and-retain', deleted: 2, retained: 2, versionsDeleted: 0 },
+        'uploaded-photos': { action: 'delete', deleted: 10, retained: 0, versionsDeleted: 0 },
+      },
+      totals: { deleted: 12, retained: 2, versionsDeleted: 0, bytes: 1500 },
+      retainedRecords: 1,
+      notifiedRecipients: ['email-marketing-provider'],
+    });
+    const retainedQuery = docMock.commandCalls(QueryCommand).find((call) => call.args[0].input.ExpressionAttributeValues?.[':value'] === retainedKey)!;
+    expect(retainedQuery.args[0].input.ConsistentRead).toBe(true);
+    expect(docMock.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(issueCertificateOutput.parse({ certificate: summary })).toStrictEqual({ certificate: summary });
+  });
+
+  it('dates an erasure without store results at the time of issue, with the current time by default', async () => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    const before = new Date().toISOString();
+
+    const { certificate: summary } = await issueCertificate({ ...deps, now: undefined }, { ...input, erasure: [] });
+
+    expect(summary.issuedAt >= before).toBe(true);
+    expect(summary.erasedAt).toBe(summary.issuedAt);
+    expect(summary.stores).toEqual({});
+  });
+
+  it.each(['PreconditionFailed', 'ConditionalRequestConflict'])('after losing the conditional write (%s), returns the certificate written first', async (name) => {
+    const other = { format: 1, requestId: 'r1', customerKey: 'k', brand: 'albelli', requestedAt: 'a', erasedAt: 'b', verifiedAt: 'c', issuedAt: 'first', stores: [], totals: { deleted: 7, retained: 0, versionsDeleted: 0, bytes: 0 }, verification: { result: 'passed', stores: [] }, retainedRecords: [], notifiedRecipients: [] };
+    s3Mock.on(GetObjectCommand, { Key: 'certificates/r1.json' }).rejectsOnce(noSuchKey()).resolves({ Body: body(JSON.stringify(other)) as never });
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('lost'), { name, $metadata: { httpStatusCode: 409 } }));
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const { certificate: summary } = await issueCertificate(deps, input);
+
+    expect(summary.issuedAt).toBe('first');
+  });
+
+  it.each([
+    ['a refused write', 'AccessDenied', 'Store "audit" failed: AccessDenied: denied'],
+    ['a lost write whose winner cannot be read', 'PreconditionFailed', 'Store "audit" failed: PreconditionFailed: denied'],
+  ])('names the audit store for %s', async (_, name, message) => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('denied'), { name, $metadata: { httpStatusCode: 403 } }));
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    const issuing = issueCertificate(deps, input);
+
+    await expect(issuing).rejects.toThrow(StoreFailed);
+    await expect(issuing).rejects.toThrow(message);
+  });
+
+  it('names the audit store when the existing certificate cannot be read', async () => {
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    await expect(issueCertificate(deps, input)).rejects.toThrow('Store "audit" failed: AccessDenied: denied');
+  });
+
+  it('takes the step results and refuses a summary without its key', () => {
+    const { customerId: _c, ...stepInput } = input;
+
+    expect(issueCertificateInput.parse(stepInput)).toStrictEqual(stepInput);
+    expect(() => issueCertificateInput.parse({ ...stepInput, brand: 'other' })).toThrow();
+    for (const certificate of [null, 'x', {}, { key: 1 }]) expect(issueCertificateOutput.safeParse({ certificate }).success).toBe(false);
+    expect(issueCertificateOutput.safeParse({ certificate: { key: 'certificates/r1.json' } }).success).toBe(true);
   });
 });
