@@ -103,3 +103,13 @@ describe('retainedRecord', () => {
     expect(() => retainedRecord(store, order, 'p')).toThrow(`Store "${store.id}" does not anonymise and retain`);
   });
 });
+
+describe('retainUntil (invoice dates)', () => {
+  it('ends 7 years after the invoice date, at the end of that day (UTC)', () => {
+    expect(retainUntil('2024-03-15T10:00:00.000Z', 7)).toBe('2031-03-15T23:59:59.999Z');
+  });
+
+  it('moves 29 February to 28 February in a common year', () => {
+    expect(retainUntil('2024-02-29T08:00:00.000Z', 7)).toBe('2031-02-28T23:59:59.999Z');
+  });
+});

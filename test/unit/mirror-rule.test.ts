@@ -18,7 +18,6 @@ const CORE = join(ROOT, 'functions/core');
 const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/bounded.ts': ['erasure-concurrency.test.ts'],
   'erasure/bucket-eraser.ts': [],
-  'erasure/erase-store.ts': ['erasure-erasers.test.ts'],
   'erasure/reapply.ts': [],
   'erasure/table-eraser.ts': [],
   'errors.ts': ['ledger.test.ts', 'connectors-dynamodb-store.test.ts'],

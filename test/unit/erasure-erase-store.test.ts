@@ -11,7 +11,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { retainUntil } from '../../functions/core/erasure/anonymise';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
 import { eraseStore } from '../../functions/core/erasure/erase-store';
 import { entryId } from '../../functions/core/erasure/progress';
@@ -240,16 +239,6 @@ describe('anonymise-and-retain eraser (orders)', () => {
 
     await expect(eraseStore(deps, input('orders'))).rejects.toThrow(StoreFailed);
     expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
-  });
-});
-
-describe('retainUntil', () => {
-  it('ends 7 years after the invoice date, at the end of that day (UTC)', () => {
-    expect(retainUntil('2024-03-15T10:00:00.000Z', 7)).toBe('2031-03-15T23:59:59.999Z');
-  });
-
-  it('moves 29 February to 28 February in a common year', () => {
-    expect(retainUntil('2024-02-29T08:00:00.000Z', 7)).toBe('2031-02-28T23:59:59.999Z');
   });
 });
 
