@@ -11,7 +11,7 @@ import { customerKey } from '../../functions/core/keyed-hash';
  * once with `printf '%s' 'email:ada.lovelace@example.com' | openssl dgst -sha256 -hmac "$KEY"` and
  * written here, so a change to the namespace or the normalisation (which would make every stored
  * suppression hash stop matching and let erased customers back into marketing) fails here.
- * The step itself (capture, suppress, isSuppressed) is tested in erasure-steps.test.ts.
+ * The step itself (capture, suppress, isSuppressed) is tested below.
  */
 const KEY = 'kat-hash-key-0123456789abcdef0123';
 const ADA_EMAIL = 'f9821ac6d726cd0f47b80b1a7ac02e708a26253ab99661b29122f213cdca6aa6';
