@@ -24,9 +24,7 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'export/build-volume.ts': ['export-build.test.ts'],
   'export/config.ts': ['export-plan.test.ts'],
   'export/finalize.ts': ['export-build.test.ts'],
-  'export/index-html.ts': ['export-render.test.ts'],
   'export/stream-upload.ts': [],
-  'export/tabular.ts': ['export-render.test.ts'],
   'requests.ts': ['request-api.test.ts'],
 };
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { pageContext, renderIndexHtml, renderValue, type TableSource } from '../../functions/core/export/index-html';
 import { getStore } from '../../functions/core/data-map';
 import type { ExportPlan } from '../../functions/core/export/plan';
-import { ColumnSet, csvLine, csvRow, flattenRecord } from '../../functions/core/export/tabular';
 
 async function text(chunks: AsyncIterable<string>): Promise<string> {
   let all = '';
@@ -13,33 +12,6 @@ async function text(chunks: AsyncIterable<string>): Promise<string> {
 async function* records<T>(items: T[]): AsyncGenerator<T> {
   yield* items;
 }
-
-describe('CSV', () => {
-  it('quotes per RFC 4180: commas, quotes and line breaks', () => {
-    const line = csvLine(['plain', 'a,b', 'say "hi"', 'two\nlines']);
-
-    expect(line).toBe('plain,"a,b","say ""hi""","two\nlines"\r\n');
-  });
-
-  it('flattens nested objects into dotted columns and keeps arrays as JSON', () => {
-    const record = { orderId: 'o1', shippingAddress: { city: 'Amsterdam', country: 'NL' }, lines: [{ sku: 'A' }], note: null };
-
-    const flat = flattenRecord(record);
-    const row = csvRow(record, ['orderId', 'shippingAddress.city', 'lines', 'missing']);
-
-    expect(flat).toEqual({ orderId: 'o1', 'shippingAddress.city': 'Amsterdam', 'shippingAddress.country': 'NL', lines: '[{"sku":"A"}]', note: '' });
-    expect(row).toBe('o1,Amsterdam,"[{""sku"":""A""}]",\r\n');
-  });
-
-  it('collects columns in first-seen order', () => {
-    const columns = new ColumnSet();
-
-    columns.add(['a', 'b']);
-    columns.add(['b', 'c']);
-
-    expect(columns.columns).toEqual(['a', 'b', 'c']);
-  });
-});
 
 describe('index.html', () => {
   const plan: ExportPlan = {
