@@ -25,7 +25,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'export/config.ts': ['export-plan.test.ts'],
   'export/finalize.ts': ['export-build.test.ts'],
   'export/stream-upload.ts': [],
-  'requests.ts': ['request-api.test.ts'],
 };
 
 /** Every TypeScript module under functions/core, as a path relative to it. */
