@@ -20,7 +20,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/bucket-eraser.ts': [],
   'erasure/reapply.ts': [],
   'erasure/table-eraser.ts': [],
-  'errors.ts': ['ledger.test.ts', 'connectors-dynamodb-store.test.ts'],
   'export/build-volume.ts': ['export-build.test.ts'],
   'export/config.ts': ['export-plan.test.ts'],
   'export/finalize.ts': ['export-build.test.ts'],
