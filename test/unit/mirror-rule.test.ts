@@ -21,7 +21,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/reapply.ts': [],
   'erasure/table-eraser.ts': [],
   'export/build-volume.ts': ['export-build.test.ts'],
-  'export/config.ts': ['export-plan.test.ts'],
   'export/finalize.ts': ['export-build.test.ts'],
   'export/stream-upload.ts': [],
 };
