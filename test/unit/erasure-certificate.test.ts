@@ -247,4 +247,43 @@ describe('issueCertificate', () => {
     for (const certificate of [null, 'x', {}, { key: 1 }]) expect(issueCertificateOutput.safeParse({ certificate }).success).toBe(false);
     expect(issueCertificateOutput.safeParse({ certificate: { key: 'certificates/r1.json' } }).success).toBe(true);
   });
+  it('sums every count, dates the erasure by its last store, keeps string invoice references, and uses the configured key by default', async () => {
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(PutObjectCommand).resolves({});
+    const entry = (id: string, versionsDeleted: number) => ({ id, deleted: 1, retained: 0, versionsDeleted, bytes: 1 });
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'progress/r1/uploaded-photos/a.json' }, { Key: 'progress/r1/call-recordings/b.json' }] });
+    s3Mock.on(GetObjectCommand, { Key: 'progress/r1/uploaded-photos/a.json' }).resolves({ Body: body(JSON.stringify({ store: 'uploaded-photos', entries: [entry('a', 2)] })) as never });
+    s3Mock.on(GetObjectCommand, { Key: 'progress/r1/call-recordings/b.json' }).resolves({ Body: body(JSON.stringify({ store: 'call-recordings', entries: [entry('b', 3)] })) as never });
+    docMock.on(QueryCommand).resolves({ Items: [{ customerId: retainedKey, orderId: 'o1', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15T10:00:00.000Z', retainUntil: '2031-03-15T23:59:59.999Z' }] });
+    const result = (store: string, finishedAt: string) => ({ store, action: 'delete' as const, deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0, finishedAt });
+    const saved = process.env.DSR_HASH_KEY;
+    process.env.DSR_HASH_KEY = env.DSR_HASH_KEY;
+    try {
+      const { certificate: summary } = await issueCertificate(
+        { ...deps, env: undefined },
+        { ...input, erasure: [result('call-recordings', '2025-06-01T11:05:00.000Z'), result('uploaded-photos', '2025-06-01T11:09:00.000Z'), result('marketing', '2025-06-01T11:01:00.000Z')] },
+      );
+
+      expect(summary.totals).toEqual({ deleted: 2, retained: 0, versionsDeleted: 5, bytes: 2 });
+      expect(summary.erasedAt).toBe('2025-06-01T11:09:00.000Z');
+      expect(summary.customerKey).toBe(C1_KEY);
+      const written = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body));
+      expect(written.retainedRecords).toEqual([
+        { store: 'orders', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15T10:00:00.000Z', retainUntil: '2031-03-15T23:59:59.999Z', legalBasis: (getStore('orders').erasure as { legalReason: string }).legalReason },
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.DSR_HASH_KEY;
+      else process.env.DSR_HASH_KEY = saved;
+    }
+  });
+
+  it('never answers a refused write with a certificate it finds afterwards', async () => {
+    const other = { format: 1, requestId: 'r1', customerKey: 'k', brand: 'albelli', requestedAt: 'a', erasedAt: 'b', verifiedAt: 'c', issuedAt: 'first', stores: [], totals: { deleted: 7, retained: 0, versionsDeleted: 0, bytes: 0 }, verification: { result: 'passed', stores: [] }, retainedRecords: [], notifiedRecipients: [] };
+    s3Mock.on(GetObjectCommand, { Key: 'certificates/r1.json' }).rejectsOnce(noSuchKey()).resolves({ Body: body(JSON.stringify(other)) as never });
+    s3Mock.on(ListObjectsV2Command).resolves({});
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    docMock.on(QueryCommand).resolves({ Items: [] });
+
+    await expect(issueCertificate(deps, input)).rejects.toThrow('Store "audit" failed: AccessDenied: denied');
+  });
 });
