@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ColumnSet, csvLine, csvRow, flattenRecord } from '../../functions/core/export/tabular';
+import { cellText, ColumnSet, csvLine, csvRow, flattenRecord } from '../../functions/core/export/tabular';
 
 describe('CSV', () => {
   it('quotes per RFC 4180: commas, quotes and line breaks', () => {
@@ -25,5 +25,20 @@ describe('CSV', () => {
     columns.add(['b', 'c']);
 
     expect(columns.columns).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('cellText', () => {
+  it.each([
+    [null, ''],
+    [undefined, ''],
+    ['text', 'text'],
+    [7, '7'],
+    [false, 'false'],
+    [12345678901234567890n, '12345678901234567890'],
+    [[1, 'a'], '[1,"a"]'],
+    [{ a: 1 }, '{"a":1}'],
+  ])('%s → %s', (value, text) => {
+    expect(cellText(value)).toBe(text);
   });
 });
