@@ -113,7 +113,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
       type: 'export',
       brand: 'albelli',
     });
-    expect(stepFunctions.executions.get(`${EXPORT_ARN}/${body.requestId}`)!.input).not.toContain('c1');
+    expect(stepFunctions.executions.get(`${EXPORT_ARN}/${body.requestId}`)!.input).not.toContain('"c1"');
     expect(response.body.executionArn).toContain(body.requestId);
   });
 
