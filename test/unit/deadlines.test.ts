@@ -50,10 +50,9 @@ describe('checkDeadlines', () => {
     });
 
     // Act
-    const report = await checkDeadlines({ ledger: table.ledger, metrics, now: () => NOW });
+    const report = await checkDeadlines({ ledger: table.ledger, metrics, now: () => NOW }).finally(() => vi.restoreAllMocks());
 
     // Assert
-    vi.restoreAllMocks();
     expect(report.overdue.map((entry) => entry.requestId)).toEqual(['overdue-pending', 'overdue-failed']);
     expect(report.dueSoon.map((entry) => entry.requestId)).toEqual(['soon']);
     const emf = emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws);
