@@ -114,11 +114,24 @@ export async function holdRequest(ledger: Ledger, input: z.infer<typeof holdRequ
   return { requestId: input.requestId, status: record.status };
 }
 
+/** Stands for the customer id in a stored cause. */
+export const REDACTED_CUSTOMER_ID = '[customer id]';
+
+/**
+ * The text with every whole occurrence of the customer id replaced by `REDACTED_CUSTOMER_ID` (never part
+ * of a longer id: customer ids are letters, digits, `-` and `_` only, so they need no escaping).
+ */
+export function withoutCustomerId(text: string, customerId?: string): string {
+  if (!customerId) return text;
+  return text.replace(new RegExp(`(?<![A-Za-z0-9_-])${customerId}(?![A-Za-z0-9_-])`, 'g'), REDACTED_CUSTOMER_ID);
+}
+
 /**
  * The stored error for a Step Functions failure: `name` is the error name; `message` is the Lambda
- * `errorMessage` when the cause is the Lambda error JSON (the stack trace is never kept), else the cause.
+ * `errorMessage` when the cause is the Lambda error JSON (the stack trace is never kept), else the cause,
+ * without the customer id (a `States.Runtime` cause can quote the state input).
  */
-export function failureFromCatch(error: { Error: string; Cause?: unknown }): RequestError {
+export function failureFromCatch(error: { Error: string; Cause?: unknown }, customerId?: string): RequestError {
   const cause = error.Cause;
   let message = '';
   if (typeof cause === 'string') {
@@ -134,7 +147,7 @@ export function failureFromCatch(error: { Error: string; Cause?: unknown }): Req
   } else if (cause && typeof cause === 'object' && 'errorMessage' in cause) {
     message = String((cause as { errorMessage: unknown }).errorMessage);
   }
-  return { name: error.Error, message: message.slice(0, 2000) };
+  return { name: error.Error, message: withoutCustomerId(message, customerId).slice(0, 2000) };
 }
 
 /**
@@ -145,7 +158,7 @@ export async function recordFailure(
   ledger: Ledger,
   input: z.infer<typeof recordFailureInput>,
 ): Promise<{ requestId: string; status: RequestStatus; error: RequestError }> {
-  const failure = failureFromCatch(input.error);
+  const failure = failureFromCatch(input.error, (await ledger.get(input.requestId)).customerId);
   try {
     const { record } = await ledger.transition(input.requestId, 'failed', { error: failure });
     return { requestId: input.requestId, status: record.status, error: failure };

@@ -71,18 +71,14 @@ export interface ReconcileExecutionDeps {
   sfn: SFNClient;
 }
 
-/** Stands for the customer id in a stored cause. */
-export const REDACTED_CUSTOMER_ID = '[customer id]';
-
 /**
  * The stored error of an ended execution: its error name (else `States.<status>`) and its cause, as
  * `failureFromCatch` trims it, with the customer id redacted (a `States.Runtime` cause can quote the
  * state input).
  */
 export function failureOfExecution(input: Pick<ReconcileExecutionInput, 'name' | 'status' | 'error' | 'cause'>, customerId?: string): RequestError {
-  const failure = failureFromCatch({ Error: input.error || `States.${input.status}`, Cause: input.cause ?? undefined });
-  const message = customerId ? failure.message.split(customerId).join(REDACTED_CUSTOMER_ID) : failure.message;
-  return { name: failure.name, message: message || `Execution ${input.name} ended ${input.status}` };
+  const failure = failureFromCatch({ Error: input.error || `States.${input.status}`, Cause: input.cause ?? undefined }, customerId);
+  return { name: failure.name, message: failure.message || `Execution ${input.name} ended ${input.status}` };
 }
 
 /** True when another execution of the request (original or replay) is RUNNING on the same state machine. */

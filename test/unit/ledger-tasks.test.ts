@@ -5,6 +5,7 @@ import {
   completeRequest,
   completeRequestInput,
   failureFromCatch,
+  withoutCustomerId,
   holdRequest,
   holdRequestInput,
   markInProgress,
@@ -21,10 +22,10 @@ import {
  * A fake ledger: `get` answers the statuses in `reads` one after the other (the last repeats),
  * `transition` answers `transitionTo` or throws `transitionError`; every call is logged.
  */
-function fakeLedger(reads: RequestStatus[], options: { transitionError?: Error } = {}) {
+function fakeLedger(reads: RequestStatus[], options: { transitionError?: Error; customerId?: string } = {}) {
   const calls: string[] = [];
   const changes: TransitionChanges[] = [];
-  const recordIn = (status: RequestStatus) => ({ requestId: 'r1', customerKey: 'ck', status }) as RequestRecord;
+  const recordIn = (status: RequestStatus) => ({ requestId: 'r1', customerKey: 'ck', status, customerId: options.customerId }) as RequestRecord;
   const ledger = {
     get: async () => {
       calls.push('get');
@@ -140,7 +141,28 @@ describe('failureFromCatch', () => {
   });
 });
 
+describe('withoutCustomerId', () => {
+  it.each([
+    ['{"customerId":"c1"} and /c1/ and c1.', '{"customerId":"[customer id]"} and /[customer id]/ and [customer id].'],
+    ['c12 xc1 c1_a c1-b', 'c12 xc1 c1_a c1-b'],
+  ])('replaces whole occurrences only: %j', (text, expected) => {
+    expect(withoutCustomerId(text, 'c1')).toBe(expected);
+  });
+
+  it('leaves the text as it is without a customer id', () => {
+    expect(withoutCustomerId('c1', undefined)).toBe('c1');
+  });
+});
+
 describe('recordFailure', () => {
+  it('stores the cause without the customer id (a States.Runtime cause can quote the state input)', async () => {
+    const { ledger, changes } = fakeLedger(['in_progress'], { customerId: 'cust-9' });
+
+    await recordFailure(ledger, { requestId: 'r1', error: { Error: 'States.Runtime', Cause: 'input {"customerId":"cust-9"} has no $.plan' } });
+
+    expect(changes).toEqual([{ error: { name: 'States.Runtime', message: 'input {"customerId":"[customer id]"} has no $.plan' } }]);
+  });
+
   it('fails the request with the error', async () => {
     const { ledger, changes } = fakeLedger(['in_progress']);
 
