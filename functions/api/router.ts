@@ -6,11 +6,13 @@ import {
   CustomerErased,
   DownloadNotFound,
   DuplicateRequest,
+  EventsUnavailable,
   InvalidInput,
   InvalidStatusTransition,
   RequestConflict,
   RequestNotFound,
   RequestNotReady,
+  StoreUnavailable,
 } from '../core/errors';
 import { cancelRequest, createRequest, downloadUrl, getRequest, listRequests, type RequestsDeps } from '../core/requests';
 import { logger } from '../shared/handler';
@@ -166,6 +168,7 @@ function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof RequestNotReady) return new HttpError('not_ready', error.message);
   if (error instanceof URIError) return new HttpError('invalid_request', 'Malformed percent-encoding in the path');
   if (error instanceof InvalidInput) return new HttpError('invalid_request', error.message);
+  if (error instanceof StoreUnavailable || error instanceof EventsUnavailable) return new HttpError('unavailable', 'A store or the event bus is briefly unavailable; retry the request');
   return undefined;
 }
 

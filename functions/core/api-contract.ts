@@ -156,6 +156,7 @@ export const ERROR_CODES = {
   throttled: { status: 429, sources: ['gateway'], description: 'Over the stage\'s rate or burst limit; retry with backoff' },
   internal_error: { status: 500, sources: ['handler', 'local', 'gateway'], description: 'An unexpected failure; nothing to fix on the caller\'s side' },
   integration_failure: { status: 502, sources: ['gateway'], description: 'The request handler could not be invoked' },
+  unavailable: { status: 503, sources: ['handler'], description: 'A store or the event bus is briefly unavailable; retry the same call with backoff (it is idempotent)' },
   integration_timeout: { status: 504, sources: ['gateway'], description: 'The request handler did not answer in time' },
 } as const satisfies Record<string, { status: number; sources: readonly ErrorSource[]; description: string }>;
 
@@ -195,7 +196,7 @@ export const errorBodySchema = z
 export const openApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) }).register(API_SCHEMAS, { id: 'OpenApiDocument' });
 
 /** Error codes any operation can answer (credentials, throttling, gateway and handler failures). */
-export const COMMON_ERROR_CODES: readonly ErrorCode[] = ['unauthorized', 'forbidden', 'throttled', 'internal_error', 'integration_failure', 'integration_timeout'];
+export const COMMON_ERROR_CODES: readonly ErrorCode[] = ['unauthorized', 'forbidden', 'throttled', 'internal_error', 'integration_failure', 'unavailable', 'integration_timeout'];
 
 /** One operation of the API. */
 export interface ApiOperation {

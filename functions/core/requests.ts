@@ -191,8 +191,9 @@ export async function cancelRequest(deps: Pick<RequestsDeps, 'ledger' | 'sfn'>, 
   if (current.status !== 'pending' && current.status !== 'cancelled') {
     throw new InvalidStatusTransition(`Request ${requestId} is ${current.status}; only a pending request can be cancelled`);
   }
-  const { record, changed } = await deps.ledger.transition(requestId, 'cancelled');
-  if (changed && record.executionArn) {
+  // A retried cancel (say after the status event could not be put) stops the execution too.
+  const { record } = await deps.ledger.transition(requestId, 'cancelled');
+  if (record.executionArn) {
     try {
       await deps.sfn.send(new StopExecutionCommand({ executionArn: record.executionArn, error: 'RequestCancelled', cause: 'Cancelled through the API' }));
     } catch {

@@ -337,13 +337,33 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(cancelled.status).toBe(202);
     expect(validateResponse('/v1/requests/{requestId}', 'delete', 202, cancelled.body)).toBe('');
     expect(cancelled.body.status).toBe('cancelled');
-    expect(stepFunctions.stopped).toEqual([cancelled.body.executionArn]);
+    expect(stepFunctions.stopped).toEqual([cancelled.body.executionArn, cancelled.body.executionArn]);
     expect(again.status).toBe(202);
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toContain('in_progress');
     expect(validateResponse('/v1/requests/{requestId}', 'delete', 409, refused.body)).toBe('');
     expect(unknown.status).toBe(404);
     expect((await call('GET', `/v1/requests/${running.requestId}`)).body.status).toBe('in_progress');
+  });
+
+  it('DELETE answers 503 when the status event cannot be put, and the retried DELETE emits it and stops the execution', async () => {
+    // Arrange
+    const pending = { type: 'erasure', customerId: 'c33', brand: 'albelli', requestId: randomUUID() };
+    await call('POST', '/v1/requests', { body: pending });
+    table.failPutEvents(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    const eventsBefore = table.events.length;
+
+    // Act
+    const failed = await call('DELETE', `/v1/requests/${pending.requestId}`);
+    const retried = await call('DELETE', `/v1/requests/${pending.requestId}`);
+
+    // Assert
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe('unavailable');
+    expect(validateResponse('/v1/requests/{requestId}', 'delete', 503, failed.body)).toBe('');
+    expect(retried.status).toBe(202);
+    expect(table.events.slice(eventsBefore).map((event) => [event.requestId, event.status])).toEqual([[pending.requestId, 'cancelled']]);
+    expect(stepFunctions.stopped).toEqual([retried.body.executionArn]);
   });
 
   it('download → 303 to a presigned URL of the volume (key from the layout and the count) once completed; 409 before; 404 for a missing volume', async () => {
