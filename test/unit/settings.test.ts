@@ -64,14 +64,19 @@ describe('readFunctionSettings and settingsEnvironment', () => {
     const attempt = () => readFunctionSettings({ [variable]: value });
 
     expect(attempt).toThrow(ConfigurationError);
-    expect(attempt).toThrow(new RegExp(`^${variable}: `));
+    expect(attempt).toThrow(new RegExp(`^${variable}: \\S`));
+  });
+
+  it('says what is wrong with a refused value', () => {
+    expect(() => readFunctionSettings({ DSR_DOWNLOAD_URL_TTL_SECONDS: '30' })).toThrow(/^DSR_DOWNLOAD_URL_TTL_SECONDS: .*60/);
   });
 });
 
 describe('functionEnvironment', () => {
   it('gives every function the settings, the service name, every store name, the workflow ARNs and the per-store function maps', () => {
     // Arrange
-    const catalog = [getFunction('collect-orders'), getFunction('erase-orders'), getFunction('collect-exports'), getFunction('api')];
+    const notAStore = { ...getFunction('erase-orders'), id: 'erase-nothing' };
+    const catalog = [getFunction('collect-orders'), getFunction('erase-orders'), getFunction('collect-exports'), getFunction('api'), notAStore];
 
     // Act
     const environment = functionEnvironment({
