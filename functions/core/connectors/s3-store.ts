@@ -84,20 +84,6 @@ export interface VersionPage {
   deleteMarkers: number;
 }
 
-/**
- * Yields, page by page, the object versions and delete markers under each of a customer's prefixes
- * (read only, so following the version markers is safe). Store errors are wrapped naming the store.
- */
-export async function* listCustomerVersions(
-  s3: S3Client,
-  store: StoreDefinition,
-  customerId: string,
-  options: { env?: NodeJS.ProcessEnv } = {},
-): AsyncGenerator<VersionPage> {
-  const { bucket, prefixes } = customerObjectLocation(store, customerId, options.env);
-  for (const prefix of prefixes) yield* listPrefixVersions(s3, store.id, bucket, prefix);
-}
-
 /** Yields, page by page, the count of object versions and delete markers under one prefix of a bucket. */
 export async function* listPrefixVersions(s3: S3Client, storeId: string, bucket: string, prefix: string): AsyncGenerator<VersionPage> {
   let keyMarker: string | undefined;
@@ -115,6 +101,23 @@ export async function* listPrefixVersions(s3: S3Client, storeId: string, bucket:
     keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
     versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
   } while (keyMarker !== undefined);
+}
+
+/**
+ * How many copies are left under the prefixes of a bucket, for verification: every object, or in a
+ * versioned bucket every object version and delete marker (an old version is a copy).
+ */
+export async function countLeftUnder(s3: S3Client, storeId: string, bucket: string, prefixes: readonly string[]): Promise<number> {
+  const versioned = await isVersioned(s3, storeId, bucket);
+  let left = 0;
+  for (const prefix of prefixes) {
+    if (versioned) {
+      for await (const page of listPrefixVersions(s3, storeId, bucket, prefix)) left += page.versions + page.deleteMarkers;
+    } else {
+      for await (const page of listPrefixObjects(s3, storeId, bucket, prefix)) left += page.length;
+    }
+  }
+  return left;
 }
 
 /** A small JSON object stored in a bucket, or undefined when there is none; other errors name the store. */

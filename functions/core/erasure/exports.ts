@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { workflowRequestId } from '../workflow-input';
-import { listPrefixObjects, listPrefixVersions, isVersioned } from '../connectors/s3-store';
+import { countLeftUnder } from '../connectors/s3-store';
 import { getStore, resourceName } from '../data-map';
 import { ExportStillRunning, InvalidStatusTransition } from '../errors';
 import { customerKey } from '../keyed-hash';
@@ -133,16 +133,6 @@ export async function eraseCustomerExports(deps: ExportsDeps, input: z.infer<typ
 
 /** Counts what is left of the customer's exports (objects, or versions and delete markers in a versioned bucket). */
 export async function verifyCustomerExports(deps: ExportsDeps, input: z.infer<typeof verifyExportsInput> & Subject): Promise<VerifyResult> {
-  const bucket = resourceName(getStore('exports'), deps.env);
-  const prefixes = await customerExportPrefixes(deps, input);
-  const versioned = await isVersioned(deps.s3, 'exports', bucket);
-  let left = 0;
-  for (const prefix of prefixes) {
-    if (versioned) {
-      for await (const page of listPrefixVersions(deps.s3, 'exports', bucket, prefix)) left += page.versions + page.deleteMarkers;
-    } else {
-      for await (const page of listPrefixObjects(deps.s3, 'exports', bucket, prefix)) left += page.length;
-    }
-  }
+  const left = await countLeftUnder(deps.s3, 'exports', resourceName(getStore('exports'), deps.env), await customerExportPrefixes(deps, input));
   return { store: 'exports', items: left, retainedItems: 0, personalItems: left };
 }

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { workflowRequestId } from '../workflow-input';
 import { readCustomerItems, stillPresent, type Item } from '../connectors/dynamodb-store';
-import { customerObjectLocation, isVersioned, listCustomerObjects, listCustomerVersions } from '../connectors/s3-store';
+import { countLeftUnder, customerObjectLocation, listCustomerObjects } from '../connectors/s3-store';
 import { CUSTOMER_STORE_IDS, getStore, type CustomerStoreId, type StoreDefinition } from '../data-map';
 import type { Subject } from '../subject';
 import type { ExportConfig } from './config';
@@ -147,19 +147,9 @@ export function isPersonalRecord(store: StoreDefinition, item: Item, retained: b
 async function verifyStore(deps: CollectDeps, store: StoreDefinition, input: CollectInput): Promise<VerifyResult> {
   const result: VerifyResult = { store: store.id, items: 0, retainedItems: 0, personalItems: 0 };
   if (store.holdsFiles) {
-    const { bucket } = customerObjectLocation(store, input.customerId, deps.env);
-    if (await isVersioned(deps.s3, store.id, bucket)) {
-      for await (const page of listCustomerVersions(deps.s3, store, input.customerId, { env: deps.env })) {
-        result.items += page.versions + page.deleteMarkers;
-        result.personalItems += page.versions + page.deleteMarkers;
-      }
-      return result;
-    }
-    for await (const page of listCustomerObjects(deps.s3, store, input.customerId, { env: deps.env })) {
-      result.items += page.length;
-      result.personalItems += page.length;
-    }
-    return result;
+    const { bucket, prefixes } = customerObjectLocation(store, input.customerId, deps.env);
+    const left = await countLeftUnder(deps.s3, store.id, bucket, prefixes);
+    return { ...result, items: left, personalItems: left };
   }
   const throughIndex = store.locator?.by === 'index';
   for await (const page of readCustomerItems(deps.doc, store, input.customerId, { consistentRead: true, env: deps.env })) {
