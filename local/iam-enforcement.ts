@@ -180,8 +180,16 @@ export async function enableLocalIam(iam: LocalIam, region: string): Promise<() 
  * AWS's words; undefined when it may (or nothing governs the caller).
  */
 export async function invokeDenial(functionArn: string): Promise<string | undefined> {
+  return requestDenial({ action: 'lambda:InvokeFunction', resource: functionArn });
+}
+
+/**
+ * Why the principal in the async context may not make a request that no SDK client carries (a state
+ * machine's own service calls, such as a Distributed Map's states:StartExecution), in AWS's words;
+ * undefined when it may (or nothing governs the caller).
+ */
+export async function requestDenial(request: IamRequest): Promise<string | undefined> {
   const principal = principals.getStore();
   if (!active || !principal || !active.iam.governs(principal)) return undefined;
-  const request = { action: 'lambda:InvokeFunction', resource: functionArn };
   return (await active.iam.allows(principal, request)) ? undefined : active.iam.deniedMessage(principal, request);
 }

@@ -24,11 +24,13 @@ export interface LibraryEvent {
 /** What the translation needs to know about a state machine. */
 export interface HistoryContext {
   mapStates: Map<string, { InputPath?: string | null; ItemsPath?: string }>;
+  /** Distributed Map states, which run as Task states locally (local/distributed-map.ts) and are recorded as Map states. */
+  distributedMaps?: ReadonlyMap<string, unknown>;
 }
 
 /** The AWS history events for one library event (possibly none). */
 export function toHistoryEvents(event: LibraryEvent, machine: HistoryContext): HistoryEventDraft[] {
-  const state = event.state;
+  const state = event.state && machine.distributedMaps?.has(event.state.name) ? { ...event.state, type: 'Map' } : event.state;
   switch (event.type) {
     case 'StateEntered': {
       if (!state) return [];

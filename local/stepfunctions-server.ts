@@ -6,6 +6,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { substitutionsFor } from '../functions/catalog';
 import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../functions/core/reconcile-execution';
 import { AwsServiceError, epochSeconds, startAwsJsonServer, type AwsJsonServer } from './aws-json-server';
+import { childMachineName, extractDistributedMaps, MAP_RUN_RESOURCE, runMapRun, type AslStates, type ChildOutcome, type DistributedMapSpec, type MapRunRecord } from './distributed-map';
 import { runAs, stateMachinePrincipal } from './iam-enforcement';
 import { LambdaInvokeError, LOCAL_ACCOUNT_ID, type LambdaRuntime } from './lambda-runtime';
 import { toHistoryEvents, type HistoryEventDraft, type LibraryEvent } from './stepfunctions-history';
@@ -18,6 +19,7 @@ import { toHistoryEvents, type HistoryEventDraft, type LibraryEvent } from './st
  * marked ABORTED on the next start. Every final status (SUCCEEDED, FAILED, TIMED_OUT, ABORTED, that
  * startup ABORTED included) is published like AWS does on the default bus: `aws.states` /
  * `Step Functions Execution Status Change`, with `input` and `output` null so no personal data leaves.
+ * A Distributed Map runs its batches as child executions (local/distributed-map.ts).
  */
 
 /** The optimised Lambda integration resource. */
@@ -50,6 +52,8 @@ export interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
+  /** The Map Run that started this child execution of a Distributed Map. */
+  mapRunArn?: string;
 }
 
 /** The fields DescribeExecution and ListExecutions share, in the wire shape (epoch seconds). */
@@ -61,6 +65,7 @@ function executionSummary(record: ExecutionRecord) {
     status: record.status,
     startDate: epochSeconds(record.startDate),
     stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
+    mapRunArn: record.mapRunArn,
   };
 }
 
@@ -108,6 +113,10 @@ interface LoadedMachine {
   mapStates: Map<string, { InputPath?: string | null; ItemsPath?: string }>;
   retryOverrides: Record<string, number>;
   waitOverrides: Record<string, number>;
+  /** Its Distributed Map states by name; each one's processor is a child machine `<name>/<label>`. */
+  distributedMaps: Map<string, DistributedMapSpec>;
+  /** True for the machine of a Distributed Map's child executions (not listed by ListStateMachines). */
+  child: boolean;
 }
 
 interface ExecutionState {
@@ -117,6 +126,8 @@ interface ExecutionState {
   settled?: Promise<void>;
   writing?: Promise<void>;
   dirty: boolean;
+  /** Aborted when the execution ends (stops its Map Runs' children). */
+  ended: AbortController;
 }
 
 /** Options of the local Step Functions endpoint. */
@@ -188,6 +199,7 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
 class LocalStepFunctions {
   private readonly machines = new Map<string, LoadedMachine>();
   private readonly executions = new Map<string, ExecutionState>();
+  private readonly mapRuns = new Map<string, MapRunRecord>();
   private readonly executionsDir: string;
   private readonly publishing = new Set<Promise<void>>();
   private closing = false;
@@ -204,8 +216,7 @@ class LocalStepFunctions {
 
   async load(): Promise<void> {
     for (const file of [...this.options.stateMachineFiles].sort()) {
-      const machine = await this.loadMachine(file);
-      this.machines.set(machine.arn, machine);
+      for (const machine of await this.loadMachine(file)) this.machines.set(machine.arn, machine);
     }
     await mkdir(this.executionsDir, { recursive: true });
     for (const machineDir of await readdir(this.executionsDir, { withFileTypes: true })) {
@@ -214,7 +225,7 @@ class LocalStepFunctions {
       for (const file of await readdir(dir)) {
         if (!file.endsWith('.json')) continue;
         const stored = JSON.parse(await readFile(join(dir, file), 'utf8')) as { execution: ExecutionRecord; events: HistoryEvent[] };
-        const state: ExecutionState = { record: stored.execution, events: stored.events, dirty: false };
+        const state: ExecutionState = { record: stored.execution, events: stored.events, dirty: false, ended: new AbortController() };
         this.executions.set(state.record.executionArn, state);
         if (state.record.status === 'RUNNING') {
           this.finish(state, 'ABORTED', { error: 'States.Runtime', cause: RUNTIME_STOPPED_CAUSE });
@@ -223,25 +234,32 @@ class LocalStepFunctions {
     }
   }
 
-  private async loadMachine(file: string): Promise<LoadedMachine> {
-    const name = stateMachineNameOf(file);
+  /** The machine of an ASL file, then the child machines of its Distributed Maps. */
+  private async loadMachine(file: string): Promise<LoadedMachine[]> {
     const text = await readFile(file, 'utf8');
     const substitutions = substitutionsFor(text, this.options.functionArn);
     const definitionText = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, placeholder: string) => substitutions[placeholder]!);
-    const definition = JSON.parse(definitionText) as StateMachineDefinition;
+    return this.buildMachine(stateMachineNameOf(file), JSON.parse(definitionText) as AslStates, definitionText, (await stat(file)).mtimeMs, file, false);
+  }
+
+  private buildMachine(name: string, source: AslStates, definitionText: string, creationDate: number, file: string, child: boolean): LoadedMachine[] {
+    const { definition, maps } = extractDistributedMaps(source, file);
     const machine: LoadedMachine = {
       name,
       arn: localStateMachineArn(name, this.options.region),
       definitionText,
-      creationDate: (await stat(file)).mtimeMs,
-      stateMachine: new StateMachine(definition),
+      creationDate,
+      stateMachine: new StateMachine(definition as unknown as StateMachineDefinition),
       taskStates: [],
       mapStates: new Map(),
       retryOverrides: {},
       waitOverrides: {},
+      distributedMaps: maps,
+      child,
     };
-    this.indexStates(machine, definition, file);
-    return machine;
+    this.indexStates(machine, definition as unknown as StateMachineDefinition, file);
+    const children = [...maps.values()].flatMap((spec) => this.buildMachine(childMachineName(name, spec), spec.processor, JSON.stringify(spec.processor), creationDate, file, true));
+    return [machine, ...children];
   }
 
   /** Walks every state, including Parallel branches and Map processors. */
@@ -251,7 +269,7 @@ class LocalStepFunctions {
         machine.retryOverrides[stateName] = this.options.retryOverrideMs;
       }
       if (state.Type === 'Wait' && this.options.waitOverrideMs !== undefined) machine.waitOverrides[stateName] = this.options.waitOverrideMs;
-      if (state.Type === 'Task') {
+      if (state.Type === 'Task' && state.Resource !== MAP_RUN_RESOURCE) {
         if (state.Resource !== LAMBDA_INVOKE) {
           throw new Error(`${file}: state "${stateName}" uses Task resource ${state.Resource}; the workflows use only ${LAMBDA_INVOKE}`);
         }
@@ -269,6 +287,8 @@ class LocalStepFunctions {
   operations(): Record<string, (request: Record<string, unknown>) => unknown> {
     return {
       ListStateMachines: (request) => this.listStateMachines(request),
+      ListMapRuns: (request) => this.listMapRuns(request),
+      DescribeMapRun: (request) => this.describeMapRun(request),
       DescribeStateMachine: (request) => this.describeStateMachine(request),
       StartExecution: (request) => this.startExecution(request),
       DescribeExecution: (request) => this.describeExecution(request),
@@ -279,7 +299,7 @@ class LocalStepFunctions {
   }
 
   private listStateMachines(request: Record<string, unknown>): unknown {
-    const machines = [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const machines = [...this.machines.values()].filter((machine) => !machine.child).sort((a, b) => a.name.localeCompare(b.name));
     const { items, nextToken } = paginate(machines, request);
     return {
       stateMachines: items.map((machine) => ({
@@ -327,10 +347,18 @@ class LocalStepFunctions {
       }
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
+    const state = this.beginExecution(machine, name, input, parsedInput);
+    return { executionArn, startDate: epochSeconds(state.record.startDate) };
+  }
+
+  /** Records and runs a new execution (a started one, or a Map Run's child). */
+  private beginExecution(machine: LoadedMachine, name: string, input: string, parsedInput: unknown, mapRunArn?: string): ExecutionState {
+    const executionArn = `arn:aws:states:${this.options.region}:${LOCAL_ACCOUNT_ID}:execution:${machine.name}:${name}`;
     const state: ExecutionState = {
-      record: { executionArn, stateMachineArn: machine.arn, name, status: 'RUNNING', startDate: Date.now(), input },
+      record: { executionArn, stateMachineArn: machine.arn, name, status: 'RUNNING', startDate: Date.now(), input, ...(mapRunArn ? { mapRunArn } : {}) },
       events: [],
       dirty: false,
+      ended: new AbortController(),
     };
     this.executions.set(executionArn, state);
     this.append(state, {
@@ -338,12 +366,15 @@ class LocalStepFunctions {
       executionStartedEventDetails: { input, inputDetails: { truncated: false }, roleArn: this.roleArn() },
     });
     this.run(machine, state, parsedInput);
-    return { executionArn, startDate: epochSeconds(state.record.startDate) };
+    return state;
   }
 
   private run(machine: LoadedMachine, state: ExecutionState, input: unknown): void {
     const { record } = state;
-    const handlers = Object.fromEntries(machine.taskStates.map((task) => [task.name, this.taskHandler(state, task)]));
+    const handlers = Object.fromEntries([
+      ...machine.taskStates.map((task) => [task.name, this.taskHandler(state, task)]),
+      ...[...machine.distributedMaps.values()].map((spec) => [spec.stateName, this.mapRunHandler(machine, state, spec)]),
+    ]);
     const execution = machine.stateMachine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers,
@@ -380,6 +411,33 @@ class LocalStepFunctions {
     );
   }
 
+  /** The local handler of a Distributed Map (the Task that stands in for it): one Map Run per attempt. */
+  private mapRunHandler(machine: LoadedMachine, state: ExecutionState, spec: DistributedMapSpec): (input: unknown) => Promise<never> {
+    const child = this.machines.get(localStateMachineArn(childMachineName(machine.name, spec), this.options.region))!;
+    return async (input: unknown) => {
+      await drainEvents();
+      if (state.record.status !== 'RUNNING') throw new LambdaInvokeError('States.Runtime', `The execution has ended; Map '${spec.stateName}' was not run`);
+      const result = await runMapRun(spec, (input ?? {}) as never, {
+        region: this.options.region,
+        machineName: machine.name,
+        executionArn: state.record.executionArn,
+        record: (draft) => this.append(state, draft),
+        register: (run) => this.mapRuns.set(run.mapRunArn, run),
+        runChild: (name, childInput, mapRunArn) => this.runChild(child, name, childInput, mapRunArn),
+        stopChild: (executionArn) => this.stopExecution({ executionArn }),
+        signal: state.ended.signal,
+      });
+      return result as never;
+    };
+  }
+
+  /** Starts a Map Run's child execution; `ended` resolves with its final record. */
+  private runChild(machine: LoadedMachine, name: string, input: string, mapRunArn: string): { executionArn: string; ended: Promise<ChildOutcome> } {
+    if (Buffer.byteLength(input) > MAX_PAYLOAD_BYTES) throw new AwsServiceError('InvalidExecutionInput', `Execution input exceeds ${MAX_PAYLOAD_BYTES} bytes`);
+    const state = this.beginExecution(machine, name, input, JSON.parse(input), mapRunArn);
+    return { executionArn: state.record.executionArn, ended: state.settled!.then(() => ({ ...state.record }) as ChildOutcome) };
+  }
+
   /** The local handler of one Task state: invokes the function in-process and records the task events. */
   private taskHandler(state: ExecutionState, task: LoadedMachine['taskStates'][number]): (input: unknown) => Promise<never> {
     return async (input: unknown) => {
@@ -397,8 +455,9 @@ class LocalStepFunctions {
       // Scheduling it may have taken the history to its quota, which ends the execution.
       if (state.record.status !== 'RUNNING') throw new LambdaInvokeError('States.Runtime', `The execution has ended; task '${task.name}' was not run`);
       try {
-        // The machine's role must allow lambda:InvokeFunction on the target (local IAM).
-        const result = await runAs(stateMachinePrincipal(state.record.stateMachineArn.split(':').pop()!), () => this.options.lambda.invoke(target, payload));
+        // The machine's role must allow lambda:InvokeFunction on the target (local IAM); a child execution runs as its parent's.
+        const machineName = state.record.stateMachineArn.split(':').pop()!.split('/')[0]!;
+        const result = await runAs(stateMachinePrincipal(machineName), () => this.options.lambda.invoke(target, payload));
         const output = JSON.stringify(result);
         if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
           const cause = `The state/task '${task.name}' returned a result with a size exceeding the maximum number of bytes service limit.`;
@@ -444,17 +503,42 @@ class LocalStepFunctions {
   }
 
   private listExecutions(request: Record<string, unknown>): unknown {
-    const machine = this.machine(request.stateMachineArn);
+    // AWS: a state machine's executions, or (mapRunArn) the child executions of one Map Run.
+    const mapRunArn = request.mapRunArn === undefined ? undefined : String(request.mapRunArn);
+    const machineArn = mapRunArn === undefined ? this.machine(request.stateMachineArn).arn : undefined;
     const statusFilter = request.statusFilter === undefined ? undefined : String(request.statusFilter);
     const matching = [...this.executions.values()]
       .map((state) => state.record)
-      .filter((record) => record.stateMachineArn === machine.arn && (!statusFilter || record.status === statusFilter))
+      .filter((record) => (mapRunArn === undefined ? record.stateMachineArn === machineArn : record.mapRunArn === mapRunArn) && (!statusFilter || record.status === statusFilter))
       .sort((a, b) => b.startDate - a.startDate || a.name.localeCompare(b.name));
     const { items, nextToken } = paginate(matching, request);
     return {
       executions: items.map(executionSummary),
       nextToken,
     };
+  }
+
+  private listMapRuns(request: Record<string, unknown>): unknown {
+    const { record } = this.execution(request.executionArn);
+    const runs = [...this.mapRuns.values()].filter((run) => run.executionArn === record.executionArn).sort((a, b) => a.startDate - b.startDate);
+    const { items, nextToken } = paginate(runs, request);
+    return {
+      mapRuns: items.map((run) => ({
+        executionArn: run.executionArn,
+        mapRunArn: run.mapRunArn,
+        stateMachineArn: run.stateMachineArn,
+        startDate: epochSeconds(run.startDate),
+        stopDate: run.stopDate === undefined ? undefined : epochSeconds(run.stopDate),
+      })),
+      nextToken,
+    };
+  }
+
+  private describeMapRun(request: Record<string, unknown>): unknown {
+    const run = this.mapRuns.get(String(request.mapRunArn));
+    if (!run) throw new AwsServiceError('ResourceNotFound', `Map Run Does Not Exist: '${String(request.mapRunArn)}'`);
+    const { stateMachineArn: _machine, startDate, stopDate, ...fields } = run;
+    return { ...fields, startDate: epochSeconds(startDate), stopDate: stopDate === undefined ? undefined : epochSeconds(stopDate), redriveCount: 0 };
   }
 
   private getExecutionHistory(request: Record<string, unknown>): unknown {
@@ -493,6 +577,7 @@ class LocalStepFunctions {
             : { type: 'ExecutionAborted', executionAbortedEventDetails: { error: detail.error, cause: detail.cause } };
     this.append(state, draft);
     Object.assign(state.record, { status, stopDate: Date.now(), ...definedOnly(detail) });
+    state.ended.abort();
     this.persist(state);
     this.publishStatusChange(state.record);
   }
@@ -522,8 +607,8 @@ class LocalStepFunctions {
   private persist(state: ExecutionState): void {
     state.dirty = true;
     if (state.writing) return;
-    const machineName = state.record.stateMachineArn.split(':').pop()!;
-    const dir = join(this.executionsDir, machineName);
+    // A child machine's name holds a slash (`dsr-retention/Sweep-Segments`): one directory per machine.
+    const dir = join(this.executionsDir, encodeURIComponent(state.record.stateMachineArn.split(':').pop()!));
     const file = join(dir, `${encodeURIComponent(state.record.name)}.json`);
     state.writing = (async () => {
       await mkdir(dir, { recursive: true });
@@ -561,7 +646,8 @@ class LocalStepFunctions {
   }
 
   private execution(arn: unknown): ExecutionState {
-    if (typeof arn !== 'string' || !/^arn:aws:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) {
+    // A Map Run's child is named `<mapRunId>:<n>`.
+    if (typeof arn !== 'string' || !/^arn:aws:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+(?::[^:]+)?$/.test(arn)) {
       throw new AwsServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
     }
     const state = this.executions.get(arn);
