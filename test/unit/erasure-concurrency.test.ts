@@ -3,10 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { forEachBounded } from '../../functions/core/erasure/bounded';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
 import { eraseStore } from '../../functions/core/erasure/erase-store';
 import { StoreFailed } from '../../functions/core/errors';
+import { inFlight } from './helpers/in-flight';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
@@ -15,23 +15,7 @@ const s3 = new S3Client({ region: 'eu-west-1' });
 const s3Mock = mockClient(s3);
 const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, sleep: vi.fn(async () => {}) };
 const input = (store: string) => ({ requestId: 'r1', customerId: 'c1', store }) as Parameters<typeof eraseStore>[1];
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const keys = (count: number, from = 0) => Array.from({ length: count }, (_, i) => ({ Key: `customers/c1/u${String(from + i).padStart(5, '0')}/p.jpg`, Size: 10 }));
-
-/** Counts calls in flight of a slow fake; `events` logs starts and ends in order. */
-function inFlight() {
-  const state = { now: 0, max: 0, events: [] as string[] };
-  const run = async <T>(label: string, result: T, ms = 15): Promise<T> => {
-    state.now += 1;
-    state.max = Math.max(state.max, state.now);
-    state.events.push(`start ${label}`);
-    await wait(ms);
-    state.now -= 1;
-    state.events.push(`end ${label}`);
-    return result;
-  };
-  return { state, run };
-}
 
 beforeEach(() => {
   docMock.reset();
@@ -135,24 +119,5 @@ describe('table eraser with several BatchWriteItem calls in flight', () => {
       expect(writes.state.events.indexOf(`end put ${id}`)).toBeLessThan(writes.state.events.indexOf(`start delete ${id}`));
     }
     expect(result).toMatchObject({ deleted: 200, retained: 200 });
-  });
-});
-
-describe('forEachBounded', () => {
-  it('starts no task after a failure and throws it once the running ones settled', async () => {
-    // Arrange
-    const tasks = inFlight();
-    const failure = new StoreFailed('Store "orders": refused');
-
-    // Act
-    const attempt = forEachBounded([1, 2, 3, 4, 5, 6], 2, async (item) => {
-      if (item === 2) throw failure;
-      await tasks.run(String(item), undefined, 20);
-    });
-
-    // Assert
-    await expect(attempt).rejects.toBe(failure);
-    expect(tasks.state.now).toBe(0);
-    expect(tasks.state.events).toEqual(['start 1', 'end 1']);
   });
 });
