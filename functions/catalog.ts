@@ -326,8 +326,8 @@ export const FUNCTIONS: FunctionSpec[] = [
   },
   {
     id: 'notify-processors',
-    entry: 'functions/erasure/notify-processors.ts',
-    description: 'Erasure: Art. 19 events to recipients that must be told, recorded once per request',
+    entry: 'functions/notify/notify-processors.ts',
+    description: 'Art. 19 events to the recipients a request concerns (erasure, rectification, restriction, objection), recorded once per request',
     timeoutSeconds: 60,
     memoryMb: 256,
     stores: [
@@ -351,7 +351,9 @@ export const FUNCTIONS: FunctionSpec[] = [
     entry: 'functions/erasure/issue-certificate.ts',
     description: 'Erasure: writes the certificate of erasure to the audit bucket (once)',
     timeoutSeconds: 120,
+      // Reads the request's type and identifiers, writes the per-recipient `sent` times.
     memoryMb: 256,
+      { store: 'request-ledger', access: 'write' },
     stores: [
       { store: 'audit', access: 'read', keyPrefix: 'certificates/' },
       { store: 'audit', access: 'write', keyPrefix: 'certificates/' },
@@ -359,7 +361,15 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'orders', access: 'read' },
       { store: 'request-ledger', access: 'read' },
     ],
-    secrets: ['hash-key'],
+  },
+  {
+    id: 'check-acknowledgements',
+    entry: 'functions/notify/check-acknowledgements.ts',
+    description: 'Daily: counts Art. 19 notifications unacknowledged past DSR_NOTIFICATION_ACK_DAYS and publishes the metric',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    stores: [{ store: 'request-ledger', access: 'read' }],
+    triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
   },
   {
     id: 'purge-retained',

@@ -80,6 +80,19 @@ export interface RequestPrefixes {
   prefixTemplates: string[];
 }
 
+/**
+ * The one identifier a notified recipient gets to find the customer in its own copy (data minimisation):
+ * `customer-id` when it holds the record under the customer id, `customer-key` (the keyed hash) when it was
+ * only ever given the keyed hash. Never a name, email address or phone number.
+ */
+export type RecipientIdentifier = 'customer-id' | 'customer-key';
+
+/**
+ * Whether a recipient is told about the erasures, rectifications, restrictions and objections that
+ * concern it (Art. 19), and with which identifier; or why it is not (recorded here, shown in the docs).
+ */
+export type RecipientNotification = { notify: true; identifier: RecipientIdentifier; why: string } | { notify: false; why: string };
+
 /** A party that receives data from a store (Art. 13/15 recipients, Art. 19 notification). */
 export interface Recipient {
   id: string;
@@ -87,8 +100,8 @@ export interface Recipient {
   role: 'processor' | 'controller' | 'authority';
   /** Where the recipient processes the data. */
   location: string;
-  /** True when the recipient holds its own copy and must be told about an erasure (Art. 19). */
-  notifyOnErasure: boolean;
+  /** Art. 19: told through its own queue (`infra/recipients.ts`), and with what identifier; or why not. */
+  notification: RecipientNotification;
 }
 
 /** Erasure removes every record of the customer. */
@@ -181,7 +194,7 @@ const CLOUD_HOSTING: Recipient = {
   name: 'Amazon Web Services EMEA SARL (cloud hosting)',
   role: 'processor',
   location: 'EU (eu-west-1), with possible transfers outside the EEA under Standard Contractual Clauses',
-  notifyOnErasure: false,
+  notification: { notify: false, why: 'Hosts the stores themselves: erasing, rectifying or restricting a store changes the hosted copy directly' },
 };
 
 const ALL_BRANDS: readonly Brand[] = BRANDS;
@@ -220,9 +233,27 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     legalBasis: 'Performance of the contract (Art. 6(1)(b)); legal obligation to keep invoice records (Art. 6(1)(c))',
     recipients: [
       CLOUD_HOSTING,
-      { id: 'payment-provider', name: 'Payment service provider', role: 'controller', location: 'EU', notifyOnErasure: false },
-      { id: 'carriers', name: 'Parcel carriers (delivery)', role: 'processor', location: 'EU/EEA', notifyOnErasure: false },
-      { id: 'tax-authority', name: 'Tax authorities, on request', role: 'authority', location: 'EU', notifyOnErasure: false },
+      {
+        id: 'payment-provider',
+        name: 'Payment service provider',
+        role: 'controller',
+        location: 'EU',
+        notification: { notify: false, why: 'Controller of the payment under its own legal obligations (payment services, anti-money-laundering); receives no profile or marketing data' },
+      },
+      {
+        id: 'carriers',
+        name: 'Parcel carriers (delivery)',
+        role: 'processor',
+        location: 'EU/EEA',
+        notification: { notify: false, why: 'Receives an address only with a shipped parcel, for that delivery; an unshipped order is corrected in the orders store before any label is made' },
+      },
+      {
+        id: 'tax-authority',
+        name: 'Tax authorities, on request',
+        role: 'authority',
+        location: 'EU',
+        notification: { notify: false, why: 'Receives invoice records only on a request of its own; those records are kept as issued (Art. 17(3)(b))' },
+      },
     ],
     retention:
       'Order details as long as your account exists; invoice records 7 years after the invoice date (Dutch tax law, AWR art. 52), stripped of all other data after an erasure request',
@@ -328,8 +359,20 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     legalBasis: 'Legitimate interest (Art. 6(1)(f)); you can object at any time',
     recipients: [
       CLOUD_HOSTING,
-      { id: 'email-marketing-provider', name: 'Email-marketing service provider', role: 'processor', location: 'EU', notifyOnErasure: true },
-      { id: 'meta-custom-audiences', name: 'Meta Platforms (Facebook and Instagram custom audiences)', role: 'controller', location: 'Ireland and the USA', notifyOnErasure: true },
+      {
+        id: 'email-marketing-provider',
+        name: 'Email-marketing service provider',
+        role: 'processor',
+        location: 'EU',
+        notification: { notify: true, identifier: 'customer-id', why: 'Holds the contact and its consents under the customer id (its external id); it needs that id to act' },
+      },
+      {
+        id: 'meta-custom-audiences',
+        name: 'Meta Platforms (Facebook and Instagram custom audiences)',
+        role: 'controller',
+        location: 'Ireland and the USA',
+        notification: { notify: true, identifier: 'customer-key', why: 'The audience sync keeps each member it uploaded under the keyed hash; that hash is all it needs to remove the member (no email or phone travels)' },
+      },
     ],
     retention: 'Until you object or withdraw; an erased customer keeps only a keyed-hash suppression entry so a later import does not add them again',
     source: 'Your account settings, orders and website use',
@@ -493,3 +536,5 @@ export function assertSafeCustomerId(customerId: string): void {
     throw new Error(`Customer id must match ${CUSTOMER_ID_PATTERN}`);
   }
 }
+        // Sparse: only records with an unacknowledged Art. 19 notification (notification-ledger.ts).
+        { name: 'byUnacknowledged', partitionKey: 'unacknowledged', sortKey: 'unacknowledgedSince' },

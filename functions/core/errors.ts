@@ -116,6 +116,11 @@ export class DownloadNotFound extends DsrError {
   readonly retryable = false;
 }
 
+/** The request notified no such recipient (Art. 19 acknowledgement of an unknown recipient). */
+export class NotificationNotFound extends DsrError {
+  readonly retryable = false;
+}
+
 /** An export volume has neither a staged summary nor a place in an earlier result: it was never built. */
 export class ExportIncomplete extends DsrError {
   readonly retryable = false;

@@ -98,8 +98,16 @@ export interface RequestRecord {
   hold?: { reasons: string[] };
   /** The erasure request that later erased this request's customer. */
   erasedBy?: string;
+  /** Art. 19 notifications by recipient id (`functions/core/notification-ledger.ts`). */
+  notifications?: Record<string, RecipientNotificationState>;
   /** Optimistic-locking counter, incremented by every write. */
   version: number;
+}
+
+/** When a recipient was notified of a request, and when it acknowledged. */
+export interface RecipientNotificationState {
+  sentAt: string;
+  acknowledgedAt?: string;
 }
 
 /** The event detail of a status change: the record without the raw customer id and callback URL. */
@@ -118,12 +126,12 @@ interface PendingEvent {
   pendingEventVersion: number;
 }
 
-/** A record as stored: with its outbox mark while its status event is owed. */
-type StoredRecord = RequestRecord & Partial<PendingEvent>;
+/** A record as stored: with its outbox mark while its status event is owed, and its unacknowledged-notifications keys (`notification-ledger.ts`). */
+type StoredRecord = RequestRecord & Partial<PendingEvent> & { unacknowledged?: string; unacknowledgedSince?: string };
 
-/** The record without its outbox mark. */
+/** The record without its outbox mark and its unacknowledged-notifications keys. */
 function withoutPendingEvent(stored: StoredRecord): RequestRecord {
-  const { pendingEvent: _status, pendingEventSince: _since, pendingEventVersion: _version, ...record } = stored;
+  const { pendingEvent: _status, pendingEventSince: _since, pendingEventVersion: _version, unacknowledged: _unacknowledged, unacknowledgedSince: _unacknowledgedSince, ...record } = stored;
   return record;
 }
 

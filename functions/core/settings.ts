@@ -49,6 +49,11 @@ export const FUNCTION_SETTINGS = {
   callbackBaseDelayMs: setting('DSR_CALLBACK_BASE_DELAY_MS', z.coerce.number().int().min(0).default(1000)),
   /** EventBridge bus of the status events and Art. 19 notifications. */
   eventBusName: setting('DSR_EVENT_BUS_NAME', z.string().min(1).default('dsr')),
+  /**
+   * Days an Art. 19 notification may stay unacknowledged before it counts in `UnacknowledgedNotifications`
+   * (14: two weekly import cycles of a processor, and still inside the month the customer is answered in).
+   */
+  notificationAckDays: setting('DSR_NOTIFICATION_ACK_DAYS', z.coerce.number().int().min(1).max(365).default(14)),
 } as const;
 
 type Settings = typeof FUNCTION_SETTINGS;

@@ -158,10 +158,18 @@ describe('data map', () => {
     expect(getStore('marketing').erasure).toEqual({ action: 'delete', suppress: true });
   });
 
-  it('names Art. 19 recipients to notify on erasure for marketing', () => {
+  it('names Art. 19 recipients to notify for marketing, each with the one identifier it gets', () => {
     // Assert
-    const notified = getStore('marketing').recipients.filter((recipient) => recipient.notifyOnErasure);
-    expect(notified.map((recipient) => recipient.id)).toEqual(['email-marketing-provider', 'meta-custom-audiences']);
+    const notified = getStore('marketing').recipients.flatMap((recipient) => (recipient.notification.notify ? [[recipient.id, recipient.notification.identifier]] : []));
+    expect(notified).toEqual([
+      ['email-marketing-provider', 'customer-id'],
+      ['meta-custom-audiences', 'customer-key'],
+    ]);
+  });
+
+  it('says for every recipient why it is or is not notified', () => {
+    // Assert
+    for (const store of DATA_MAP) for (const recipient of store.recipients) expect(recipient.notification.why.length, `${store.id}/${recipient.id}`).toBeGreaterThan(20);
   });
 });
 

@@ -12,7 +12,7 @@ import type { Subject } from '../subject';
 import { noCounts, progressTotals } from './progress';
 import { verifyResultSchema } from '../export/collect';
 import { eraseStoreOutput } from './erase-store';
-import { notificationOutput } from './notify';
+import { notificationOutput } from '../notify-recipients';
 
 /**
  * The certificate of erasure: a JSON document in the audit bucket (`certificates/<requestId>.json`,

@@ -1,0 +1,208 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NotificationNotFound, RequestNotFound, StoreUnavailable } from '../../functions/core/errors';
+import type { RequestRecord } from '../../functions/core/ledger';
+import {
+  acknowledgeNotification,
+  BY_UNACKNOWLEDGED_INDEX,
+  checkAcknowledgements,
+  recordNotificationsSent,
+  unacknowledgedBefore,
+} from '../../functions/core/notification-ledger';
+import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
+
+const SENT = '2025-06-01T12:00:00.000Z';
+const LATER = new Date('2025-06-03T08:00:00.000Z');
+
+function record(requestId: string): RequestRecord {
+  return {
+    requestId,
+    type: 'erasure',
+    customerId: 'c1',
+    customerKey: 'a'.repeat(64),
+    brand: 'resnap',
+    status: 'in_progress',
+    createdAt: '2025-05-30T00:00:00.000Z',
+    updatedAt: '2025-05-30T00:00:00.000Z',
+    dueAt: '2025-06-30T00:00:00.000Z',
+    bodyHash: 'hash',
+    stores: {},
+    version: 1,
+  };
+}
+
+describe('notification ledger', () => {
+  let table: LedgerTable;
+  let deps: { doc: LedgerTable['doc']; tableName: string; now: () => Date };
+
+  /** The record exactly as stored, internal keys included. */
+  async function storedItem(requestId: string): Promise<Record<string, unknown> | undefined> {
+    return (await table.doc.send(new GetCommand({ TableName: table.tableName, Key: { requestId } }))).Item;
+  }
+
+  /** The request ids the unacknowledged index holds. */
+  async function indexed(): Promise<string[]> {
+    const response = await table.doc.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        IndexName: BY_UNACKNOWLEDGED_INDEX,
+        KeyConditionExpression: '#u = :u',
+        ExpressionAttributeNames: { '#u': 'unacknowledged' },
+        ExpressionAttributeValues: { ':u': 'notifications' },
+      }),
+    );
+    return (response.Items ?? []).map((item) => item.requestId as string).sort();
+  }
+
+  beforeEach(async () => {
+    table = await startLedgerTable();
+    deps = { doc: table.doc, tableName: table.tableName, now: () => LATER };
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  it('records the sent time per recipient once, and indexes the record as unacknowledged', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+
+    // Act
+    await recordNotificationsSent(deps, 'r1', ['esp', 'meta'], SENT);
+    await recordNotificationsSent(deps, 'r1', ['esp', 'meta'], '2025-06-02T00:00:00.000Z');
+
+    // Assert
+    const item = await storedItem('r1');
+    expect(item).toMatchObject({ notifications: { esp: { sentAt: SENT }, meta: { sentAt: SENT } }, unacknowledged: 'notifications', unacknowledgedSince: SENT, version: 2 });
+    expect(await indexed()).toEqual(['r1']);
+    const read = await table.ledger.get('r1');
+    expect(read.notifications).toEqual({ esp: { sentAt: SENT }, meta: { sentAt: SENT } });
+    expect(read).not.toHaveProperty('unacknowledged');
+    expect(read).not.toHaveProperty('unacknowledgedSince');
+  });
+
+  it('writes nothing for no recipients, and refuses an unknown request', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+
+    // Act
+    await recordNotificationsSent(deps, 'r1', [], SENT);
+    const unknown = recordNotificationsSent(deps, 'nope', ['esp'], SENT);
+
+    // Assert
+    await expect(unknown).rejects.toThrow(RequestNotFound);
+    expect(await storedItem('r1')).not.toHaveProperty('notifications');
+    expect(await storedItem('nope')).toBeUndefined();
+  });
+
+  it('records an acknowledgement once; a repeat keeps the first time; the last one leaves the index', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    await recordNotificationsSent(deps, 'r1', ['esp', 'meta'], SENT);
+
+    // Act
+    const first = await acknowledgeNotification(deps, 'r1', 'esp');
+    const repeat = await acknowledgeNotification({ ...deps, now: () => new Date('2025-06-09T00:00:00.000Z') }, 'r1', 'esp');
+    const stillIndexed = await indexed();
+    const last = await acknowledgeNotification(deps, 'r1', 'meta');
+
+    // Assert
+    expect([first, repeat, last]).toEqual([{ acknowledged: true }, { acknowledged: false }, { acknowledged: true }]);
+    expect(stillIndexed).toEqual(['r1']);
+    expect(await indexed()).toEqual([]);
+    expect((await table.ledger.get('r1')).notifications).toEqual({
+      esp: { sentAt: SENT, acknowledgedAt: LATER.toISOString() },
+      meta: { sentAt: SENT, acknowledgedAt: LATER.toISOString() },
+    });
+  });
+
+  it('refuses an unknown request and a recipient not notified, writing nothing', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    await table.ledger.create(record('r2'));
+    await recordNotificationsSent(deps, 'r1', ['esp'], SENT);
+    const before = await storedItem('r1');
+
+    // Act
+    const unknownRequest = acknowledgeNotification(deps, 'nope', 'esp');
+    const unknownRecipient = acknowledgeNotification(deps, 'r1', 'carriers');
+    const neverNotified = acknowledgeNotification(deps, 'r2', 'esp');
+
+    // Assert
+    await expect(unknownRequest).rejects.toThrow(RequestNotFound);
+    await expect(unknownRecipient).rejects.toThrow(NotificationNotFound);
+    await expect(unknownRecipient).rejects.toThrow('Request r1 notified no recipient "carriers"');
+    await expect(neverNotified).rejects.toThrow(NotificationNotFound);
+    expect(await storedItem('r1')).toEqual(before);
+    expect(await storedItem('nope')).toBeUndefined();
+    expect(await storedItem('r2')).not.toHaveProperty('notifications');
+  });
+
+  it('lists the notifications unacknowledged since before a date, oldest first, skipping acknowledged ones', async () => {
+    // Arrange
+    for (const id of ['old', 'older', 'recent']) await table.ledger.create(record(id));
+    await recordNotificationsSent(deps, 'old', ['esp', 'meta'], '2025-05-10T00:00:00.000Z');
+    await recordNotificationsSent(deps, 'older', ['meta'], '2025-05-01T00:00:00.000Z');
+    await recordNotificationsSent(deps, 'recent', ['esp'], '2025-06-01T00:00:00.000Z');
+    await acknowledgeNotification(deps, 'old', 'esp');
+
+    // Act
+    const entries = await unacknowledgedBefore(deps, '2025-05-20T00:00:00.000Z');
+
+    // Assert
+    expect(entries).toEqual([
+      { requestId: 'older', type: 'erasure', recipient: 'meta', sentAt: '2025-05-01T00:00:00.000Z' },
+      { requestId: 'old', type: 'erasure', recipient: 'meta', sentAt: '2025-05-10T00:00:00.000Z' },
+    ]);
+  });
+
+  it('publishes the count of notifications unacknowledged past the days as a DSR metric', async () => {
+    // Arrange
+    for (const id of ['stale', 'fresh']) await table.ledger.create(record(id));
+    await recordNotificationsSent(deps, 'stale', ['esp', 'meta'], '2025-05-15T00:00:00.000Z');
+    await recordNotificationsSent(deps, 'fresh', ['esp'], '2025-06-01T00:00:00.000Z');
+    const emitted: string[] = [];
+    const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      emitted.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
+      return true;
+    });
+
+    // Act
+    const report = await checkAcknowledgements({ ...deps, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+
+    // Assert
+    expect(report.sentBefore).toBe('2025-05-20T08:00:00.000Z');
+    expect(report.unacknowledged.map((entry) => [entry.requestId, entry.recipient])).toEqual([
+      ['stale', 'esp'],
+      ['stale', 'meta'],
+    ]);
+    const emf = emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws);
+    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('DSR');
+    expect(emf.UnacknowledgedNotifications).toBe(2);
+  });
+
+  it('names the ledger when it is unavailable', async () => {
+    // Arrange
+    await table.close();
+
+    // Act
+    const acknowledging = acknowledgeNotification(deps, 'r1', 'esp');
+
+    // Assert
+    await expect(acknowledging).rejects.toThrow(/request-ledger/);
+    table = await startLedgerTable();
+  });
+
+  it('maps a throttled ledger to the retryable StoreUnavailable', async () => {
+    // Arrange
+    const throttled = { send: async () => Promise.reject(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })) };
+
+    // Act
+    const listing = unacknowledgedBefore({ doc: throttled as never, tableName: 't' }, SENT);
+
+    // Assert
+    await expect(listing).rejects.toThrow(StoreUnavailable);
+  });
+});
