@@ -10,6 +10,7 @@ import { DsrApi } from './api';
 import { DsrFunctions } from './functions';
 import { JustifiedWildcards } from './nag';
 import { DsrObservability } from './observability';
+import { DsrRecipients } from './recipients';
 import { resolveSettings, type DsrSettings, type DsrSettingsInput } from './settings';
 import { DsrStores } from './stores';
 import { DsrWorkflows } from './workflows';
@@ -43,6 +44,8 @@ export class DsrStack extends Stack {
   readonly workflows: DsrWorkflows;
   /** The request API, when the catalog has an `http-api` function. */
   readonly api?: DsrApi;
+  /** The Art. 19 channels: a rule, queue and dead-letter queue per notified recipient. */
+  readonly recipients: DsrRecipients;
   /** The alarms. */
   readonly observability: DsrObservability;
 
@@ -72,10 +75,12 @@ export class DsrStack extends Stack {
       this.api = new DsrApi(this, 'Api', { handler: apiHandlers[0], settings });
       new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the request API (append v1/requests)' });
     }
+    this.recipients = new DsrRecipients(this, 'Recipients', { settings, eventBus });
     this.observability = new DsrObservability(this, 'Observability', {
       settings,
       stateMachines: this.workflows.byName,
       scheduledFunctions: this.functions.withTrigger('schedule'),
+      recipientAlarms: this.recipients.alarms,
     });
     for (const [name, machine] of this.workflows.byName) {
       new CfnOutput(this, `${name.replace(/[^A-Za-z0-9]/g, '')}StateMachineArn`, { value: machine.stateMachineArn });

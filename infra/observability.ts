@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { UNACKNOWLEDGED_METRIC } from '../functions/core/notification-ledger';
 import { DEADLINE_METRICS, type DsrSettings } from './settings';
 
 /**
@@ -17,6 +18,8 @@ export interface DsrObservabilityProps {
   settings: DsrSettings;
   stateMachines: ReadonlyMap<string, sfn.StateMachine>;
   scheduledFunctions: readonly lambda.IFunction[];
+  /** Alarms built elsewhere that notify the same topic (the recipients' dead-letter queues). */
+  recipientAlarms?: readonly cloudwatch.Alarm[];
 }
 
 /** The pipeline's CloudWatch alarms. */
@@ -52,6 +55,16 @@ export class DsrObservability extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+    );
+    this.alarms.push(
+      deadlineMetric(UNACKNOWLEDGED_METRIC).createAlarm(this, 'UnacknowledgedNotifications', {
+        alarmDescription: 'Art. 19 notifications a recipient has not acknowledged within DSR_NOTIFICATION_ACK_DAYS (chase the processor; see docs/operations.md)',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      ...(props.recipientAlarms ?? []),
     );
     for (const [name, machine] of props.stateMachines) {
       this.alarms.push(
