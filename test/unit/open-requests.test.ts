@@ -5,9 +5,9 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BrandMismatch, DuplicateRequest } from '../../functions/core/errors';
+import { BrandMismatch, DuplicateRequest, RequestConflict } from '../../functions/core/errors';
 import { Ledger, newRequestRecord, type RequestRecord, type RequestStatus } from '../../functions/core/ledger';
-import { openMarkerId, STALE_MARKER_SECONDS } from '../../functions/core/open-requests';
+import { claimOpenMarker, openMarkerId, releaseOpenMarker, STALE_MARKER_SECONDS, type HolderState } from '../../functions/core/open-requests';
 import { createRequest, type RequestsDeps } from '../../functions/core/requests';
 
 /**
@@ -259,5 +259,145 @@ describe('createRequest refusals', () => {
     await expect(outcome).rejects.toMatchObject({ openRequestId: 'r-open' });
     expect(docMock.commandCalls(PutCommand).map((call) => call.args[0].input.Item!.requestId)).toEqual([MARKER_KEY.requestId]);
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('claimOpenMarker and releaseOpenMarker', () => {
+  const deps = { doc, tableName: TABLE, now: () => NOW };
+  const request = { requestId: 'r-new', type: 'export' as const, customerKey: CUSTOMER_KEY };
+  const stateOf = (states: Record<string, HolderState>) => async (requestId: string) => states[requestId] ?? 'missing';
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+
+  it('names the marker open#<type>#<customerKey>', () => {
+    // Act
+    const id = openMarkerId('erasure', 'f'.repeat(64));
+
+    // Assert
+    expect(id).toBe(`open#erasure#${'f'.repeat(64)}`);
+  });
+
+  it('reads the marker consistently and takes it over with the holder and claim time replaced', async () => {
+    // Arrange
+    markerHeldBy('r-old', new Date('2026-01-01T00:00:00.000Z'));
+    docMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const claim = await claimOpenMarker(deps, request, stateOf({ 'r-old': 'final' }));
+
+    // Assert
+    expect(claim).toEqual({ claimed: true });
+    expect(docMock.commandCalls(GetCommand)[0]!.args[0].input).toEqual({ TableName: TABLE, Key: MARKER_KEY, ConsistentRead: true });
+    expect(docMock.commandCalls(UpdateCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: MARKER_KEY,
+      UpdateExpression: 'SET holder = :holder, claimedAt = :now',
+      ConditionExpression: 'holder = :previous',
+      ExpressionAttributeValues: { ':holder': 'r-new', ':now': '2026-03-10T12:00:00.000Z', ':previous': 'r-old' },
+    });
+  });
+
+  it('an open holder keeps the marker however long ago it claimed it', async () => {
+    // Arrange
+    markerHeldBy('r-open', new Date('2020-01-01T00:00:00.000Z'));
+
+    // Act
+    const claim = await claimOpenMarker(deps, request, stateOf({ 'r-open': 'open' }));
+
+    // Assert
+    expect(claim).toEqual({ claimed: false, openRequestId: 'r-open' });
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('a marker released between the refused put and the read is claimed by the next put', async () => {
+    // Arrange
+    docMock.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+    docMock.on(GetCommand, { Key: MARKER_KEY }).resolves({});
+
+    // Act
+    const claim = await claimOpenMarker(deps, request, stateOf({}));
+
+    // Assert
+    expect(claim).toEqual({ claimed: true });
+    expect(docMock.commandCalls(PutCommand)).toHaveLength(2);
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('gives up after 8 attempts of a marker changing under it → RequestConflict naming the request', async () => {
+    // Arrange
+    markerHeldBy('r-old');
+    docMock.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const outcome = claimOpenMarker(deps, request, stateOf({ 'r-old': 'final' }));
+
+    // Assert
+    await expect(outcome).rejects.toThrow(RequestConflict);
+    await expect(outcome).rejects.toThrow('Request r-new: too many concurrent requests of this customer and type');
+    expect(docMock.commandCalls(PutCommand)).toHaveLength(8);
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(8);
+  });
+
+  it('a failing put that is not a condition failure is rethrown, without reading the marker', async () => {
+    // Arrange
+    docMock.on(PutCommand).rejects(throttled());
+
+    // Act
+    const outcome = claimOpenMarker(deps, request, stateOf({}));
+
+    // Assert
+    await expect(outcome).rejects.toThrow('Rate exceeded');
+    expect(docMock.commandCalls(PutCommand)).toHaveLength(1);
+    expect(docMock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('a failing take-over that is not a condition failure is rethrown, without another attempt', async () => {
+    // Arrange
+    markerHeldBy('r-old');
+    docMock.on(UpdateCommand).rejects(throttled());
+
+    // Act
+    const outcome = claimOpenMarker(deps, request, stateOf({ 'r-old': 'final' }));
+
+    // Assert
+    await expect(outcome).rejects.toThrow('Rate exceeded');
+    expect(docMock.commandCalls(PutCommand)).toHaveLength(1);
+  });
+
+  it('without a clock the claim is stamped with the current time', async () => {
+    // Arrange
+    docMock.on(PutCommand).resolves({});
+    const before = Date.now();
+
+    // Act
+    await claimOpenMarker({ doc, tableName: TABLE }, request, stateOf({}));
+
+    // Assert
+    const claimedAt = Date.parse(String(docMock.commandCalls(PutCommand)[0]!.args[0].input.Item!.claimedAt));
+    expect(claimedAt).toBeGreaterThanOrEqual(before);
+    expect(claimedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('release deletes the marker on the condition that the request holds it', async () => {
+    // Arrange
+    docMock.on(DeleteCommand).resolves({});
+
+    // Act
+    await releaseOpenMarker(deps, request);
+
+    // Assert
+    expect(docMock.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: MARKER_KEY, ConditionExpression: 'holder = :holder', ExpressionAttributeValues: { ':holder': 'r-new' } },
+    ]);
+  });
+
+  it('release ignores a failed delete (the next create takes a stale marker over)', async () => {
+    // Arrange
+    docMock.on(DeleteCommand).rejects(throttled());
+
+    // Act
+    const outcome = releaseOpenMarker(deps, request);
+
+    // Assert
+    await expect(outcome).resolves.toBeUndefined();
   });
 });

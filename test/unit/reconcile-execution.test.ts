@@ -2,7 +2,8 @@ import { ListExecutionsCommand, SFNClient, type ExecutionListItem } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { customerKey } from '../../functions/core/keyed-hash';
-import type { RequestRecord, RequestStatus } from '../../functions/core/ledger';
+import { RequestNotFound, StoreUnavailable } from '../../functions/core/errors';
+import type { Ledger, RequestRecord, RequestStatus } from '../../functions/core/ledger';
 import {
   failureOfExecution,
   reconcileExecution,
@@ -64,6 +65,13 @@ function statusEvent(name: string, status: string, fields: { error?: string | nu
   };
 }
 
+/** The ledger, except that its first `find` answers `stale` (what a read just before a concurrent change saw). */
+function ledgerReading(ledger: Ledger, stale: RequestRecord): Ledger {
+  let read = false;
+  const find = async (requestId: string) => (read ? ledger.find(requestId) : ((read = true), stale));
+  return Object.assign(Object.create(ledger) as Ledger, { find });
+}
+
 function parse(event: unknown): ReconcileExecutionInput {
   return reconcileExecutionInput.parse(event);
 }
@@ -73,6 +81,7 @@ describe('requestIdOfExecution', () => {
     expect(requestIdOfExecution(REQUEST_ID)).toBe(REQUEST_ID);
     expect(requestIdOfExecution(`${REQUEST_ID}-replay-12`)).toBe(REQUEST_ID);
     expect(requestIdOfExecution(`${REQUEST_ID}-replay-x`)).toBe(`${REQUEST_ID}-replay-x`);
+    expect(requestIdOfExecution(`${REQUEST_ID}-replay-2b`)).toBe(`${REQUEST_ID}-replay-2b`);
   });
 });
 
@@ -243,5 +252,75 @@ describe('reconcileExecution', () => {
     // Assert
     expect(result).toEqual({ requestId: 'started-by-hand', action: 'unknown-request' });
     expect(table.events).toEqual([]);
+  });
+
+  it('marks the request failed when the only running execution listed is the one that ended (a listing not yet updated)', async () => {
+    // Arrange
+    await table.ledger.create(record('in_progress'));
+    running = [{ executionArn: executionArn(REQUEST_ID), stateMachineArn: MACHINE, name: REQUEST_ID, status: 'RUNNING', startDate: new Date() }];
+
+    // Act
+    const result = await reconcileExecution({ ledger: table.ledger, sfn }, parse(statusEvent(REQUEST_ID, 'FAILED')));
+
+    // Assert
+    expect(result.action).toBe('marked-failed');
+    expect((await table.ledger.get(REQUEST_ID)).status).toBe('failed');
+  });
+
+  it('marks the request failed after a listing page without executions', async () => {
+    // Arrange
+    await table.ledger.create(record('in_progress'));
+    sfnMock.on(ListExecutionsCommand).resolves({});
+
+    // Act
+    const result = await reconcileExecution({ ledger: table.ledger, sfn }, parse(statusEvent(REQUEST_ID, 'FAILED')));
+
+    // Assert
+    expect(result.action).toBe('marked-failed');
+  });
+
+  it('answers unchanged, without an error, when the failure path marked the request failed after it was read', async () => {
+    // Arrange
+    await table.ledger.create(record('failed', { error: { name: 'StoreFailed', message: 'from the failure path' } }));
+
+    // Act
+    const result = await reconcileExecution({ ledger: ledgerReading(table.ledger, record('in_progress')), sfn }, parse(statusEvent(REQUEST_ID, 'FAILED')));
+
+    // Assert
+    expect(result).toEqual({ requestId: REQUEST_ID, action: 'unchanged', status: 'failed' });
+    expect((await table.ledger.get(REQUEST_ID)).error).toEqual({ name: 'StoreFailed', message: 'from the failure path' });
+  });
+
+  it('answers unchanged with the current status when the request completed after it was read (the transition is refused)', async () => {
+    // Arrange
+    await table.ledger.create(record('completed'));
+
+    // Act
+    const result = await reconcileExecution({ ledger: ledgerReading(table.ledger, record('in_progress')), sfn }, parse(statusEvent(REQUEST_ID, 'ABORTED')));
+
+    // Assert
+    expect(result).toEqual({ requestId: REQUEST_ID, action: 'unchanged', status: 'completed' });
+    expect(table.events).toEqual([]);
+  });
+
+  it('rethrows any other failure of the transition', async () => {
+    // Act
+    const outcome = reconcileExecution({ ledger: ledgerReading(table.ledger, record('in_progress')), sfn }, parse(statusEvent(REQUEST_ID, 'FAILED')));
+
+    // Assert
+    await expect(outcome).rejects.toThrow(RequestNotFound);
+  });
+
+  it('rethrows a store failure of the transition rather than answering unchanged', async () => {
+    // Arrange
+    await table.ledger.create(record('in_progress'));
+    const unavailable = new StoreUnavailable('Store "request-ledger" is unavailable');
+    const ledger = Object.assign(Object.create(table.ledger) as Ledger, { transition: async () => Promise.reject(unavailable) });
+
+    // Act
+    const outcome = reconcileExecution({ ledger, sfn }, parse(statusEvent(REQUEST_ID, 'FAILED')));
+
+    // Assert
+    await expect(outcome).rejects.toBe(unavailable);
   });
 });
