@@ -7,7 +7,15 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { createRequestBody, listRequestsQuery, type CreateRequestBody } from '../functions/core/api-contract';
+import {
+  createRequestBody,
+  denyRequestBody,
+  extendRequestBody,
+  listRequestsQuery,
+  type CreateRequestBody,
+  type DenyRequestBody,
+  type ExtendRequestBody,
+} from '../functions/core/api-contract';
 import type { RequestView } from '../functions/core/requests';
 import { readEndpoints, withAwsOptions, type AwsOptions } from './aws';
 
@@ -117,6 +125,16 @@ export class ApiClient {
   /** DELETE /v1/requests/{id}. */
   async cancel(requestId: string): Promise<RequestView> {
     return (await this.call('DELETE', `/v1/requests/${encodeURIComponent(requestId)}`)).json() as Promise<RequestView>;
+  }
+
+  /** POST /v1/requests/{id}/extension with a body checked against the API contract first. */
+  async extend(requestId: string, body: ExtendRequestBody): Promise<RequestView> {
+    return (await this.call('POST', `/v1/requests/${encodeURIComponent(requestId)}/extension`, contractValue(extendRequestBody, body, 'extension'))).json() as Promise<RequestView>;
+  }
+
+  /** POST /v1/requests/{id}/denial with a body checked against the API contract first. */
+  async deny(requestId: string, body: DenyRequestBody): Promise<RequestView> {
+    return (await this.call('POST', `/v1/requests/${encodeURIComponent(requestId)}/denial`, contractValue(denyRequestBody, body, 'denial'))).json() as Promise<RequestView>;
   }
 
   /** Every page of GET /v1/requests with the given filters (checked against the API contract's query first). */

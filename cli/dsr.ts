@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { cancelCommand } from './commands/cancel';
+import { denyCommand } from './commands/deny';
 import { eraseCommand } from './commands/erase';
 import { exportCommand } from './commands/export';
+import { extendCommand } from './commands/extend';
 import { flushStatusEventsCommand } from './commands/flush-status-events';
 import { listCommand } from './commands/list';
 import { purgeRetainedCommand } from './commands/purge-retained';
@@ -23,6 +25,8 @@ const COMMANDS: (() => Command)[] = [
   statusCommand,
   listCommand,
   cancelCommand,
+  extendCommand,
+  denyCommand,
   replayCommand,
   purgeRetainedCommand,
   reapplyErasuresCommand,

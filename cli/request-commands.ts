@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BRANDS, type Brand } from '../functions/core/brands';
 import { CUSTOMER_ID_PATTERN } from '../functions/core/data-map';
 import { SUPPORTED_LOCALES, type SupportedLocale } from '../functions/core/locales';
+import type { Verification } from '../functions/core/ledger';
 import { exportVolumeCount, type RequestView } from '../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from './api-client';
 import { cliAws } from './aws';
@@ -18,6 +19,8 @@ export interface SubmitOptions extends ApiOptions {
   customer: string;
   brand: Brand;
   verifiedBy?: string;
+  verificationMethod: Verification['method'];
+  verifiedAt?: string;
   requestId?: string;
   locale?: SupportedLocale;
   wait?: boolean;
@@ -76,7 +79,13 @@ export function submitCommand(name: 'export' | 'erase', type: 'export' | 'erasur
     .description(description)
     .requiredOption('--customer <id>', 'customer id', parseCustomerId)
     .addOption(new Option('--brand <brand>', 'brand').choices(BRANDS).makeOptionMandatory())
-    .option('--verified-by <who>', 'who verified the customer\'s identity (recorded on the request)')
+    .option('--verified-by <who>', 'who verified the customer\'s identity (recorded on the request and its certificate)')
+    .addOption(
+      new Option('--verification-method <method>', 'how the identity was verified (with --verified-by)')
+        .choices(['portal-session', 'email-code', 'id-document', 'known-contact'])
+        .default('known-contact'),
+    )
+    .option('--verified-at <iso>', 'when the identity was verified (with --verified-by; default now)')
     .option('--request-id <uuid>', 'idempotency key (a uuid); repeating it with the same options returns the same request')
     .addOption(new Option('--locale <tag>', 'language of the customer-facing texts (default: the profile\'s locale, else the brand\'s home market)').choices(SUPPORTED_LOCALES))
     .option('--wait', 'follow the execution until it ends; exit non-zero when it fails');
@@ -87,7 +96,9 @@ export function submitCommand(name: 'export' | 'erase', type: 'export' | 'erasur
       type,
       customerId: options.customer,
       brand: options.brand,
-      ...(options.verifiedBy ? { verifiedBy: options.verifiedBy } : {}),
+      ...(options.verifiedBy
+        ? { verification: { method: options.verificationMethod, verifiedBy: options.verifiedBy, verifiedAt: options.verifiedAt ?? new Date().toISOString() } }
+        : {}),
       ...(options.requestId ? { requestId: options.requestId } : {}),
       ...(options.locale ? { locale: options.locale } : {}),
     });

@@ -90,12 +90,17 @@ export const FUNCTIONS: FunctionSpec[] = [
   {
     id: 'api',
     entry: 'functions/api/handler.ts',
-    description: 'HTTP API /v1/requests: create, read, list, cancel and download data-subject requests',
+    description: 'HTTP API /v1/requests: create, read, list, cancel, extend, deny and download data-subject requests',
     timeoutSeconds: 29,
     memoryMb: 512,
     stores: [
       { store: 'request-ledger', access: 'read-write' },
       { store: 'customer-profile', access: 'read' },
+      // Cancelling a running export removes its staging data and partial volumes (every version).
+      ...(['exports/', 'staging/'] as const).flatMap((keyPrefix): StoreGrant[] => [
+        { store: 'exports', access: 'read', keyPrefix },
+        { store: 'exports', access: 'delete', keyPrefix, versions: true },
+      ]),
     ],
     permissions: ['start-executions', 'describe-executions', 'stop-executions', 'presign-exports'],
     secrets: ['hash-key'],
@@ -240,6 +245,17 @@ export const FUNCTIONS: FunctionSpec[] = [
     memoryMb: 256,
     stores: [{ store: 'orders', access: 'read' }, { store: 'contact-history', access: 'read' }, { store: 'request-ledger', access: 'read' }],
     secrets: ['hash-key'],
+  },
+  {
+    id: 'recheck-legal-holds',
+    entry: 'functions/erasure/recheck-legal-holds.ts',
+    description: 'Daily: re-checks the legal holds of on_hold erasures and resumes those whose holds have cleared',
+    timeoutSeconds: 900,
+    memoryMb: 256,
+    stores: [{ store: 'orders', access: 'read' }, { store: 'contact-history', access: 'read' }, { store: 'request-ledger', access: 'read' }],
+    permissions: ['start-executions'],
+    secrets: ['hash-key'],
+    triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
   },
   {
     id: 'plan-erasure',

@@ -10,8 +10,9 @@ import { inInvocationScope } from './invocation-scope';
 /**
  * The local HTTP API: a node http server that stands in for API Gateway. It checks
  * `Authorization: Bearer <token>` (401 missing, 403 wrong; IAM does this in AWS), rejects bodies over
- * 64 KB (413), converts each request into an API Gateway REST proxy event (v1, with a requestContext)
- * and runs the same Lambda handler the stack deploys.
+ * 64 KB (413), converts each request into an API Gateway REST proxy event (v1, with a requestContext
+ * whose `identity.caller` is `token:<name>`, where AWS has the IAM caller) and runs the same Lambda
+ * handler the stack deploys.
  */
 
 /** A handler of API Gateway proxy events. */
@@ -23,6 +24,8 @@ export interface ApiServerOptions {
   port: number;
   /** The bearer token clients must send. */
   token: string;
+  /** The token's name, recorded as the calling principal `token:<name>` (default `local`). */
+  tokenName?: string;
   /** The handler (default: `functions/api/handler.ts`). */
   handler?: ApiEventHandler;
 }
@@ -80,7 +83,7 @@ function lambdaContext(requestId: string): Context {
 }
 
 /** Converts a node request into an API Gateway REST proxy event. */
-function toEvent(request: IncomingMessage, body: string, requestId: string): APIGatewayProxyEvent {
+function toEvent(request: IncomingMessage, body: string, requestId: string, caller: string): APIGatewayProxyEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -121,7 +124,7 @@ function toEvent(request: IncomingMessage, body: string, requestId: string): API
         accountId: null,
         apiKey: null,
         apiKeyId: null,
-        caller: null,
+        caller,
         clientCert: null,
         cognitoAuthenticationProvider: null,
         cognitoAuthenticationType: null,
@@ -160,7 +163,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       const body = await readBody(request);
       if (body === undefined) return errorResponse(new HttpError('payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`));
-      return inInvocationScope(requestId, () => handler(toEvent(request, body, requestId), lambdaContext(requestId)));
+      return inInvocationScope(requestId, () => handler(toEvent(request, body, requestId, `token:${options.tokenName ?? 'local'}`), lambdaContext(requestId)));
     };
     runAs(functionPrincipal('dsr-api'), respond).then(
       (result) => send(response, result),

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
   try {
     const seed = await seedDemoData({ s3: s3Client(), doc: documentClient() });
-    api = await startApiServer({ port: portFromEnv('DSR_API_PORT', 3000), token });
+    api = await startApiServer({ port: portFromEnv('DSR_API_PORT', 3000), token, tokenName: process.env.DSR_LOCAL_TOKEN_NAME || 'local' });
     const endpoints: LocalEndpointsFile = {
       api: api.url,
       ...aws.endpoints,

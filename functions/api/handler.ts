@@ -24,6 +24,7 @@ export function requestsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Reque
     coolingOffSeconds: settings.erasureCoolingOffSeconds,
     exportsBucket: resourceName(getStore('exports'), env),
     downloadUrlTtlSeconds: settings.downloadUrlTtlSeconds,
+    env,
   };
 }
 

@@ -7,6 +7,7 @@ import {
   DownloadNotFound,
   DuplicateRequest,
   EventsUnavailable,
+  ExtensionRefused,
   InvalidInput,
   InvalidStatusTransition,
   RequestConflict,
@@ -14,7 +15,8 @@ import {
   RequestNotReady,
   StoreUnavailable,
 } from '../core/errors';
-import { cancelRequest, createRequest, downloadUrl, getRequest, listRequests, type RequestsDeps } from '../core/requests';
+import { denyRequest, extendRequest } from '../core/lifecycle';
+import { cancelRequest, createRequest, downloadUrl, getRequest, listRequests, toView, type RequestsDeps } from '../core/requests';
 import { logger } from '../shared/handler';
 import { openApiDocument } from './openapi';
 
@@ -90,18 +92,34 @@ type OperationInput<Operation extends ApiOperation> = {
   body: Operation extends { body: infer Body extends z.ZodType } ? z.infer<Body> : undefined;
 };
 
+/** Who calls: the principal recorded on what the call creates or changes. */
+interface CallContext {
+  caller: string;
+}
+
 /** The implementation of one operation. */
-type Implementation<Operation extends ApiOperation> = (input: OperationInput<Operation>, deps: RequestsDeps) => Promise<APIGatewayProxyResult>;
+type Implementation<Operation extends ApiOperation> = (input: OperationInput<Operation>, deps: RequestsDeps, call: CallContext) => Promise<APIGatewayProxyResult>;
+
+/**
+ * The calling principal of an event: with IAM authorization the caller's ARN (`userArn`), else its
+ * `caller` id (locally `token:<name>`, set by local/api-server.ts); `unknown` when neither is there.
+ */
+export function callerOf(event: APIGatewayProxyEvent): string {
+  const identity = event.requestContext?.identity;
+  return identity?.userArn || identity?.caller || 'unknown';
+}
 
 /** The route table: one implementation per contract operation (the compiler demands every one). */
 const IMPLEMENTATIONS: { [Id in OperationId]: Implementation<(typeof API_OPERATIONS)[Id]> } = {
-  createRequest: async ({ body }, deps) => {
-    const { view } = await createRequest(deps, body);
+  createRequest: async ({ body }, deps, { caller }) => {
+    const { view } = await createRequest(deps, body, caller);
     return json(202, view, { location: `/v1/requests/${view.requestId}` });
   },
   listRequests: async ({ query }, deps) => json(200, await listRequests(deps, query)),
   getRequest: async ({ params }, deps) => json(200, await getRequest(deps, params.requestId)),
   cancelRequest: async ({ params }, deps) => json(202, await cancelRequest(deps, params.requestId)),
+  extendRequest: async ({ params, body }, deps, { caller }) => json(200, toView(await extendRequest(deps, params.requestId, { ...body, extendedBy: caller }))),
+  denyRequest: async ({ params, body }, deps, { caller }) => json(200, toView(await denyRequest(deps, params.requestId, { ...body, deniedBy: caller }, deps.now))),
   downloadExport: async ({ params, query }, deps) => {
     const url = await downloadUrl(deps, params.requestId, query.volume);
     return { statusCode: 303, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
@@ -165,6 +183,7 @@ function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof DuplicateRequest) return new HttpError('duplicate_request', error.message, [{ field: 'openRequestId', message: error.openRequestId }]);
   if (error instanceof CustomerErased) return new HttpError('gone', error.message);
   if (error instanceof InvalidStatusTransition) return new HttpError('invalid_status', error.message);
+  if (error instanceof ExtensionRefused) return new HttpError(error.reason, error.message);
   if (error instanceof RequestNotReady) return new HttpError('not_ready', error.message);
   if (error instanceof URIError) return new HttpError('invalid_request', 'Malformed percent-encoding in the path');
   if (error instanceof InvalidInput) return new HttpError('invalid_request', error.message);
@@ -184,7 +203,7 @@ export async function handleApiEvent(event: APIGatewayProxyEvent, deps: Requests
       throw new HttpError('method_not_allowed', `Method ${event.httpMethod} is not allowed on ${path}; allowed: ${allow}`, undefined, { allow });
     }
     const values = route.match!.slice(1).map((value) => decodeURIComponent(value ?? ''));
-    return await method.run(operationInput(method.operation, event, values, route.candidate.names), deps);
+    return await method.run(operationInput(method.operation, event, values, route.candidate.names), deps, { caller: callerOf(event) });
   } catch (error) {
     const httpError = toHttpError(error);
     if (httpError) return errorResponse(httpError);

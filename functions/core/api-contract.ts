@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BRANDS } from './brands';
 import { CUSTOMER_ID_PATTERN } from './data-map';
 import { REQUEST_STATUSES, REQUEST_TYPES, STORE_PHASES, STORE_STEP_STATUSES, type RequestType } from './ledger';
+import { DENIAL_REASONS, EXTENSION_REASONS, MAX_NOTE_LENGTH } from './lifecycle';
 import { SUPPORTED_LOCALES } from './locales';
 
 /**
@@ -35,12 +36,27 @@ export const statusSchema = z.enum(REQUEST_STATUSES).register(API_SCHEMAS, { id:
 /** A kind of request. */
 export const requestTypeSchema = z.enum(REQUEST_TYPES).register(API_SCHEMAS, { id: 'RequestType' });
 
+/** Clock skew tolerated on a `verifiedAt` (a caller's clock a little ahead of the API's). */
+export const VERIFIED_AT_SKEW_MS = 5 * 60 * 1000;
+
+/** How the customer's identity was verified before the request was made. */
+export const verificationSchema = z
+  .strictObject({
+    method: z.enum(['portal-session', 'email-code', 'id-document', 'known-contact']),
+    verifiedBy: z.string().min(1).max(200).describe('Who verified: the portal, or the ops person or team (never the customer\'s data)'),
+    verifiedAt: z.iso
+      .datetime({ offset: true })
+      .refine((value) => Date.parse(value) <= Date.now() + VERIFIED_AT_SKEW_MS, 'must not be in the future')
+      .describe('When the identity was verified (ISO 8601; not in the future, 5 minutes of clock skew allowed)'),
+  })
+  .register(API_SCHEMAS, { id: 'Verification' });
+
 /** Fields every create body has, whatever its type. */
 const createRequestFields = {
   customerId: customerIdSchema,
   brand: brandSchema,
   requestId: z.uuid().optional().describe('Idempotency key'),
-  verifiedBy: z.string().min(1).max(200).optional().describe('Who verified the identity (ops-entered requests)'),
+  verification: verificationSchema.optional(),
   callbackUrl: z
     .url({ protocol: /^https$/, error: 'must be an https URL' })
     .regex(/^https:\/\//, 'must be an https URL')
@@ -63,6 +79,31 @@ export const createRequestBody = z
 
 /** A parsed create body. */
 export type CreateRequestBody = z.infer<typeof createRequestBody>;
+
+/** An ops note on an extension or denial: a short text shown to ops and the customer, which must not hold personal data. */
+const noteSchema = z.string().trim().min(1).max(MAX_NOTE_LENGTH).describe(`At most ${MAX_NOTE_LENGTH} characters; an explanation for ops and the customer, without personal data`);
+
+/** Body of `POST /v1/requests/{requestId}/extension`. */
+export const extendRequestBody = z
+  .strictObject({
+    reason: z.enum(EXTENSION_REASONS, { error: `must be one of ${EXTENSION_REASONS.join(', ')}` }).describe('Why the request needs two more months (Art. 12(3))'),
+    note: noteSchema.optional(),
+  })
+  .register(API_SCHEMAS, { id: 'ExtendRequest' });
+
+/** A parsed extension body. */
+export type ExtendRequestBody = z.infer<typeof extendRequestBody>;
+
+/** Body of `POST /v1/requests/{requestId}/denial`. */
+export const denyRequestBody = z
+  .strictObject({
+    reason: z.enum(DENIAL_REASONS, { error: `must be one of ${DENIAL_REASONS.join(', ')}` }).describe('Why the request is refused (Art. 12(2), 12(5))'),
+    note: noteSchema,
+  })
+  .register(API_SCHEMAS, { id: 'DenyRequest' });
+
+/** A parsed denial body. */
+export type DenyRequestBody = z.infer<typeof denyRequestBody>;
 
 /** Query of `GET /v1/requests`. */
 export const listRequestsQuery = z.strictObject({
@@ -105,11 +146,24 @@ export const requestSchema = z
     status: statusSchema,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
-    dueAt: z.iso.datetime().describe('Received + one calendar month (Art. 12(3))'),
+    dueAt: z.iso.datetime().describe('Received + one calendar month (Art. 12(3)); + three once extended'),
     notBefore: z.iso.datetime().optional().describe('End of the erasure cooling-off'),
-    verifiedBy: z.string().optional(),
+    verification: verificationSchema.optional(),
+    caller: z.string().optional().describe('The calling principal that made the request (IAM caller ARN in AWS, `token:<name>` locally)'),
     callbackUrl: z.string().optional(),
     locale: z.string().optional().describe('The locale the request asked for'),
+    extension: z
+      .strictObject({ reason: z.enum(EXTENSION_REASONS), note: z.string().optional(), extendedAt: z.iso.datetime(), previousDueAt: z.iso.datetime(), extendedBy: z.string() })
+      .optional()
+      .describe('The one deadline extension'),
+    denial: z
+      .strictObject({ reason: z.enum(DENIAL_REASONS), note: z.string(), deniedAt: z.iso.datetime(), deniedBy: z.string() })
+      .optional()
+      .describe('Why the request was denied'),
+    holds: z
+      .array(z.strictObject({ since: z.iso.datetime(), until: z.iso.datetime().optional(), reasons: z.array(z.string()) }))
+      .optional()
+      .describe('Every period on legal hold, oldest first (reasons name record ids only)'),
     executionArn: z.string().optional(),
     stores: z.array(storeProgressSchema),
     result: z
@@ -143,6 +197,8 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, sources: ['handler'], description: 'The route exists, not with this method (the `allow` header lists its methods)' },
   conflict: { status: 409, sources: ['handler'], description: 'The request id is taken by another body' },
   invalid_status: { status: 409, sources: ['handler'], description: 'The request\'s status does not allow the operation' },
+  already_extended: { status: 409, sources: ['handler'], description: 'The request\'s deadline was extended already (once per request)' },
+  past_due: { status: 409, sources: ['handler'], description: 'The request\'s original due date has passed; it can no longer be extended' },
   not_ready: { status: 409, sources: ['handler'], description: 'The request is not a completed export' },
   brand_mismatch: { status: 409, sources: ['handler'], description: 'The customer\'s profile belongs to another brand' },
   duplicate_request: {
@@ -251,10 +307,42 @@ export const API_OPERATIONS = {
   cancelRequest: {
     method: 'DELETE',
     path: '/v1/requests/{requestId}',
-    summary: 'Cancel a pending request',
+    summary: 'Cancel a pending request, or a running export',
+    description: [
+      'A pending request is cancelled and its execution stopped. A running (`in_progress`) export is stopped and its staging data and partial volumes are',
+      'removed. Any other status answers 409 `invalid_status` with the reason; an erasure that has started erasing cannot be cancelled. Repeating a cancel',
+      'answers the cancelled request (and removes an export\'s data again).',
+    ].join('\n'),
     params: { requestId: requestIdParam },
     success: { status: 202, description: 'Cancelled', body: requestSchema },
     errors: ['invalid_request', 'not_found', 'invalid_status'],
+  },
+  extendRequest: {
+    method: 'POST',
+    path: '/v1/requests/{requestId}/extension',
+    summary: 'Extend an open request\'s deadline once, to three months after receipt (Art. 12(3))',
+    description: [
+      'Allowed once, while the request is open (pending, in_progress, failed, on_hold) and before its original `dueAt`. The new `dueAt` is the date received',
+      'plus three calendar months (clamped to the month\'s end). Emits `Request Deadline Extended` (source `dsr.request`, detail: the request) so the portal',
+      'tells the customer, with the reason. Repeating the same extension answers the request unchanged; another one answers 409 `already_extended`.',
+    ].join('\n'),
+    params: { requestId: requestIdParam },
+    body: extendRequestBody,
+    success: { status: 200, description: 'The extended request', body: requestSchema },
+    errors: ['invalid_request', 'invalid_json', 'not_found', 'invalid_status', 'already_extended', 'past_due', 'payload_too_large', 'unsupported_media_type'],
+  },
+  denyRequest: {
+    method: 'POST',
+    path: '/v1/requests/{requestId}/denial',
+    summary: 'Refuse a pending or on_hold request with the reason (Art. 12(4), 12(5))',
+    description: [
+      'The request becomes `denied` (final): its execution is stopped, nothing more is done, and the customer can make a new request of the type.',
+      'Emits the status event like every status change. Any other status answers 409 `invalid_status`; repeating a denial answers the denied request.',
+    ].join('\n'),
+    params: { requestId: requestIdParam },
+    body: denyRequestBody,
+    success: { status: 200, description: 'The denied request', body: requestSchema },
+    errors: ['invalid_request', 'invalid_json', 'not_found', 'invalid_status', 'payload_too_large', 'unsupported_media_type'],
   },
   downloadExport: {
     method: 'GET',

@@ -47,6 +47,17 @@ export class InvalidStatusTransition extends DsrError {
   readonly retryable = false;
 }
 
+/** A deadline extension refused: the request was extended already, or its original due date has passed. */
+export class ExtensionRefused extends DsrError {
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly reason: 'already_extended' | 'past_due',
+  ) {
+    super(message);
+  }
+}
+
 /** A store answered with throttling or a transient fault; retrying later can succeed. */
 export class StoreUnavailable extends DsrError {
   readonly retryable = true;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { workflowRequestId } from './workflow-input';
 import { InvalidStatusTransition } from './errors';
-import { REQUEST_STATUSES, STORE_PHASES, STORE_STEP_STATUSES, type Ledger, type RequestError, type RequestStatus } from './ledger';
+import { FINAL_STATUSES, REQUEST_STATUSES, STORE_PHASES, STORE_STEP_STATUSES, type Ledger, type RequestError, type RequestStatus } from './ledger';
 
 /**
  * The ledger steps the export and erasure workflows call (`mark-in-progress`, `record-store-progress`,
@@ -52,7 +52,7 @@ export const recordStoreProgressOutput = z.object({});
 /** Output of `record-failure`: the status and the error as stored. */
 export const recordFailureOutput = requestStatusOutput.extend({ error: z.object({ name: z.string(), message: z.string() }) });
 
-/** Result of `mark-in-progress`: `proceed` is false for a final (cancelled or completed) request. */
+/** Result of `mark-in-progress`: `proceed` is false for a final (completed, cancelled or denied) request. */
 export interface MarkInProgressResult {
   requestId: string;
   status: RequestStatus;
@@ -62,12 +62,12 @@ export interface MarkInProgressResult {
 /**
  * Moves a request to in_progress (from pending, failed or on_hold); in_progress stays and proceeds
  * (through the transition, so a retried step emits the status event the ledger still owes).
- * A cancelled or completed request does not proceed: a replay of a finished request changes nothing
+ * A final (completed, cancelled or denied) request does not proceed: a replay of a finished request changes nothing
  * (after an erasure the customer id is gone, so nothing could act on it anyway).
  */
 export async function markInProgress(ledger: Ledger, input: z.infer<typeof markInProgressInput>): Promise<MarkInProgressResult> {
   const current = await ledger.get(input.requestId);
-  if (current.status === 'cancelled' || current.status === 'completed') {
+  if (FINAL_STATUSES.includes(current.status)) {
     return { requestId: input.requestId, status: current.status, proceed: false };
   }
   try {
@@ -76,7 +76,7 @@ export async function markInProgress(ledger: Ledger, input: z.infer<typeof markI
   } catch (error) {
     if (!(error instanceof InvalidStatusTransition)) throw error;
     const latest = await ledger.get(input.requestId);
-    if (latest.status !== 'cancelled' && latest.status !== 'completed' && latest.status !== 'in_progress') throw error;
+    if (!FINAL_STATUSES.includes(latest.status) && latest.status !== 'in_progress') throw error;
     return { requestId: input.requestId, status: latest.status, proceed: latest.status === 'in_progress' };
   }
 }

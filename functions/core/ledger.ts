@@ -2,6 +2,7 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Brand } from './brands';
 import { eventsError, InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound, storeError } from './errors';
+import type { DenialReason, ExtensionReason } from './lifecycle';
 import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim } from './open-requests';
 
 /**
@@ -26,7 +27,7 @@ export const REQUEST_TYPES = ['export', 'erasure'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
 /** Every request status. */
-export const REQUEST_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'on_hold'] as const;
+export const REQUEST_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'on_hold', 'denied'] as const;
 
 /** A request status. */
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -35,16 +36,18 @@ export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'in_progress', 'failed', 'on_hold'];
 
 /** Statuses no transition ever leaves. */
-export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'cancelled'];
+export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'cancelled', 'denied'];
 
 /** Allowed status transitions (a transition to the current status is an idempotent no-op). */
 export const ALLOWED_TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
-  pending: ['in_progress', 'cancelled', 'failed'],
-  in_progress: ['completed', 'failed', 'on_hold'],
-  on_hold: ['in_progress', 'cancelled'],
+  pending: ['in_progress', 'cancelled', 'failed', 'denied'],
+  // in_progress → cancelled: only a running export (`cancelRequest` refuses an erasure that has started).
+  in_progress: ['completed', 'failed', 'on_hold', 'cancelled'],
+  on_hold: ['in_progress', 'cancelled', 'denied'],
   failed: ['in_progress', 'cancelled'],
   completed: [],
   cancelled: [],
+  denied: [],
 };
 
 /** The phases a store goes through in a workflow. */
@@ -68,6 +71,41 @@ export interface RequestError {
   message: string;
 }
 
+/** How the customer's identity was verified before the request was made (entered by the caller; no personal data). */
+export interface Verification {
+  method: 'portal-session' | 'email-code' | 'id-document' | 'known-contact';
+  /** Who verified: the portal, or the ops person or team (not the customer). */
+  verifiedBy: string;
+  verifiedAt: string;
+}
+
+/** The one deadline extension of a request (Art. 12(3)). */
+export interface Extension {
+  reason: ExtensionReason;
+  note?: string;
+  extendedAt: string;
+  /** The due date before the extension (received + one month). */
+  previousDueAt: string;
+  /** The calling principal that extended it. */
+  extendedBy: string;
+}
+
+/** Why a request was refused (Art. 12(4), 12(5)). */
+export interface Denial {
+  reason: DenialReason;
+  note: string;
+  deniedAt: string;
+  /** The calling principal that refused it. */
+  deniedBy: string;
+}
+
+/** One period on legal hold: since when, until when (absent while it lasts), and the reasons (record ids, never personal data). */
+export interface HoldPeriod {
+  since: string;
+  until?: string;
+  reasons: string[];
+}
+
 /** One request record as stored in the ledger. */
 export interface RequestRecord {
   requestId: string;
@@ -84,10 +122,16 @@ export interface RequestRecord {
   dueAt: string;
   /** Erasure cooling-off end. */
   notBefore?: string;
-  verifiedBy?: string;
+  verification?: Verification;
+  /** The calling principal that made the request (IAM caller ARN in AWS, `token:<name>` locally). */
+  caller?: string;
   callbackUrl?: string;
   /** Language of the customer-facing texts the request asked for (BCP 47; not personal data). */
   locale?: string;
+  extension?: Extension;
+  denial?: Denial;
+  /** Every period the request spent on legal hold, oldest first. */
+  holds?: HoldPeriod[];
   /** SHA-256 of the canonical request body (idempotency). */
   bodyHash: string;
   /** Step Functions execution ARN, once started. */
@@ -124,6 +168,8 @@ interface PendingEvent {
   pendingEventSince: string;
   /** The record version the status change wrote; only that version's mark is removed. */
   pendingEventVersion: number;
+  /** The detail type of the owed event when it is not a status change (`Request Deadline Extended`). */
+  pendingEventDetailType?: string;
 }
 
 /** A record as stored: with its outbox mark while its status event is owed, and its unacknowledged-notifications keys (`notification-ledger.ts`). */
@@ -131,7 +177,7 @@ type StoredRecord = RequestRecord & Partial<PendingEvent> & { unacknowledged?: s
 
 /** The record without its outbox mark and its unacknowledged-notifications keys. */
 function withoutPendingEvent(stored: StoredRecord): RequestRecord {
-  const { pendingEvent: _status, pendingEventSince: _since, pendingEventVersion: _version, unacknowledged: _unacknowledged, unacknowledgedSince: _unacknowledgedSince, ...record } = stored;
+  const { pendingEvent: _status, pendingEventSince: _since, pendingEventVersion: _version, pendingEventDetailType: _detailType, unacknowledged: _unacknowledged, unacknowledgedSince: _unacknowledgedSince, ...record } = stored;
   return record;
 }
 
@@ -145,6 +191,9 @@ export const EVENT_SOURCE = 'dsr.request';
 
 /** EventBridge detail-type of request status changes. */
 export const STATUS_CHANGED_DETAIL_TYPE = 'Request Status Changed';
+
+/** EventBridge detail-type of a deadline extension (detail: the record, as for a status change). */
+export const DEADLINE_EXTENDED_DETAIL_TYPE = 'Request Deadline Extended';
 
 /** What the ledger needs: clients, resource names and a clock. */
 export interface LedgerDeps {
@@ -161,6 +210,7 @@ export interface TransitionChanges {
   result?: Record<string, unknown>;
   error?: RequestError;
   hold?: { reasons: string[] };
+  denial?: Denial;
   /** Remove the raw `customerId` attribute (erasure completion). */
   redactCustomerId?: boolean;
 }
@@ -202,16 +252,19 @@ export const PENDING_EVENT_GRACE_SECONDS = 60;
 /** How many times a write is retried after losing an optimistic-locking race. */
 const MAX_WRITE_ATTEMPTS = 8;
 
-/** The due date for a request received at `received`: same day one calendar month later, clamped to month end. */
-export function dueDate(received: Date): Date {
+/** The due date for a request received at `received`: same day `months` calendar months later (one by default), clamped to month end. */
+export function dueDate(received: Date, months = 1): Date {
   const due = new Date(received.getTime());
   const day = due.getUTCDate();
   due.setUTCDate(1);
-  due.setUTCMonth(due.getUTCMonth() + 1);
+  due.setUTCMonth(due.getUTCMonth() + months);
   const lastDay = new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth() + 1, 0)).getUTCDate();
   due.setUTCDate(Math.min(day, lastDay));
   return due;
 }
+
+/** Calendar months after receipt an extended request is due (Art. 12(3): two further months). */
+export const EXTENDED_DUE_MONTHS = 3;
 
 /** What a new request is made of; the rest of its record follows from these. */
 export interface NewRequest {
@@ -223,14 +276,15 @@ export interface NewRequest {
   bodyHash: string;
   receivedAt: Date;
   notBefore?: string;
-  verifiedBy?: string;
+  verification?: Verification;
+  caller?: string;
   callbackUrl?: string;
   locale?: string;
 }
 
 /** The `pending` record of a request just received: due one calendar month later, no progress yet. */
 export function newRequestRecord(request: NewRequest): RequestRecord {
-  const { receivedAt, notBefore, verifiedBy, callbackUrl, locale, ...fields } = request;
+  const { receivedAt, notBefore, verification, caller, callbackUrl, locale, ...fields } = request;
   return {
     ...fields,
     status: 'pending',
@@ -238,7 +292,8 @@ export function newRequestRecord(request: NewRequest): RequestRecord {
     updatedAt: receivedAt.toISOString(),
     dueAt: dueDate(receivedAt).toISOString(),
     ...(notBefore ? { notBefore } : {}),
-    ...(verifiedBy ? { verifiedBy } : {}),
+    ...(verification ? { verification } : {}),
+    ...(caller ? { caller } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
     ...(locale ? { locale } : {}),
     stores: {},
@@ -388,6 +443,65 @@ export class Ledger {
     throw new InvalidStatusTransition(`Request ${requestId}: too many concurrent changes while moving to ${to}`);
   }
 
+  /**
+   * Records the deadline extension `decide` returns for the record it is given (it throws to refuse, or
+   * returns undefined when the record already has that extension): sets `extension` and the new `dueAt`,
+   * conditional on the version read and on no extension yet, and marks a `Request Deadline Extended`
+   * event owed on the record (the same outbox as a status change: emitted right after the write, else by
+   * the retried call or the sweep). A concurrent change is re-read and decided again.
+   */
+  async extend(requestId: string, decide: (current: RequestRecord, now: Date) => { extension: Extension; dueAt: string } | undefined): Promise<TransitionOutcome> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+      const found = await this.findStored(requestId);
+      if (!found) throw new RequestNotFound(`Request ${requestId} not found`);
+      const current = withoutPendingEvent(found);
+      const now = this.now();
+      const decision = decide(current, now);
+      if (found.pendingEventVersion !== undefined) await this.emitPending(found);
+      if (!decision) return { record: current, changed: false };
+      let stored: StoredRecord;
+      try {
+        const response = await this.deps.doc.send(
+          new UpdateCommand({
+            TableName: this.deps.tableName,
+            Key: { requestId },
+            UpdateExpression:
+              'SET #extension = :extension, #dueAt = :dueAt, #updatedAt = :now, #version = #version + :one, #pendingEvent = #status, #pendingEventSince = :now, #pendingEventVersion = :eventVersion, #pendingEventDetailType = :detailType',
+            ConditionExpression: '#version = :version AND attribute_not_exists(#extension)',
+            ExpressionAttributeNames: {
+              '#extension': 'extension',
+              '#dueAt': 'dueAt',
+              '#updatedAt': 'updatedAt',
+              '#version': 'version',
+              '#status': 'status',
+              '#pendingEvent': 'pendingEvent',
+              '#pendingEventSince': 'pendingEventSince',
+              '#pendingEventVersion': 'pendingEventVersion',
+              '#pendingEventDetailType': 'pendingEventDetailType',
+            },
+            ExpressionAttributeValues: {
+              ':extension': decision.extension,
+              ':dueAt': decision.dueAt,
+              ':now': now.toISOString(),
+              ':one': 1,
+              ':version': current.version,
+              ':eventVersion': current.version + 1,
+              ':detailType': DEADLINE_EXTENDED_DETAIL_TYPE,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        stored = response.Attributes as StoredRecord;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        continue;
+      }
+      await this.emitPending(stored);
+      return { record: withoutPendingEvent(stored), changed: true };
+    }
+    throw new InvalidStatusTransition(`Request ${requestId}: too many concurrent changes while extending its deadline`);
+  }
+
   private async writeTransition(current: RequestRecord, to: RequestStatus, changes: TransitionChanges): Promise<StoredRecord> {
     const now = this.now().toISOString();
     const names: Record<string, string> = {
@@ -407,7 +521,9 @@ export class Ledger {
       '#pendingEventSince = :now',
       '#pendingEventVersion = :eventVersion',
     ];
-    const remove: string[] = [];
+    // A mark left by an earlier event of another kind (its removal failed after it was emitted) becomes this status change's.
+    names['#pendingEventDetailType'] = 'pendingEventDetailType';
+    const remove: string[] = ['#pendingEventDetailType'];
     if (changes.result !== undefined) {
       names['#result'] = 'result';
       values[':result'] = changes.result;
@@ -423,6 +539,23 @@ export class Ledger {
       values[':hold'] = changes.hold;
       set.push('#hold = :hold');
     }
+    if (to === 'on_hold' && changes.hold !== undefined) {
+      names['#holds'] = 'holds';
+      values[':noHolds'] = [];
+      values[':holdPeriod'] = [{ since: now, reasons: changes.hold.reasons } satisfies HoldPeriod];
+      set.push('#holds = list_append(if_not_exists(#holds, :noHolds), :holdPeriod)');
+    }
+    const openHold = current.holds?.length ?? 0;
+    if (current.status === 'on_hold' && openHold > 0 && current.holds![openHold - 1]!.until === undefined) {
+      names['#holds'] = 'holds';
+      names['#until'] = 'until';
+      set.push(`#holds[${openHold - 1}].#until = :now`);
+    }
+    if (changes.denial !== undefined) {
+      names['#denial'] = 'denial';
+      values[':denial'] = changes.denial;
+      set.push('#denial = :denial');
+    }
     if (to === 'in_progress') {
       for (const field of ['error', 'hold'] as const) {
         if (!current[field]) continue;
@@ -435,7 +568,7 @@ export class Ledger {
       new UpdateCommand({
         TableName: this.deps.tableName,
         Key: { requestId: current.requestId },
-        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         ConditionExpression: '#status = :from AND #version = :version',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ...values, ':from': current.status },
@@ -451,15 +584,20 @@ export class Ledger {
    * sweep emits the event once more (at least once).
    */
   private async emitPending(stored: StoredRecord): Promise<void> {
-    await this.emit(withoutPendingEvent(stored));
+    await this.emit(withoutPendingEvent(stored), stored.pendingEventDetailType ?? STATUS_CHANGED_DETAIL_TYPE);
     try {
       await this.deps.doc.send(
         new UpdateCommand({
           TableName: this.deps.tableName,
           Key: { requestId: stored.requestId },
-          UpdateExpression: 'REMOVE #pendingEvent, #pendingEventSince, #pendingEventVersion',
+          UpdateExpression: 'REMOVE #pendingEvent, #pendingEventSince, #pendingEventVersion, #pendingEventDetailType',
           ConditionExpression: '#pendingEventVersion = :eventVersion',
-          ExpressionAttributeNames: { '#pendingEvent': 'pendingEvent', '#pendingEventSince': 'pendingEventSince', '#pendingEventVersion': 'pendingEventVersion' },
+          ExpressionAttributeNames: {
+            '#pendingEvent': 'pendingEvent',
+            '#pendingEventSince': 'pendingEventSince',
+            '#pendingEventVersion': 'pendingEventVersion',
+            '#pendingEventDetailType': 'pendingEventDetailType',
+          },
           ExpressionAttributeValues: { ':eventVersion': stored.pendingEventVersion },
         }),
       );
@@ -673,8 +811,8 @@ export class Ledger {
     return changed;
   }
 
-  /** Puts the status-change event of a record; a failure throws `EventsUnavailable` (transient) or `EventsFailed`. */
-  private async emit(record: RequestRecord): Promise<void> {
+  /** Puts an event of a record (a status change by default); a failure throws `EventsUnavailable` (transient) or `EventsFailed`. */
+  private async emit(record: RequestRecord, detailType: string): Promise<void> {
     let response;
     try {
       response = await this.deps.events.send(
@@ -683,7 +821,7 @@ export class Ledger {
             {
               EventBusName: this.deps.eventBusName,
               Source: EVENT_SOURCE,
-              DetailType: STATUS_CHANGED_DETAIL_TYPE,
+              DetailType: detailType,
               Detail: JSON.stringify(eventDetail(record)),
             },
           ],

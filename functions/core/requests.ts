@@ -1,12 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { CreateRequestBody, ListRequestsQuery } from './api-contract';
+import { removeExportData } from './erasure/exports';
 import { archiveKey } from './export/layout';
 import { BrandMismatch, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
 import { newRequestRecord, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
+import { stopExecution } from './lifecycle';
 import type { WorkflowInput } from './workflow-input';
 
 /**
@@ -54,6 +56,8 @@ export interface RequestsDeps {
   hashKey?: string;
   /** Presigned URL lifetime (`DSR_DOWNLOAD_URL_TTL_SECONDS`, default 900). */
   downloadUrlTtlSeconds: number;
+  /** The environment the exports bucket name and hash key are read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
   now?: () => Date;
 }
 
@@ -128,12 +132,13 @@ async function existingRequest(deps: RequestsDeps, record: RequestRecord, hash: 
 }
 
 /**
- * Creates a request (202 semantics): a new id checks the brand (`BrandMismatch`) and takes the open
- * marker (`DuplicateRequest` naming the open request), then writes the record and starts the workflow;
- * the same id with the same body returns the stored record (starting its execution if a crash left it
- * unstarted); the same id with a different body → `RequestConflict`.
+ * Creates a request (202 semantics) for the calling principal `caller` (recorded on the record): a new
+ * id checks the brand (`BrandMismatch`) and takes the open marker (`DuplicateRequest` naming the open
+ * request), then writes the record and starts the workflow; the same id with the same body returns the
+ * stored record (starting its execution if a crash left it unstarted); the same id with a different
+ * body → `RequestConflict`.
  */
-export async function createRequest(deps: RequestsDeps, body: CreateRequestBody): Promise<{ view: RequestView; created: boolean }> {
+export async function createRequest(deps: RequestsDeps, body: CreateRequestBody, caller?: string): Promise<{ view: RequestView; created: boolean }> {
   const now = deps.now ? deps.now() : new Date();
   const hash = bodyHash(body);
   const requestId = body.requestId ?? randomUUID();
@@ -149,7 +154,8 @@ export async function createRequest(deps: RequestsDeps, body: CreateRequestBody)
     bodyHash: hash,
     receivedAt: now,
     notBefore: body.type === 'erasure' ? new Date(now.getTime() + deps.coolingOffSeconds * 1000).toISOString() : undefined,
-    verifiedBy: body.verifiedBy,
+    verification: body.verification,
+    caller,
     callbackUrl: body.callbackUrl,
     locale: body.locale,
   });
@@ -185,21 +191,53 @@ export async function listRequests(
 /** How many days before `dueAt` a request counts as due soon. */
 export const DUE_SOON_DAYS = 5;
 
-/** Cancels a pending request and stops its execution; `InvalidStatusTransition` otherwise. */
-export async function cancelRequest(deps: Pick<RequestsDeps, 'ledger' | 'sfn'>, requestId: string): Promise<RequestView> {
-  const current = await deps.ledger.get(requestId);
-  if (current.status !== 'pending' && current.status !== 'cancelled') {
-    throw new InvalidStatusTransition(`Request ${requestId} is ${current.status}; only a pending request can be cancelled`);
-  }
-  // A retried cancel (say after the status event could not be put) stops the execution too.
-  const { record } = await deps.ledger.transition(requestId, 'cancelled');
-  if (record.executionArn) {
-    try {
-      await deps.sfn.send(new StopExecutionCommand({ executionArn: record.executionArn, error: 'RequestCancelled', cause: 'Cancelled through the API' }));
-    } catch {
-      // The execution may have ended already; its Mark In Progress step sees the cancellation anyway.
+/** Statuses a request can be cancelled in (a running one only when it is an export). */
+const CANCELLABLE_STATUSES: readonly RequestRecord['status'][] = ['pending', 'in_progress'];
+
+/** Why a running request of a type other than export cannot be cancelled. */
+function notCancellableWhileRunning(record: RequestRecord): string {
+  return record.type === 'erasure'
+    ? 'it has started erasing (its cooling-off is over), and an erasure partly done cannot be undone; let it finish'
+    : 'only a running export can be stopped; let it finish';
+}
+
+/** The running executions of an export: its first one and any replay (`<requestId>-replay-<n>`). */
+async function runningExecutions(deps: Pick<RequestsDeps, 'sfn' | 'exportStateMachineArn'>, record: RequestRecord): Promise<string[]> {
+  const arns = new Set(record.executionArn ? [record.executionArn] : []);
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.exportStateMachineArn, statusFilter: 'RUNNING', nextToken, maxResults: 1000 }));
+    for (const execution of page.executions ?? []) {
+      if (execution.name === record.requestId || execution.name?.startsWith(`${record.requestId}-`)) arns.add(execution.executionArn!);
     }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return [...arns];
+}
+
+/**
+ * Cancels a pending request or a running export (`InvalidStatusTransition` with the reason otherwise,
+ * e.g. an erasure that has started). The status moves first, so a step still running can no longer
+ * complete the request or record progress, and a replay ends at `Nothing To Do`; then the execution is
+ * stopped and, for an export, its staging data and volumes are removed. A repeated cancel (say after the
+ * status event could not be put) stops and removes again, which also removes what a task that was
+ * mid-flight at the stop wrote afterwards.
+ */
+export async function cancelRequest(
+  deps: Pick<RequestsDeps, 'ledger' | 'sfn' | 's3' | 'exportStateMachineArn' | 'env'>,
+  requestId: string,
+): Promise<RequestView> {
+  const current = await deps.ledger.get(requestId);
+  if (current.status !== 'cancelled' && !CANCELLABLE_STATUSES.includes(current.status)) {
+    throw new InvalidStatusTransition(`Request ${requestId} is ${current.status}; only a pending request or a running export can be cancelled`);
   }
+  if (current.status === 'in_progress' && current.type !== 'export') {
+    throw new InvalidStatusTransition(`Request ${requestId} is an ${current.type} in progress and cannot be cancelled: ${notCancellableWhileRunning(current)}`);
+  }
+  const { record } = await deps.ledger.transition(requestId, 'cancelled');
+  const executions = record.type === 'export' ? await runningExecutions(deps, record) : record.executionArn ? [record.executionArn] : [];
+  for (const executionArn of executions) await stopExecution(deps.sfn, executionArn, 'RequestCancelled', 'Cancelled through the API');
+  if (record.type === 'export') await removeExportData({ s3: deps.s3, env: deps.env }, requestId);
   return toView(record);
 }
 

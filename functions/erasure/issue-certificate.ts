@@ -11,7 +11,7 @@ export const handler = subjectTaskHandler(issueCertificateInput, async (input) =
       s3: s3Client(),
       doc: documentClient(),
       auditBucket: erasureConfig().auditBucket,
-      requestedAt: async (requestId) => (await ledgerFromEnv().get(requestId)).createdAt,
+      request: (requestId) => ledgerFromEnv().get(requestId),
     },
     input,
   );

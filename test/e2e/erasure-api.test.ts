@@ -54,7 +54,7 @@ describe('erasure through the HTTP API', () => {
     const profile = (await ctx.doc.send(new GetCommand({ TableName: 'dsr-customer-profile', Key: { customerId: 'c1' } }))).Item!;
     const othersBefore = await snapshotExcept(ctx, [{ customerId: 'c1', brand: 'albelli' }]);
 
-    const response = await client.call('POST', '/v1/requests', { type: 'erasure', customerId: 'c1', brand: 'albelli', verifiedBy: 'e2e-test' });
+    const response = await client.call('POST', '/v1/requests', { type: 'erasure', customerId: 'c1', brand: 'albelli', verification: { method: 'known-contact', verifiedBy: 'e2e-test', verifiedAt: new Date().toISOString() } });
     const created = (await response.json()) as { requestId: string; status: string; notBefore: string };
     const view = await client.waitFinal(created.requestId);
 

@@ -69,7 +69,7 @@ async function exportedEntries(requestId: string, volumeCount: number): Promise<
 
 /** Creates a request through the API and waits until it is final. */
 async function runRequest(type: 'export' | 'erasure', customerId: string, brand: string) {
-  const response = await client.call('POST', '/v1/requests', { type, customerId, brand, verifiedBy: 'e2e-test' });
+  const response = await client.call('POST', '/v1/requests', { type, customerId, brand, verification: { method: 'known-contact', verifiedBy: 'e2e-test', verifiedAt: new Date().toISOString() } });
   const { requestId } = (await response.json()) as { requestId: string };
   return { requestId, view: await client.waitFinal(requestId) };
 }

@@ -110,7 +110,7 @@ describe('API contract', () => {
     const validate = new Ajv({ strict: false }).compile(model);
     const bodies = [
       { type: 'export', customerId: 'c1', brand: 'albelli' },
-      { type: 'erasure', customerId: 'c1', brand: 'resnap', requestId: '7d444840-9dc0-11d1-b245-5ffdce74fad2', verifiedBy: 'agent', callbackUrl: 'https://x.example/cb' },
+      { type: 'erasure', customerId: 'c1', brand: 'resnap', requestId: '7d444840-9dc0-11d1-b245-5ffdce74fad2', verification: { method: 'id-document', verifiedBy: 'agent', verifiedAt: '2026-01-01T09:00:00Z' }, callbackUrl: 'https://x.example/cb' },
       { type: 'export', customerId: 'c1' },
       { type: 'rectification', customerId: 'c1', brand: 'albelli' },
       { type: 'export', customerId: 'c1/..', brand: 'albelli' },

@@ -43,7 +43,7 @@ describe('issueCertificate', () => {
     verifiedAt: '2025-06-01T11:02:00.000Z',
     notification: { notifiedAt: '2025-06-01T11:01:30.000Z', recipients: [{ id: 'email-marketing-provider', name: 'ESP', stores: ['marketing'] }] },
   };
-  const deps = { s3, doc, auditBucket: 'dsr-audit', requestedAt: async () => '2025-05-01T00:00:00.000Z', env, now };
+  const deps = { s3, doc, auditBucket: 'dsr-audit', request: async () => ({ createdAt: '2025-05-01T00:00:00.000Z', dueAt: '2025-06-01T00:00:00.000Z' }), env, now };
   /** The progress log as two executions left it: orders in one, the photos over a crash and a replay that overlapped (one photo recorded twice). */
   const progress = (): void => {
     const entry = (id: string, bytes: number, retained = 0) => ({ id, deleted: 1, retained, versionsDeleted: 0, bytes });
@@ -91,6 +91,26 @@ describe('issueCertificate', () => {
     ]);
     expect(String(put.Body)).not.toContain('"c1"');
     expect(summary).toMatchObject({ key: 'certificates/r1.json', retainedRecords: 2, notifiedRecipients: ['email-marketing-provider'], stores: { orders: { deleted: 2, retained: 2 } } });
+  });
+
+  it('shows the request\'s lifecycle from its record: who asked, how the customer was verified, the extension and every hold period', async () => {
+    // Arrange
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    const verification = { method: 'email-code' as const, verifiedBy: 'portal', verifiedAt: '2025-04-30T23:00:00.000Z' };
+    const extension = { reason: 'complexity' as const, extendedAt: '2025-05-10T00:00:00.000Z', previousDueAt: '2025-06-01T00:00:00.000Z', extendedBy: 'token:ops' };
+    const holds = [{ since: '2025-05-08T00:00:00.000Z', until: '2025-05-20T00:00:00.000Z', reasons: ['order o1: not yet paid'] }];
+    const record = { createdAt: '2025-05-01T00:00:00.000Z', dueAt: '2025-08-01T00:00:00.000Z', caller: 'arn:aws:sts::1:assumed-role/ops/a', verification, extension, holds };
+
+    // Act
+    const { certificate: summary } = await issueCertificate({ ...deps, request: async (requestId) => (requestId === 'r1' ? record : { createdAt: 'x', dueAt: 'x' }) }, input);
+
+    // Assert
+    const lifecycle = { requestedBy: 'arn:aws:sts::1:assumed-role/ops/a', identityVerification: verification, dueAt: '2025-08-01T00:00:00.000Z', extension, holds };
+    expect(JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)).lifecycle).toEqual(lifecycle);
+    expect(summary.lifecycle).toEqual(lifecycle);
   });
 
   it('counts a store with nothing recorded as zero, whatever the run that reached the certificate says', async () => {
@@ -167,6 +187,7 @@ describe('issueCertificate', () => {
       verification: { result: 'passed', stores: input.verification },
       retainedRecords: [{ store: 'orders', retainUntil: '2031-03-15T23:59:59.999Z', legalBasis }],
       notifiedRecipients: [{ id: 'email-marketing-provider', name: 'ESP', stores: ['marketing'], notifiedAt: '2025-06-01T11:01:30.000Z' }],
+      lifecycle: { dueAt: '2025-06-01T00:00:00.000Z', holds: [] },
     };
     expect(put).toEqual({ Bucket: 'dsr-audit', Key: 'certificates/r1.json', Body: JSON.stringify(certificate, null, 2), ContentType: 'application/json', IfNoneMatch: '*' });
     expect(summary).toStrictEqual({
@@ -185,6 +206,7 @@ describe('issueCertificate', () => {
       totals: { deleted: 12, retained: 2, versionsDeleted: 0, bytes: 1500 },
       retainedRecords: 1,
       notifiedRecipients: ['email-marketing-provider'],
+      lifecycle: { dueAt: '2025-06-01T00:00:00.000Z', holds: [] },
     });
     const retainedQuery = docMock.commandCalls(QueryCommand).find((call) => call.args[0].input.ExpressionAttributeValues?.[':value'] === retainedKey)!;
     expect(retainedQuery.args[0].input.ConsistentRead).toBe(true);

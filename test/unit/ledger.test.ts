@@ -37,6 +37,13 @@ describe('dueDate', () => {
     expect(dueDate(new Date('2025-03-15T08:30:00Z')).toISOString()).toBe('2025-04-15T08:30:00.000Z');
     expect(dueDate(new Date('2025-12-31T23:00:00Z')).toISOString()).toBe('2026-01-31T23:00:00.000Z');
   });
+
+  it('is the same day three calendar months later for an extension, clamped the same way', () => {
+    expect(dueDate(new Date('2025-11-30T10:00:00Z'), 3).toISOString()).toBe('2026-02-28T10:00:00.000Z');
+    expect(dueDate(new Date('2023-11-30T10:00:00Z'), 3).toISOString()).toBe('2024-02-29T10:00:00.000Z');
+    expect(dueDate(new Date('2025-10-31T10:00:00Z'), 3).toISOString()).toBe('2026-01-31T10:00:00.000Z');
+    expect(dueDate(new Date('2025-03-31T10:00:00Z'), 3).toISOString()).toBe('2025-06-30T10:00:00.000Z');
+  });
 });
 
 describe('newRequestRecord', () => {
@@ -51,16 +58,16 @@ describe('newRequestRecord', () => {
     });
   });
 
-  it('keeps every optional field it is given: cooling-off end, verifier, callback URL and locale', () => {
+  it('keeps every optional field it is given: cooling-off end, verification, caller, callback URL and locale', () => {
     const record = newRequestRecord({
       requestId: 'r1', type: 'erasure', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', receivedAt: new Date('2026-03-31T10:00:00.000Z'),
-      notBefore: '2026-04-03T10:00:00.000Z', verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/callback', locale: 'nl-NL',
+      notBefore: '2026-04-03T10:00:00.000Z', verification: { method: 'known-contact', verifiedBy: 'agent-7', verifiedAt: '2026-03-31T09:00:00.000Z' }, caller: 'token:ops', callbackUrl: 'https://portal.example/callback', locale: 'nl-NL',
     });
 
     expect(record).toStrictEqual({
       requestId: 'r1', type: 'erasure', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', status: 'pending',
       createdAt: '2026-03-31T10:00:00.000Z', updatedAt: '2026-03-31T10:00:00.000Z', dueAt: '2026-04-30T10:00:00.000Z',
-      notBefore: '2026-04-03T10:00:00.000Z', verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/callback', locale: 'nl-NL', stores: {}, version: 1,
+      notBefore: '2026-04-03T10:00:00.000Z', verification: { method: 'known-contact', verifiedBy: 'agent-7', verifiedAt: '2026-03-31T09:00:00.000Z' }, caller: 'token:ops', callbackUrl: 'https://portal.example/callback', locale: 'nl-NL', stores: {}, version: 1,
     });
   });
 });
@@ -125,8 +132,11 @@ describe('Ledger', () => {
   it.each([
     ['pending', 'completed'],
     ['pending', 'on_hold'],
-    ['in_progress', 'cancelled'],
+    ['in_progress', 'denied'],
     ['in_progress', 'pending'],
+    ['failed', 'denied'],
+    ['denied', 'in_progress'],
+    ['denied', 'cancelled'],
     ['completed', 'in_progress'],
     ['completed', 'failed'],
     ['cancelled', 'in_progress'],
@@ -147,7 +157,10 @@ describe('Ledger', () => {
 
   it.each([
     ['pending', 'cancelled'],
+    ['pending', 'denied'],
+    ['in_progress', 'cancelled'],
     ['in_progress', 'on_hold'],
+    ['on_hold', 'denied'],
     ['in_progress', 'failed'],
     ['on_hold', 'in_progress'],
     ['on_hold', 'cancelled'],
@@ -162,6 +175,96 @@ describe('Ledger', () => {
     // Assert
     expect(outcome.record.status).toBe(to);
     expect(table.events.map((event) => event.status)).toEqual([to]);
+  });
+
+  it('records each legal hold as a period: since it began, until the request left on_hold, with its reasons', async () => {
+    // Arrange
+    let clock = new Date('2025-02-01T00:00:00.000Z');
+    const timed = await startLedgerTable(() => clock);
+    await timed.ledger.create(record('r1', { status: 'in_progress' }));
+    const at = async (iso: string, to: RequestRecord['status'], reasons?: string[]) => {
+      clock = new Date(iso);
+      await timed.ledger.transition('r1', to, reasons ? { hold: { reasons } } : {});
+    };
+
+    // Act
+    await at('2025-02-02T00:00:00.000Z', 'on_hold', ['order o1: not yet paid']);
+    await at('2025-02-05T00:00:00.000Z', 'in_progress');
+    await at('2025-02-06T00:00:00.000Z', 'on_hold', ['contact k1: complaint flagged as a legal claim']);
+    await at('2025-02-09T00:00:00.000Z', 'denied');
+    const stored = await timed.ledger.get('r1');
+    await timed.close();
+
+    // Assert
+    expect(stored.holds).toEqual([
+      { since: '2025-02-02T00:00:00.000Z', until: '2025-02-05T00:00:00.000Z', reasons: ['order o1: not yet paid'] },
+      { since: '2025-02-06T00:00:00.000Z', until: '2025-02-09T00:00:00.000Z', reasons: ['contact k1: complaint flagged as a legal claim'] },
+    ]);
+    expect(stored.status).toBe('denied');
+  });
+
+  it('extends a deadline once: writes the extension and the new due date, and emits Request Deadline Extended with them', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    const extension = { reason: 'complexity' as const, extendedAt: '2025-02-01T00:00:00.000Z', previousDueAt: '2025-02-28T10:00:00.000Z', extendedBy: 'token:ops' };
+
+    // Act
+    const first = await table.ledger.extend('r1', (current) => (current.extension ? undefined : { extension, dueAt: '2025-04-30T10:00:00.000Z' }));
+    const again = await table.ledger.extend('r1', (current) => (current.extension ? undefined : { extension, dueAt: '2025-05-31T10:00:00.000Z' }));
+
+    // Assert
+    expect(first.changed).toBe(true);
+    expect(again.changed).toBe(false);
+    expect(await table.ledger.get('r1')).toMatchObject({ status: 'pending', dueAt: '2025-04-30T10:00:00.000Z', extension, version: 2 });
+    expect(table.detailTypes).toEqual(['Request Deadline Extended']);
+    expect(table.events[0]).toMatchObject({ requestId: 'r1', status: 'pending', dueAt: '2025-04-30T10:00:00.000Z', extension });
+    expect(table.events[0]).not.toHaveProperty('customerId');
+  });
+
+  it('writes nothing and emits nothing when the extension is refused', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+
+    // Act
+    const attempt = table.ledger.extend('r1', () => {
+      throw new InvalidStatusTransition('refused');
+    });
+
+    // Assert
+    await expect(attempt).rejects.toThrow('refused');
+    expect(await table.ledger.get('r1')).toEqual(record('r1'));
+    expect(table.events).toHaveLength(0);
+  });
+
+  it('keeps an extension whose event the bus refused owed: the next status change emits it first, then its own', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    const extension = { reason: 'third-party-data' as const, extendedAt: '2025-02-01T00:00:00.000Z', previousDueAt: '2025-02-28T10:00:00.000Z', extendedBy: 'token:ops' };
+    table.failPutEvents(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+
+    // Act
+    const failed = table.ledger.extend('r1', () => ({ extension, dueAt: '2025-04-30T10:00:00.000Z' }));
+    await expect(failed).rejects.toBeInstanceOf(EventsUnavailable);
+    await table.ledger.transition('r1', 'in_progress');
+
+    // Assert
+    expect(table.detailTypes).toEqual(['Request Deadline Extended', 'Request Status Changed']);
+    expect(table.events.map((event) => event.status)).toEqual(['pending', 'in_progress']);
+    expect((await table.ledger.get('r1')).extension).toEqual(extension);
+  });
+
+  it('lists an extended request as due by its new due date (what the deadline check reads)', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    await table.ledger.create(record('r2', { customerKey: 'other' }));
+    const extension = { reason: 'complexity' as const, extendedAt: '2025-02-01T00:00:00.000Z', previousDueAt: '2025-02-28T10:00:00.000Z', extendedBy: 'token:ops' };
+    await table.ledger.extend('r1', () => ({ extension, dueAt: '2025-04-30T10:00:00.000Z' }));
+
+    // Act
+    const due = await table.ledger.openDueBefore('2025-03-05T00:00:00.000Z');
+
+    // Assert
+    expect(due.map((entry) => entry.requestId)).toEqual(['r2']);
   });
 
   it('lets exactly one of two concurrent conflicting transitions win', async () => {
@@ -806,7 +909,7 @@ describe('Ledger outbox sweep and redaction races (mocked table)', () => {
     expect(emitted).toBe(2);
     expect(eventsMock.commandCalls(PutEventsCommand).map((call) => JSON.parse(call.args[0].input.Entries![0]!.Detail!).requestId)).toEqual(['owed', 'second-page']);
     expect(docMock.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues![':status'])).toEqual([
-      'pending', 'pending', 'in_progress', 'completed', 'failed', 'cancelled', 'on_hold',
+      'pending', 'pending', 'in_progress', 'completed', 'failed', 'cancelled', 'on_hold', 'denied',
     ]);
   });
 

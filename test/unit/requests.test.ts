@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteObjectsCommand, GetBucketVersioningCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -41,6 +41,11 @@ function fakeStepFunctions(): { sfn: SFNClient; executions: Map<string, { arn: s
     stopped.push(input.executionArn);
     return { stopDate: new Date() };
   });
+  mock.on(ListExecutionsCommand).callsFake((input: { stateMachineArn: string; statusFilter?: string }) => ({
+    executions: [...executions.entries()]
+      .filter(([id, execution]) => id.startsWith(`${input.stateMachineArn}/`) && !(input.statusFilter === 'RUNNING' && stopped.includes(execution.arn)))
+      .map(([id, execution]) => ({ executionArn: execution.arn, name: id.slice(input.stateMachineArn.length + 1), stateMachineArn: input.stateMachineArn, status: 'RUNNING', startDate: new Date() })),
+  }));
   return { sfn, executions, stopped };
 }
 
@@ -48,11 +53,13 @@ describe('request API (contract against docs/openapi.yaml)', () => {
   let table: LedgerTable;
   let server: ApiServer;
   let stepFunctions: ReturnType<typeof fakeStepFunctions>;
+  let s3Mock: ReturnType<typeof mockClient<S3Client>>;
 
   beforeAll(async () => {
     table = await startLedgerTable();
     await table.doc.send(new CreateTableCommand(tableDefinition(getStore('customer-profile'), PROFILE_TABLE)));
     const s3 = new S3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    s3Mock = mockClient(s3);
     const deps = (): RequestsDeps => ({
       ledger: table.ledger,
       sfn: stepFunctions.sfn,
@@ -72,6 +79,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
 
   beforeEach(() => {
     stepFunctions = fakeStepFunctions();
+    s3Mock.reset();
   });
 
   afterAll(async () => {
@@ -97,7 +105,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
 
   it('POST /v1/requests creates an export, starts one execution named after the request id, and returns 202', async () => {
     // Arrange
-    const body = { ...newExport('c1'), verifiedBy: 'agent-7', callbackUrl: 'https://portal.example/cb' };
+    const body = { ...newExport('c1'), verification: { method: 'known-contact', verifiedBy: 'agent-7', verifiedAt: '2026-01-01T09:00:00.000Z' }, callbackUrl: 'https://portal.example/cb' };
 
     // Act
     const response = await call('POST', '/v1/requests', { body });
@@ -218,7 +226,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
   it('POST with a body that is not JSON → 400; over 64 KB → 413; nothing written', async () => {
     // Act
     const notJson = await call('POST', '/v1/requests', { rawBody: '{"type": "export",' });
-    const tooLarge = await call('POST', '/v1/requests', { rawBody: JSON.stringify({ type: 'export', customerId: 'c9', brand: 'albelli', verifiedBy: 'x'.repeat(70_000) }) });
+    const tooLarge = await call('POST', '/v1/requests', { rawBody: JSON.stringify({ type: 'export', customerId: 'c9', brand: 'albelli', callbackUrl: `https://x.example/${'x'.repeat(70_000)}` }) });
 
     // Assert
     expect(notJson.status).toBe(400);
@@ -319,10 +327,10 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(response.body.items.every((item: { status: string }) => item.status !== 'completed')).toBe(true);
   });
 
-  it('DELETE cancels a pending request (202) and stops its execution; afterwards or when running → 409; unknown → 404', async () => {
+  it('DELETE cancels a pending request (202) and stops its execution; a running erasure → 409 saying why; unknown → 404', async () => {
     // Arrange
     const pending = { type: 'erasure', customerId: 'c3', brand: 'albelli', requestId: randomUUID() };
-    const running = newExport();
+    const running = { type: 'erasure', customerId: `c-${randomUUID().slice(0, 8)}`, brand: 'albelli', requestId: randomUUID() };
     await call('POST', '/v1/requests', { body: pending });
     await call('POST', '/v1/requests', { body: running });
     await table.ledger.transition(running.requestId, 'in_progress');
@@ -340,10 +348,39 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(stepFunctions.stopped).toEqual([cancelled.body.executionArn, cancelled.body.executionArn]);
     expect(again.status).toBe(202);
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toContain('in_progress');
+    expect(refused.body.error.message).toContain('in progress and cannot be cancelled: it has started erasing');
     expect(validateResponse('/v1/requests/{requestId}', 'delete', 409, refused.body)).toBe('');
     expect(unknown.status).toBe(404);
     expect((await call('GET', `/v1/requests/${running.requestId}`)).body.status).toBe('in_progress');
+  });
+
+  it('DELETE stops a running export (its first execution and a replay, not a neighbour\'s) and removes its staging data and volumes only', async () => {
+    // Arrange
+    const running = newExport();
+    const neighbour = newExport();
+    await call('POST', '/v1/requests', { body: running });
+    await call('POST', '/v1/requests', { body: neighbour });
+    await table.ledger.transition(running.requestId, 'in_progress');
+    await stepFunctions.sfn.send(new StartExecutionCommand({ stateMachineArn: EXPORT_ARN, name: `${running.requestId}-replay-1`, input: '{}' }));
+    const objects: Record<string, string[]> = {
+      [`exports/${running.requestId}/`]: [`exports/${running.requestId}/a.zip`],
+      [`staging/${running.requestId}/`]: [`staging/${running.requestId}/plan.json`, `staging/${running.requestId}/orders.json`],
+    };
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({ Contents: (objects[input.Prefix] ?? []).map((Key) => ({ Key, Size: 1 })), IsTruncated: false }));
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    // Act
+    const cancelled = await call('DELETE', `/v1/requests/${running.requestId}`);
+
+    // Assert
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(stepFunctions.stopped.sort()).toEqual([`${EXPORT_ARN.replace(':stateMachine:', ':execution:')}:${running.requestId}`, `${EXPORT_ARN.replace(':stateMachine:', ':execution:')}:${running.requestId}-replay-1`].sort());
+    const deleted = s3Mock.commandCalls(DeleteObjectsCommand).flatMap((deletion) => deletion.args[0].input.Delete!.Objects!.map((object) => object.Key));
+    expect(deleted.sort()).toEqual([...objects[`exports/${running.requestId}/`]!, ...objects[`staging/${running.requestId}/`]!].sort());
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((listing) => listing.args[0].input.Prefix)).toEqual([`exports/${running.requestId}/`, `staging/${running.requestId}/`]);
+    expect((await call('GET', `/v1/requests/${neighbour.requestId}`)).body.status).toBe('pending');
   });
 
   it('DELETE answers 503 when the status event cannot be put, and the retried DELETE emits it and stops the execution', async () => {

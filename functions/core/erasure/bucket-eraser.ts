@@ -22,8 +22,8 @@ const TRANSIENT_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnava
 export interface BucketEraserDeps {
   s3: S3Client;
   retry: RetryPolicy;
-  /** The request's progress log for this store (batches are recorded before they are deleted). */
-  progress: StoreProgressLog;
+  /** The request's progress log for this store (batches are recorded before they are deleted); none where no certificate counts them (a cancelled export). */
+  progress?: StoreProgressLog;
   /** DeleteObjects calls in flight at most (and pages listed ahead). */
   concurrency: number;
   env?: NodeJS.ProcessEnv;
@@ -137,7 +137,7 @@ async function erasePrefix(deps: BucketEraserDeps, storeId: string, bucket: stri
     }
     resume = undefined;
     await forEachBounded(work, deps.concurrency, async (batch) => {
-      await deps.progress.record(
+      await deps.progress?.record(
         batch.targets.map(({ target, counts: entry }) => ({ id: entryId(`${bucket}\u0000${target.Key}\u0000${target.VersionId ?? ''}`, deps.env?.DSR_HASH_KEY), ...entry })),
       );
       await deleteObjects(deps.s3, storeId, bucket, batch.targets.map(({ target }) => target), deps.retry);

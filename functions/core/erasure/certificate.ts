@@ -8,6 +8,8 @@ import { readOptionalJson } from '../connectors/s3-store';
 import { CUSTOMER_STORES, getStore } from '../data-map';
 import { storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
+import type { RequestRecord } from '../ledger';
+import { certificateLifecycle, type CertificateLifecycle } from '../lifecycle';
 import type { Subject } from '../subject';
 import { noCounts, progressTotals } from './progress';
 import { verifyResultSchema } from '../export/collect';
@@ -63,6 +65,8 @@ export interface ErasureCertificate {
   verification: { result: 'passed'; stores: z.infer<typeof verifyResultSchema>[] };
   retainedRecords: RetainedReference[];
   notifiedRecipients: { id: string; name: string; stores: string[]; notifiedAt: string }[];
+  /** Who asked, how the customer was verified, the due date, its extension and the legal holds. */
+  lifecycle: CertificateLifecycle;
 }
 
 /** The small summary kept in the request's `result` (the full certificate stays in the audit bucket). */
@@ -79,6 +83,7 @@ export interface CertificateSummary {
   totals: ErasureCertificate['totals'];
   retainedRecords: number;
   notifiedRecipients: string[];
+  lifecycle: CertificateLifecycle;
 }
 
 /** Output of `issue-certificate`: the certificate's summary, which becomes the request's `result`. */
@@ -91,11 +96,14 @@ export interface CertificateDeps {
   s3: S3Client;
   doc: DynamoDBDocumentClient;
   auditBucket: string;
-  /** When the request was received (the ledger's `createdAt`). */
-  requestedAt: (requestId: string) => Promise<string>;
+  /** The request's ledger record: when it was received (`createdAt`) and its lifecycle (`certificateLifecycle`). */
+  request: (requestId: string) => Promise<CertifiedRequest>;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
 }
+
+/** What a certificate takes from the request's ledger record. */
+export type CertifiedRequest = Pick<RequestRecord, 'createdAt' | 'caller' | 'verification' | 'dueAt' | 'extension' | 'holds'>;
 
 /** Audit key of a request's certificate. */
 export function certificateKey(requestId: string): string {
@@ -119,6 +127,7 @@ export function summarise(certificate: ErasureCertificate, bucket: string): Cert
     totals: certificate.totals,
     retainedRecords: certificate.retainedRecords.length,
     notifiedRecipients: certificate.notifiedRecipients.map((recipient) => recipient.id),
+    lifecycle: certificate.lifecycle,
   };
 }
 
@@ -169,12 +178,13 @@ export async function issueCertificate(deps: CertificateDeps, input: IssueCertif
     { deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0 },
   );
   const erasedAt = input.erasure.map((result) => result.finishedAt).sort().at(-1) ?? issuedAt;
+  const request = await deps.request(input.requestId);
   const certificate: ErasureCertificate = {
     format: CERTIFICATE_FORMAT,
     requestId: input.requestId,
     customerKey: customerKey(input.customerId, deps.env?.DSR_HASH_KEY),
     brand: input.brand,
-    requestedAt: await deps.requestedAt(input.requestId),
+    requestedAt: request.createdAt,
     erasedAt,
     verifiedAt: input.verifiedAt,
     issuedAt,
@@ -183,6 +193,7 @@ export async function issueCertificate(deps: CertificateDeps, input: IssueCertif
     verification: { result: 'passed', stores: input.verification },
     retainedRecords: await retainedReferences(deps, input),
     notifiedRecipients: input.notification.recipients.map((recipient) => ({ ...recipient, notifiedAt: input.notification.notifiedAt })),
+    lifecycle: certificateLifecycle(request),
   };
   try {
     await deps.s3.send(

@@ -118,6 +118,24 @@ export async function settleCustomerExports(deps: SettleDeps, input: z.infer<typ
   return { running };
 }
 
+/**
+ * Removes one export's staging data and volumes (every version in a versioned bucket): the data of an
+ * export cancelled while it ran. Nothing is certified, so nothing goes to a progress log; a repeat finds
+ * nothing and returns zeros.
+ */
+export async function removeExportData(
+  deps: Pick<ExportsDeps, 's3' | 'retry' | 'concurrency' | 'env'>,
+  exportRequestId: string,
+): Promise<{ deleted: number; versionsDeleted: number }> {
+  const counts = await erasePrefixes(
+    { s3: deps.s3, retry: deps.retry ?? DEFAULT_RETRY, concurrency: deps.concurrency ?? DEFAULT_ERASURE_CONCURRENCY, env: deps.env },
+    'exports',
+    resourceName(getStore('exports'), deps.env),
+    exportPrefixes(exportRequestId),
+  );
+  return { deleted: counts.deleted, versionsDeleted: counts.versionsDeleted };
+}
+
 /** Erases every archive volume and staging object of the customer's exports (progress recorded like any store). */
 export async function eraseCustomerExports(deps: ExportsDeps, input: z.infer<typeof eraseExportsInput> & Subject): Promise<EraseResult> {
   const bucket = resourceName(getStore('exports'), deps.env);

@@ -15,6 +15,8 @@ export interface LedgerTable {
   tableName: string;
   /** Details of every PutEvents entry the bus took, in order. */
   events: RequestEventDetail[];
+  /** The detail type of each of `events`. */
+  detailTypes: string[];
   /** Makes the next `times` PutEvents calls throw `error` (nothing is put). */
   failPutEvents(error: Error, times?: number): void;
   close(): Promise<void>;
@@ -35,13 +37,17 @@ export async function startLedgerTable(now?: () => Date): Promise<LedgerTable> {
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const eventBridge = new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const events: RequestEventDetail[] = [];
+  const detailTypes: string[] = [];
   const failures: Error[] = [];
   mockClient(eventBridge)
     .on(PutEventsCommand)
-    .callsFake((input: { Entries: { Detail: string }[] }) => {
+    .callsFake((input: { Entries: { Detail: string; DetailType: string }[] }) => {
       const failure = failures.shift();
       if (failure) throw failure;
-      for (const entry of input.Entries) events.push(JSON.parse(entry.Detail) as RequestEventDetail);
+      for (const entry of input.Entries) {
+        events.push(JSON.parse(entry.Detail) as RequestEventDetail);
+        detailTypes.push(entry.DetailType);
+      }
       return { FailedEntryCount: 0, Entries: input.Entries.map((_, index) => ({ EventId: `event-${events.length + index}` })) };
     });
   const ledger = new Ledger({ doc, events: eventBridge, tableName, eventBusName: 'test-bus', now });
@@ -50,6 +56,7 @@ export async function startLedgerTable(now?: () => Date): Promise<LedgerTable> {
     doc,
     tableName,
     events,
+    detailTypes,
     failPutEvents: (error, times = 1) => failures.push(...Array.from({ length: times }, () => error)),
     close: async () => {
       dynamo.destroy();
