@@ -378,6 +378,50 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'request-ledger', access: 'read' },
     ],
   },
+  // Rectification (issue 9, Art. 16): apply the corrections from the ledger, read them back, certify.
+  {
+    id: 'apply-rectification',
+    entry: 'functions/rectification/apply-rectification.ts',
+    description: 'Rectification: sets the corrections in the profile, the consents\' addresses and unshipped orders\' shipping address',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    stores: [
+      ...(['customer-profile', 'marketing', 'orders'] as const).flatMap((store): StoreGrant[] => [
+        { store, access: 'read' },
+        { store, access: 'write' },
+      ]),
+      { store: 'request-ledger', access: 'read' },
+    ],
+    // The orders' queries name the retained partition (keyed hash) too.
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'verify-rectification',
+    entry: 'functions/rectification/verify-rectification.ts',
+    description: 'Rectification: reads every corrected store back and fails naming a store that differs',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    stores: [
+      { store: 'customer-profile', access: 'read' },
+      { store: 'marketing', access: 'read' },
+      { store: 'orders', access: 'read' },
+      { store: 'request-ledger', access: 'read' },
+    ],
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'issue-rectification-certificate',
+    entry: 'functions/rectification/issue-rectification-certificate.ts',
+    description: 'Rectification: writes the certificate of rectification to the audit bucket (once)',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [
+      { store: 'audit', access: 'read', keyPrefix: 'certificates/' },
+      { store: 'audit', access: 'write', keyPrefix: 'certificates/' },
+      { store: 'request-ledger', access: 'read' },
+    ],
+    secrets: ['hash-key'],
+  },
   {
     id: 'check-acknowledgements',
     entry: 'functions/notify/check-acknowledgements.ts',

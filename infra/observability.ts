@@ -57,6 +57,15 @@ export class DsrObservability extends Construct {
       }),
     );
     this.alarms.push(
+      deadlineMetric(DEADLINE_METRICS.consentWithdrawals.overdue).createAlarm(this, 'OverdueConsentWithdrawals', {
+        alarmDescription: 'Consent withdrawals (photo library) past their "as soon as possible" target (DSR_CONSENT_WITHDRAWAL_TARGET_HOURS after receipt)',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.alarms.push(
       deadlineMetric(UNACKNOWLEDGED_METRIC).createAlarm(this, 'UnacknowledgedNotifications', {
         alarmDescription: 'Art. 19 notifications a recipient has not acknowledged within DSR_NOTIFICATION_ACK_DAYS (chase the processor; see docs/operations.md)',
         threshold: 1,

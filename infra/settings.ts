@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { CONSENT_WITHDRAWAL_METRICS } from '../functions/core/consent-withdrawal';
 import { ACCESS_LOG_RETENTION_DAYS } from '../functions/core/data-map';
 import { functionSettingsSchema, POWERTOOLS_SERVICE_NAME } from '../functions/core/settings';
 
@@ -95,6 +96,7 @@ export const DEADLINE_METRICS = {
   dimensions: { service: POWERTOOLS_SERVICE_NAME },
   overdue: 'OverdueRequests',
   dueSoon: 'DueSoonRequests',
+  consentWithdrawals: CONSENT_WITHDRAWAL_METRICS,
 } as const;
 
 /** Environment variables naming the Secrets Manager secrets that functions read at cold start (`functions/shared/secrets.ts`). */

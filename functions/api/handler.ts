@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { getStore, resourceName } from '../core/data-map';
 import { customerKey } from '../core/keyed-hash';
 import type { RequestsDeps } from '../core/requests';
-import { readFunctionSettings } from '../core/settings';
+import { readFunctionSettings, WORKFLOWS } from '../core/settings';
 import { documentClient, s3Client, sfnClient } from '../shared/clients';
 import { logger } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
@@ -21,6 +21,8 @@ export function requestsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Reque
     customerKey: (customerId) => customerKey(customerId),
     exportStateMachineArn: env.DSR_EXPORT_STATE_MACHINE_ARN ?? '',
     erasureStateMachineArn: env.DSR_ERASURE_STATE_MACHINE_ARN ?? '',
+    stateMachineArns: Object.fromEntries(WORKFLOWS.map((workflow) => [workflow.name, env[workflow.env] ?? ''])),
+    consentWithdrawalTargetHours: settings.consentWithdrawalTargetHours,
     coolingOffSeconds: settings.erasureCoolingOffSeconds,
     exportsBucket: resourceName(getStore('exports'), env),
     downloadUrlTtlSeconds: settings.downloadUrlTtlSeconds,

@@ -3,7 +3,9 @@ import { BRANDS } from './brands';
 import { CUSTOMER_ID_PATTERN } from './data-map';
 import { REQUEST_STATUSES, REQUEST_TYPES, STORE_PHASES, STORE_STEP_STATUSES, type RequestType } from './ledger';
 import { DENIAL_REASONS, EXTENSION_REASONS, MAX_NOTE_LENGTH } from './lifecycle';
+import { brandRule, brandsOffering, CONSENT_SERVICES, type ConsentService } from './consent-withdrawal';
 import { SUPPORTED_LOCALES } from './locales';
+import { correctionsSchema } from './rectification/corrections';
 
 /**
  * The request API's contract, declared once: every request and response body, query and path
@@ -70,11 +72,22 @@ const createRequestFields = {
 export const CREATE_REQUEST_BODIES = {
   export: z.strictObject({ type: z.literal('export'), ...createRequestFields }).register(API_SCHEMAS, { id: 'CreateExportRequest' }),
   erasure: z.strictObject({ type: z.literal('erasure'), ...createRequestFields }).register(API_SCHEMAS, { id: 'CreateErasureRequest' }),
+  rectification: z
+    .strictObject({ type: z.literal('rectification'), ...createRequestFields, corrections: correctionsSchema.register(API_SCHEMAS, { id: 'Corrections' }) })
+    .register(API_SCHEMAS, { id: 'CreateRectificationRequest' }),
+  'consent-withdrawal': z
+    .strictObject({
+      type: z.literal('consent-withdrawal'),
+      ...createRequestFields,
+      service: z.enum(CONSENT_SERVICES, { error: `must be one of ${CONSENT_SERVICES.join(', ')}` }).describe('The consent-based service to stop; its store is erased'),
+    })
+    .refine((body) => brandsOffering(body.service).includes(body.brand), { path: ['brand'], error: (issue) => brandRule((issue.input as { service: ConsentService }).service) })
+    .register(API_SCHEMAS, { id: 'CreateConsentWithdrawalRequest' }),
 } satisfies { [Type in RequestType]: z.ZodType<{ type: Type }> };
 
 /** Body of `POST /v1/requests`: one of the request types' bodies, chosen by `type`. */
 export const createRequestBody = z
-  .discriminatedUnion('type', [CREATE_REQUEST_BODIES.export, CREATE_REQUEST_BODIES.erasure], { error: `must be one of ${REQUEST_TYPES.join(', ')}` })
+  .discriminatedUnion('type', [CREATE_REQUEST_BODIES.export, CREATE_REQUEST_BODIES.erasure, CREATE_REQUEST_BODIES.rectification, CREATE_REQUEST_BODIES['consent-withdrawal']], { error: `must be one of ${REQUEST_TYPES.join(', ')}` })
   .register(API_SCHEMAS, { id: 'CreateRequest' });
 
 /** A parsed create body. */
@@ -146,7 +159,7 @@ export const requestSchema = z
     status: statusSchema,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
-    dueAt: z.iso.datetime().describe('Received + one calendar month (Art. 12(3)); + three once extended'),
+    dueAt: z.iso.datetime().describe('Received + one calendar month (Art. 12(3)); + three once extended; a consent withdrawal: received + DSR_CONSENT_WITHDRAWAL_TARGET_HOURS (default 72)'),
     notBefore: z.iso.datetime().optional().describe('End of the erasure cooling-off'),
     verification: verificationSchema.optional(),
     caller: z.string().optional().describe('The calling principal that made the request (IAM caller ARN in AWS, `token:<name>` locally)'),

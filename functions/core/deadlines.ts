@@ -1,12 +1,23 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { CONSENT_WITHDRAWAL_METRICS } from './consent-withdrawal';
 import type { Ledger, RequestRecord } from './ledger';
 import { DUE_SOON_DAYS } from './requests';
 
 /**
  * Deadline check (GDPR Art. 12(3): answer within one month): finds the open requests past their
  * `dueAt` or due within 5 days and publishes their counts as CloudWatch metrics (EMF, namespace `DSR`:
- * `OverdueRequests`, `DueSoonRequests`) for the alarm.
+ * `OverdueRequests`, `DueSoonRequests`) for the alarm. A consent withdrawal is due "as soon as possible"
+ * (hours, not a month): it counts as due soon within `CONSENT_WITHDRAWAL_DUE_SOON_HOURS` of its `dueAt`
+ * and has its own metrics too (`CONSENT_WITHDRAWAL_METRICS`), so its short target gets its own alarm.
  */
+
+/** Hours before `dueAt` a consent withdrawal counts as due soon (its target is 72 hours by default). */
+export const CONSENT_WITHDRAWAL_DUE_SOON_HOURS = 24;
+
+/** How long before its `dueAt` a request of a type counts as due soon, in milliseconds. */
+export function dueSoonWindowMs(type: RequestRecord['type']): number {
+  return type === 'consent-withdrawal' ? CONSENT_WITHDRAWAL_DUE_SOON_HOURS * 3_600_000 : DUE_SOON_DAYS * 86_400_000;
+}
 
 /** One open request near or past its deadline. */
 export interface DeadlineEntry {
@@ -24,7 +35,7 @@ export interface DeadlineReport {
   dueSoon: DeadlineEntry[];
 }
 
-/** Splits the open requests due within `DUE_SOON_DAYS` into overdue and due soon, and publishes the counts. */
+/** Splits the open requests due within their type's window (`dueSoonWindowMs`) into overdue and due soon, and publishes the counts (totals and consent withdrawals). */
 export async function checkDeadlines(deps: { ledger: Ledger; metrics: Metrics; now?: () => Date }): Promise<DeadlineReport> {
   const now = deps.now ? deps.now() : new Date();
   const horizon = new Date(now.getTime() + DUE_SOON_DAYS * 86_400_000).toISOString();
@@ -33,9 +44,12 @@ export async function checkDeadlines(deps: { ledger: Ledger; metrics: Metrics; n
     .map(({ requestId, type, brand, status, dueAt }) => ({ requestId, type, brand, status, dueAt }))
     .sort((left, right) => left.dueAt.localeCompare(right.dueAt));
   const overdue = entries.filter((entry) => entry.dueAt < now.toISOString());
-  const dueSoon = entries.filter((entry) => entry.dueAt >= now.toISOString());
+  const dueSoon = entries.filter((entry) => entry.dueAt >= now.toISOString() && Date.parse(entry.dueAt) <= now.getTime() + dueSoonWindowMs(entry.type));
+  const withdrawals = (list: DeadlineEntry[]) => list.filter((entry) => entry.type === 'consent-withdrawal').length;
   deps.metrics.addMetric('OverdueRequests', MetricUnit.Count, overdue.length);
   deps.metrics.addMetric('DueSoonRequests', MetricUnit.Count, dueSoon.length);
+  deps.metrics.addMetric(CONSENT_WITHDRAWAL_METRICS.overdue, MetricUnit.Count, withdrawals(overdue));
+  deps.metrics.addMetric(CONSENT_WITHDRAWAL_METRICS.dueSoon, MetricUnit.Count, withdrawals(dueSoon));
   deps.metrics.publishStoredMetrics();
   return { checkedAt: now.toISOString(), overdue, dueSoon };
 }

@@ -91,6 +91,16 @@ export class ErasureVerificationFailed extends DsrError {
   readonly retryable = false;
 }
 
+/** A rectification's read-back found a store not holding the corrected values (the stores named, never values). */
+export class RectificationVerificationFailed extends DsrError {
+  readonly retryable = false;
+}
+
+/** A restriction's or objection's read-back found its change not in place (the stores and checks named, never values). */
+export class ProcessingVerificationFailed extends DsrError {
+  readonly retryable = false;
+}
+
 /** A request id already used with a different body (idempotency conflict). */
 export class RequestConflict extends DsrError {
   readonly retryable = false;

@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type 
 import type { Brand } from './brands';
 import { eventsError, InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound, storeError } from './errors';
 import type { DenialReason, ExtensionReason } from './lifecycle';
+import type { Corrections } from './rectification/corrections';
 import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim } from './open-requests';
 
 /**
@@ -21,7 +22,7 @@ import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim 
  */
 
 /** The kinds of request. */
-export const REQUEST_TYPES = ['export', 'erasure'] as const;
+export const REQUEST_TYPES = ['export', 'erasure', 'rectification', 'consent-withdrawal'] as const;
 
 /** A kind of request: access/portability export or erasure. */
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -51,7 +52,7 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<RequestStatus, readonly Reques
 };
 
 /** The phases a store goes through in a workflow. */
-export const STORE_PHASES = ['collect', 'erase', 'verify'] as const;
+export const STORE_PHASES = ['collect', 'erase', 'verify', 'rectify'] as const;
 
 /** The outcomes of one store's step. */
 export const STORE_STEP_STATUSES = ['completed', 'failed', 'skipped'] as const;
@@ -132,6 +133,11 @@ export interface RequestRecord {
   denial?: Denial;
   /** Every period the request spent on legal hold, oldest first. */
   holds?: HoldPeriod[];
+  /**
+   * A rectification's corrections (personal data): internal like `bodyHash`, never in an event, an API
+   * view or workflow state; removed by the transition to a final status and by an erasure's redaction.
+   */
+  corrections?: Corrections;
   /** SHA-256 of the canonical request body (idempotency). */
   bodyHash: string;
   /** Step Functions execution ARN, once started. */
@@ -154,8 +160,8 @@ export interface RecipientNotificationState {
   acknowledgedAt?: string;
 }
 
-/** The event detail of a status change: the record without the raw customer id and callback URL. */
-export type RequestEventDetail = Omit<RequestRecord, 'customerId' | 'callbackUrl'>;
+/** The event detail of a status change: the record without the raw customer id, callback URL and corrections. */
+export type RequestEventDetail = Omit<RequestRecord, 'customerId' | 'callbackUrl' | 'corrections'>;
 
 /**
  * The outbox mark a status change writes on the record and the emitted event removes; internal to the
@@ -280,30 +286,34 @@ export interface NewRequest {
   caller?: string;
   callbackUrl?: string;
   locale?: string;
+  /** Overrides the one-month due date (a consent withdrawal's target). */
+  dueAt?: Date;
+  corrections?: Corrections;
 }
 
 /** The `pending` record of a request just received: due one calendar month later, no progress yet. */
 export function newRequestRecord(request: NewRequest): RequestRecord {
-  const { receivedAt, notBefore, verification, caller, callbackUrl, locale, ...fields } = request;
+  const { receivedAt, notBefore, verification, caller, callbackUrl, locale, dueAt, corrections, ...fields } = request;
   return {
     ...fields,
     status: 'pending',
     createdAt: receivedAt.toISOString(),
     updatedAt: receivedAt.toISOString(),
-    dueAt: dueDate(receivedAt).toISOString(),
+    dueAt: (dueAt ?? dueDate(receivedAt)).toISOString(),
     ...(notBefore ? { notBefore } : {}),
     ...(verification ? { verification } : {}),
     ...(caller ? { caller } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
     ...(locale ? { locale } : {}),
+    ...(corrections ? { corrections } : {}),
     stores: {},
     version: 1,
   };
 }
 
-/** The event detail for a record (drops the raw customer id and the callback URL). */
+/** The event detail for a record (drops the raw customer id, the callback URL and the corrections). */
 export function eventDetail(record: RequestRecord): RequestEventDetail {
-  const { customerId: _customerId, callbackUrl: _callbackUrl, ...detail } = record;
+  const { customerId: _customerId, callbackUrl: _callbackUrl, corrections: _corrections, ...detail } = record;
   return detail;
 }
 
@@ -564,6 +574,7 @@ export class Ledger {
       }
     }
     if (changes.redactCustomerId) remove.push('customerId');
+    if (FINAL_STATUSES.includes(to) && current.corrections) remove.push('corrections');
     const response = await this.deps.doc.send(
       new UpdateCommand({
         TableName: this.deps.tableName,
@@ -797,7 +808,7 @@ export class Ledger {
           new UpdateCommand({
             TableName: this.deps.tableName,
             Key: { requestId: record.requestId },
-            UpdateExpression: 'SET #erasedBy = if_not_exists(#erasedBy, :erasedBy), #version = #version + :one REMOVE #customerId',
+            UpdateExpression: 'SET #erasedBy = if_not_exists(#erasedBy, :erasedBy), #version = #version + :one REMOVE #customerId, corrections',
             ConditionExpression: 'attribute_exists(requestId) AND #customerKey = :customerKey',
             ExpressionAttributeNames: { '#erasedBy': 'erasedBy', '#version': 'version', '#customerId': 'customerId', '#customerKey': 'customerKey' },
             ExpressionAttributeValues: { ':erasedBy': erasureRequestId, ':one': 1, ':customerKey': customerKey },

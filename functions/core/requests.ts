@@ -6,8 +6,10 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { CreateRequestBody, ListRequestsQuery } from './api-contract';
 import { removeExportData } from './erasure/exports';
 import { archiveKey } from './export/layout';
-import { BrandMismatch, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
-import { newRequestRecord, type Ledger, type RequestRecord, type StoreProgress } from './ledger';
+import { BrandMismatch, ConfigurationError, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
+import { newRequestRecord, type Ledger, type RequestRecord, type RequestType, type StoreProgress } from './ledger';
+import { normaliseCorrections } from './rectification/corrections';
+import { FUNCTION_SETTINGS } from './settings';
 import { stopExecution } from './lifecycle';
 import type { WorkflowInput } from './workflow-input';
 
@@ -33,7 +35,7 @@ export function exportVolumeCount(result: Record<string, unknown> | undefined): 
 export type ExecutionInput = WorkflowInput;
 
 /** A request as the API returns it: the record without its internal fields, per-store progress as a list. */
-export type RequestView = Omit<RequestRecord, 'bodyHash' | 'version' | 'stores'> & {
+export type RequestView = Omit<RequestRecord, 'bodyHash' | 'version' | 'stores' | 'corrections'> & {
   stores: ({ store: string } & StoreProgress)[];
 };
 
@@ -49,6 +51,10 @@ export interface RequestsDeps {
   customerKey: (customerId: string) => string;
   exportStateMachineArn: string;
   erasureStateMachineArn: string;
+  /** The state machine ARNs of the other request types' workflows, by type (`WORKFLOWS`). */
+  stateMachineArns?: Partial<Record<RequestType, string>>;
+  /** Hours a consent withdrawal is due after receipt (`DSR_CONSENT_WITHDRAWAL_TARGET_HOURS`, default 72). */
+  consentWithdrawalTargetHours?: number;
   /** Erasure cooling-off in seconds (`DSR_ERASURE_COOLING_OFF_SECONDS`). */
   coolingOffSeconds: number;
   exportsBucket: string;
@@ -61,9 +67,9 @@ export interface RequestsDeps {
   now?: () => Date;
 }
 
-/** The API view of a record (per-store progress as a sorted list; no body hash or version). */
+/** The API view of a record (per-store progress as a sorted list; no body hash, version or corrections). */
 export function toView(record: Omit<RequestRecord, 'customerId' | 'callbackUrl'> & Partial<Pick<RequestRecord, 'customerId' | 'callbackUrl'>>): RequestView {
-  const { bodyHash: _bodyHash, version: _version, stores, ...rest } = record;
+  const { bodyHash: _bodyHash, version: _version, corrections: _corrections, stores, ...rest } = record;
   return {
     ...rest,
     stores: Object.entries(stores ?? {})
@@ -92,7 +98,20 @@ export function executionInput(record: RequestRecord): ExecutionInput {
 
 /** The state machine ARN for a request type. */
 function stateMachineArn(deps: RequestsDeps, type: RequestRecord['type']): string {
-  return type === 'export' ? deps.exportStateMachineArn : deps.erasureStateMachineArn;
+  if (type === 'export') return deps.exportStateMachineArn;
+  if (type === 'erasure') return deps.erasureStateMachineArn;
+  const arn = deps.stateMachineArns?.[type];
+  if (!arn) throw new ConfigurationError(`No state machine ARN is configured for ${type} requests`);
+  return arn;
+}
+
+/** The default of `DSR_CONSENT_WITHDRAWAL_TARGET_HOURS`, from its one declaration. */
+const DEFAULT_CONSENT_WITHDRAWAL_TARGET_HOURS: number = FUNCTION_SETTINGS.consentWithdrawalTargetHours.schema.parse(undefined);
+
+/** The due date of a request received at `now`: a consent withdrawal's target hours later ("as soon as possible"); undefined (one month) for the others. */
+function dueAtOf(deps: Pick<RequestsDeps, 'consentWithdrawalTargetHours'>, type: RequestType, now: Date): Date | undefined {
+  if (type !== 'consent-withdrawal') return undefined;
+  return new Date(now.getTime() + (deps.consentWithdrawalTargetHours ?? DEFAULT_CONSENT_WITHDRAWAL_TARGET_HOURS) * 3_600_000);
 }
 
 /** Starts the record's execution (name = request id) unless it already has one; returns the record. */
@@ -158,6 +177,8 @@ export async function createRequest(deps: RequestsDeps, body: CreateRequestBody,
     caller,
     callbackUrl: body.callbackUrl,
     locale: body.locale,
+    dueAt: dueAtOf(deps, body.type, now),
+    corrections: body.type === 'rectification' ? normaliseCorrections(body.corrections) : undefined,
   });
   const claim = await deps.ledger.claimOpen(candidate);
   if (!claim.claimed) {

@@ -23,6 +23,8 @@ const setting = <S extends z.ZodType>(env: `DSR_${string}`, schema: S): Function
 
 /** The runtime settings by CDK context key. */
 export const FUNCTION_SETTINGS = {
+  /** Hours a consent withdrawal is due after receipt ("as soon as possible": its `dueAt` and deadline metrics). */
+  consentWithdrawalTargetHours: setting('DSR_CONSENT_WITHDRAWAL_TARGET_HOURS', z.coerce.number().int().min(1).max(30 * 24).default(72)),
   /** Seconds an erasure waits `pending` (cancellable) before it starts (7 days). */
   erasureCoolingOffSeconds: setting('DSR_ERASURE_COOLING_OFF_SECONDS', z.coerce.number().int().min(0).default(7 * 24 * 3600)),
   /** Lifetime of a presigned download URL. */
@@ -93,6 +95,8 @@ export const POWERTOOLS_SERVICE_NAME = 'dsr';
 export const WORKFLOWS = [
   { name: 'export', env: 'DSR_EXPORT_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-'] },
   { name: 'erasure', env: 'DSR_ERASURE_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-', 'erase-'] },
+  { name: 'rectification', env: 'DSR_RECTIFICATION_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
+  { name: 'consent-withdrawal', env: 'DSR_CONSENT_WITHDRAWAL_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
 ] as const;
 
 /** Per-store function maps: env variable → catalog id prefix (`collect-<store>`, `erase-<store>`). */

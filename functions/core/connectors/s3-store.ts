@@ -1,4 +1,4 @@
-import { GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { customerKeyPrefixes, resourceName, type StoreDefinition } from '../data-map';
 import { storeError } from '../errors';
 
@@ -127,6 +127,23 @@ export async function readOptionalJson<T>(s3: S3Client, storeId: string, bucket:
     return JSON.parse(await response.Body!.transformToString()) as T;
   } catch (error) {
     if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return undefined;
+    throw storeError(storeId, error);
+  }
+}
+
+/**
+ * Writes a JSON document once (`If-None-Match: *`) and returns it; when another writer stored one at the
+ * key first, returns the stored document instead. Other errors name the store.
+ */
+export async function writeJsonOnce<T>(s3: S3Client, storeId: string, bucket: string, key: string, document: T): Promise<T> {
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(document, null, 2), ContentType: 'application/json', IfNoneMatch: '*' }));
+    return document;
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'PreconditionFailed' || error.name === 'ConditionalRequestConflict')) {
+      const written = await readOptionalJson<T>(s3, storeId, bucket, key);
+      if (written !== undefined) return written;
+    }
     throw storeError(storeId, error);
   }
 }

@@ -1,12 +1,11 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { workflowRequestId } from '../workflow-input';
 import { BRANDS } from '../brands';
 import { readCustomerItems } from '../connectors/dynamodb-store';
-import { readOptionalJson } from '../connectors/s3-store';
+import { readOptionalJson, writeJsonOnce } from '../connectors/s3-store';
 import { CUSTOMER_STORES, getStore } from '../data-map';
-import { storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
 import type { RequestRecord } from '../ledger';
 import { certificateLifecycle, type CertificateLifecycle } from '../lifecycle';
@@ -35,7 +34,8 @@ export const issueCertificateInput = z.object({
   erasure: z.array(eraseStoreOutput),
   verification: z.array(verifyResultSchema),
   verifiedAt: z.string(),
-  notification: notificationOutput.pick({ notifiedAt: true, recipients: true }),
+  /** Absent for a workflow that notifies nobody (a consent withdrawal: the photo library has no recipients to tell). */
+  notification: notificationOutput.pick({ notifiedAt: true, recipients: true }).optional(),
 });
 
 /** Parsed certificate input, with the customer resolved from the ledger. */
@@ -192,25 +192,9 @@ export async function issueCertificate(deps: CertificateDeps, input: IssueCertif
     totals,
     verification: { result: 'passed', stores: input.verification },
     retainedRecords: await retainedReferences(deps, input),
-    notifiedRecipients: input.notification.recipients.map((recipient) => ({ ...recipient, notifiedAt: input.notification.notifiedAt })),
+    notifiedRecipients: (input.notification?.recipients ?? []).map((recipient) => ({ ...recipient, notifiedAt: input.notification!.notifiedAt })),
     lifecycle: certificateLifecycle(request),
   };
-  try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: deps.auditBucket,
-        Key: certificateKey(input.requestId),
-        Body: JSON.stringify(certificate, null, 2),
-        ContentType: 'application/json',
-        IfNoneMatch: '*',
-      }),
-    );
-  } catch (error) {
-    if (error instanceof Error && (error.name === 'PreconditionFailed' || error.name === 'ConditionalRequestConflict')) {
-      const written = await readCertificate(deps, input.requestId);
-      if (written) return { certificate: summarise(written, deps.auditBucket) };
-    }
-    throw storeError('audit', error);
-  }
-  return { certificate: summarise(certificate, deps.auditBucket) };
+  const written = await writeJsonOnce(deps.s3, 'audit', deps.auditBucket, certificateKey(input.requestId), certificate);
+  return { certificate: summarise(written, deps.auditBucket) };
 }
