@@ -12,6 +12,7 @@ import { LOCAL_ACCOUNT_ID, localFunctionName, type LambdaRuntime } from './lambd
  * `{ kind: 'event', bus?, source, detailType, detail? }` matches, like an EventBridge rule with a Lambda
  * target. Every local publisher reaches this one endpoint: a default-bus rule matches only events put
  * on the `default` bus (Step Functions status changes), a pipeline-bus rule matches events of any bus.
+ * Queue rules (`queueRules`) send the matching events to local SQS queues, like a rule with an SQS target.
  */
 
 /** One line of `<dataDir>/events.jsonl`. */
@@ -36,8 +37,27 @@ export interface EventBridgeServerOptions {
   functions?: readonly FunctionSpec[];
   /** ARNs that a trigger's `pipeline-state-machines` detail filter stands for. */
   stateMachineArns?: readonly string[];
+  /** Rules with an SQS queue target (the Art. 19 recipients' channels), and the queues they send to. */
+  queueRules?: readonly QueueRule[];
+  queues?: { send(queueName: string, body: string): void };
   /** Receives delivery failures (function name and error name only). */
   log?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+/** A rule whose target is an SQS queue: the event (the whole envelope, as EventBridge sends it) goes to `queueName`. */
+export interface QueueRule {
+  queueName: string;
+  pattern: { source: readonly string[]; 'detail-type': readonly string[]; detail?: Record<string, readonly string[]> };
+}
+
+/** True when a queue rule's pattern matches the event: source, detail-type and each detail field. */
+export function queueRuleMatches(rule: QueueRule, event: LoggedEvent): boolean {
+  const detail = (event.detail ?? {}) as Record<string, unknown>;
+  return (
+    rule.pattern.source.includes(event.source) &&
+    rule.pattern['detail-type'].includes(event.detailType) &&
+    Object.entries(rule.pattern.detail ?? {}).every(([field, values]) => values.includes(detail[field] as string))
+  );
 }
 
 /** A running local EventBridge endpoint. */
@@ -85,26 +105,35 @@ export async function startEventBridgeServer(options: EventBridgeServerOptions):
   await mkdir(dirname(logFile), { recursive: true });
   const functions = options.functions ?? FUNCTIONS;
   const deliveries = new Set<Promise<void>>();
+  /** The event as EventBridge hands it to a target. */
+  const envelope = (event: LoggedEvent) => ({
+    version: '0',
+    id: event.id,
+    'detail-type': event.detailType,
+    source: event.source,
+    account: LOCAL_ACCOUNT_ID,
+    time: event.time,
+    region: options.region,
+    resources: event.resources,
+    detail: event.detail,
+  });
   let writes: Promise<void> = Promise.resolve();
 
   const deliver = (event: LoggedEvent): void => {
+    for (const rule of (options.queueRules ?? []).filter((candidate) => queueRuleMatches(candidate, event))) {
+      try {
+        options.queues?.send(rule.queueName, JSON.stringify(envelope(event)));
+      } catch (error) {
+        options.log?.('event delivery failed', { queueName: rule.queueName, eventId: event.id, errorName: (error as Error)?.name });
+      }
+    }
     const targets = functions.filter((spec) =>
       (spec.triggers ?? []).some((trigger) => trigger.kind === 'event' && triggerMatches(trigger, event, options.stateMachineArns ?? [])),
     );
     for (const spec of targets) {
       const name = localFunctionName(spec.id);
       const delivery = options.lambda
-        .invoke(name, {
-          version: '0',
-          id: event.id,
-          'detail-type': event.detailType,
-          source: event.source,
-          account: LOCAL_ACCOUNT_ID,
-          time: event.time,
-          region: options.region,
-          resources: event.resources,
-          detail: event.detail,
-        })
+        .invoke(name, envelope(event))
         .then(
           () => undefined,
           (error: unknown) => options.log?.('event delivery failed', { functionName: name, eventId: event.id, errorName: (error as Error)?.name }),

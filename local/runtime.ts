@@ -5,12 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { FUNCTIONS } from '../functions/catalog';
+import { NOTIFIED_RECIPIENTS, recipientEventPattern, recipientQueueName } from '../functions/core/notify-recipients';
+import { MAX_RECEIVES } from '../infra/recipients';
 import { DATA_MAP, resourceName, type StoreDefinition } from '../functions/core/data-map';
 import { functionEnvironment, readFunctionSettings } from '../functions/core/settings';
 import { SECRET_VARIABLES } from '../functions/shared/secrets';
 import { applyBackendEnvironment, backendServices, configureStoreFeatures, provisionSecrets, withBackendSecretArns, type Backend, type BackendCredentials } from './backend';
 import { startEmulators } from './emulators';
 import { startEventBridgeServer, type EventBridgeServer } from './eventbridge-server';
+import { startSqsServer, type SqsServer } from './sqs-server';
 import { enableLocalIam, LocalIam } from './iam-enforcement';
 import { loadLocalIamPolicies } from './iam-policies';
 import { CONCURRENT_INVOCATIONS_ENV } from './invocation-scope';
@@ -39,6 +42,7 @@ export interface LocalPorts {
   s3: number;
   stepfunctions: number;
   eventbridge: number;
+  sqs: number;
 }
 
 /** Random secrets generated once per data directory (`<dataDir>/secrets.json`). */
@@ -75,7 +79,7 @@ export interface LocalAws {
   credentials: BackendCredentials;
   /** The AWS-compatible backend in use; undefined with the embedded emulators. */
   backend?: Backend;
-  endpoints: { s3: string; dynamodb: string; stepfunctions: string; eventbridge: string };
+  endpoints: { s3: string; dynamodb: string; stepfunctions: string; eventbridge: string; sqs: string };
   ports: LocalPorts;
   secrets: LocalSecrets;
   /** The variables set in `process.env` for the in-process functions. */
@@ -85,6 +89,8 @@ export interface LocalAws {
   lambda: LambdaRuntime;
   stepFunctions: StepFunctionsServer;
   eventBridge: EventBridgeServer;
+  /** The Art. 19 recipients' queues (`dsr-recipient-<id>`, dead-letter queue `…-dlq`). */
+  sqs: SqsServer;
   /** Stops every service, flushes the persisted state and restores `process.env`. */
   close(): Promise<void>;
 }
@@ -96,7 +102,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   await mkdir(dataDir, { recursive: true });
   const log = options.log ?? ((message, detail) => console.error(JSON.stringify({ level: 'ERROR', message, ...detail })));
   const secrets = await loadSecrets(dataDir);
-  const ports: LocalPorts = { dynamodb: 0, s3: 0, stepfunctions: 0, eventbridge: 0, ...options.ports };
+  const ports: LocalPorts = { dynamodb: 0, s3: 0, stepfunctions: 0, eventbridge: 0, sqs: 0, ...options.ports };
   const stateMachineFiles = options.stateMachineFiles ?? (await defaultStateMachineFiles());
   // Loaded (from the cache, or synthesized) while the emulators start.
   const iamPolicies = options.iam === false ? undefined : loadLocalIamPolicies({ region: LOCAL_REGION, eventBusName: LOCAL_EVENT_BUS });
@@ -132,7 +138,10 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
     const functionArn = (functionId: string): string => lambda.arnOf(localFunctionName(functionId));
     const stateMachineArns = stateMachineFiles.map((file) => localStateMachineArn(stateMachineNameOf(file), LOCAL_REGION));
-    const eventBridge = await startEventBridgeServer({ port: ports.eventbridge, region: LOCAL_REGION, dataDir, lambda, stateMachineArns, log });
+    const sqs = await startSqsServer({ port: ports.sqs, region: LOCAL_REGION, dataDir, log });
+    closers.push(sqs.close);
+    const queueRules = provisionRecipientQueues(sqs);
+    const eventBridge = await startEventBridgeServer({ port: ports.eventbridge, region: LOCAL_REGION, dataDir, lambda, stateMachineArns, queueRules, queues: sqs, log });
     closers.push(eventBridge.close);
     const stepFunctions = await startStepFunctionsServer({
       port: ports.stepfunctions,
@@ -155,6 +164,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       dynamodb: emulators.dynamodbEndpoint,
       stepfunctions: stepFunctions.url,
       eventbridge: eventBridge.url,
+      sqs: sqs.url,
     };
     const env = localFunctionEnvironment(endpoints, secrets, functionArn);
     if (backend) applyBackendEnvironment(env, backend, backendSecrets);
@@ -179,13 +189,14 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       credentials,
       backend,
       endpoints,
-      ports: { dynamodb: emulators.ports.dynamodb, s3: emulators.ports.s3, stepfunctions: stepFunctions.port, eventbridge: eventBridge.port },
+      ports: { dynamodb: emulators.ports.dynamodb, s3: emulators.ports.s3, stepfunctions: stepFunctions.port, eventbridge: eventBridge.port, sqs: sqs.port },
       secrets: liveSecrets,
       env,
       stateMachineArns: stepFunctions.stateMachineArns,
       lambda,
       stepFunctions,
       eventBridge,
+      sqs,
       close: closeAll,
     };
   } catch (error) {
@@ -227,6 +238,19 @@ function localFunctionEnvironment(
     ...CONCURRENT_INVOCATIONS_ENV,
     POWERTOOLS_TRACE_ENABLED: 'false',
   };
+}
+
+/**
+ * The Art. 19 channels as the stack builds them (`infra/recipients.ts`): per notified recipient a queue
+ * `dsr-recipient-<id>` with its dead-letter queue, and the rule routing its notifications there.
+ */
+function provisionRecipientQueues(sqs: SqsServer) {
+  return NOTIFIED_RECIPIENTS.map((recipient) => {
+    const queueName = recipientQueueName('dsr', recipient.id);
+    sqs.createQueue(`${queueName}-dlq`);
+    sqs.createQueue(queueName, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: sqs.arnOf(`${queueName}-dlq`), maxReceiveCount: MAX_RECEIVES }) });
+    return { queueName, pattern: recipientEventPattern(recipient.id) };
+  });
 }
 
 async function loadSecrets(dataDir: string): Promise<LocalSecrets> {

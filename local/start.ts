@@ -10,7 +10,7 @@ import { seedDemoData } from './seed/demo';
 /**
  * `npm start`: boots the embedded local AWS, seeds the demo data on first start, serves the HTTP API,
  * writes `<data-dir>/endpoints.json` and prints a banner. Ports come from `DSR_API_PORT` (3000),
- * `DSR_DYNAMODB_PORT` (4567), `DSR_S3_PORT` (4568), `DSR_SFN_PORT` (4569), `DSR_EVENTS_PORT` (4570);
+ * `DSR_DYNAMODB_PORT` (4567), `DSR_S3_PORT` (4568), `DSR_SFN_PORT` (4569), `DSR_EVENTS_PORT` (4570), `DSR_SQS_PORT` (4571);
  * the API bearer token from `DSR_LOCAL_TOKEN` or one generated per data directory. With
  * `--endpoint-url URL` or `AWS_ENDPOINT_URL[_S3|_DYNAMODB|_SECRETS_MANAGER]` the stores live on that
  * AWS-compatible backend (LocalStack, moto) instead of the embedded emulators (`local/backend.ts`).
@@ -23,6 +23,7 @@ export interface LocalEndpointsFile {
   dynamodb: string;
   stepfunctions: string;
   eventbridge: string;
+  sqs: string;
   token: string;
   region: string;
   accessKeyId: string;
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
       s3: portFromEnv('DSR_S3_PORT', 4568),
       stepfunctions: portFromEnv('DSR_SFN_PORT', 4569),
       eventbridge: portFromEnv('DSR_EVENTS_PORT', 4570),
+      sqs: portFromEnv('DSR_SQS_PORT', 4571),
     },
   }).catch((error: unknown) => {
     if (!backend) throw error;
@@ -123,6 +125,7 @@ function printBanner(
       ...(backend ? [`  Secrets        ${backend.secretsManager ? `${backend.secretsManager}   (backend Secrets Manager)` : 'in the functions environment (the backend has no Secrets Manager)'}`] : []),
       `  Step Functions ${endpoints.stepfunctions}   state machines: ${stateMachines.join(', ') || 'none'}`,
       `  EventBridge    ${endpoints.eventbridge}`,
+      `  SQS            ${endpoints.sqs}   Art. 19 recipient queues: dsr-recipient-<id> (and -dlq)`,
       backend && endpoints.secretAccessKey !== 'test'
         ? `  Region ${endpoints.region}, access key ${endpoints.accessKeyId} (from the environment)`
         : `  Region ${endpoints.region}, access key ${endpoints.accessKeyId}, secret ${endpoints.secretAccessKey}`,

@@ -95,7 +95,7 @@ async function heldExport(customerId: string): Promise<RequestView> {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'dsr-reconcile-'));
   process.env.DSR_ERASURE_COOLING_OFF_SECONDS = '3600';
-  ports = { dynamodb: await freePort(), s3: await freePort(), stepfunctions: await freePort(), eventbridge: await freePort() };
+  ports = { dynamodb: await freePort(), s3: await freePort(), stepfunctions: await freePort(), eventbridge: await freePort(), sqs: await freePort() };
   await boot();
   api = await startApiServer({ port: 0, token: aws.secrets.apiToken });
 });

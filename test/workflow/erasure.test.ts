@@ -11,7 +11,7 @@ import { getStore, resourceName } from '../../functions/core/data-map';
 import { retainedRecord } from '../../functions/core/erasure/anonymise';
 import { eraseStore, eraseStoreInput } from '../../functions/core/erasure/erase-store';
 import { isSuppressed } from '../../functions/core/erasure/suppression';
-import { StoreFailed, StoreUnavailable } from '../../functions/core/errors';
+import { EventsFailed, EventsUnavailable, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord } from '../../functions/core/ledger';
 import { documentClient, s3Client, sfnClient } from '../../functions/shared/clients';
@@ -19,6 +19,7 @@ import { subjectTaskHandler } from '../../functions/shared/handler';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
 import { handler as realEraser } from '../../functions/erasure/erase-store';
 import { handler as realCollector } from '../../functions/export/collect-store';
+import { handler as realNotify } from '../../functions/notify/notify-processors';
 import { readEventLog } from '../../local/eventbridge-server';
 import { localFunctionName, type LambdaHandler } from '../../local/lambda-runtime';
 import { startLocalAws } from '../../local/runtime';
@@ -215,11 +216,15 @@ describe('erasure workflow: erase, verify, prove', () => {
 
     await expect(isSuppressed(ctx.doc, { email: String(profile.email).toUpperCase() })).resolves.toBe(true);
     await expect(isSuppressed(ctx.doc, { phone: String(profile.phone) })).resolves.toBe(true);
-    const notices = (await readEventLog(dataDir)).filter((event) => event.source === 'dsr.erasure' && (event.detail as { requestId: string }).requestId === requestId);
-    expect(notices.map((event) => [event.detailType, (event.detail as { recipientId: string }).recipientId])).toEqual([
-      ['Erasure Requested', 'email-marketing-provider'],
-      ['Erasure Requested', 'meta-custom-audiences'],
+    const notices = (await readEventLog(dataDir)).filter((event) => event.source === 'dsr.recipient' && (event.detail as { requestId: string }).requestId === requestId);
+    expect(notices.map((event) => [event.detailType, (event.detail as { recipientId: string; action: string }).recipientId, (event.detail as { action: string }).action])).toEqual([
+      ['Recipient Notification', 'email-marketing-provider', 'erase'],
+      ['Recipient Notification', 'meta-custom-audiences', 'erase'],
     ]);
+    expect(record.notifications).toEqual({
+      'email-marketing-provider': { sentAt: expect.any(String) },
+      'meta-custom-audiences': { sentAt: expect.any(String) },
+    });
     expect(JSON.stringify(notices)).not.toContain(String(profile.email));
 
     // A replay of the completed erasure changes nothing: it stops at Mark In Progress.
@@ -230,7 +235,7 @@ describe('erasure workflow: erase, verify, prove', () => {
     expect(await enteredStates(ctx, replay.executionArn)).toEqual(['Cooling Off?', 'Mark In Progress', 'Proceed?', 'Nothing To Do']);
     expect((await ctx.s3.send(new HeadObjectCommand({ Bucket: summary.bucket, Key: summary.key }))).ETag).toBe(certificateHead.ETag);
     expect((await ctx.ledger.get(requestId)).result).toEqual(record.result);
-    expect((await readEventLog(dataDir)).filter((event) => event.source === 'dsr.erasure' && (event.detail as { requestId: string }).requestId === requestId)).toHaveLength(2);
+    expect((await readEventLog(dataDir)).filter((event) => event.source === 'dsr.recipient' && (event.detail as { requestId: string }).requestId === requestId)).toHaveLength(2);
     expect(await snapshotExcept(ctx, [{ customerId: 'c1', brand: 'albelli' }])).toEqual(othersBefore);
     expect(others().length).toBeGreaterThan(10);
   });
@@ -304,6 +309,53 @@ describe('erasure workflow: failures and replays', () => {
     const record = await ctx.ledger.get(requestId);
     expect(record.status).toBe('failed');
     expect(record.error!.message).toMatch(/in: marketing \(2 personal records or files\)/);
+    await expect(ctx.s3.send(new HeadObjectCommand({ Bucket: 'dsr-audit', Key: `certificates/${requestId}.json` }))).rejects.toThrow();
+  });
+
+  it('retries Notify Processors while the bus is unavailable, then tells each recipient once', async () => {
+    let calls = 0;
+    replaceFunction(
+      'notify-processors',
+      async (event, context) => {
+        calls += 1;
+        if (calls <= 2) throw new EventsUnavailable('Event bus unavailable: throttled');
+        return realNotify(event, context);
+      },
+      realNotify as LambdaHandler,
+    );
+    await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId: 'notify-retry', brand: 'albelli', photos: 2, photoBytes: 0, orders: 1, contacts: 1, libraryPhotos: 0 });
+    const requestId = newRequestId('notify-retry');
+    await createErasureRecord(ctx, requestId, 'notify-retry', 'albelli');
+
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(calls).toBe(3);
+    const notices = (await readEventLog(dataDir)).filter((event) => event.source === 'dsr.recipient' && (event.detail as { requestId: string }).requestId === requestId);
+    expect(notices.map((event) => (event.detail as { idempotencyKey: string }).idempotencyKey)).toEqual([`${requestId}:email-marketing-provider`, `${requestId}:meta-custom-audiences`]);
+  });
+
+  it('records a terminal Notify Processors failure through Record Failure, before verification and certificate', async () => {
+    replaceFunction(
+      'notify-processors',
+      async () => {
+        throw new EventsFailed('Event bus refused the notifications: AccessDeniedException');
+      },
+      realNotify as LambdaHandler,
+    );
+    await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId: 'notify-fail', brand: 'albelli', photos: 2, photoBytes: 0, orders: 1, contacts: 1, libraryPhotos: 0 });
+    const requestId = newRequestId('notify-fail');
+    await createErasureRecord(ctx, requestId, 'notify-fail', 'albelli');
+
+    const outcome = await runErasure(ctx, requestId, { requestId, brand: 'albelli' });
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('EventsFailed');
+    const record = await ctx.ledger.get(requestId);
+    expect(record.status).toBe('failed');
+    expect(record.error).toEqual({ name: 'EventsFailed', message: 'Event bus refused the notifications: AccessDeniedException' });
+    expect(record.notifications).toBeUndefined();
+    expect(await enteredStates(ctx, outcome.executionArn)).not.toContain('Verify Stores');
     await expect(ctx.s3.send(new HeadObjectCommand({ Bucket: 'dsr-audit', Key: `certificates/${requestId}.json` }))).rejects.toThrow();
   });
 
