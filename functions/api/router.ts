@@ -10,12 +10,15 @@ import {
   ExtensionRefused,
   InvalidInput,
   InvalidStatusTransition,
+  NotificationNotFound,
   RequestConflict,
   RequestNotFound,
   RequestNotReady,
   StoreUnavailable,
 } from '../core/errors';
+import { getStore, resourceName } from '../core/data-map';
 import { denyRequest, extendRequest } from '../core/lifecycle';
+import { acknowledgeNotification } from '../core/notification-ledger';
 import { cancelRequest, createRequest, downloadUrl, getRequest, listRequests, toView, type RequestsDeps } from '../core/requests';
 import { logger } from '../shared/handler';
 import { openApiDocument } from './openapi';
@@ -120,6 +123,10 @@ const IMPLEMENTATIONS: { [Id in OperationId]: Implementation<(typeof API_OPERATI
   cancelRequest: async ({ params }, deps) => json(202, await cancelRequest(deps, params.requestId)),
   extendRequest: async ({ params, body }, deps, { caller }) => json(200, toView(await extendRequest(deps, params.requestId, { ...body, extendedBy: caller }))),
   denyRequest: async ({ params, body }, deps, { caller }) => json(200, toView(await denyRequest(deps, params.requestId, { ...body, deniedBy: caller }, deps.now))),
+  acknowledgeNotification: async ({ params }, deps) => {
+    await acknowledgeNotification({ doc: deps.doc, tableName: resourceName(getStore('request-ledger'), deps.env), now: deps.now }, params.requestId, params.recipient);
+    return json(200, await getRequest(deps, params.requestId));
+  },
   downloadExport: async ({ params, query }, deps) => {
     const url = await downloadUrl(deps, params.requestId, query.volume);
     return { statusCode: 303, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
@@ -177,7 +184,7 @@ function operationInput(operation: ApiOperation, event: APIGatewayProxyEvent, va
 /** Maps a core error to its HTTP error (unknown errors propagate as 500). */
 function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
-  if (error instanceof RequestNotFound || error instanceof DownloadNotFound) return new HttpError('not_found', error.message);
+  if (error instanceof RequestNotFound || error instanceof DownloadNotFound || error instanceof NotificationNotFound) return new HttpError('not_found', error.message);
   if (error instanceof RequestConflict) return new HttpError('conflict', error.message);
   if (error instanceof BrandMismatch) return new HttpError('brand_mismatch', error.message);
   if (error instanceof DuplicateRequest) return new HttpError('duplicate_request', error.message, [{ field: 'openRequestId', message: error.openRequestId }]);

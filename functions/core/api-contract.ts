@@ -148,6 +148,18 @@ export const storeProgressSchema = z
   })
   .register(API_SCHEMAS, { id: 'StoreProgress' });
 
+/** A recipient id of the data map (path parameter of an acknowledgement). */
+export const recipientIdParam = z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 lower-case letters, digits or "-"');
+
+/** One recipient's Art. 19 notification of a request, as the API lists it. */
+export const notificationSchema = z
+  .strictObject({
+    recipient: z.string(),
+    sentAt: z.iso.datetime(),
+    acknowledgedAt: z.iso.datetime().optional().describe('When the recipient acknowledged (`POST .../notifications/{recipient}/ack`)'),
+  })
+  .register(API_SCHEMAS, { id: 'RecipientNotification' });
+
 /** A request record as the API returns it (`RequestView`). */
 export const requestSchema = z
   .strictObject({
@@ -188,6 +200,7 @@ export const requestSchema = z
     error: z.strictObject({ name: z.string(), message: z.string() }).optional(),
     hold: z.strictObject({ reasons: z.array(z.string()) }).optional(),
     erasedBy: z.string().optional().describe('The erasure request that later erased this request\'s customer'),
+    notifications: z.array(notificationSchema).optional().describe('Art. 19: each recipient told about the request, when, and when it acknowledged'),
   })
   .register(API_SCHEMAS, { id: 'Request' });
 
@@ -205,7 +218,7 @@ export const ERROR_CODES = {
   invalid_json: { status: 400, sources: ['handler'], description: 'The body is empty or not JSON' },
   unauthorized: { status: 401, sources: ['local', 'gateway'], description: 'No credentials (no SigV4 signature in AWS, no bearer token locally)' },
   forbidden: { status: 403, sources: ['local', 'gateway'], description: 'Credentials that are invalid, expired or not allowed to call the route' },
-  not_found: { status: 404, sources: ['handler'], description: 'Unknown request or export volume' },
+  not_found: { status: 404, sources: ['handler'], description: 'Unknown request or export volume, or a recipient the request did not notify' },
   route_not_found: { status: 404, sources: ['handler', 'gateway'], description: 'No such route' },
   method_not_allowed: { status: 405, sources: ['handler'], description: 'The route exists, not with this method (the `allow` header lists its methods)' },
   conflict: { status: 409, sources: ['handler'], description: 'The request id is taken by another body' },
@@ -356,6 +369,19 @@ export const API_OPERATIONS = {
     body: denyRequestBody,
     success: { status: 200, description: 'The denied request', body: requestSchema },
     errors: ['invalid_request', 'invalid_json', 'not_found', 'invalid_status', 'payload_too_large', 'unsupported_media_type'],
+  },
+  acknowledgeNotification: {
+    method: 'POST',
+    path: '/v1/requests/{requestId}/notifications/{recipient}/ack',
+    summary: 'A recipient acknowledges the Art. 19 notification of a request (no body)',
+    description: [
+      'Records when the recipient acknowledged; `GET /v1/requests/{requestId}` lists it under `notifications`. A repeat answers 200 with the first',
+      'acknowledgement unchanged (idempotent, so a recipient can retry safely). 404 `not_found` for an unknown request or a recipient the request did not',
+      'notify; nothing is written then.',
+    ].join('\n'),
+    params: { requestId: requestIdParam, recipient: recipientIdParam },
+    success: { status: 200, description: 'The request with the acknowledgement', body: requestSchema },
+    errors: ['invalid_request', 'not_found'],
   },
   downloadExport: {
     method: 'GET',

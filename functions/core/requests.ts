@@ -7,7 +7,7 @@ import type { CreateRequestBody, ListRequestsQuery } from './api-contract';
 import { removeExportData } from './erasure/exports';
 import { archiveKey } from './export/layout';
 import { BrandMismatch, ConfigurationError, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
-import { newRequestRecord, type Ledger, type RequestRecord, type RequestType, type StoreProgress } from './ledger';
+import { newRequestRecord, type Ledger, type RecipientNotificationState, type RequestRecord, type RequestType, type StoreProgress } from './ledger';
 import { normaliseCorrections } from './rectification/corrections';
 import { FUNCTION_SETTINGS } from './settings';
 import { stopExecution } from './lifecycle';
@@ -35,8 +35,10 @@ export function exportVolumeCount(result: Record<string, unknown> | undefined): 
 export type ExecutionInput = WorkflowInput;
 
 /** A request as the API returns it: the record without its internal fields, per-store progress as a list. */
-export type RequestView = Omit<RequestRecord, 'bodyHash' | 'version' | 'stores' | 'corrections'> & {
+export type RequestView = Omit<RequestRecord, 'bodyHash' | 'version' | 'stores' | 'corrections' | 'notifications'> & {
   stores: ({ store: string } & StoreProgress)[];
+  /** Art. 19 notifications, by recipient id. */
+  notifications?: ({ recipient: string } & RecipientNotificationState)[];
 };
 
 /** What the request API core needs. */
@@ -69,12 +71,15 @@ export interface RequestsDeps {
 
 /** The API view of a record (per-store progress as a sorted list; no body hash, version or corrections). */
 export function toView(record: Omit<RequestRecord, 'customerId' | 'callbackUrl'> & Partial<Pick<RequestRecord, 'customerId' | 'callbackUrl'>>): RequestView {
-  const { bodyHash: _bodyHash, version: _version, corrections: _corrections, stores, ...rest } = record;
+  const { bodyHash: _bodyHash, version: _version, corrections: _corrections, stores, notifications, ...rest } = record;
   return {
     ...rest,
     stores: Object.entries(stores ?? {})
       .map(([store, progress]) => ({ store, ...progress }))
       .sort((left, right) => left.store.localeCompare(right.store)),
+    ...(notifications
+      ? { notifications: Object.entries(notifications).map(([recipient, state]) => ({ recipient, ...state })).sort((left, right) => left.recipient.localeCompare(right.recipient)) }
+      : {}),
   };
 }
 
