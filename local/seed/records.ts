@@ -160,7 +160,8 @@ export const consentEntrySchema = z.object({
   /** The address the consent applies to (email address, phone number, or postal address line). */
   address: z.string(),
   updatedAt: isoDate,
-  source: z.enum(['account-settings', 'checkout', 'unsubscribe-link', 'customer-service']),
+  /** `objection`: set by an objection to direct marketing (Art. 21(3)), functions/core/processing/objection.ts. */
+  source: z.enum(['account-settings', 'checkout', 'unsubscribe-link', 'customer-service', 'objection']),
 });
 
 /** Marketing segment entry (`entryId` = `segment#<name>`). */

@@ -1,8 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { captureSuppressionInput, captureSuppressionKeys, emailHash, isSuppressed, phoneHash, suppressionKeysOutput } from '../../functions/core/erasure/suppression';
+import {
+  captureSuppressionInput,
+  captureSuppressionKeys,
+  emailHash,
+  isSuppressed,
+  phoneHash,
+  suppressionKeysOutput,
+  suppressionLinkKey,
+  suppressionOf,
+  writeSuppressionEntries,
+} from '../../functions/core/erasure/suppression';
 import { StoreFailed } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 
@@ -104,7 +114,7 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
     expect(String(link.ExpressionAttributeValues![':now']) >= before).toBe(true);
   });
 
-  it('links only the kinds it found, and writes nothing for a customer without contact points', async () => {
+  it('links only the kinds it found, and links a customer without contact points with the time only', async () => {
     docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({ Item: { customerId: 'c1', email: 'grace@example.com', phone: '' } });
 
     const emailOnly = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
@@ -117,7 +127,27 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
     expect(linkUpdate.UpdateExpression).toBe('SET suppressedAt = if_not_exists(suppressedAt, :now) ADD emailHashes :emails');
     expect(linkUpdate.ExpressionAttributeValues).toEqual({ ':now': '2025-06-01T12:00:00.000Z', ':emails': new Set([GRACE_EMAIL]) });
     expect(nothing).toStrictEqual({ emailHashes: [], phoneHashes: [] });
-    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(docMock.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: 'dsr-marketing-suppression', Key: { hash: C1_LINK }, UpdateExpression: 'SET suppressedAt = if_not_exists(suppressedAt, :now)', ExpressionAttributeValues: { ':now': '2025-06-01T12:00:00.000Z' } },
+    ]);
+  });
+
+  it('writes objection entries that never replace an erasure\'s reason, and returns the time stamped', async () => {
+    const stamped = await writeSuppressionEntries({ doc, env, now }, { emailHashes: [GRACE_EMAIL], phoneHashes: [GRACE_PHONE] }, 'objection');
+
+    expect(stamped).toBe('2025-06-01T12:00:00.000Z');
+    expect(docMock.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual(
+      [[GRACE_EMAIL, 'email'], [GRACE_PHONE, 'phone']].map(([hash, kind]) => ({
+        TableName: 'dsr-marketing-suppression',
+        Key: { hash },
+        UpdateExpression: 'SET suppressedAt = if_not_exists(suppressedAt, :now), kind = :kind, reason = if_not_exists(reason, :reason)',
+        ExpressionAttributeValues: { ':now': '2025-06-01T12:00:00.000Z', ':kind': kind, ':reason': 'objection' },
+      })),
+    );
+  });
+
+  it('names the link key after the customer\'s keyed hash', () => {
+    expect(suppressionLinkKey(customerKey('c1', KEY))).toBe(C1_LINK);
   });
 
   it.each([
@@ -135,21 +165,58 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
   });
 
   it('finds a suppressed email or phone by its keyed hash only, and nothing for an empty contact', async () => {
-    docMock.on(GetCommand, { TableName: 'dsr-marketing-suppression', Key: { hash: GRACE_PHONE } }).resolves({ Item: { hash: GRACE_PHONE } });
+    docMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { hash: string }[] }> }) => ({
+      Responses: { 'dsr-marketing-suppression': input.RequestItems['dsr-marketing-suppression']!.Keys.filter((key) => key.hash === GRACE_PHONE).map((key) => ({ ...key, reason: 'erasure' })) },
+    }));
 
     const byPhone = await isSuppressed(doc, { email: 'other@example.com', phone: '+31 6 12345678' }, env);
     const byEmail = await isSuppressed(doc, { email: 'other@example.com' }, env);
     const empty = await isSuppressed(doc, { email: '', phone: '' }, env);
 
     expect([byPhone, byEmail, empty]).toEqual([true, false, false]);
-    const gets = docMock.commandCalls(GetCommand).map((call) => call.args[0].input);
-    expect(gets).toHaveLength(3);
-    expect(gets[0]).toEqual({ TableName: 'dsr-marketing-suppression', Key: { hash: emailHash('other@example.com', KEY) }, ProjectionExpression: '#hash', ExpressionAttributeNames: { '#hash': 'hash' } });
-    expect(gets[1]!.Key).toEqual({ hash: GRACE_PHONE });
+    const batches = docMock.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems!['dsr-marketing-suppression']);
+    expect(batches).toEqual([
+      { Keys: [{ hash: emailHash('other@example.com', KEY) }, { hash: GRACE_PHONE }], ConsistentRead: true },
+      { Keys: [{ hash: emailHash('other@example.com', KEY) }], ConsistentRead: true },
+    ]);
+  });
+
+  it('answers every contact point as sent, emails first, with the reason of a suppressed one (an entry without one: erasure)', async () => {
+    const stored: Record<string, Record<string, unknown>> = {
+      [GRACE_EMAIL]: { hash: GRACE_EMAIL, reason: 'objection' },
+      [GRACE_PHONE]: { hash: GRACE_PHONE },
+    };
+    docMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { hash: string }[] }> }) => ({
+      Responses: { 'dsr-marketing-suppression': input.RequestItems['dsr-marketing-suppression']!.Keys.flatMap((key) => (stored[key.hash] ? [stored[key.hash]] : [])) },
+    }));
+
+    const answers = await suppressionOf(doc, { phones: ['+31612345678', '+4912'], emails: [' GRACE@example.com', 'grace@example.com', 'nobody@example.com'] }, env);
+
+    expect(answers).toEqual([
+      { email: ' GRACE@example.com', suppressed: true, reason: 'objection' },
+      { email: 'grace@example.com', suppressed: true, reason: 'objection' },
+      { email: 'nobody@example.com', suppressed: false },
+      { phone: '+31612345678', suppressed: true, reason: 'erasure' },
+      { phone: '+4912', suppressed: false },
+    ]);
+    expect(docMock.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems!['dsr-marketing-suppression']!.Keys).toHaveLength(4);
+  });
+
+  it('asks nothing for no contact points, and batches 1,000 of them in BatchGetItem calls of 100', async () => {
+    docMock.on(BatchGetCommand).resolves({ Responses: {} });
+    const emails = Array.from({ length: 1000 }, (_, index) => `person${index}@example.com`);
+
+    const none = await suppressionOf(doc, {}, env);
+    const many = await suppressionOf(doc, { emails }, env);
+
+    expect(none).toEqual([]);
+    expect(many).toHaveLength(1000);
+    expect(many.every((answer) => !answer.suppressed)).toBe(true);
+    expect(docMock.commandCalls(BatchGetCommand)).toHaveLength(10);
   });
 
   it('names the suppression store when the check fails', async () => {
-    docMock.on(GetCommand).rejects(denied());
+    docMock.on(BatchGetCommand).rejects(denied());
 
     await expect(isSuppressed(doc, { email: 'grace@example.com' }, env)).rejects.toThrow('Store "marketing-suppression" failed: AccessDeniedException: denied');
   });
@@ -176,6 +243,9 @@ describe('suppression', () => {
   function fakeSuppressionTable(): Map<string, Record<string, unknown>> {
     const table = new Map<string, Record<string, unknown>>();
     docMock.on(GetCommand, { TableName: 'dsr-marketing-suppression' }).callsFake((input: { Key: { hash: string } }) => ({ Item: table.get(input.Key.hash) }));
+    docMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { hash: string }[] }> }) => ({
+      Responses: { 'dsr-marketing-suppression': input.RequestItems['dsr-marketing-suppression']!.Keys.flatMap((key) => (table.has(key.hash) ? [table.get(key.hash)] : [])) },
+    }));
     docMock.on(UpdateCommand, { TableName: 'dsr-marketing-suppression' }).callsFake((input: { Key: { hash: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
       const values = input.ExpressionAttributeValues;
       const current = table.get(input.Key.hash) ?? { hash: input.Key.hash };

@@ -37,9 +37,10 @@ function customerAttribute(store: StoreDefinition): string {
  * recorded in the progress log first, then its batches run `concurrency` at a time. For an anonymise-and-retain store, each batch first writes the
  * retained records (idempotent puts under `retained#<customerKey>`, same sort key), then deletes the
  * originals, so a crash between the two converges on replay; the retained partition is not read
- * (records already retained are left alone). A replay finds nothing to do and returns zeros.
+ * (records already retained are left alone). A replay finds nothing to do and returns zeros. With
+ * `select`, only the customer's records it accepts are erased (an objection deletes some kinds of entry).
  */
-export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, customerId: string): Promise<EraseCounts> {
+export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, customerId: string, select?: (item: Item) => boolean): Promise<EraseCounts> {
   const table = resourceName(store, deps.env);
   const attribute = customerAttribute(store);
   const action = store.erasure;
@@ -78,7 +79,7 @@ export async function eraseTable(deps: TableEraserDeps, store: StoreDefinition, 
   for await (const page of readCustomerItems(deps.doc, store, customerId, { consistentRead: true, env: deps.env, partitions: 'own' })) {
     for (const item of page.items) {
       if (item[attribute] !== customerId) throw new StoreFailed(`Store "${store.id}": the customer query returned another customer's record`);
-      buffer.push(item);
+      if (!select || select(item)) buffer.push(item);
     }
     await drain(false);
   }

@@ -125,7 +125,7 @@ export function summariseProcessing(certificate: ProcessingCertificate, bucket: 
 function requestedOf(record: RequestRecord): Pick<ProcessingCertificate, 'type' | 'request'> {
   if (record.type === 'restriction' && record.restriction) return { type: 'restriction', request: { restriction: record.restriction } };
   if (record.type === 'objection' && record.objection) return { type: 'objection', request: { objection: record.objection } };
-  throw new InvalidInput(`Request ${record.requestId} is a ${record.type} request, not a restriction or objection`);
+  throw new InvalidInput(`Request ${record.requestId} has type ${record.type}, not restriction or objection`);
 }
 
 /** Writes the certificate (once) and returns its summary; a replay returns the stored certificate's summary. */

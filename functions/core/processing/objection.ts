@@ -77,7 +77,7 @@ function isObjected(purpose: ObjectionPurpose, item: Item): boolean {
 /** What the objection request objects to, from its ledger record; `InvalidInput` for another type. */
 export async function objectionOf(ledger: Pick<Ledger, 'get'>, requestId: string): Promise<ObjectionPurpose> {
   const record = await ledger.get(requestId);
-  if (record.type !== 'objection' || !record.objection) throw new InvalidInput(`Request ${requestId} is a ${record.type} request, not an objection`);
+  if (record.type !== 'objection' || !record.objection) throw new InvalidInput(`Request ${requestId} has type ${record.type}, not objection`);
   return record.objection.purpose;
 }
 

@@ -48,7 +48,7 @@ const STORE_ID = 'marketing-suppression';
 /** What the restriction request asks for, from its ledger record; `InvalidInput` for another type. */
 export async function restrictionOf(ledger: Pick<Ledger, 'get'>, requestId: string): Promise<RestrictionParameters> {
   const record = await ledger.get(requestId);
-  if (record.type !== 'restriction' || !record.restriction) throw new InvalidInput(`Request ${requestId} is a ${record.type} request, not a restriction`);
+  if (record.type !== 'restriction' || !record.restriction) throw new InvalidInput(`Request ${requestId} has type ${record.type}, not restriction`);
   return record.restriction;
 }
 

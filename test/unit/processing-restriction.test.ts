@@ -1,0 +1,147 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInput, ProcessingVerificationFailed, StoreFailed } from '../../functions/core/errors';
+import { customerKey } from '../../functions/core/keyed-hash';
+import type { RequestRecord } from '../../functions/core/ledger';
+import { restrictionKey } from '../../functions/core/processing/check';
+import type { RestrictionParameters } from '../../functions/core/processing/parameters';
+import { applyRestriction, restrictionOf, scopesTouched, verifyRestriction } from '../../functions/core/processing/restriction';
+import { memoryBucket, memoryTables, putAll } from './helpers/memory-stores';
+
+const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const docMock = mockClient(doc);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const s3Mock = mockClient(s3);
+const now = () => new Date('2026-02-01T10:00:00.000Z');
+const KEY = customerKey('c1', env.DSR_HASH_KEY);
+
+/** Deps whose ledger holds one request with the given restriction (or of another type). */
+function depsFor(restriction: RestrictionParameters | undefined, type: RequestRecord['type'] = 'restriction') {
+  const ledger = { get: async (requestId: string) => ({ requestId, type, restriction }) as RequestRecord };
+  return { doc, s3, auditBucket: 'dsr-audit', ledger, env, now };
+}
+
+let tables: ReturnType<typeof memoryTables>;
+let bucket: Map<string, string>;
+beforeEach(() => {
+  docMock.reset();
+  s3Mock.reset();
+  tables = memoryTables(docMock);
+  bucket = memoryBucket(s3Mock);
+});
+
+const suppression = () => tables['dsr-marketing-suppression']!;
+const entry = (scope: 'all' | 'marketing' | 'smart-creation', requestId = 'old', ground = 'legal-claims') => ({ hash: restrictionKey(KEY, scope), kind: 'restriction', scope, ground, requestId, since: '2026-01-01T00:00:00.000Z' });
+
+describe('applyRestriction', () => {
+  it('records the restriction under the keyed hash with its ground, request and time, and a replay keeps it', async () => {
+    // Arrange
+    const deps = depsFor({ action: 'restrict', scope: 'marketing', ground: 'accuracy-contested' });
+
+    // Act
+    const first = await applyRestriction(deps, { requestId: 'r1', customerId: 'c1' });
+    const replay = await applyRestriction({ ...deps, now: () => new Date('2026-03-01T00:00:00.000Z') }, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    const expected = { action: 'restrict', scope: 'marketing', changes: [{ store: 'marketing-suppression', action: 'restriction-recorded', items: 1 }] };
+    expect(first).toEqual(expected);
+    expect(replay).toEqual(expected);
+    expect([...suppression().values()]).toEqual([
+      { hash: restrictionKey(KEY, 'marketing'), kind: 'restriction', scope: 'marketing', ground: 'accuracy-contested', requestId: 'r1', since: '2026-02-01T10:00:00.000Z' },
+    ]);
+    expect(JSON.stringify([...suppression().values()])).not.toContain('c1');
+  });
+
+  it('replaces an earlier request\'s restriction of the same scope', async () => {
+    putAll(tables, 'dsr-marketing-suppression', [entry('marketing')]);
+
+    await applyRestriction(depsFor({ action: 'restrict', scope: 'marketing', ground: 'objection-pending' }), { requestId: 'r2', customerId: 'c1' });
+
+    expect([...suppression().values()]).toMatchObject([{ requestId: 'r2', ground: 'objection-pending', since: '2026-02-01T10:00:00.000Z' }]);
+  });
+
+  it('lifts every scope with all, recording each entry in the progress log before deleting it, and counts them once over a replay', async () => {
+    putAll(tables, 'dsr-marketing-suppression', [entry('marketing'), entry('all'), { ...entry('smart-creation'), hash: restrictionKey(customerKey('c12', env.DSR_HASH_KEY), 'smart-creation') }]);
+    const deps = depsFor({ action: 'lift', scope: 'all' });
+
+    const lifted = await applyRestriction(deps, { requestId: 'r3', customerId: 'c1' });
+    const replay = await applyRestriction(deps, { requestId: 'r3', customerId: 'c1' });
+
+    expect(lifted.changes).toEqual([{ store: 'marketing-suppression', action: 'restriction-lifted', items: 2 }]);
+    expect(replay.changes).toEqual(lifted.changes);
+    expect([...suppression().values()].map((item) => item.hash)).toEqual([restrictionKey(customerKey('c12', env.DSR_HASH_KEY), 'smart-creation')]);
+    expect([...bucket.keys()].map((key) => key.split('/').slice(0, 3).join('/'))).toEqual(['progress/r3/marketing-suppression']);
+  });
+
+  it('deletes nothing when the progress log cannot be written', async () => {
+    putAll(tables, 'dsr-marketing-suppression', [entry('marketing')]);
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('slow down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }));
+
+    const lifting = applyRestriction(depsFor({ action: 'lift', scope: 'marketing' }), { requestId: 'r5', customerId: 'c1' });
+
+    await expect(lifting).rejects.toThrow('Store "audit"');
+    expect(docMock.commandCalls(DeleteCommand)).toHaveLength(0);
+    expect(suppression().size).toBe(1);
+  });
+
+  it('lifts only the named scope, leaving a restriction of all in place', async () => {
+    putAll(tables, 'dsr-marketing-suppression', [entry('marketing'), entry('all')]);
+
+    const lifted = await applyRestriction(depsFor({ action: 'lift', scope: 'marketing' }), { requestId: 'r4', customerId: 'c1' });
+
+    expect(lifted.changes[0]!.items).toBe(1);
+    expect([...suppression().values()].map((item) => item.scope)).toEqual(['all']);
+  });
+
+  it('names the suppression store when the write fails, and refuses a request of another type', async () => {
+    docMock.on(PutCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+
+    await expect(applyRestriction(depsFor({ action: 'restrict', scope: 'all', ground: 'legal-claims' }), { requestId: 'r1', customerId: 'c1' })).rejects.toThrow(StoreFailed);
+    await expect(restrictionOf(depsFor(undefined, 'objection').ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type objection, not restriction'));
+  });
+});
+
+describe('scopesTouched', () => {
+  it('is the scope itself, except lift all which touches every scope', () => {
+    expect(scopesTouched({ action: 'restrict', scope: 'all', ground: 'legal-claims' })).toEqual(['all']);
+    expect(scopesTouched({ action: 'lift', scope: 'all' })).toEqual(['all', 'marketing', 'smart-creation']);
+    expect(scopesTouched({ action: 'lift', scope: 'marketing' })).toEqual(['marketing']);
+  });
+});
+
+describe('verifyRestriction', () => {
+  it('passes a recorded restriction that the check answers for every purpose of its scope', async () => {
+    putAll(tables, 'dsr-marketing-suppression', [entry('all', 'r1')]);
+
+    const result = await verifyRestriction(depsFor({ action: 'restrict', scope: 'all', ground: 'legal-claims' }), { requestId: 'r1', customerId: 'c1' });
+
+    expect(result).toEqual({
+      verifiedAt: '2026-02-01T10:00:00.000Z',
+      checks: [
+        { store: 'marketing-suppression', check: 'restriction of all recorded', left: 0 },
+        { store: 'marketing-suppression', check: 'processing check refuses marketing', left: 0 },
+        { store: 'marketing-suppression', check: 'processing check refuses smart-creation', left: 0 },
+      ],
+    });
+  });
+
+  it('fails naming the checks when the restriction is missing, and when a lifted entry is left', async () => {
+    const restrict = verifyRestriction(depsFor({ action: 'restrict', scope: 'marketing', ground: 'legal-claims' }), { requestId: 'r1', customerId: 'c1' });
+    await expect(restrict).rejects.toThrow(new ProcessingVerificationFailed('Restriction not in place: marketing-suppression: restriction of marketing recorded; marketing-suppression: processing check refuses marketing'));
+    putAll(tables, 'dsr-marketing-suppression', [entry('smart-creation')]);
+
+    const lift = verifyRestriction(depsFor({ action: 'lift', scope: 'all' }), { requestId: 'r2', customerId: 'c1' });
+
+    await expect(lift).rejects.toThrow('Restriction not in place: marketing-suppression: restriction of all lifted');
+  });
+
+  it('passes a lift with nothing left', async () => {
+    const result = await verifyRestriction(depsFor({ action: 'lift', scope: 'smart-creation' }), { requestId: 'r2', customerId: 'c1' });
+
+    expect(result.checks).toEqual([{ store: 'marketing-suppression', check: 'restriction of smart-creation lifted', left: 0 }]);
+  });
+});
