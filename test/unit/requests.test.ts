@@ -11,7 +11,7 @@ import { archiveKey } from '../../functions/core/export/layout';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord } from '../../functions/core/ledger';
 import { openMarkerId } from '../../functions/core/open-requests';
-import type { RequestsDeps } from '../../functions/core/requests';
+import { toView, type RequestsDeps } from '../../functions/core/requests';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { tableDefinition } from '../../local/runtime';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
@@ -584,5 +584,24 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(gone.body.error.message).toContain(`erased by request ${erasureId}`);
     expect(validateResponse('/v1/requests/{requestId}', 'get', 200, record.body)).toBe('');
     expect(record.body.erasedBy).toBe(erasureId);
+  });
+});
+
+describe('toView: Art. 19 notifications', () => {
+  it('lists the notifications by recipient, sorted, and has none without notifications', () => {
+    // Arrange
+    const record = newRequestRecord({ requestId: 'r1', type: 'erasure', customerId: 'c1', customerKey: 'a'.repeat(64), brand: 'albelli', bodyHash: 'h', receivedAt: new Date('2025-06-01T00:00:00.000Z') });
+    const notified = { ...record, notifications: { 'meta-custom-audiences': { sentAt: '2025-06-02T00:00:00.000Z' }, 'email-marketing-provider': { sentAt: '2025-06-02T00:00:00.000Z', acknowledgedAt: '2025-06-03T00:00:00.000Z' } } };
+
+    // Act
+    const view = toView(notified);
+    const plain = toView(record);
+
+    // Assert
+    expect(view.notifications).toEqual([
+      { recipient: 'email-marketing-provider', sentAt: '2025-06-02T00:00:00.000Z', acknowledgedAt: '2025-06-03T00:00:00.000Z' },
+      { recipient: 'meta-custom-audiences', sentAt: '2025-06-02T00:00:00.000Z' },
+    ]);
+    expect(plain).not.toHaveProperty('notifications');
   });
 });
