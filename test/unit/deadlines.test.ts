@@ -100,8 +100,35 @@ describe('checkDeadlines (boundaries and fields)', () => {
     expect(added).toEqual([
       ['OverdueRequests', 'Count', 1],
       ['DueSoonRequests', 'Count', 1],
+      ['OverdueConsentWithdrawals', 'Count', 0],
+      ['DueSoonConsentWithdrawals', 'Count', 0],
     ]);
     expect(published()).toBe(1);
+  });
+
+  it('counts a consent withdrawal as due soon only within 24 hours of its due date, and publishes its own metrics beside the totals', async () => {
+    // Arrange
+    const withdrawal = (requestId: string, dueAt: string): RequestRecord => ({ ...record(requestId, 'pending', dueAt), type: 'consent-withdrawal' });
+    const { ledger } = ledgerOf([
+      withdrawal('cw-late', '2025-06-10T11:00:00.000Z'),
+      withdrawal('cw-within-a-day', '2025-06-11T12:00:00.000Z'),
+      withdrawal('cw-in-two-days', '2025-06-12T12:00:00.000Z'),
+      record('export-in-two-days', 'pending', '2025-06-12T12:00:00.000Z'),
+    ]);
+    const { metrics, added } = metricsSpy();
+
+    // Act
+    const report = await checkDeadlines({ ledger, metrics, now: () => NOW });
+
+    // Assert
+    expect(report.overdue.map((entry) => entry.requestId)).toEqual(['cw-late']);
+    expect(report.dueSoon.map((entry) => entry.requestId)).toEqual(['cw-within-a-day', 'export-in-two-days']);
+    expect(added).toEqual([
+      ['OverdueRequests', 'Count', 1],
+      ['DueSoonRequests', 'Count', 2],
+      ['OverdueConsentWithdrawals', 'Count', 1],
+      ['DueSoonConsentWithdrawals', 'Count', 1],
+    ]);
   });
 
   it('reports entries by due date with the request id, type, brand, status and due date only (never the customer id)', async () => {

@@ -57,6 +57,24 @@ describe('issueCertificate', () => {
     for (const [Key, value] of Object.entries(objects)) s3Mock.on(GetObjectCommand, { Key }).resolves({ Body: body(JSON.stringify(value)) as never });
   };
 
+  it('certifies a workflow that notifies nobody (a consent withdrawal of the photo library) with no recipients', async () => {
+    // Arrange
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3Mock.on(PutObjectCommand).resolves({});
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    const { notification: _notification, ...withoutNotification } = input;
+
+    // Act
+    const { certificate: summary } = await issueCertificate(deps, { ...withoutNotification, erasure: [input.erasure[1]!], verification: [input.verification[1]!] });
+
+    // Assert
+    const written = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as { notifiedRecipients: unknown[]; stores: { store: string }[] };
+    expect(written.notifiedRecipients).toEqual([]);
+    expect(written.stores.map((entry) => entry.store)).toEqual(['uploaded-photos']);
+    expect(summary.notifiedRecipients).toEqual([]);
+  });
+
   it('writes the certificate with the totals of the progress log, retained invoices and recipients, and returns a small summary', async () => {
     s3Mock.on(GetObjectCommand).rejects(noSuchKey());
     progress();

@@ -935,3 +935,75 @@ describe('Ledger outbox sweep and redaction races (mocked table)', () => {
     await expect(failing.ledger.redactCustomer(customerKey('c1', KEY), 'erasure')).rejects.toMatchObject({ name: 'StoreFailed' });
   });
 });
+
+describe('Ledger: a rectification\'s corrections (personal data, internal)', () => {
+  let table: LedgerTable;
+  const corrections = { lastName: 'Secret', email: 'secret@example.org' };
+
+  beforeEach(async () => {
+    table = await startLedgerTable();
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  it('keeps them on the record, never in a status event, and removes them with the transition to completed', async () => {
+    // Arrange
+    await table.ledger.create(record('rect-1', { type: 'rectification', corrections }));
+    await table.ledger.transition('rect-1', 'in_progress');
+
+    // Act
+    const kept = await table.ledger.get('rect-1');
+    await table.ledger.transition('rect-1', 'completed', { result: {} });
+
+    // Assert
+    expect(kept.corrections).toEqual(corrections);
+    expect((await table.ledger.get('rect-1')).corrections).toBeUndefined();
+    expect(JSON.stringify(table.events)).not.toContain('Secret');
+    expect(table.events.map((event) => event.status)).toEqual(['in_progress', 'completed']);
+  });
+
+  it('keeps them while a failed request can still be replayed, and removes them when it is cancelled', async () => {
+    // Arrange
+    await table.ledger.create(record('rect-2', { type: 'rectification', corrections }));
+    await table.ledger.transition('rect-2', 'failed', { error: { name: 'StoreFailed', message: 'x' } });
+    const failed = await table.ledger.get('rect-2');
+
+    // Act
+    await table.ledger.transition('rect-2', 'cancelled');
+
+    // Assert
+    expect(failed.corrections).toEqual(corrections);
+    expect((await table.ledger.get('rect-2')).corrections).toBeUndefined();
+  });
+
+  it('removes them from the customer\'s other records when an erasure redacts the customer', async () => {
+    // Arrange
+    await table.ledger.create(record('rect-3', { type: 'rectification', status: 'failed', corrections }));
+
+    // Act
+    await table.ledger.redactCustomer(customerKey('c1', KEY), 'erasure-9');
+
+    // Assert
+    expect(await table.ledger.get('rect-3')).toMatchObject({ erasedBy: 'erasure-9' });
+    expect((await table.ledger.get('rect-3')).corrections).toBeUndefined();
+    expect((await table.ledger.get('rect-3')).customerId).toBeUndefined();
+  });
+
+  it('builds a new record with its own due date and corrections when given', () => {
+    const built = newRequestRecord({
+      requestId: 'r',
+      type: 'consent-withdrawal',
+      customerId: 'c3',
+      customerKey: 'k',
+      brand: 'fotoknudsen',
+      bodyHash: 'h',
+      receivedAt: new Date('2026-01-01T00:00:00.000Z'),
+      dueAt: new Date('2026-01-04T00:00:00.000Z'),
+    });
+
+    expect(built.dueAt).toBe('2026-01-04T00:00:00.000Z');
+    expect('corrections' in built).toBe(false);
+  });
+});

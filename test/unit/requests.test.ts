@@ -587,6 +587,103 @@ describe('request API (contract against docs/openapi.yaml)', () => {
   });
 });
 
+describe('rectification and consent withdrawal requests', () => {
+  const RECTIFICATION_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-rectification';
+  const WITHDRAWAL_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-consent-withdrawal';
+  const NOW = new Date('2026-02-01T10:00:00.000Z');
+  let table: LedgerTable;
+  let stepFunctions: ReturnType<typeof fakeStepFunctions>;
+
+  const deps = (overrides: Partial<RequestsDeps> = {}): RequestsDeps => ({
+    ledger: table.ledger,
+    sfn: stepFunctions.sfn,
+    s3: new S3Client({ region: 'eu-west-1' }),
+    doc: table.doc,
+    customerProfileTable: PROFILE_TABLE,
+    customerKey: (customerId) => customerKey(customerId, KEY),
+    exportStateMachineArn: EXPORT_ARN,
+    erasureStateMachineArn: ERASURE_ARN,
+    stateMachineArns: { rectification: RECTIFICATION_ARN, 'consent-withdrawal': WITHDRAWAL_ARN },
+    coolingOffSeconds: 30,
+    exportsBucket: 'dsr-exports',
+    downloadUrlTtlSeconds: 900,
+    hashKey: KEY,
+    now: () => NOW,
+    ...overrides,
+  });
+
+  /** A POST /v1/requests event for the router. */
+  const post = (body: unknown) => ({ httpMethod: 'POST', path: '/v1/requests', body: JSON.stringify(body), headers: {}, requestContext: {} }) as never;
+
+  beforeAll(async () => {
+    table = await startLedgerTable();
+    await table.doc.send(new CreateTableCommand(tableDefinition(getStore('customer-profile'), PROFILE_TABLE)));
+  });
+
+  beforeEach(() => {
+    stepFunctions = fakeStepFunctions();
+  });
+
+  afterAll(async () => {
+    await table.close();
+  });
+
+  it('stores a rectification\'s corrections normalised on the record only: never in the execution input or the answer', async () => {
+    // Arrange
+    const body = { type: 'rectification', customerId: 'rc-1', brand: 'albelli', corrections: { email: 'Ann@Example.ORG', phone: '0031 6 1234 5678', lastName: 'Person ' } };
+
+    // Act
+    const response = await handleApiEvent(post(body), deps());
+
+    // Assert
+    expect(response.statusCode).toBe(202);
+    const view = JSON.parse(response.body) as { requestId: string; dueAt: string };
+    expect(response.body).not.toMatch(/Ann|5678|Person/i);
+    expect(view.dueAt).toBe('2026-03-01T10:00:00.000Z');
+    expect((await table.ledger.get(view.requestId)).corrections).toEqual({ email: 'ann@example.org', phone: '+31612345678', lastName: 'Person' });
+    const [execution] = [...stepFunctions.executions.entries()];
+    expect(execution![0]).toBe(`${RECTIFICATION_ARN}/${view.requestId}`);
+    expect(JSON.parse(execution![1].input)).toEqual({ requestId: view.requestId, type: 'rectification', brand: 'albelli' });
+  });
+
+  it('gives a consent withdrawal its target due date (72 hours by default, or as configured) on its own state machine', async () => {
+    // Act
+    const byDefault = await handleApiEvent(post({ type: 'consent-withdrawal', customerId: 'cw-1', brand: 'fotoknudsen', service: 'photo-library' }), deps());
+    const configured = await handleApiEvent(post({ type: 'consent-withdrawal', customerId: 'cw-2', brand: 'onskefoto', service: 'photo-library' }), deps({ consentWithdrawalTargetHours: 24 }));
+
+    // Assert
+    expect(JSON.parse(byDefault.body).dueAt).toBe('2026-02-04T10:00:00.000Z');
+    expect(JSON.parse(configured.body).dueAt).toBe('2026-02-02T10:00:00.000Z');
+    expect([...stepFunctions.executions.keys()].every((id) => id.startsWith(`${WITHDRAWAL_ARN}/`))).toBe(true);
+  });
+
+  it.each([
+    [{ type: 'consent-withdrawal', customerId: 'cw-3', brand: 'albelli', service: 'photo-library' }, 'brand', /only by fotoknudsen and onskefoto/],
+    [{ type: 'consent-withdrawal', customerId: 'cw-3', brand: 'onskefoto', service: 'newsletter' }, 'service', /must be one of photo-library/],
+    [{ type: 'rectification', customerId: 'rc-3', brand: 'albelli', corrections: {} }, 'corrections', /at least one of email/],
+    [{ type: 'rectification', customerId: 'rc-3', brand: 'albelli', corrections: { email: 'nope' } }, 'corrections.email', /must be an email address/],
+    [{ type: 'rectification', customerId: 'rc-3', brand: 'albelli' }, 'corrections', /./],
+  ])('answers 400 naming the field and writes and starts nothing: %j', async (body, field, message) => {
+    // Act
+    const response = await handleApiEvent(post(body), deps());
+
+    // Assert
+    expect(response.statusCode).toBe(400);
+    const error = JSON.parse(response.body).error as { code: string; details: { field: string; message: string }[] };
+    expect(error.code).toBe('invalid_request');
+    expect(error.details).toEqual([{ field, message: expect.stringMatching(message) }]);
+    expect((await table.ledger.list({ limit: 100 })).items.filter((record) => record.customerId === body.customerId)).toEqual([]);
+    expect(stepFunctions.executions.size).toBe(0);
+  });
+
+  it('refuses to start a type whose state machine is not configured (ConfigurationError), never another type\'s', async () => {
+    const response = await handleApiEvent(post({ type: 'consent-withdrawal', customerId: 'cw-9', brand: 'onskefoto', service: 'photo-library' }), deps({ stateMachineArns: {} }));
+
+    expect(response.statusCode).toBe(500);
+    expect(stepFunctions.executions.size).toBe(0);
+  });
+});
+
 describe('toView: Art. 19 notifications', () => {
   it('lists the notifications by recipient, sorted, and has none without notifications', () => {
     // Arrange

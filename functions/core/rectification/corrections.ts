@@ -14,12 +14,15 @@ export const CORRECTION_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'lo
 /** A field a rectification can correct. */
 export type CorrectionField = (typeof CORRECTION_FIELDS)[number];
 
-/** A phone number: digits with spaces, dots, dashes or brackets, optional leading + or 00; 6 to 15 digits once normalised. */
+/** What a phone number may be written with: digits, spaces, dots, dashes or brackets, an optional leading + or 00. */
+const PHONE_CHARACTERS = /^\s*(\+|00)?[0-9][0-9 ().-]*\s*$/;
+
+/** A phone number as people write it, with 6 to 15 digits once normalised (E.164 allows 15). */
 const phoneSchema = z
   .string()
   .max(32)
-  .regex(/^\s*(\+|00)?[0-9][0-9 ().-]*\s*$/, 'must be a phone number (digits, spaces, "-", ".", brackets, optional leading + or 00)')
-  .refine((value) => /^\+?[0-9]{6,15}$/.test(normalisePhone(value)), 'must have 6 to 15 digits');
+  .regex(PHONE_CHARACTERS, 'must be a phone number (digits, spaces, "-", ".", brackets, optional leading + or 00)')
+  .refine((value) => !PHONE_CHARACTERS.test(value) || /^\+?[0-9]{6,15}$/.test(normalisePhone(value)), 'must have 6 to 15 digits');
 
 /** A name as the profile holds it. */
 const nameSchema = z.string().trim().min(1, 'must not be empty').max(100);
