@@ -17,7 +17,6 @@ const CORE = join(ROOT, 'functions/core');
  */
 const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/bucket-eraser.ts': [],
-  'erasure/reapply.ts': [],
   'erasure/table-eraser.ts': [],
   'export/stream-upload.ts': [],
 };
