@@ -137,6 +137,11 @@ export class ApiClient {
     return (await this.call('POST', `/v1/requests/${encodeURIComponent(requestId)}/denial`, contractValue(denyRequestBody, body, 'denial'))).json() as Promise<RequestView>;
   }
 
+  /** POST /v1/requests/{id}/notifications/{recipient}/ack: a recipient acknowledged its Art. 19 notification. */
+  async acknowledge(requestId: string, recipient: string): Promise<RequestView> {
+    return (await this.call('POST', `/v1/requests/${encodeURIComponent(requestId)}/notifications/${encodeURIComponent(recipient)}/ack`)).json() as Promise<RequestView>;
+  }
+
   /** Every page of GET /v1/requests with the given filters (checked against the API contract's query first). */
   async list(filters: Record<string, string | undefined>): Promise<RequestView[]> {
     const items: RequestView[] = [];

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { ackCommand } from './commands/ack';
 import { cancelCommand } from './commands/cancel';
 import { denyCommand } from './commands/deny';
 import { eraseCommand } from './commands/erase';
@@ -6,11 +7,11 @@ import { exportCommand } from './commands/export';
 import { extendCommand } from './commands/extend';
 import { flushStatusEventsCommand } from './commands/flush-status-events';
 import { listCommand } from './commands/list';
-import { purgeRetainedCommand } from './commands/purge-retained';
 import { reapplyErasuresCommand } from './commands/reapply-erasures';
 import { replayCommand } from './commands/replay';
 import { seedCommand } from './commands/seed';
 import { statusCommand } from './commands/status';
+import { sweepRetentionCommand } from './commands/sweep-retention';
 
 /**
  * The `dsr` ops CLI (`bin/dsr.mjs`). Each command lives in `commands/<name>.ts` and exports a factory
@@ -27,8 +28,9 @@ const COMMANDS: (() => Command)[] = [
   cancelCommand,
   extendCommand,
   denyCommand,
+  ackCommand,
   replayCommand,
-  purgeRetainedCommand,
+  sweepRetentionCommand,
   reapplyErasuresCommand,
   flushStatusEventsCommand,
 ];

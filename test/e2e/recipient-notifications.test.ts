@@ -14,6 +14,7 @@ import { localFunctionName, type LambdaHandler } from '../../local/lambda-runtim
 import { startLocalAws } from '../../local/runtime';
 import { seedSyntheticCustomer } from '../../local/seed/synthetic';
 import { settled, type ErasureContext } from '../workflow/erasure-helpers';
+import { ApiClient as CliApiClient } from '../../cli/api-client';
 import { ApiClient } from './export-archive';
 
 /**
@@ -117,17 +118,15 @@ describe('Art. 19 recipient notifications through the HTTP API', () => {
     }
   });
 
-  it('records a recipient\'s acknowledgement, shows it on the request, and answers a repeat with the first one', async () => {
+  it('records a recipient\'s acknowledgement, shows it on the request, and answers a repeat (`dsr ack`) with the first one', async () => {
     // Act
     const acked = await client.call('POST', `/v1/requests/${requestId}/notifications/${ESP}/ack`);
     const ackedView = (await acked.json()) as { notifications: { recipient: string; sentAt: string; acknowledgedAt?: string }[] };
-    const repeat = await client.call('POST', `/v1/requests/${requestId}/notifications/${ESP}/ack`);
-    const repeatView = (await repeat.json()) as typeof ackedView;
+    const repeatView = (await new CliApiClient(api.url, ctx.aws.secrets.apiToken).acknowledge(requestId, ESP)) as unknown as typeof ackedView;
     const read = (await (await client.call('GET', `/v1/requests/${requestId}`)).json()) as typeof ackedView;
 
     // Assert
     expect(acked.status).toBe(200);
-    expect(repeat.status).toBe(200);
     const espState = ackedView.notifications.find((entry) => entry.recipient === ESP)!;
     expect(espState.acknowledgedAt! >= espState.sentAt).toBe(true);
     expect(repeatView.notifications).toEqual(ackedView.notifications);
