@@ -11,3 +11,10 @@ export function parseCount(value: string): number {
   if (!Number.isSafeInteger(result)) throw new InvalidArgumentError('is too large');
   return result;
 }
+
+/** An ISO date or date-time, e.g. `2032-01-01` or `2032-01-01T00:00:00Z`. */
+export function parseDate(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('must be an ISO date, e.g. 2032-01-01 or 2032-01-01T00:00:00Z');
+  return date;
+}

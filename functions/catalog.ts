@@ -1,5 +1,6 @@
 import type { CustomerStoreId, PipelineStoreId } from './core/data-map';
 import { CUSTOMER_STORES } from './core/data-map';
+import { RETENTION_PREFIX } from './core/retention/plan';
 import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE, UNSUCCESSFUL_EXECUTION_STATUSES } from './core/reconcile-execution';
 
 /**
@@ -236,7 +237,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     secrets: ['hash-key'],
   },
   // Erasure pipeline (issue 5): legal hold, plan, suppression, one eraser per store, Art. 19
-  // notifications, verification check, certificate, scheduled purge of retained records.
+  // notifications, verification check, certificate.
   {
     id: 'check-legal-hold',
     entry: 'functions/erasure/check-legal-hold.ts',
@@ -431,17 +432,59 @@ export const FUNCTIONS: FunctionSpec[] = [
     stores: [{ store: 'request-ledger', access: 'read' }],
     triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
   },
+  // Retention sweep (issue 10): the steps of statemachines/retention.asl.json; its files live under `retention/` in the audit bucket.
   {
-    id: 'purge-retained',
-    entry: 'functions/erasure/purge-retained.ts',
-    description: 'Daily: deletes retained invoice records whose retainUntil has passed',
+    id: 'plan-retention-sweep',
+    entry: 'functions/retention/plan-sweep.ts',
+    description: 'Retention: collects legal holds and writes the run file and segment manifest of a sweep',
     timeoutSeconds: 900,
-    memoryMb: 256,
+    memoryMb: 512,
     stores: [
       { store: 'orders', access: 'read' },
-      { store: 'orders', access: 'delete' },
+      { store: 'contact-history', access: 'read' },
+      { store: 'audit', access: 'write', keyPrefix: RETENTION_PREFIX },
     ],
-    triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'sweep-retention-segment',
+    entry: 'functions/retention/sweep-segment.ts',
+    description: 'Retention: removes what is past its rule in a batch of segments; requests the erasure of inactive accounts',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    stores: [
+      { store: 'contact-history', access: 'read' },
+      { store: 'contact-history', access: 'delete' },
+      { store: 'orders', access: 'read' },
+      { store: 'orders', access: 'delete' },
+      { store: 'call-recordings', access: 'read', versions: true },
+      { store: 'call-recordings', access: 'delete', versions: true },
+      // Final records past their period are deleted; an inactive account's erasure request is created like the API does.
+      { store: 'request-ledger', access: 'read-write' },
+      { store: 'customer-profile', access: 'read' },
+      { store: 'audit', access: 'read', keyPrefix: RETENTION_PREFIX },
+    ],
+    permissions: ['start-executions'],
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'write-retention-report',
+    entry: 'functions/retention/write-report.ts',
+    description: 'Retention: sums the Map run results into the run report and publishes per-store metrics',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    stores: [
+      { store: 'audit', access: 'read', keyPrefix: RETENTION_PREFIX },
+      { store: 'audit', access: 'write', keyPrefix: RETENTION_PREFIX },
+    ],
+  },
+  {
+    id: 'record-retention-failure',
+    entry: 'functions/retention/record-failure.ts',
+    description: 'Retention: writes the report of a failed sweep',
+    timeoutSeconds: 60,
+    memoryMb: 128,
+    stores: [{ store: 'audit', access: 'write', keyPrefix: RETENTION_PREFIX }],
   },
 ];
 

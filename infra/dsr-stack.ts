@@ -66,6 +66,7 @@ export class DsrStack extends Stack {
       catalog,
       functions: this.functions,
       settings,
+      stores: this.stores,
       stateMachinesDir: props.stateMachinesDir ?? path.join(projectRoot, 'statemachines'),
     });
 

@@ -10,7 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { pascalCase, permissionsOf, resolveDetailFilter, type FunctionSpec, type SecretId } from '../functions/catalog';
 import { storeStatements } from './grants';
-import { functionEnvironment, WORKFLOWS } from '../functions/core/settings';
+import { functionEnvironment, REQUEST_WORKFLOWS } from '../functions/core/settings';
 import { EXPORTS_PREFIX, SECRET_ENV, type DsrSettings } from './settings';
 import type { DsrStores } from './stores';
 
@@ -180,7 +180,7 @@ export class DsrFunctions extends Construct {
     for (const [index, trigger] of (spec.triggers ?? []).entries()) {
       if (trigger.kind === 'event') {
         const onDefaultBus = trigger.bus === 'default';
-        const detail = resolveDetailFilter(trigger, WORKFLOWS.map((workflow) => this.stateMachineArn(settings, workflow.name)));
+        const detail = resolveDetailFilter(trigger, REQUEST_WORKFLOWS.map((workflow) => this.stateMachineArn(settings, workflow.name)));
         new events.Rule(this, `${id}Event${index}`, {
           // No eventBus: the account's default bus, where AWS services (Step Functions) publish.
           eventBus: onDefaultBus ? undefined : props.eventBus,
@@ -202,8 +202,9 @@ export class DsrFunctions extends Construct {
 
   private permissionStatements(spec: FunctionSpec, props: DsrFunctionsProps): iam.PolicyStatement[] {
     const { settings } = props;
-    const machines = WORKFLOWS.map((workflow) => this.stateMachineArn(settings, workflow.name));
-    const executions = WORKFLOWS.map((workflow) => this.executionsArn(settings, workflow.name));
+    // Functions start, follow and stop request workflows only; the scheduled ones start themselves.
+    const machines = REQUEST_WORKFLOWS.map((workflow) => this.stateMachineArn(settings, workflow.name));
+    const executions = REQUEST_WORKFLOWS.map((workflow) => this.executionsArn(settings, workflow.name));
     return permissionsOf(spec).flatMap((permission): iam.PolicyStatement[] => {
       switch (permission) {
         case 'start-executions':

@@ -5,6 +5,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { pascalCase } from '../functions/catalog';
+import { RETENTION_METRICS } from '../functions/core/retention/report';
+import { sweptStores } from '../functions/core/retention/rules';
+import { POWERTOOLS_SERVICE_NAME } from '../functions/core/settings';
 import { UNACKNOWLEDGED_METRIC } from '../functions/core/notification-ledger';
 import { DEADLINE_METRICS, type DsrSettings } from './settings';
 
@@ -89,7 +93,26 @@ export class DsrObservability extends Construct {
     for (const [index, fn] of props.scheduledFunctions.entries()) {
       this.alarms.push(
         fn.metricErrors({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `ScheduledFunctionErrors${index}`, {
-          alarmDescription: 'A scheduled DSR function (deadline check, retention purge) failed',
+          alarmDescription: 'A scheduled DSR function (deadline check, status-event flush) failed',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    // The retention sweep's verification: records past their rule still there after a run (held customers excluded).
+    for (const { store } of sweptStores()) {
+      const remaining = new cloudwatch.Metric({
+        namespace: RETENTION_METRICS.namespace,
+        metricName: RETENTION_METRICS.remaining,
+        dimensionsMap: { service: POWERTOOLS_SERVICE_NAME, [RETENTION_METRICS.dimension]: store.id },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.days(1),
+      });
+      this.alarms.push(
+        remaining.createAlarm(this, `RetentionRemaining${pascalCase(store.id)}`, {
+          alarmDescription: `Records of ${store.id} past their retention rule are still there after the retention sweep (see the run report in the audit bucket, docs/operations.md)`,
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -6,7 +6,7 @@ import { reapplyErasures } from '../../functions/core/erasure/reapply';
 import { Ledger } from '../../functions/core/ledger';
 import { eventBridgeClient } from '../../functions/shared/clients';
 import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
-import { parseDate } from './purge-retained';
+import { parseDate } from '../parse';
 
 /** Options of `dsr reapply-erasures`. */
 interface ReapplyOptions extends AwsOptions {

@@ -138,6 +138,103 @@ export interface NotErasedAction {
 /** What erasure does with a store. */
 export type ErasureAction = DeleteAction | AnonymiseAndRetainAction | NotErasedAction;
 
+/** A retention period: a whole number of calendar days, months or years. */
+export interface RetentionPeriod {
+  amount: number;
+  unit: 'days' | 'months' | 'years';
+}
+
+/** Fields every retention rule has: the customer-facing text, where `{period}` stands for the rule's period. */
+interface RuleText {
+  /** The customer-facing sentence of this rule; `{period}` is replaced by the rule's period, so the two cannot diverge. */
+  text: string;
+}
+
+/**
+ * Records (or objects) expire a period after a date attribute (or S3 user metadata); a record without
+ * the attribute, or not matching `when`, never expires. `records: 'retained'` limits the rule to the
+ * retained partitions of an anonymise-and-retain store.
+ */
+export interface AfterDateRule extends RuleText {
+  kind: 'after-attribute' | 'after-metadata';
+  /** The attribute (table) or metadata key (bucket) holding the ISO date the period counts from. */
+  attribute: string;
+  period: RetentionPeriod;
+  /** Only records whose attribute has one of these values expire (e.g. closed contacts, final requests). */
+  when?: { attribute: string; in: readonly string[] };
+}
+
+/** Retained records expire once the date in `attribute` (set at anonymisation to the start + `period`) has passed. */
+export interface UntilDateRule extends RuleText {
+  kind: 'until-attribute';
+  attribute: string;
+  /** The period the attribute was computed with (the anonymise-and-retain action's `retainYears`). */
+  period: RetentionPeriod;
+  records: 'retained';
+}
+
+/** Data lives as long as the account; inactive accounts are erased (the `inactive-account` rule of the profile). */
+export interface AccountLifetimeRule extends RuleText {
+  kind: 'account-lifetime';
+}
+
+/** An account with no login and no order for `period` gets an erasure request (reason `retention`). */
+export interface InactiveAccountRule extends RuleText {
+  kind: 'inactive-account';
+  /** Profile attribute of the last login. */
+  lastLoginAttribute: string;
+  /** Order attribute of the order date (orders store). */
+  orderedAtAttribute: string;
+  period: RetentionPeriod;
+}
+
+/** Objects under a key prefix expire by S3 lifecycle rule (`infra/stores.ts`) a period after they are written. */
+export interface LifecycleRule extends RuleText {
+  kind: 'lifecycle';
+  prefix: string;
+  period: RetentionPeriod;
+}
+
+/** No period is enforced: the data is kept for the stated reason. */
+export interface NoRetentionRule extends RuleText {
+  kind: 'none';
+  reason: string;
+}
+
+/** A machine-readable retention rule of a store (the retention sweep, `functions/core/retention/`, enforces them). */
+export type RetentionRule = AfterDateRule | UntilDateRule | AccountLifetimeRule | InactiveAccountRule | LifecycleRule | NoRetentionRule;
+
+/** The period as people read it (`90 days`, `1 day`, `2 years`). */
+export function periodText(period: RetentionPeriod): string {
+  return `${period.amount} ${period.amount === 1 ? period.unit.slice(0, -1) : period.unit}`;
+}
+
+/** The customer-facing sentence of one rule (its text with the period filled in). */
+export function ruleText(rule: RetentionRule): string {
+  return 'period' in rule ? rule.text.replaceAll('{period}', periodText(rule.period)) : rule.text;
+}
+
+/** A store's retention: its rules and the customer-facing text made of them (plus an optional closing clause). */
+export function retentionOf(rules: RetentionRule[], closing?: string): { retention: string; retentionRules: RetentionRule[] } {
+  return { retention: [...rules.map(ruleText), ...(closing ? [closing] : [])].join('; '), retentionRules: rules };
+}
+
+/** The date a period after `from` ends (calendar arithmetic in UTC; 29 February + 1 year → 28 February). */
+export function addPeriod(from: Date, period: RetentionPeriod): Date {
+  const end = new Date(from.getTime());
+  if (period.unit === 'days') {
+    end.setUTCDate(end.getUTCDate() + period.amount);
+    return end;
+  }
+  const months = period.unit === 'years' ? period.amount * 12 : period.amount;
+  const day = end.getUTCDate();
+  end.setUTCDate(1);
+  end.setUTCMonth(end.getUTCMonth() + months);
+  const lastDay = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() + 1, 0)).getUTCDate();
+  end.setUTCDate(Math.min(day, lastDay));
+  return end;
+}
+
 /** Key schema of a DynamoDB store (all key attributes are strings). */
 export interface TableSchema {
   partitionKey: string;
@@ -173,8 +270,10 @@ export interface StoreDefinition {
   purpose: string;
   legalBasis: string;
   recipients: Recipient[];
-  /** Retention period or criterion, as told to the customer. */
+  /** Retention period or criterion, as told to the customer: made of `retentionRules` (`retentionOf`). */
   retention: string;
+  /** The machine-readable rules behind `retention`, enforced by the retention sweep. */
+  retentionRules: RetentionRule[];
   /** Where the data comes from (Art. 15(1)(g)). */
   source: string;
   erasure: ErasureAction;
@@ -199,6 +298,15 @@ const CLOUD_HOSTING: Recipient = {
 
 const ALL_BRANDS: readonly Brand[] = BRANDS;
 
+/** Years invoice records are kept (Netherlands: AWR art. 52): the anonymise-and-retain period and its purge rule. */
+const INVOICE_RETENTION_YEARS = 7;
+
+/**
+ * Default period after which an account with no login and no order is erased (setting
+ * `inactiveAccountMonths`): 36 months, see docs/data-map.md for the reasoning.
+ */
+export const INACTIVE_ACCOUNT_PERIOD: RetentionPeriod = { amount: 36, unit: 'months' };
+
 /** The business stores holding customer data, one entry per store. */
 export const CUSTOMER_STORES: readonly StoreDefinition[] = [
   {
@@ -214,7 +322,18 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     purpose: 'Creating and delivering your photo products and managing your account',
     legalBasis: 'Performance of the purchase contract (GDPR Art. 6(1)(b))',
     recipients: [CLOUD_HOSTING],
-    retention: 'As long as your account exists; deleted on account closure or erasure request',
+    ...retentionOf(
+      [
+        {
+          kind: 'inactive-account',
+          text: 'As long as your account exists',
+          lastLoginAttribute: 'lastLoginAt',
+          orderedAtAttribute: 'orderedAt',
+          period: INACTIVE_ACCOUNT_PERIOD,
+        },
+      ],
+      'deleted on account closure or erasure request',
+    ),
     source: 'Provided by you when creating your account or ordering',
     erasure: { action: 'delete' },
     holdsFiles: false,
@@ -255,13 +374,21 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
         notification: { notify: false, why: 'Receives invoice records only on a request of its own; those records are kept as issued (Art. 17(3)(b))' },
       },
     ],
-    retention:
-      'Order details as long as your account exists; invoice records 7 years after the invoice date (Dutch tax law, AWR art. 52), stripped of all other data after an erasure request',
+    ...retentionOf([
+      { kind: 'account-lifetime', text: 'Order details as long as your account exists' },
+      {
+        kind: 'until-attribute',
+        attribute: 'retainUntil',
+        records: 'retained',
+        period: { amount: INVOICE_RETENTION_YEARS, unit: 'years' },
+        text: 'invoice records {period} after the invoice date (Dutch tax law, AWR art. 52), stripped of all other data after an erasure request',
+      },
+    ]),
     source: 'Your orders on our websites and apps',
     erasure: {
       action: 'anonymise-and-retain',
       legalReason: 'Statutory duty to keep invoice records for tax purposes (Netherlands: Algemene wet inzake rijksbelastingen art. 52, 7 years)',
-      retainYears: 7,
+      retainYears: INVOICE_RETENTION_YEARS,
       retentionFrom: 'invoiceDate',
       keepAttributes: ['invoiceNumber', 'invoiceDate', 'orderedAt', 'currency', 'netAmount', 'vatAmount', 'vatRate', 'grossAmount', 'country', 'brand'],
       retainedPartitionTemplate: 'retained#{customerKey}',
@@ -281,7 +408,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     purpose: 'Printing the photo products you order',
     legalBasis: 'Performance of the purchase contract (Art. 6(1)(b))',
     recipients: [CLOUD_HOSTING],
-    retention: 'As long as your account exists; deleted on erasure request',
+    ...retentionOf([{ kind: 'account-lifetime', text: 'As long as your account exists' }], 'deleted on erasure request'),
     source: 'Uploaded by you through our websites and apps',
     erasure: { action: 'delete' },
     holdsFiles: true,
@@ -298,7 +425,8 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     purpose: 'The photo organizer and storage service you signed up for',
     legalBasis: 'Your consent (Art. 6(1)(a)); you can cancel the service at any time',
     recipients: [CLOUD_HOSTING],
-    retention: 'Until you cancel the service; then deleted as soon as possible',
+    // Cancelling the service deletes the library (the photo-library service's own process); an inactive account is erased with it.
+    ...retentionOf([{ kind: 'account-lifetime', text: 'Until you cancel the service; then deleted as soon as possible' }]),
     source: 'Uploaded by you through the website or app',
     erasure: { action: 'delete' },
     holdsFiles: true,
@@ -322,7 +450,18 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     purpose: 'Following up on your questions and complaints',
     legalBasis: 'Legitimate interest in giving the best possible service (Art. 6(1)(f))',
     recipients: [CLOUD_HOSTING],
-    retention: 'Up to 2 years after the contact is closed; deleted on erasure request',
+    ...retentionOf(
+      [
+        {
+          kind: 'after-attribute',
+          attribute: 'closedAt',
+          when: { attribute: 'status', in: ['closed'] },
+          period: { amount: 2, unit: 'years' },
+          text: 'Up to {period} after the contact is closed',
+        },
+      ],
+      'deleted on erasure request',
+    ),
     source: 'Your contacts with our customer service',
     erasure: { action: 'delete' },
     holdsFiles: false,
@@ -340,7 +479,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     purpose: 'Training customer-service staff to keep service standards high',
     legalBasis: 'Legitimate interest (Art. 6(1)(f))',
     recipients: [CLOUD_HOSTING],
-    retention: '90 days after the call; deleted on erasure request',
+    ...retentionOf([{ kind: 'after-metadata', attribute: 'recorded-at', period: { amount: 90, unit: 'days' }, text: '{period} after the call' }], 'deleted on erasure request'),
     source: 'Your phone calls with our customer service',
     erasure: { action: 'delete' },
     holdsFiles: true,
@@ -374,7 +513,12 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
         notification: { notify: true, identifier: 'customer-key', why: 'The audience sync keeps each member it uploaded under the keyed hash; that hash is all it needs to remove the member (no email or phone travels)' },
       },
     ],
-    retention: 'Until you object or withdraw; an erased customer keeps only a keyed-hash suppression entry so a later import does not add them again',
+    ...retentionOf([
+      {
+        kind: 'account-lifetime',
+        text: 'Until you object or withdraw; an erased customer keeps only a keyed-hash suppression entry so a later import does not add them again',
+      },
+    ]),
     source: 'Your account settings, orders and website use',
     erasure: { action: 'delete', suppress: true },
     holdsFiles: false,
@@ -392,7 +536,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     purpose: 'Automatically creating photo products from your photos and improving that technique',
     legalBasis: 'Performance of the contract (Art. 6(1)(b)); legitimate interest in user-friendly products (Art. 6(1)(f))',
     recipients: [CLOUD_HOSTING],
-    retention: 'As long as your account exists; deleted on erasure request',
+    ...retentionOf([{ kind: 'account-lifetime', text: 'As long as your account exists' }], 'deleted on erasure request'),
     source: 'Derived by our algorithms from the photos you uploaded, and from your edits',
     erasure: { action: 'delete' },
     holdsFiles: false,
@@ -423,7 +567,19 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     purpose: 'Handling and proving the handling of your privacy requests',
     legalBasis: 'Legal obligation to answer data-subject requests (Art. 6(1)(c), Art. 12)',
     recipients: [CLOUD_HOSTING],
-    retention: 'Kept as accountability record (Art. 5(2)); holds no readable personal data after an erasure',
+    ...retentionOf(
+      [
+        {
+          kind: 'after-attribute',
+          // A final record's last change is its completion or cancellation (or a later erasedBy mark): never earlier.
+          attribute: 'updatedAt',
+          when: { attribute: 'status', in: ['completed', 'cancelled'] },
+          period: { amount: 5, unit: 'years' },
+          text: 'Kept as accountability record (Art. 5(2)) until {period} after the request was closed (the supervisory authority\'s power to fine lapses after 5 years, Awb art. 5:45), then deleted; erasure certificates stay in the audit bucket',
+        },
+      ],
+      'holds no readable personal data after an erasure',
+    ),
     source: 'Your request',
     erasure: { action: 'none', reason: 'Accountability record; the customer id is replaced by its keyed hash' },
     holdsFiles: false,
@@ -440,7 +596,13 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     purpose: 'Giving you a copy of your data (Art. 15, 20)',
     legalBasis: 'Legal obligation (Art. 6(1)(c))',
     recipients: [CLOUD_HOSTING],
-    retention: 'Archives expire after 7 days, staging data after 1 day; both are deleted when you ask for erasure',
+    ...retentionOf(
+      [
+        { kind: 'lifecycle', prefix: 'exports/', period: { amount: 7, unit: 'days' }, text: 'Archives expire after {period}' },
+        { kind: 'lifecycle', prefix: 'staging/', period: { amount: 1, unit: 'days' }, text: 'staging data after {period}' },
+      ],
+      'both are deleted when you ask for erasure',
+    ),
     source: 'Generated from the stores above',
     erasure: { action: 'delete' },
     holdsFiles: true,
@@ -456,7 +618,7 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     purpose: 'Proving that an erasure was carried out (Art. 5(2))',
     legalBasis: 'Legal obligation (Art. 6(1)(c))',
     recipients: [CLOUD_HOSTING],
-    retention: 'Kept as accountability record; holds no readable personal data',
+    ...retentionOf([{ kind: 'none', reason: 'Proof of erasure (Art. 5(2)); holds only keyed hashes and counts', text: 'Kept as accountability record; holds no readable personal data' }]),
     source: 'Generated by the erasure workflow',
     erasure: { action: 'none', reason: 'Proof of erasure; holds only keyed hashes' },
     holdsFiles: false,
@@ -473,7 +635,9 @@ export const PIPELINE_STORES: readonly StoreDefinition[] = [
     purpose: 'Making sure an erased customer is not added again by a later marketing import',
     legalBasis: 'Legitimate interest in honouring the erasure and objection (Art. 6(1)(f), Art. 21)',
     recipients: [CLOUD_HOSTING],
-    retention: 'Kept as long as marketing lists are imported; holds no readable personal data',
+    ...retentionOf([
+      { kind: 'none', reason: 'Needed as long as marketing lists are imported, to honour erasures', text: 'Kept as long as marketing lists are imported; holds no readable personal data' },
+    ]),
     source: 'Generated by the erasure workflow',
     erasure: { action: 'none', reason: 'Holds only keyed hashes, needed to honour the erasure' },
     holdsFiles: false,

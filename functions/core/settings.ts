@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FunctionSpec } from '../catalog';
-import { DATA_MAP, type StoreDefinition } from './data-map';
+import { DATA_MAP, INACTIVE_ACCOUNT_PERIOD, type StoreDefinition } from './data-map';
 import { ConfigurationError } from './errors';
 
 /**
@@ -45,6 +45,14 @@ export const FUNCTION_SETTINGS = {
   erasureBatchMaxAttempts: setting('DSR_ERASURE_BATCH_MAX_ATTEMPTS', z.coerce.number().int().min(1).max(20).default(8)),
   /** First backoff delay of an erasure batch retry, in ms (full jitter, cap 5 s). */
   erasureBatchBaseDelayMs: setting('DSR_ERASURE_BATCH_BASE_DELAY_MS', z.coerce.number().int().min(0).max(10_000).default(50)),
+  /** Months without a login or an order after which an account gets an erasure request (reason `retention`); see docs/data-map.md. */
+  inactiveAccountMonths: setting('DSR_INACTIVE_ACCOUNT_MONTHS', z.coerce.number().int().min(1).max(1200).default(INACTIVE_ACCOUNT_PERIOD.amount)),
+  /** `disabled`: the retention sweep only counts inactive accounts and requests no erasure. */
+  inactiveAccountErasure: setting('DSR_INACTIVE_ACCOUNT_ERASURE', z.enum(['enabled', 'disabled']).default('enabled')),
+  /** DynamoDB parallel-scan segments per table of the retention sweep (each segment is one Map item). */
+  retentionScanSegments: setting('DSR_RETENTION_SCAN_SEGMENTS', z.coerce.number().int().min(1).max(10_000).default(8)),
+  /** Child executions the retention sweep's Distributed Map runs at once (`MaxConcurrencyPath`). */
+  retentionMaxConcurrency: setting('DSR_RETENTION_MAX_CONCURRENCY', z.coerce.number().int().min(1).max(10_000).default(16)),
   /** Attempts of one status callback delivery. */
   callbackMaxAttempts: setting('DSR_CALLBACK_MAX_ATTEMPTS', z.coerce.number().int().min(1).default(5)),
   /** First backoff delay of a callback retry, in ms (doubled per attempt). */
@@ -97,7 +105,33 @@ export const WORKFLOWS = [
   { name: 'erasure', env: 'DSR_ERASURE_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-', 'erase-'] },
   { name: 'rectification', env: 'DSR_RECTIFICATION_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
   { name: 'consent-withdrawal', env: 'DSR_CONSENT_WITHDRAWAL_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
-] as const;
+  {
+    name: 'retention',
+    env: 'DSR_RETENTION_STATE_MACHINE_ARN',
+    dynamicFunctionPrefixes: [],
+    schedule: 'rate(1 day)',
+    distributedMap: { store: 'audit', itemReaderKeys: 'retention/*/segments.json', resultWriterKeys: 'retention/*/results/*' },
+  },
+] as const satisfies readonly WorkflowSpec[];
+
+/** One workflow of `WORKFLOWS`. */
+export interface WorkflowSpec {
+  name: string;
+  env: `DSR_${string}`;
+  dynamicFunctionPrefixes: readonly string[];
+  /** EventBridge schedule expression that starts the workflow (input `{ "dryRun": false }`); request workflows have none. */
+  schedule?: string;
+  /** For a workflow with a Distributed Map: the store its ItemReader reads and its ResultWriter writes, as key patterns. */
+  distributedMap?: { store: string; itemReaderKeys: string; resultWriterKeys: string };
+}
+
+/** The workflow of a name as a `WorkflowSpec`, or undefined. */
+export function workflowSpec(name: string): WorkflowSpec | undefined {
+  return (WORKFLOWS as readonly WorkflowSpec[]).find((workflow) => workflow.name === name);
+}
+
+/** The workflows that run data-subject requests (started through the request API); the scheduled ones are not among them. */
+export const REQUEST_WORKFLOWS: readonly WorkflowSpec[] = (WORKFLOWS as readonly WorkflowSpec[]).filter((workflow) => workflow.schedule === undefined);
 
 /** Per-store function maps: env variable → catalog id prefix (`collect-<store>`, `erase-<store>`). */
 export const PER_STORE_FUNCTIONS = [

@@ -104,7 +104,12 @@ describe.each(aslFiles(path.join(PROJECT_ROOT, 'statemachines')).map(({ name, fi
   it('reads at the root only fields of the workflow input or results earlier states wrote', () => {
     // Arrange
     const top = walk(definition.States).filter(({ map }) => map === undefined);
-    const written = new Set([...keysOf(workflowInputSchema), ...top.flatMap(({ state }) => [state.ResultPath, ...(state.Catch ?? []).map((entry) => entry.ResultPath)].flatMap((path) => (typeof path === 'string' ? [path.replace(/^\$\./, '').split('.')[0]!] : [])))]);
+    // A result written over the whole state (`ResultPath: "$"`, the retention planner) writes its ResultSelector's keys.
+    const written = new Set([
+      ...keysOf(workflowInputSchema),
+      ...top.flatMap(({ state }) => (state.ResultPath === '$' ? Object.keys(state.ResultSelector ?? {}).map((key) => key.replace(/\.\$$/, '')) : [])),
+      ...top.flatMap(({ state }) => [state.ResultPath, ...(state.Catch ?? []).map((entry) => entry.ResultPath)].flatMap((path) => (typeof path === 'string' && path !== '$' ? [path.replace(/^\$\./, '').split('.')[0]!] : []))),
+    ]);
 
     // Act
     const unknown = top.flatMap(({ name, state }) => rootFieldsRead(state).filter((field) => !written.has(field)).map((field) => `${name}: $.${field}`));
