@@ -224,6 +224,8 @@ export const FUNCTIONS: FunctionSpec[] = [
       // The volume's summary (`volumeSummaryKey`) is staged for finalize-export.
       { store: 'exports', access: 'write', keyPrefix: 'staging/' },
       { store: 'exports', access: 'write', keyPrefix: 'exports/' },
+      // Each write first checks that the request is still in progress (a cancelled export gets nothing more).
+      { store: 'request-ledger', access: 'read' },
     ],
     secrets: ['hash-key'],
   },

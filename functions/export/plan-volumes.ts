@@ -12,7 +12,7 @@ export const handler = taskHandler(planVolumesInput, async (input) => {
     return records.get(requestId)!;
   };
   const result = await planVolumes(
-    { ...exportDeps(), requestedAt: async (requestId) => (await record(requestId)).createdAt, requestedLocale: async (requestId) => (await record(requestId)).locale },
+    { ...exportDeps(process.env, input.requestId), requestedAt: async (requestId) => (await record(requestId)).createdAt, requestedLocale: async (requestId) => (await record(requestId)).locale },
     input,
   );
   logger.info('volumes planned', { volumes: result.volumes.length });
