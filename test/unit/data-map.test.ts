@@ -176,6 +176,15 @@ describe('data map', () => {
 describe('docs/data-map.md', () => {
   const doc = readFileSync(new URL('../../docs/data-map.md', import.meta.url), 'utf8');
 
+  it('says for every recipient whether it is told (Art. 19) and which identifier it gets', () => {
+    for (const recipient of CUSTOMER_STORES.flatMap((store) => store.recipients)) {
+      // Assert
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${recipient.id}\` |`));
+      expect(row, recipient.id).toBeDefined();
+      expect(row).toContain(recipient.notification.notify ? `| yes | \`${recipient.notification.identifier === 'customer-id' ? 'customerId' : 'customerKey'}\`` : '| no |');
+    }
+  });
+
   it('mentions every store, its resource variable, default name and locator', () => {
     for (const store of DATA_MAP) {
       // Assert
