@@ -243,7 +243,7 @@ class LocalStepFunctions {
   }
 
   private buildMachine(name: string, source: AslStates, definitionText: string, creationDate: number, file: string, child: boolean): LoadedMachine[] {
-    const { definition, maps } = extractDistributedMaps(source, file);
+    const { definition, maps } = extractDistributedMaps(withoutRootResultPaths(source), file);
     const machine: LoadedMachine = {
       name,
       arn: localStateMachineArn(name, this.options.region),
@@ -658,6 +658,32 @@ class LocalStepFunctions {
   private roleArn(): string {
     return `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/dsr-local-stepfunctions`;
   }
+}
+
+/**
+ * The definition with every `"ResultPath": "$"` (of a state or a catcher) left out, which means the same
+ * in ASL (the result replaces the input); aws-local-stepfunctions 3 would store the result under a
+ * key named `$` instead.
+ */
+export function withoutRootResultPaths<T extends AslStates>(definition: T): T {
+  const withoutRoot = <S extends Record<string, unknown>>(entry: S): S => {
+    if (entry.ResultPath !== '$') return entry;
+    const { ResultPath: _root, ...rest } = entry;
+    return rest as S;
+  };
+  const walk = (states: AslStates): AslStates => ({
+    ...states,
+    States: Object.fromEntries(
+      Object.entries(states.States).map(([name, state]) => {
+        const next: Record<string, unknown> = withoutRoot(state);
+        if (Array.isArray(state.Catch)) next.Catch = (state.Catch as Record<string, unknown>[]).map(withoutRoot);
+        if (Array.isArray(state.Branches)) next.Branches = (state.Branches as AslStates[]).map(walk);
+        for (const processor of ['ItemProcessor', 'Iterator'] as const) if (state[processor]) next[processor] = walk(state[processor] as AslStates);
+        return [name, next as typeof state];
+      }),
+    ),
+  });
+  return walk(definition) as T;
 }
 
 /** The cause when a state's input (on entry) or output (on exit) is over the payload limit; else undefined. */
