@@ -65,6 +65,7 @@ describe('settings', () => {
       DSR_CALLBACK_MAX_ATTEMPTS: '5',
       DSR_CALLBACK_BASE_DELAY_MS: '1000',
       DSR_EVENT_BUS_NAME: 'dsr',
+      DSR_NOTIFICATION_ACK_DAYS: '14',
     });
   });
 

@@ -39,6 +39,7 @@ describe('readFunctionSettings and settingsEnvironment', () => {
       callbackMaxAttempts: 5,
       callbackBaseDelayMs: 1000,
       eventBusName: 'dsr',
+      notificationAckDays: 14,
     });
   });
 
@@ -60,6 +61,7 @@ describe('readFunctionSettings and settingsEnvironment', () => {
     ['DSR_DOWNLOAD_URL_TTL_SECONDS', '30'],
     ['DSR_EXPORT_UPLOAD_CONCURRENCY', '17'],
     ['DSR_ERASURE_BATCH_MAX_ATTEMPTS', 'many'],
+    ['DSR_NOTIFICATION_ACK_DAYS', '0'],
   ])('refuses %s=%s with a ConfigurationError naming it', (variable, value) => {
     const attempt = () => readFunctionSettings({ [variable]: value });
 
