@@ -1,7 +1,7 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_OPERATIONS, createRequestBody, listRequestsQuery } from '../../functions/core/api-contract';
+import { API_OPERATIONS, createRequestBody, extendRequestBody, listRequestsQuery } from '../../functions/core/api-contract';
 import { gatewayModelSchema } from '../../infra/api';
 import { OPENAPI, validateErrorBody } from '../unit/helpers/openapi';
 import { renderGatewayTemplate } from './gateway-template';
@@ -56,8 +56,9 @@ describe('request API', () => {
     const models = Object.values(built.template.findResources('AWS::ApiGateway::Model'));
 
     // Assert
-    expect(models.map((model) => model.Properties.Name)).toEqual(['CreateRequest']);
-    expect(models[0]!.Properties.Schema).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(models.map((model) => model.Properties.Name)).toEqual(expect.arrayContaining(['CreateRequest', 'ExtendRequest', 'DenyRequest']));
+    expect(models.find((model) => model.Properties.Name === 'CreateRequest')!.Properties.Schema).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(models.find((model) => model.Properties.Name === 'ExtendRequest')!.Properties.Schema).toEqual(JSON.parse(JSON.stringify(gatewayModelSchema(extendRequestBody))));
     built.template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'POST',
       RequestValidatorId: Match.anyValue(),
