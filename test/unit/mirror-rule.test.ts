@@ -17,7 +17,6 @@ const CORE = join(ROOT, 'functions/core');
  */
 const NOT_YET_MIRRORED: Record<string, string[]> = {
   'erasure/bucket-eraser.ts': [],
-  'erasure/table-eraser.ts': [],
 };
 
 /** Every TypeScript module under functions/core, as a path relative to it. */
