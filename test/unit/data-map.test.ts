@@ -11,8 +11,13 @@ import {
   getStore,
   PIPELINE_STORE_IDS,
   resourceName,
+  ruleText,
+  type CustomerStoreId,
   type KeyPrefixLocator,
 } from '../../functions/core/data-map';
+import { CATALOGS } from '../../functions/core/export/i18n';
+import { unenforcedPeriods } from '../../functions/core/retention/rules';
+import { resolveSettings } from '../../infra/settings';
 import {
   analysisEntrySchema,
   audienceEntrySchema,
@@ -219,5 +224,63 @@ describe('docs/data-map.md', () => {
         expect(doc, attribute).toContain(`\`${attribute}\``);
       }
     }
+  });
+});
+
+describe('data map retention rules', () => {
+  it('states in every store only periods that one of its rules enforces, and the check catches a period with no rule', () => {
+    // Arrange
+    const unenforced = { retention: 'Up to 2 years after the contact is closed; 90 days after the call', retentionRules: [{ kind: 'account-lifetime' as const, text: 'x' }] };
+
+    // Act
+    const found = DATA_MAP.map((store) => ({ store: store.id, unenforced: unenforcedPeriods(store) }));
+
+    // Assert
+    expect(found).toEqual(DATA_MAP.map((store) => ({ store: store.id, unenforced: [] })));
+    expect(unenforcedPeriods(unenforced)).toEqual(['2 years', '90 days']);
+  });
+
+  it('makes every store\'s customer text out of its rules, each with its own period filled in', () => {
+    // Assert
+    for (const store of DATA_MAP) {
+      expect(store.retentionRules.length, store.id).toBeGreaterThan(0);
+      expect(store.retention.startsWith(store.retentionRules.map(ruleText).join('; ')), store.id).toBe(true);
+      for (const rule of store.retentionRules) expect(ruleText(rule), `${store.id} ${rule.kind}`).not.toContain('{period}');
+    }
+    expect(getStore('contact-history').retention).toBe('Up to 2 years after the contact is closed; deleted on erasure request');
+    expect(getStore('call-recordings').retention).toBe('90 days after the call; deleted on erasure request');
+  });
+
+  it('states the same periods in every language of the export as in English', () => {
+    // Act
+    const periods = (text: string) => [...text.matchAll(/\d+/g)].map((match) => match[0]);
+
+    // Assert
+    for (const store of CUSTOMER_STORES) {
+      for (const [language, catalog] of Object.entries(CATALOGS)) {
+        expect({ store: store.id, language, periods: periods(catalog.store[store.id as CustomerStoreId].retention) }).toEqual({ store: store.id, language, periods: periods(store.retention) });
+      }
+    }
+  });
+
+  it('enforces each stated period where it is applied: invoice retention, export lifecycle, inactive accounts', () => {
+    // Arrange
+    const orders = getStore('orders');
+    const until = orders.retentionRules.find((rule) => rule.kind === 'until-attribute');
+    const lifecycle = Object.fromEntries(getStore('exports').retentionRules.flatMap((rule) => (rule.kind === 'lifecycle' ? [[rule.prefix, rule.period]] : [])));
+    const inactive = getStore('customer-profile').retentionRules.find((rule) => rule.kind === 'inactive-account');
+    const defaults = resolveSettings(() => undefined);
+
+    // Assert
+    expect(orders.erasure.action === 'anonymise-and-retain' && until?.kind === 'until-attribute' && { kept: orders.erasure.retainYears, purged: until.period }).toEqual({
+      kept: 7,
+      purged: { amount: 7, unit: 'years' },
+    });
+    expect(lifecycle).toEqual({ 'exports/': { amount: defaults.exportsExpiryDays, unit: 'days' }, 'staging/': { amount: defaults.stagingExpiryDays, unit: 'days' } });
+    expect(inactive).toMatchObject({ period: { amount: defaults.inactiveAccountMonths, unit: 'months' }, lastLoginAttribute: 'lastLoginAt', orderedAtAttribute: 'orderedAt' });
+    expect(Object.keys(profileSchema.shape)).toContain('lastLoginAt');
+    expect(Object.keys(orderSchema.shape)).toContain('orderedAt');
+    expect(Object.keys(contactSchema.shape)).toEqual(expect.arrayContaining(['closedAt', 'status']));
+    expect(Object.keys(recordingMetadataSchema.shape)).toContain('recorded-at');
   });
 });

@@ -1,6 +1,7 @@
 import {
   addPeriod,
   DATA_MAP,
+  periodText,
   type AfterDateRule,
   type InactiveAccountRule,
   type RetentionPeriod,
@@ -87,4 +88,23 @@ export function isInactive(activity: readonly (string | undefined)[], period: Re
   if (dates.length === 0) return false;
   const latest = new Date(Math.max(...dates.map((date) => date.getTime())));
   return addPeriod(latest, period).getTime() < now.getTime();
+}
+
+/** The period phrases a customer-facing text states (`2 years`, `90 days`, `1 day`). */
+export function statedPeriods(text: string): string[] {
+  return [...text.matchAll(/\b(\d+) (days?|months?|years?)\b/g)].map((match) => match[0]);
+}
+
+/** Rule kinds that enforce their period: the sweep, or an S3 lifecycle rule. */
+const ENFORCING_KINDS: readonly RetentionRule['kind'][] = ['after-attribute', 'after-metadata', 'until-attribute', 'inactive-account', 'lifecycle'];
+
+/**
+ * The periods a store's retention text states that no enforcing rule of the store has (its own `{period}`
+ * filled in, so text and rule agree); empty when every stated period is enforced.
+ */
+export function unenforcedPeriods(store: Pick<StoreDefinition, 'retention' | 'retentionRules'>): string[] {
+  const enforced = new Set(
+    store.retentionRules.flatMap((rule) => (ENFORCING_KINDS.includes(rule.kind) && 'period' in rule ? [periodText(rule.period)] : [])),
+  );
+  return statedPeriods(store.retention).filter((phrase) => !enforced.has(phrase));
 }

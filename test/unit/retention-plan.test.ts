@@ -1,0 +1,163 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { getStore } from '../../functions/core/data-map';
+import { StoreUnavailable } from '../../functions/core/errors';
+import {
+  CUSTOMER_ID_FIRST_CHARACTERS,
+  heldCustomerKeys,
+  manifestKey,
+  planSegments,
+  planSweep,
+  planSweepInput,
+  planSweepOutput,
+  reportKey,
+  resultsPrefix,
+  runFileKey,
+  runFileSchema,
+  segmentsOf,
+  type PlanDeps,
+} from '../../functions/core/retention/plan';
+
+/** The retention planner: segments of every swept store, legal holds collected once, run file and manifest in the audit bucket. */
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const s3 = new S3Client({ region: 'eu-west-1' });
+const docMock = mockClient(doc);
+const s3Mock = mockClient(s3);
+const NOW = new Date('2030-06-15T12:00:00.000Z');
+
+const deps = (overrides: Partial<PlanDeps> = {}): PlanDeps => ({
+  doc,
+  s3,
+  auditBucket: 'dsr-audit',
+  scanSegments: 2,
+  maxConcurrency: 16,
+  inactiveAccounts: { enabled: true, months: 36 },
+  customerKey: (customerId) => `key-${customerId}`,
+  now: () => NOW,
+  ...overrides,
+});
+
+/** The JSON body of the PutObject call for a key. */
+function written(key: string): unknown {
+  const call = s3Mock.commandCalls(PutObjectCommand).find((candidate) => candidate.args[0].input.Key === key);
+  return call ? JSON.parse(String(call.args[0].input.Body)) : undefined;
+}
+
+beforeEach(() => {
+  docMock.reset();
+  s3Mock.reset();
+  docMock.on(ScanCommand).resolves({ Items: [] });
+  s3Mock.on(PutObjectCommand).resolves({});
+});
+
+describe('segmentsOf', () => {
+  it('splits a table into parallel-scan segments and a bucket into one prefix per first character of the customer id', () => {
+    // Act
+    const table = segmentsOf(getStore('contact-history'), 3);
+    const bucket = segmentsOf(getStore('call-recordings'), 3);
+
+    // Assert
+    expect(table).toEqual([0, 1, 2].map((segment) => ({ store: 'contact-history', segment, totalSegments: 3 })));
+    expect(bucket).toHaveLength(64);
+    expect(bucket.slice(0, 2)).toEqual([{ store: 'call-recordings', prefix: 'recordings/0' }, { store: 'call-recordings', prefix: 'recordings/1' }]);
+    expect(new Set(CUSTOMER_ID_FIRST_CHARACTERS.map((character) => /^[A-Za-z0-9_-]$/.test(character)))).toEqual(new Set([true]));
+  });
+
+  it('refuses a bucket whose keys do not start at the customer id', () => {
+    // Act / Assert
+    expect(() => segmentsOf(getStore('photo-library'), 1)).toThrow('Store "photo-library": only a bucket keyed "<prefix>{customerId}/" can be split into segments');
+  });
+
+  it('plans every swept store', () => {
+    // Act
+    const stores = new Set(planSegments(1).map((segment) => segment.store));
+
+    // Assert
+    expect([...stores]).toEqual(['customer-profile', 'orders', 'contact-history', 'call-recordings', 'request-ledger']);
+    expect(planSegments(1)).toHaveLength(4 + 64);
+  });
+});
+
+describe('heldCustomerKeys', () => {
+  it('collects, by the erasure\'s hold rules, the keyed hashes of customers with an open, unpaid or disputed order or a legal-claim contact', async () => {
+    // Arrange
+    docMock.on(ScanCommand, { TableName: 'dsr-orders', Segment: 0 }).resolves({
+      Items: [
+        { customerId: 'c1', orderId: 'o1', status: 'delivered', paymentStatus: 'paid' },
+        { customerId: 'c2', orderId: 'o2', status: 'in_production', paymentStatus: 'pending' },
+        { customerId: 'retained#k9', orderId: 'o9', status: 'placed' },
+      ],
+      LastEvaluatedKey: { customerId: 'c2', orderId: 'o2' },
+    });
+    docMock.on(ScanCommand, { TableName: 'dsr-orders', Segment: 0, ExclusiveStartKey: { customerId: 'c2', orderId: 'o2' } }).resolves({ Items: [{ customerId: 'c3', orderId: 'o3', status: 'delivered', paymentStatus: 'disputed' }] });
+    docMock.on(ScanCommand, { TableName: 'dsr-contact-history', Segment: 1 }).resolves({ Items: [{ customerId: 'c4', contactId: 'ct4', legalClaim: true }, { customerId: 'c5', contactId: 'ct5', legalClaim: false }] });
+
+    // Act
+    const held = await heldCustomerKeys(deps());
+
+    // Assert
+    expect(held).toEqual(['key-c2', 'key-c3', 'key-c4']);
+    const scans = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    expect(scans.filter((scan) => scan.TableName === 'dsr-orders' && !scan.ExclusiveStartKey).map((scan) => [scan.Segment, scan.TotalSegments])).toEqual([[0, 2], [1, 2]]);
+    expect(scans.find((scan) => scan.TableName === 'dsr-orders')).toMatchObject({ ProjectionExpression: '#a0, #a1, #a2, #a3', ExpressionAttributeNames: { '#a0': 'customerId', '#a1': 'orderId', '#a2': 'status', '#a3': 'paymentStatus' } });
+  });
+
+  it('names the store when a scan fails', async () => {
+    // Arrange
+    docMock.on(ScanCommand).rejects(Object.assign(new Error('slow'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }));
+
+    // Act / Assert
+    await expect(heldCustomerKeys(deps())).rejects.toThrow(StoreUnavailable);
+  });
+});
+
+describe('planSweep', () => {
+  it('writes the run file and the manifest under retention/<runId>/ and returns where they are', async () => {
+    // Arrange
+    docMock.on(ScanCommand, { TableName: 'dsr-contact-history' }).resolves({ Items: [{ customerId: 'c9', contactId: 'ct', legalClaim: true }] });
+
+    // Act
+    const plan = await planSweep(deps(), planSweepInput.parse({ runId: 'run-1', options: { dryRun: true } }));
+
+    // Assert
+    expect(planSweepOutput.parse(plan)).toEqual({
+      runId: 'run-1',
+      dryRun: true,
+      segments: 5 * 2 - 2 + 64,
+      maxConcurrency: 16,
+      manifest: { bucket: 'dsr-audit', key: 'retention/run-1/segments.json' },
+      report: { bucket: 'dsr-audit', prefix: 'retention/run-1/results' },
+    });
+    expect(runFileSchema.parse(written(runFileKey('run-1')))).toEqual({
+      runId: 'run-1',
+      now: NOW.toISOString(),
+      dryRun: true,
+      inactiveAccounts: { enabled: true, months: 36 },
+      heldCustomerKeys: ['key-c9'],
+    });
+    expect(written(manifestKey('run-1'))).toEqual(planSegments(2));
+    expect([resultsPrefix('run-1'), reportKey('run-1')]).toEqual(['retention/run-1/results', 'retention/run-1/report.json']);
+  });
+
+  it('takes the clock from the execution input when given, and is no dry run by default (the schedule sends {dryRun: false})', async () => {
+    // Act
+    const plan = await planSweep(deps(), planSweepInput.parse({ runId: 'run-2', options: { now: '2040-01-01T00:00:00.000Z', source: 'aws.events' } }));
+
+    // Assert
+    expect(plan.dryRun).toBe(false);
+    expect(written(runFileKey('run-2'))).toMatchObject({ now: '2040-01-01T00:00:00.000Z', dryRun: false });
+  });
+
+  it('refuses a run id that cannot be a key prefix, and names the audit bucket when a write fails', async () => {
+    // Arrange
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    // Act / Assert
+    expect(planSweepInput.safeParse({ runId: '../x', options: {} }).error?.issues.map((issue) => issue.message)).toEqual(['must be 1-80 letters, digits, "-" or "_"']);
+    await expect(planSweep(deps(), planSweepInput.parse({ runId: 'run-3' }))).rejects.toThrow('Store "audit" failed: AccessDenied: no');
+  });
+});
