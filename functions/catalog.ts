@@ -97,6 +97,8 @@ export const FUNCTIONS: FunctionSpec[] = [
     stores: [
       { store: 'request-ledger', access: 'read-write' },
       { store: 'customer-profile', access: 'read' },
+      // The suppression and processing checks read keyed-hash entries only.
+      { store: 'marketing-suppression', access: 'read' },
       // Cancelling a running export removes its staging data and partial volumes (every version).
       ...(['exports/', 'staging/'] as const).flatMap((keyPrefix): StoreGrant[] => [
         { store: 'exports', access: 'read', keyPrefix },
@@ -352,10 +354,20 @@ export const FUNCTIONS: FunctionSpec[] = [
     stores: [
       { store: 'audit', access: 'read', keyPrefix: 'notifications/' },
       { store: 'audit', access: 'write', keyPrefix: 'notifications/' },
+      // Reads the request's type and identifiers, writes the per-recipient `sent` times.
       { store: 'request-ledger', access: 'read' },
+      { store: 'request-ledger', access: 'write' },
     ],
     permissions: ['put-events'],
-    secrets: ['hash-key'],
+  },
+  {
+    id: 'check-acknowledgements',
+    entry: 'functions/notify/check-acknowledgements.ts',
+    description: 'Daily: counts Art. 19 notifications unacknowledged past DSR_NOTIFICATION_ACK_DAYS and publishes the metric',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    stores: [{ store: 'request-ledger', access: 'read' }],
+    triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
   },
   {
     id: 'check-erasure-verification',
@@ -370,9 +382,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     entry: 'functions/erasure/issue-certificate.ts',
     description: 'Erasure: writes the certificate of erasure to the audit bucket (once)',
     timeoutSeconds: 120,
-      // Reads the request's type and identifiers, writes the per-recipient `sent` times.
     memoryMb: 256,
-      { store: 'request-ledger', access: 'write' },
     stores: [
       { store: 'audit', access: 'read', keyPrefix: 'certificates/' },
       { store: 'audit', access: 'write', keyPrefix: 'certificates/' },
@@ -380,6 +390,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'orders', access: 'read' },
       { store: 'request-ledger', access: 'read' },
     ],
+    secrets: ['hash-key'],
   },
   // Rectification (issue 9, Art. 16): apply the corrections from the ledger, read them back, certify.
   {
@@ -425,14 +436,82 @@ export const FUNCTIONS: FunctionSpec[] = [
     ],
     secrets: ['hash-key'],
   },
+  // Restriction (Art. 18) and objection (Art. 21), issue 9: entries under the customer's keyed hash that
+  // the processing check answers, the objected data withdrawn or deleted, read back, certified.
   {
-    id: 'check-acknowledgements',
-    entry: 'functions/notify/check-acknowledgements.ts',
-    description: 'Daily: counts Art. 19 notifications unacknowledged past DSR_NOTIFICATION_ACK_DAYS and publishes the metric',
+    id: 'apply-restriction',
+    entry: 'functions/processing/apply-restriction.ts',
+    description: 'Restriction: records the customer\'s restriction under the keyed hash, or lifts it',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [
+      { store: 'marketing-suppression', access: 'read' },
+      { store: 'marketing-suppression', access: 'write' },
+      { store: 'marketing-suppression', access: 'delete' },
+      { store: 'request-ledger', access: 'read' },
+      ...PROGRESS_LOG_GRANTS,
+    ],
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'verify-restriction',
+    entry: 'functions/processing/verify-restriction.ts',
+    description: 'Restriction: reads the restriction back through the processing check',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [
+      { store: 'marketing-suppression', access: 'read' },
+      { store: 'request-ledger', access: 'read' },
+    ],
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'apply-objection',
+    entry: 'functions/processing/apply-objection.ts',
+    description: 'Objection: records it; direct marketing: suppresses, withdraws consents, deletes segments and audiences; smart creation: deletes tracked edits',
     timeoutSeconds: 300,
     memoryMb: 256,
-    stores: [{ store: 'request-ledger', access: 'read' }],
-    triggers: [{ kind: 'schedule', expression: 'rate(1 day)' }],
+    stores: [
+      { store: 'customer-profile', access: 'read' },
+      { store: 'marketing', access: 'read' },
+      { store: 'marketing', access: 'write' },
+      { store: 'marketing', access: 'delete' },
+      { store: 'smart-creation', access: 'read' },
+      { store: 'smart-creation', access: 'delete' },
+      { store: 'marketing-suppression', access: 'read' },
+      { store: 'marketing-suppression', access: 'write' },
+      { store: 'request-ledger', access: 'read' },
+      ...PROGRESS_LOG_GRANTS,
+    ],
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'verify-objection',
+    entry: 'functions/processing/verify-objection.ts',
+    description: 'Objection: reads the objected stores and the processing check back',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    stores: [
+      { store: 'customer-profile', access: 'read' },
+      { store: 'marketing', access: 'read' },
+      { store: 'smart-creation', access: 'read' },
+      { store: 'marketing-suppression', access: 'read' },
+      { store: 'request-ledger', access: 'read' },
+    ],
+    secrets: ['hash-key'],
+  },
+  {
+    id: 'issue-processing-certificate',
+    entry: 'functions/processing/issue-processing-certificate.ts',
+    description: 'Restriction and objection: writes the certificate to the audit bucket (once)',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    stores: [
+      { store: 'audit', access: 'read', keyPrefix: 'certificates/' },
+      { store: 'audit', access: 'write', keyPrefix: 'certificates/' },
+      { store: 'request-ledger', access: 'read' },
+    ],
+    secrets: ['hash-key'],
   },
   // Retention sweep (issue 10): the steps of statemachines/retention.asl.json; its files live under `retention/` in the audit bucket.
   {

@@ -20,6 +20,8 @@ import { getStore, resourceName } from '../core/data-map';
 import { denyRequest, extendRequest } from '../core/lifecycle';
 import { acknowledgeNotification } from '../core/notification-ledger';
 import { cancelRequest, createRequest, downloadUrl, getRequest, listRequests, toView, type RequestsDeps } from '../core/requests';
+import { suppressionOf } from '../core/erasure/suppression';
+import { checkProcessing } from '../core/processing/check';
 import { logger } from '../shared/handler';
 import { openApiDocument } from './openapi';
 
@@ -131,6 +133,8 @@ const IMPLEMENTATIONS: { [Id in OperationId]: Implementation<(typeof API_OPERATI
     const url = await downloadUrl(deps, params.requestId, query.volume);
     return { statusCode: 303, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
   },
+  checkSuppression: async ({ body }, deps) => json(200, { results: await suppressionOf(deps.doc, body, deps.env) }),
+  checkProcessing: async ({ query }, deps) => json(200, await checkProcessing({ doc: deps.doc, env: deps.env }, deps.customerKey(query.customerId), query.purpose)),
   getOpenApi: async () => json(200, openApiDocument()),
 };
 

@@ -6,6 +6,17 @@ import { DENIAL_REASONS, EXTENSION_REASONS, MAX_NOTE_LENGTH } from './lifecycle'
 import { brandRule, brandsOffering, CONSENT_SERVICES, type ConsentService } from './consent-withdrawal';
 import { SUPPORTED_LOCALES } from './locales';
 import { correctionsSchema } from './rectification/corrections';
+import {
+  MAX_SUPPRESSION_CHECK_CONTACTS,
+  objectionFields,
+  PROCESSING_PURPOSES,
+  REFUSAL_KINDS,
+  requireGroundToRestrict,
+  RESTRICTION_GROUNDS,
+  RESTRICTION_SCOPES,
+  restrictionFields,
+  SUPPRESSION_REASONS,
+} from './processing/parameters';
 
 /**
  * The request API's contract, declared once: every request and response body, query and path
@@ -72,6 +83,11 @@ const createRequestFields = {
 export const CREATE_REQUEST_BODIES = {
   export: z.strictObject({ type: z.literal('export'), ...createRequestFields }).register(API_SCHEMAS, { id: 'CreateExportRequest' }),
   erasure: z.strictObject({ type: z.literal('erasure'), ...createRequestFields }).register(API_SCHEMAS, { id: 'CreateErasureRequest' }),
+  restriction: z
+    .strictObject({ type: z.literal('restriction'), ...createRequestFields, ...restrictionFields })
+    .superRefine(requireGroundToRestrict)
+    .register(API_SCHEMAS, { id: 'CreateRestrictionRequest' }),
+  objection: z.strictObject({ type: z.literal('objection'), ...createRequestFields, ...objectionFields }).register(API_SCHEMAS, { id: 'CreateObjectionRequest' }),
   rectification: z
     .strictObject({ type: z.literal('rectification'), ...createRequestFields, corrections: correctionsSchema.register(API_SCHEMAS, { id: 'Corrections' }) })
     .register(API_SCHEMAS, { id: 'CreateRectificationRequest' }),
@@ -87,7 +103,7 @@ export const CREATE_REQUEST_BODIES = {
 
 /** Body of `POST /v1/requests`: one of the request types' bodies, chosen by `type`. */
 export const createRequestBody = z
-  .discriminatedUnion('type', [CREATE_REQUEST_BODIES.export, CREATE_REQUEST_BODIES.erasure, CREATE_REQUEST_BODIES.rectification, CREATE_REQUEST_BODIES['consent-withdrawal']], { error: `must be one of ${REQUEST_TYPES.join(', ')}` })
+  .discriminatedUnion('type', [CREATE_REQUEST_BODIES.export, CREATE_REQUEST_BODIES.erasure, CREATE_REQUEST_BODIES.restriction, CREATE_REQUEST_BODIES.objection, CREATE_REQUEST_BODIES.rectification, CREATE_REQUEST_BODIES['consent-withdrawal']], { error: `must be one of ${REQUEST_TYPES.join(', ')}` })
   .register(API_SCHEMAS, { id: 'CreateRequest' });
 
 /** A parsed create body. */
@@ -177,6 +193,8 @@ export const requestSchema = z
     caller: z.string().optional().describe('The calling principal that made the request (IAM caller ARN in AWS, `token:<name>` locally)'),
     callbackUrl: z.string().optional(),
     locale: z.string().optional().describe('The locale the request asked for'),
+    restriction: z.strictObject(restrictionFields).optional().describe('A restriction request: what it restricts or lifts'),
+    objection: z.strictObject(objectionFields).optional().describe('An objection request: what it objects to'),
     extension: z
       .strictObject({ reason: z.enum(EXTENSION_REASONS), note: z.string().optional(), extendedAt: z.iso.datetime(), previousDueAt: z.iso.datetime(), extendedBy: z.string() })
       .optional()
@@ -208,6 +226,77 @@ export const requestSchema = z
 export const requestPageSchema = z
   .strictObject({ items: z.array(requestSchema), nextToken: z.string().optional() })
   .register(API_SCHEMAS, { id: 'RequestPage' });
+
+/** Body of `POST /v1/checks/suppression`: the contact points a marketing import is about to add. */
+export const suppressionCheckBody = z
+  .strictObject({
+    emails: z
+      .array(z.string().min(3).max(320).regex(/@/, 'must be an email address'))
+      .max(MAX_SUPPRESSION_CHECK_CONTACTS, `must hold at most ${MAX_SUPPRESSION_CHECK_CONTACTS} entries`)
+      .optional()
+      .describe('Email addresses, matched trimmed and lower-cased'),
+    phones: z
+      .array(z.string().max(64).regex(/^\+?[0-9 ().\/-]*[0-9][0-9 ().\/-]*$/, 'must be a phone number (digits, spaces, + ( ) . / -)'))
+      .max(MAX_SUPPRESSION_CHECK_CONTACTS, `must hold at most ${MAX_SUPPRESSION_CHECK_CONTACTS} entries`)
+      .optional()
+      .describe('Phone numbers, matched as digits with a leading + (00 read as +)'),
+  })
+  .superRefine((body, context) => {
+    const emails = body.emails?.length ?? 0;
+    const phones = body.phones?.length ?? 0;
+    if (emails + phones === 0) context.addIssue({ code: 'custom', path: ['emails'], message: 'give at least one email or phone' });
+    if (emails + phones > MAX_SUPPRESSION_CHECK_CONTACTS) {
+      context.addIssue({
+        code: 'custom',
+        path: [emails >= phones ? 'emails' : 'phones'],
+        message: `emails and phones together must hold at most ${MAX_SUPPRESSION_CHECK_CONTACTS} entries (got ${emails + phones})`,
+      });
+    }
+  })
+  .register(API_SCHEMAS, { id: 'SuppressionCheck' });
+
+/** A parsed suppression check. */
+export type SuppressionCheckBody = z.infer<typeof suppressionCheckBody>;
+
+/** One answer of a suppression check: the contact point as sent, whether it is suppressed, and why. */
+export const suppressionAnswerSchema = z
+  .strictObject({
+    email: z.string().optional(),
+    phone: z.string().optional(),
+    suppressed: z.boolean(),
+    reason: z.enum(SUPPRESSION_REASONS).optional().describe('Present when suppressed'),
+  })
+  .register(API_SCHEMAS, { id: 'SuppressionAnswer' });
+
+/** The answer of `POST /v1/checks/suppression`: one entry per email, then per phone, in the order sent. */
+export const suppressionCheckResultSchema = z.strictObject({ results: z.array(suppressionAnswerSchema) }).register(API_SCHEMAS, { id: 'SuppressionCheckResult' });
+
+/** Query of `GET /v1/checks/processing`. */
+export const processingCheckQuery = z.strictObject({
+  customerId: customerIdSchema,
+  purpose: z.enum(PROCESSING_PURPOSES, { error: `must be one of ${PROCESSING_PURPOSES.join(', ')}` }),
+});
+
+/** A parsed processing check. */
+export type ProcessingCheckQuery = z.infer<typeof processingCheckQuery>;
+
+/** The answer of `GET /v1/checks/processing`. */
+export const processingCheckResultSchema = z
+  .strictObject({
+    purpose: z.enum(PROCESSING_PURPOSES),
+    allowed: z.boolean(),
+    reason: z
+      .strictObject({
+        kind: z.enum(REFUSAL_KINDS),
+        since: z.iso.datetime().describe('When the erasure, restriction or objection took effect'),
+        requestId: z.string().optional().describe('The restriction or objection request'),
+        scope: z.enum(RESTRICTION_SCOPES).optional().describe('restriction: the scope restricted'),
+        ground: z.enum(RESTRICTION_GROUNDS).optional().describe('restriction: its Art. 18(1) ground'),
+      })
+      .optional()
+      .describe('Present when not allowed: erasure first, then objection, then restriction'),
+  })
+  .register(API_SCHEMAS, { id: 'ProcessingCheckResult' });
 
 /** What produces an error code: the handler, the local API server, or API Gateway itself. */
 type ErrorSource = 'handler' | 'local' | 'gateway';
@@ -395,6 +484,24 @@ export const API_OPERATIONS = {
       headers: { Location: { description: 'The presigned URL', required: true } },
     },
     errors: ['invalid_request', 'not_found', 'not_ready', 'gone'],
+  },
+  checkSuppression: {
+    method: 'POST',
+    path: '/v1/checks/suppression',
+    summary: 'Which emails and phones are suppressed (erased or objected to direct marketing); for marketing imports',
+    description: `At most ${MAX_SUPPRESSION_CHECK_CONTACTS} emails and phones together. Compared as keyed hashes: the caller never holds the hash key, and nothing is written.`,
+    body: suppressionCheckBody,
+    success: { status: 200, description: 'One answer per contact point, emails first, in the order sent', body: suppressionCheckResultSchema },
+    errors: ['invalid_request', 'invalid_json', 'payload_too_large', 'unsupported_media_type'],
+  },
+  checkProcessing: {
+    method: 'GET',
+    path: '/v1/checks/processing',
+    summary: 'Whether a customer\'s data may be used for a purpose (marketing, smart-creation tracking)',
+    description: 'Refused for an erased customer (suppressed), under a restriction (Art. 18) of the purpose, or after an objection (Art. 21). Answered from keyed hashes: an erased customer is refused too.',
+    query: processingCheckQuery,
+    success: { status: 200, description: 'allowed, or refused with the reason', body: processingCheckResultSchema },
+    errors: ['invalid_request'],
   },
   getOpenApi: {
     method: 'GET',

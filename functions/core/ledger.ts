@@ -2,8 +2,9 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Brand } from './brands';
 import { eventsError, InvalidInput, InvalidStatusTransition, isConditionFailure, RequestNotFound, storeError } from './errors';
-import type { DenialReason, ExtensionReason } from './lifecycle';
+import type { ObjectionParameters, RestrictionParameters } from './processing/parameters';
 import type { Corrections } from './rectification/corrections';
+import type { DenialReason, ExtensionReason } from './lifecycle';
 import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim } from './open-requests';
 
 /**
@@ -22,7 +23,7 @@ import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim 
  */
 
 /** The kinds of request. */
-export const REQUEST_TYPES = ['export', 'erasure', 'rectification', 'consent-withdrawal'] as const;
+export const REQUEST_TYPES = ['export', 'erasure', 'restriction', 'objection', 'rectification', 'consent-withdrawal'] as const;
 
 /** A kind of request: access/portability export or erasure. */
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -129,6 +130,10 @@ export interface RequestRecord {
   callbackUrl?: string;
   /** Language of the customer-facing texts the request asked for (BCP 47; not personal data). */
   locale?: string;
+  /** What a restriction request asks for. */
+  restriction?: RestrictionParameters;
+  /** What an objection request objects to. */
+  objection?: ObjectionParameters;
   extension?: Extension;
   denial?: Denial;
   /** Every period the request spent on legal hold, oldest first. */
@@ -286,6 +291,8 @@ export interface NewRequest {
   caller?: string;
   callbackUrl?: string;
   locale?: string;
+  restriction?: RestrictionParameters;
+  objection?: ObjectionParameters;
   /** Overrides the one-month due date (a consent withdrawal's target). */
   dueAt?: Date;
   corrections?: Corrections;
@@ -293,7 +300,7 @@ export interface NewRequest {
 
 /** The `pending` record of a request just received: due one calendar month later, no progress yet. */
 export function newRequestRecord(request: NewRequest): RequestRecord {
-  const { receivedAt, notBefore, verification, caller, callbackUrl, locale, dueAt, corrections, ...fields } = request;
+  const { receivedAt, notBefore, verification, caller, callbackUrl, locale, dueAt, corrections, restriction, objection, ...fields } = request;
   return {
     ...fields,
     status: 'pending',
@@ -306,6 +313,8 @@ export function newRequestRecord(request: NewRequest): RequestRecord {
     ...(callbackUrl ? { callbackUrl } : {}),
     ...(locale ? { locale } : {}),
     ...(corrections ? { corrections } : {}),
+    ...(restriction ? { restriction } : {}),
+    ...(objection ? { objection } : {}),
     stores: {},
     version: 1,
   };

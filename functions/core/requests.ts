@@ -184,6 +184,8 @@ export async function createRequest(deps: RequestsDeps, body: CreateRequestBody,
     locale: body.locale,
     dueAt: dueAtOf(deps, body.type, now),
     corrections: body.type === 'rectification' ? normaliseCorrections(body.corrections) : undefined,
+    restriction: body.type === 'restriction' ? { action: body.action, scope: body.scope, ...(body.ground ? { ground: body.ground } : {}) } : undefined,
+    objection: body.type === 'objection' ? { purpose: body.purpose } : undefined,
   });
   const claim = await deps.ledger.claimOpen(candidate);
   if (!claim.claimed) {

@@ -103,6 +103,8 @@ export const POWERTOOLS_SERVICE_NAME = 'dsr';
 export const WORKFLOWS = [
   { name: 'export', env: 'DSR_EXPORT_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-'] },
   { name: 'erasure', env: 'DSR_ERASURE_STATE_MACHINE_ARN', dynamicFunctionPrefixes: ['collect-', 'erase-'] },
+  { name: 'restriction', env: 'DSR_RESTRICTION_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
+  { name: 'objection', env: 'DSR_OBJECTION_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
   { name: 'rectification', env: 'DSR_RECTIFICATION_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
   { name: 'consent-withdrawal', env: 'DSR_CONSENT_WITHDRAWAL_STATE_MACHINE_ARN', dynamicFunctionPrefixes: [] },
   {

@@ -1,5 +1,16 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type ServiceInputTypes as S3Input, type ServiceOutputTypes as S3Output } from '@aws-sdk/client-s3';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type ServiceInputTypes as DocInput,
+  type ServiceOutputTypes as DocOutput,
+} from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 
 /**
@@ -15,7 +26,7 @@ type Item = Record<string, unknown>;
 const conditionFailed = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } });
 
 /** An S3 bucket in memory: `objects` by key. */
-export function memoryBucket(s3Mock: AwsStub<object, object, S3Client['config']>): Map<string, string> {
+export function memoryBucket(s3Mock: AwsStub<S3Input, S3Output, S3Client['config']>): Map<string, string> {
   const objects = new Map<string, string>();
   s3Mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: string; IfNoneMatch?: string }) => {
     if (input.IfNoneMatch === '*' && objects.has(input.Key)) throw Object.assign(new Error('exists'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
@@ -40,7 +51,7 @@ const KEYS: Record<string, string[]> = {
 };
 
 /** DynamoDB tables in memory: each table's items by their JSON key. */
-export function memoryTables(docMock: AwsStub<object, object, DynamoDBDocumentClient['config']>): Record<string, Map<string, Item>> {
+export function memoryTables(docMock: AwsStub<DocInput, DocOutput, DynamoDBDocumentClient['config']>): Record<string, Map<string, Item>> {
   const tables: Record<string, Map<string, Item>> = Object.fromEntries(Object.keys(KEYS).map((name) => [name, new Map<string, Item>()]));
   const keyOf = (table: string, item: Item) => JSON.stringify(KEYS[table]!.map((attribute) => item[attribute]));
   const tableOf = (name: string) => {
