@@ -8,10 +8,12 @@ import { extendCommand } from './commands/extend';
 import { flushStatusEventsCommand } from './commands/flush-status-events';
 import { listCommand } from './commands/list';
 import { reapplyErasuresCommand } from './commands/reapply-erasures';
+import { rectifyCommand } from './commands/rectify';
 import { replayCommand } from './commands/replay';
 import { seedCommand } from './commands/seed';
 import { statusCommand } from './commands/status';
 import { sweepRetentionCommand } from './commands/sweep-retention';
+import { withdrawConsentCommand } from './commands/withdraw-consent';
 
 /**
  * The `dsr` ops CLI (`bin/dsr.mjs`). Each command lives in `commands/<name>.ts` and exports a factory
@@ -23,6 +25,8 @@ const COMMANDS: (() => Command)[] = [
   seedCommand,
   exportCommand,
   eraseCommand,
+  rectifyCommand,
+  withdrawConsentCommand,
   statusCommand,
   listCommand,
   cancelCommand,

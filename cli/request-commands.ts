@@ -4,27 +4,70 @@ import { BRANDS, type Brand } from '../functions/core/brands';
 import { CUSTOMER_ID_PATTERN } from '../functions/core/data-map';
 import { SUPPORTED_LOCALES, type SupportedLocale } from '../functions/core/locales';
 import type { Verification } from '../functions/core/ledger';
+import type { CreateRequestBody } from '../functions/core/api-contract';
 import { exportVolumeCount, type RequestView } from '../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from './api-client';
 import { cliAws } from './aws';
 import { watchExecution } from './watch-execution';
 
 /**
- * Shared parts of the request commands (`export`, `erase`, `status`, `replay`): submitting through the
+ * Shared parts of the request commands (`export`, `erase`, `rectify`, `withdraw-consent`, `status`, `replay`): submitting through the
  * API, following the execution with `--wait`, and downloading export volumes with `--out`.
  */
 
-/** Options of `dsr export` / `dsr erase`. */
-export interface SubmitOptions extends ApiOptions {
-  customer: string;
+/** Options every request-creating command shares: identity verification, idempotency key, `--wait`. */
+export interface CreateOptions extends ApiOptions {
   brand: Brand;
   verifiedBy?: string;
   verificationMethod: Verification['method'];
   verifiedAt?: string;
   requestId?: string;
-  locale?: SupportedLocale;
   wait?: boolean;
+}
+
+/** Options of `dsr export` / `dsr erase`. */
+export interface SubmitOptions extends CreateOptions {
+  customer: string;
+  locale?: SupportedLocale;
   out?: string;
+}
+
+/** Adds the options every request-creating command shares (`--brand`, the verification, `--request-id`, `--wait`). */
+export function withCreateOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--brand <brand>', 'brand').choices(BRANDS).makeOptionMandatory())
+    .option('--verified-by <who>', 'who verified the customer\'s identity (recorded on the request and its certificate)')
+    .addOption(
+      new Option('--verification-method <method>', 'how the identity was verified (with --verified-by)')
+        .choices(['portal-session', 'email-code', 'id-document', 'known-contact'])
+        .default('known-contact'),
+    )
+    .option('--verified-at <iso>', 'when the identity was verified (with --verified-by; default now)')
+    .option('--request-id <uuid>', 'idempotency key (a uuid); repeating it with the same options returns the same request')
+    .option('--wait', 'follow the execution until it ends; exit non-zero when it fails');
+}
+
+/** The body fields the shared options give: brand, verification and request id. */
+export function createFields(options: CreateOptions): { brand: Brand; verification?: Verification; requestId?: string } {
+  return {
+    brand: options.brand,
+    ...(options.verifiedBy
+      ? { verification: { method: options.verificationMethod, verifiedBy: options.verifiedBy, verifiedAt: options.verifiedAt ?? new Date().toISOString() } }
+      : {}),
+    ...(options.requestId ? { requestId: options.requestId } : {}),
+  };
+}
+
+/** Creates a request; prints it, or with `--wait` follows its execution and returns the final record (undefined when printed). */
+export async function submitRequest(options: CreateOptions, api: ApiClient, body: CreateRequestBody): Promise<RequestView | undefined> {
+  const created = await api.create(body);
+  if (!options.wait) {
+    printJson(created);
+    return undefined;
+  }
+  if (!created.executionArn) throw new Error(`request ${created.requestId} has no execution (status ${created.status})`);
+  process.stderr.write(`request ${created.requestId} (${body.type}, ${created.status})\n`);
+  return waitForRequest(options, api, created.requestId, created.executionArn);
 }
 
 /** Validates a customer id argument. */
@@ -75,40 +118,19 @@ export async function downloadVolumes(api: ApiClient, record: RequestView, out: 
 
 /** Builds `dsr export` or `dsr erase`. */
 export function submitCommand(name: 'export' | 'erase', type: 'export' | 'erasure', description: string): Command {
-  const command = new Command(name)
-    .description(description)
-    .requiredOption('--customer <id>', 'customer id', parseCustomerId)
-    .addOption(new Option('--brand <brand>', 'brand').choices(BRANDS).makeOptionMandatory())
-    .option('--verified-by <who>', 'who verified the customer\'s identity (recorded on the request and its certificate)')
-    .addOption(
-      new Option('--verification-method <method>', 'how the identity was verified (with --verified-by)')
-        .choices(['portal-session', 'email-code', 'id-document', 'known-contact'])
-        .default('known-contact'),
-    )
-    .option('--verified-at <iso>', 'when the identity was verified (with --verified-by; default now)')
-    .option('--request-id <uuid>', 'idempotency key (a uuid); repeating it with the same options returns the same request')
-    .addOption(new Option('--locale <tag>', 'language of the customer-facing texts (default: the profile\'s locale, else the brand\'s home market)').choices(SUPPORTED_LOCALES))
-    .option('--wait', 'follow the execution until it ends; exit non-zero when it fails');
+  const command = withCreateOptions(new Command(name).description(description).requiredOption('--customer <id>', 'customer id', parseCustomerId)).addOption(
+    new Option('--locale <tag>', 'language of the customer-facing texts (default: the profile\'s locale, else the brand\'s home market)').choices(SUPPORTED_LOCALES),
+  );
   if (type === 'export') command.option('--out <file>', 'download the export volumes to FILE (implies --wait)');
   return withApiOptions(command).action(async (options: SubmitOptions) => {
     const api = await ApiClient.fromOptions(options);
-    const created = await api.create({
+    const record = await submitRequest({ ...options, wait: options.wait || Boolean(options.out) }, api, {
       type,
       customerId: options.customer,
-      brand: options.brand,
-      ...(options.verifiedBy
-        ? { verification: { method: options.verificationMethod, verifiedBy: options.verifiedBy, verifiedAt: options.verifiedAt ?? new Date().toISOString() } }
-        : {}),
-      ...(options.requestId ? { requestId: options.requestId } : {}),
+      ...createFields(options),
       ...(options.locale ? { locale: options.locale } : {}),
     });
-    if (!options.wait && !options.out) {
-      printJson(created);
-      return;
-    }
-    if (!created.executionArn) throw new Error(`request ${created.requestId} has no execution (status ${created.status})`);
-    process.stderr.write(`request ${created.requestId} (${type}, ${created.status})\n`);
-    const record = await waitForRequest(options, api, created.requestId, created.executionArn);
+    if (!record) return;
     if (options.out) {
       const files = await downloadVolumes(api, record, options.out);
       process.stderr.write(`downloaded ${files.length} volume(s): ${files.join(', ')}\n`);
