@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/dsr';
 import { getStore, resourceName } from '../../functions/core/data-map';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
@@ -94,6 +95,10 @@ beforeAll(async () => {
   );
   await seedDemoData({ s3: s3(), doc: doc() });
   api = await startApiServer({ port: 0, token: aws.secrets.apiToken, tokenName: 'e2e-ops' });
+  await writeFile(
+    join(dataDir, 'endpoints.json'),
+    JSON.stringify({ api: api.url, s3: aws.endpoints.s3, dynamodb: aws.endpoints.dynamodb, stepfunctions: aws.endpoints.stepfunctions, token: aws.secrets.apiToken, region: aws.region, ...aws.credentials }),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -324,5 +329,41 @@ describe('legal holds re-checked, verification and caller on the record and the 
     const lifecycle = { requestedBy: CALLER, identityVerification: asked, dueAt: completed.dueAt, holds: completed.holds };
     expect(certificate.lifecycle).toEqual(lifecycle);
     expect(summary.lifecycle).toEqual(lifecycle);
+  });
+});
+
+describe('the dsr CLI', () => {
+  /** Runs `dsr ARGS` against the local API; returns its JSON output and exit code. */
+  async function dsr(...args: string[]): Promise<{ output: any; exitCode: number }> {
+    const lines: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    process.exitCode = undefined;
+    try {
+      await main(['node', 'dsr', ...args, '--data-dir', dataDir]);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+    const exitCode = Number(process.exitCode ?? 0);
+    process.exitCode = undefined;
+    return { output: lines.length ? JSON.parse(lines.join('\n')) : undefined, exitCode };
+  }
+
+  it('erase --verified-by records the verification; extend and deny act on the request; a bad reason is refused before anything is sent', async () => {
+    // Act
+    const erase = await dsr('erase', '--customer', 'c4', '--brand', 'onskefoto', '--verified-by', 'ops-7', '--verification-method', 'id-document');
+    const extend = await dsr('extend', erase.output.requestId, '--reason', 'third-party-data', '--note', 'waiting for the photo-book printer');
+    const badReason = await dsr('deny', erase.output.requestId, '--reason', 'bored', '--note', 'n');
+    const deny = await dsr('deny', erase.output.requestId, '--reason', 'excessive', '--note', 'fifth erasure request this week');
+
+    // Assert
+    expect(erase.exitCode).toBe(0);
+    expect(erase.output).toMatchObject({ status: 'pending', caller: CALLER, verification: { method: 'id-document', verifiedBy: 'ops-7' } });
+    expect(extend.exitCode).toBe(0);
+    expect(extend.output.extension).toMatchObject({ reason: 'third-party-data', note: 'waiting for the photo-book printer', extendedBy: CALLER });
+    expect(badReason.exitCode).not.toBe(0);
+    expect(deny.exitCode).toBe(0);
+    expect(deny.output).toMatchObject({ status: 'denied', denial: { reason: 'excessive', deniedBy: CALLER } });
   });
 });
