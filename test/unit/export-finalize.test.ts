@@ -2,7 +2,7 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObject
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { exportConfig } from '../../functions/core/export/config';
-import { finalizeExport } from '../../functions/core/export/finalize';
+import { deletePrefix, finalizeExport } from '../../functions/core/export/finalize';
 import { archiveKey, archivePrefix, exportResultKey, volumeSummaryKey } from '../../functions/core/export/layout';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
@@ -74,5 +74,73 @@ describe('finalizeExport', () => {
     const result = await finalizeExport(deps, { requestId: 'r1', collected: nothing, volumeCount: 1 });
 
     expect(result.empty).toBe(true);
+  });
+
+  it('is not empty when only some stores had nothing', async () => {
+    stage({ [volumeSummaryKey('r1', 1)]: summaries[0] });
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    const some = collected.map((summary, index) => (index === 0 ? { ...summary, items: 0, bytes: 0 } : summary));
+
+    const result = await finalizeExport(deps, { requestId: 'r1', collected: some, volumeCount: 1 });
+
+    expect(result.empty).toBe(false);
+    expect(result.stores).toEqual({ orders: { items: 0, bytes: 0 }, 'uploaded-photos': { items: 1, bytes: 2004 }, 'call-recordings': { items: 1, bytes: 4004 } });
+  });
+
+  it('reads the summaries of every volume, more than it reads at once, and lists them in volume order', async () => {
+    const many = Array.from({ length: 20 }, (_, index) => ({ ...summaries[0]!, volume: index + 1, key: archiveKey('r1', index + 1, env.DSR_HASH_KEY), bytes: index + 1 }));
+    stage(Object.fromEntries(many.map((summary) => [volumeSummaryKey('r1', summary.volume), summary])));
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+
+    const result = await finalizeExport(deps, { requestId: 'r1', collected, volumeCount: 20 });
+
+    expect(result).toMatchObject({ volumeCount: 20, totalBytes: 210 });
+    expect(written()).toEqual([[resultKey, { requestId: 'r1', volumes: many }]]);
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Bucket).toBe('dsr-exports');
+  });
+
+  it('fails naming the first missing volume when the volume list written before has another count', async () => {
+    stage({ [volumeSummaryKey('r1', 2)]: summaries[1], [resultKey]: { requestId: 'r1', volumes: [summaries[0]] } });
+
+    const attempt = finalizeExport(deps, { requestId: 'r1', collected, volumeCount: 2 });
+
+    await expect(attempt).rejects.toThrow('Export r1: volume 1 of 2 has no staged summary');
+  });
+});
+
+describe('deletePrefix', () => {
+  it('deletes quietly every listed key under the prefix except those kept, across pages, and counts them', async () => {
+    s3Mock
+      .on(ListObjectsV2Command)
+      .resolvesOnce({ Contents: [{ Key: 'p/a' }, { Key: 'p/keep' }], IsTruncated: true, NextContinuationToken: 't1' })
+      .resolvesOnce({ Contents: [{ Key: 'p/keep' }], IsTruncated: true, NextContinuationToken: 't2' })
+      .resolvesOnce({ Contents: [{ Key: 'p/b' }], IsTruncated: false, NextContinuationToken: 'never' });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    const deleted = await deletePrefix(s3, 'bucket', 'p/', new Set(['p/keep']));
+
+    expect(deleted).toBe(2);
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'bucket', Prefix: 'p/' },
+      { Bucket: 'bucket', Prefix: 'p/', ContinuationToken: 't1' },
+      { Bucket: 'bucket', Prefix: 'p/', ContinuationToken: 't2' },
+    ]);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'bucket', Delete: { Objects: [{ Key: 'p/a' }], Quiet: true } },
+      { Bucket: 'bucket', Delete: { Objects: [{ Key: 'p/b' }], Quiet: true } },
+    ]);
+  });
+
+  it('deletes everything listed when nothing is kept', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'p/a' }] });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    await expect(deletePrefix(s3, 'bucket', 'p/')).resolves.toBe(1);
+  });
+
+  it('wraps a failing call as an error of the exports store', async () => {
+    s3Mock.on(ListObjectsV2Command).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    await expect(deletePrefix(s3, 'bucket', 'p/')).rejects.toThrow('Store "exports" failed: AccessDenied: denied');
   });
 });
