@@ -77,6 +77,24 @@ describe('recipient scope and channels', () => {
     expect(recipientsToNotify(scope).map((recipient) => recipient.id)).toEqual(['email-marketing-provider', 'meta-custom-audiences']);
   });
 
+  it.each([
+    [{ type: 'restriction', restriction: { action: 'restrict', scope: 'marketing', ground: 'accuracy-contested' } }, 'restrict', ['email-marketing-provider', 'meta-custom-audiences'], { scope: 'marketing', ground: 'accuracy-contested' }],
+    [{ type: 'restriction', restriction: { action: 'lift', scope: 'all' } }, 'lift', ['email-marketing-provider', 'meta-custom-audiences'], { scope: 'all' }],
+    [{ type: 'restriction', restriction: { action: 'restrict', scope: 'smart-creation', ground: 'legal-claims' } }, 'restrict', [], { scope: 'smart-creation', ground: 'legal-claims' }],
+    [{ type: 'objection', objection: { purpose: 'direct-marketing' } }, 'object', ['email-marketing-provider', 'meta-custom-audiences'], { purpose: 'direct-marketing' }],
+    [{ type: 'objection', objection: { purpose: 'smart-creation' } }, 'object', [], { purpose: 'smart-creation' }],
+    [{ type: 'rectification', corrections: { email: 'new@example.com', lastName: 'New' } }, 'rectify', ['email-marketing-provider', 'meta-custom-audiences'], { fields: ['email', 'lastName'] }],
+  ] as const)('scopes %j to its stores, action and details', (overrides, action, recipients, details) => {
+    // Act
+    const scope = recipientScope(request(overrides as unknown as Partial<RequestRecord>));
+
+    // Assert
+    expect(scope.action).toBe(action);
+    expect(scope.details).toEqual(details);
+    expect(recipientsToNotify(scope).map((recipient) => recipient.id)).toEqual(recipients);
+    expect(JSON.stringify(scope)).not.toContain('example.com');
+  });
+
   it('tells no recipient of a store outside the scope', () => {
     // Act
     const recipients = recipientsToNotify({ stores: ['orders', 'customer-profile'] });
