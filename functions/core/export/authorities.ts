@@ -83,7 +83,7 @@ export const BRAND_HOME_COUNTRIES: Record<Brand, AuthorityCountry> = {
 
 /** True when the value is a country with a national authority here. */
 export function isAuthorityCountry(value: unknown): value is AuthorityCountry {
-  return typeof value === 'string' && value in AUTHORITIES;
+  return typeof value === 'string' && Object.hasOwn(AUTHORITIES, value);
 }
 
 /** The authority's name as a page in `language` shows it. */
