@@ -12,10 +12,16 @@ import {
   denyRequestBody,
   extendRequestBody,
   listRequestsQuery,
+  processingCheckQuery,
+  suppressionCheckBody,
   type CreateRequestBody,
   type DenyRequestBody,
   type ExtendRequestBody,
+  type ProcessingCheckQuery,
+  type SuppressionCheckBody,
 } from '../functions/core/api-contract';
+import type { SuppressionAnswer } from '../functions/core/erasure/suppression';
+import type { ProcessingAnswer } from '../functions/core/processing/check';
 import type { RequestView } from '../functions/core/requests';
 import { readEndpoints, withAwsOptions, type AwsOptions } from './aws';
 
@@ -140,6 +146,17 @@ export class ApiClient {
   /** POST /v1/requests/{id}/notifications/{recipient}/ack: a recipient acknowledged its Art. 19 notification. */
   async acknowledge(requestId: string, recipient: string): Promise<RequestView> {
     return (await this.call('POST', `/v1/requests/${encodeURIComponent(requestId)}/notifications/${encodeURIComponent(recipient)}/ack`)).json() as Promise<RequestView>;
+  }
+
+  /** POST /v1/checks/suppression with a body checked against the API contract first: which emails and phones are suppressed. */
+  async checkSuppression(body: SuppressionCheckBody): Promise<{ results: SuppressionAnswer[] }> {
+    return (await this.call('POST', '/v1/checks/suppression', contractValue(suppressionCheckBody, body, 'suppression check'))).json() as Promise<{ results: SuppressionAnswer[] }>;
+  }
+
+  /** GET /v1/checks/processing with a query checked against the API contract first: whether a purpose is allowed. */
+  async checkProcessing(query: ProcessingCheckQuery): Promise<ProcessingAnswer> {
+    const checked = contractValue(processingCheckQuery, query, 'processing check');
+    return (await this.call('GET', `/v1/checks/processing?${new URLSearchParams(checked)}`)).json() as Promise<ProcessingAnswer>;
   }
 
   /** Every page of GET /v1/requests with the given filters (checked against the API contract's query first). */

@@ -1,15 +1,19 @@
 import { Command, CommanderError } from 'commander';
 import { ackCommand } from './commands/ack';
 import { cancelCommand } from './commands/cancel';
+import { checkProcessingCommand } from './commands/check-processing';
+import { checkSuppressionCommand } from './commands/check-suppression';
 import { denyCommand } from './commands/deny';
 import { eraseCommand } from './commands/erase';
 import { exportCommand } from './commands/export';
 import { extendCommand } from './commands/extend';
 import { flushStatusEventsCommand } from './commands/flush-status-events';
 import { listCommand } from './commands/list';
+import { objectCommand } from './commands/object';
 import { reapplyErasuresCommand } from './commands/reapply-erasures';
 import { rectifyCommand } from './commands/rectify';
 import { replayCommand } from './commands/replay';
+import { restrictCommand } from './commands/restrict';
 import { seedCommand } from './commands/seed';
 import { statusCommand } from './commands/status';
 import { sweepRetentionCommand } from './commands/sweep-retention';
@@ -27,6 +31,10 @@ const COMMANDS: (() => Command)[] = [
   eraseCommand,
   rectifyCommand,
   withdrawConsentCommand,
+  restrictCommand,
+  objectCommand,
+  checkSuppressionCommand,
+  checkProcessingCommand,
   statusCommand,
   listCommand,
   cancelCommand,
