@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getFunction } from '../../functions/catalog';
+import { WORKFLOWS } from '../../functions/core/settings';
 import { FIXTURE_CATALOG } from './fixtures/catalog';
 import { actionsOf, buildStack, logicalId, nagFindings, roleReachMismatches, roleStatements, type Built } from './helpers';
 
@@ -12,13 +13,16 @@ function stateMachineArn(name: string): unknown {
   return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:stateMachine:${name}`]] };
 }
 
+/** The ARNs of the request workflows' state machines (`WORKFLOWS` without a schedule), in declaration order. */
+const PIPELINE_MACHINES = WORKFLOWS.filter((workflow) => !('schedule' in workflow)).map((workflow) => stateMachineArn(`dsr-${workflow.name}`));
+
 describe('reconcile-execution', () => {
   let built: Built;
   beforeAll(() => {
     built = buildStack({ catalog: CATALOG });
   });
 
-  it('is invoked by a rule on the default bus for FAILED, TIMED_OUT and ABORTED executions of the two state machines', () => {
+  it('is invoked by a rule on the default bus for FAILED, TIMED_OUT and ABORTED executions of the pipeline\'s state machines', () => {
     // Act
     const rules = built.template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.states'] } } });
 
@@ -29,7 +33,7 @@ describe('reconcile-execution', () => {
     expect(rule.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
-      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [stateMachineArn('dsr-export'), stateMachineArn('dsr-erasure')] },
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: PIPELINE_MACHINES },
     });
     expect(rule.Targets).toEqual([
       expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(built.stack, built.stack.functions.get('reconcile-execution')), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4 } }),
@@ -49,7 +53,7 @@ describe('reconcile-execution', () => {
     });
   });
 
-  it('lets its role read and write the ledger (no delete, no secret), put events on the pipeline bus and list executions of the two state machines, nothing more', () => {
+  it('lets its role read and write the ledger (no delete, no secret), put events on the pipeline bus and list executions of the pipeline\'s state machines, nothing more', () => {
     // Act
     const statements = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('reconcile-execution').role!));
     const states = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('states:')));
@@ -57,7 +61,7 @@ describe('reconcile-execution', () => {
 
     // Assert
     expect(roleReachMismatches(built, CATALOG)).toEqual([]);
-    expect(states).toEqual([expect.objectContaining({ Action: 'states:ListExecutions', Resource: [stateMachineArn('dsr-export'), stateMachineArn('dsr-erasure')] })]);
+    expect(states).toEqual([expect.objectContaining({ Action: 'states:ListExecutions', Resource: PIPELINE_MACHINES })]);
     expect(events).toEqual([expect.objectContaining({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [logicalId(built.stack, built.stack.node.findChild('Bus')), 'Arn'] } })]);
     const services = new Set(statements.flatMap(actionsOf).map((action) => action.split(':')[0]));
     expect([...services].sort()).toEqual(['dynamodb', 'events', 'kms', 'logs', 'states', 'xray']);

@@ -52,6 +52,7 @@ describe('settings', () => {
 
     // Assert
     expect(environment).toEqual({
+      DSR_CONSENT_WITHDRAWAL_TARGET_HOURS: '72',
       DSR_ERASURE_COOLING_OFF_SECONDS: '30',
       DSR_DOWNLOAD_URL_TTL_SECONDS: '900',
       DSR_EXPORT_VOLUME_BYTES: '2147483648',
