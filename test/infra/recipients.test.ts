@@ -1,8 +1,11 @@
+import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../functions/catalog';
 import { NOTIFIED_RECIPIENTS } from '../../functions/core/notify-recipients';
+import { PROJECT_ROOT } from '../../infra/dsr-stack';
 import { MAX_RECEIVES } from '../../infra/recipients';
-import { buildStack, logicalId, nagFindings, type Built } from './helpers';
+import { actionsOf, buildStack, logicalId, nagFindings, roleStatements, type Built } from './helpers';
 
 /** The Art. 19 channels: per notified recipient one rule on the pipeline bus, one queue, one dead-letter queue, least privilege. */
 
@@ -92,6 +95,26 @@ describe('recipient channels', () => {
     expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'UnacknowledgedNotifications')).toEqual([
       expect.objectContaining({ Properties: expect.objectContaining({ Namespace: 'DSR', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }) }),
     ]);
+  });
+
+  it('lets the notifier only put events on the pipeline bus and the acknowledgement check only read the ledger, neither touching a queue', () => {
+    // Arrange
+    const real = buildStack({ catalog: FUNCTIONS, stateMachinesDir: path.join(PROJECT_ROOT, 'statemachines') });
+    const statementsOf = (id: string) => roleStatements(real.template, logicalId(real.stack, real.stack.functions.get(id).role!));
+
+    // Act
+    const notifier = statementsOf('notify-processors');
+    const checker = statementsOf('check-acknowledgements');
+
+    // Assert
+    const notifierActions = notifier.flatMap(actionsOf);
+    expect(notifier.filter((statement) => actionsOf(statement).includes('events:PutEvents')).map((statement) => JSON.stringify(statement.Resource))).toEqual([
+      expect.stringContaining(logicalId(real.stack, real.stack.node.findChild('Bus'))),
+    ]);
+    expect(notifierActions.filter((action) => /^(sqs|secretsmanager):/.test(action) || action === 'dynamodb:DeleteItem')).toEqual([]);
+    const checkerActions = checker.flatMap(actionsOf);
+    expect(checkerActions.filter((action) => /^(sqs|events|secretsmanager):/.test(action) || ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(action))).toEqual([]);
+    expect(checkerActions).toContain('dynamodb:Query');
   });
 
   it('is cdk-nag clean', () => {
