@@ -75,6 +75,8 @@ export async function startLatencyProxy(target: string, profile: LatencyProfile)
     const forward = httpRequest(
       { hostname: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
       (response) => {
+        // An upstream that breaks off mid-response breaks the client's response off too (a truncated answer, never a crash).
+        response.once('error', (error) => outgoing.destroy(error));
         const respond = () => {
           outgoing.writeHead(response.statusCode ?? 502, response.headers);
           (limit ? response.pipe(new Throttle(limit, pace.down)) : response).pipe(outgoing);
@@ -85,7 +87,9 @@ export async function startLatencyProxy(target: string, profile: LatencyProfile)
       },
     );
     forward.once('error', (error) => {
-      if (!outgoing.headersSent) outgoing.writeHead(502, { 'content-type': 'text/plain' });
+      // Before the response started: a 502 the SDK retries; after: cut the response off rather than append to its body.
+      if (outgoing.headersSent) return outgoing.destroy(error);
+      outgoing.writeHead(502, { 'content-type': 'text/plain' });
       outgoing.end(String(error));
     });
     // A client that goes away mid-response takes the upstream request with it; a finished one leaves it to the agent.

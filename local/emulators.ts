@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 
@@ -33,6 +34,7 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts): Pro
   await mkdir(s3Dir, { recursive: true });
 
   const dynamoServer = dynalite({ path: dynamoDir, createTableMs: 5, deleteTableMs: 5, updateTableMs: 5 });
+  const dynamoRequests = shieldDynalite(dynamoServer);
   await new Promise<void>((resolve, reject) => {
     dynamoServer.once('error', reject);
     dynamoServer.listen(ports.dynamodb, '127.0.0.1', () => {
@@ -57,7 +59,75 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts): Pro
     s3Endpoint: `http://127.0.0.1:${s3Port}`,
     ports: { dynamodb: dynamoPort, s3: s3Port },
     close: async () => {
-      await Promise.all([closeServer(dynamoServer), s3.close()]);
+      await Promise.all([dynamoRequests.drain().then(() => closeServer(dynamoServer)), s3.close()]);
+    },
+  };
+}
+
+/** How long closing waits for dynalite to finish the requests it was handed. */
+const DYNALITE_DRAIN_MS = 10_000;
+
+/**
+ * Guards the process against two dynalite faults (dynalite 4.0.0, the latest; upstream issue
+ * architect/dynalite#183 "any request error takes down the whole database"):
+ * - it throws from a request's `error` event, so a client that goes away while still sending its body
+ *   (an SDK timeout, an aborted call) crashes the whole process with `Error: aborted`;
+ * - it keeps working on a request after its client has gone, so closing its store under such a
+ *   request throws `LEVEL_DATABASE_NOT_OPEN` or `LEVEL_ITERATOR_NOT_OPEN` out of a Query stream.
+ * dynalite therefore gets each request only once its whole body has arrived (a request cut off before
+ * that is dropped: nothing ran), as a complete stream of that body; and `drain()` refuses new requests
+ * (503, which the SDK retries) and waits until dynalite has answered every request it was handed.
+ */
+function shieldDynalite(server: Server): { drain: () => Promise<void> } {
+  const handlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  let active = 0;
+  let closing = false;
+  let idle: (() => void) | undefined;
+  const finished = () => {
+    active -= 1;
+    if (active === 0) idle?.();
+  };
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('error', () => undefined);
+    request.once('end', () => {
+      if (closing) {
+        response.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable', message: 'The local DynamoDB is shutting down' }));
+        return;
+      }
+      const whole = Object.assign(Readable.from(chunks.length ? [Buffer.concat(chunks)] : [], { objectMode: false }), {
+        headers: request.headers,
+        method: request.method,
+        url: request.url,
+        socket: request.socket,
+      });
+      active += 1;
+      const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+      let answered = false;
+      response.end = ((...args: unknown[]) => {
+        if (!answered) {
+          answered = true;
+          finished();
+        }
+        return end(...args);
+      }) as ServerResponse['end'];
+      for (const handler of handlers) handler(whole as unknown as IncomingMessage, response);
+    });
+  });
+  return {
+    drain: () => {
+      closing = true;
+      if (active === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, DYNALITE_DRAIN_MS);
+        idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     },
   };
 }
