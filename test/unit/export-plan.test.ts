@@ -52,6 +52,30 @@ describe('packVolumes', () => {
   it('always has volume 1, even with no files', () => {
     expect(packVolumes([], 1000, 500)).toEqual([[]]);
   });
+
+  it('fills a volume exactly to its size, and starts a new one a byte later', () => {
+    const need = 100 + entryOverhead('f/a');
+
+    const exact = packVolumes([file('f/a', 100), file('f/b', 100)], 2 * need, 0);
+    const over = packVolumes([file('f/a', 100), file('f/b', 100)], 2 * need - 1, 0);
+
+    expect(exact.map((volume) => volume.length)).toEqual([2]);
+    expect(over.map((volume) => volume.length)).toEqual([1, 1]);
+  });
+
+  it('puts a first file larger than a volume into volume 1 when there is no reserve', () => {
+    expect(packVolumes([file('f/huge', 5000), file('f/next', 10)], 1000, 0).map((volume) => volume.map((item) => item.path))).toEqual([['f/huge'], ['f/next']]);
+  });
+});
+
+describe('size estimates', () => {
+  it('counts 256 bytes per entry plus three times its path in UTF-8', () => {
+    expect([entryOverhead('a.jpg'), entryOverhead('é'), entryOverhead('')]).toEqual([271, 262, 256]);
+  });
+
+  it('reserves four times the record bytes plus 64 KiB in volume 1', () => {
+    expect([volumeOneReserve([]), volumeOneReserve([{ bytes: 10 }, { bytes: 5 }])]).toEqual([65_536, 65_596]);
+  });
 });
 
 describe('planVolumes', () => {
@@ -123,4 +147,39 @@ describe('planVolumes', () => {
     expect(plan.locale).toBe('fr-BE');
   });
 
+
+  it('orders stores as the data map does, counts every store, and keeps a file at the top of the photo library out of any album', async () => {
+    // Arrange
+    s3Mock.on(GetObjectCommand, { Key: 'staging/r1/photo-library.jsonl' }).callsFake(() => ({ Body: Readable.from([Buffer.from(`${JSON.stringify({ key: 'albelli/c1.jpg', size: 5 })}\n`)]) }));
+    s3Mock.on(PutObjectCommand).resolves({});
+    const deps = { s3, config: exportConfig({}), requestedAt: async () => '2025-06-01T10:00:00.000Z', requestedLocale: async () => undefined, env: {} };
+
+    // Act
+    const result = await planVolumes(deps, {
+      requestId: 'r1',
+      brand: 'resnap',
+      collected: [
+        { store: 'photo-library', items: 1, bytes: 5, stagingKey: 'staging/r1/photo-library.jsonl' },
+        { store: 'orders', items: 2, bytes: 10, stagingKey: 'staging/r1/orders.jsonl' },
+        { store: 'customer-profile', items: 1, bytes: 3, stagingKey: 'staging/r1/customer-profile.jsonl' },
+      ],
+    });
+
+    // Assert
+    const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    const plan = JSON.parse(String(put.Body)) as ExportPlan;
+    expect(result).toEqual({ volumes: [1] });
+    expect(put.Key).toBe('staging/r1/plan.json');
+    expect(plan).toEqual({
+      requestId: 'r1',
+      brand: 'resnap',
+      generatedAt: '2025-06-01T10:00:00.000Z',
+      tables: [
+        { store: 'customer-profile', stagingKey: 'staging/r1/customer-profile.jsonl', items: 1 },
+        { store: 'orders', stagingKey: 'staging/r1/orders.jsonl', items: 2 },
+      ],
+      stores: { 'customer-profile': { items: 1, bytes: 3 }, orders: { items: 2, bytes: 10 }, 'photo-library': { items: 1, bytes: 5 } },
+      volumes: [{ volume: 1, fileName: 'volume-1.zip', manifest: 'manifest.json', files: [{ store: 'photo-library', key: 'albelli/c1.jpg', size: 5, path: 'files/photo-library/c1.jpg', stored: true }] }],
+    });
+  });
 });
