@@ -91,7 +91,7 @@ export const FUNCTIONS: FunctionSpec[] = [
   {
     id: 'api',
     entry: 'functions/api/handler.ts',
-    description: 'HTTP API /v1/requests: create, read, list, cancel, extend, deny and download data-subject requests',
+    description: 'HTTP API /v1/requests: create, read, list, cancel, extend, deny and download data-subject requests; /v1/checks: suppression and processing checks',
     timeoutSeconds: 29,
     memoryMb: 512,
     stores: [
