@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CUSTOMER_STORES } from '../../functions/core/data-map';
-import { CATALOGS, Texts } from '../../functions/core/export/i18n';
+import { CATALOGS, MissingText, Texts } from '../../functions/core/export/i18n';
 import { renderIndexHtml, type TableSource } from '../../functions/core/export/index-html';
 import type { ExportPlan } from '../../functions/core/export/plan';
 import type { DataRecord } from '../../functions/core/export/tabular';
@@ -158,5 +158,103 @@ describe('export translations', () => {
     const raw = new Set(buildDemoDataset().items.filter((seed) => seed.item.customerId === customerId).flatMap((seed) => Object.keys(seed.item)));
     expect(headers.length).toBeGreaterThan(10);
     expect(headers.filter((header) => raw.has(header!))).toEqual([]);
+  });
+});
+
+describe('Texts', () => {
+  const norwegian = new Texts('nb', 'nb-NO');
+  const english = new Texts('en', 'en-GB');
+
+  it('fills the placeholders it is given and leaves the others as they are', () => {
+    // Act
+    const text = english.t('page.intro', { requestId: 'r-1', date: '1 June 2025', unused: 'x' });
+    const partial = english.t('page.intro', { requestId: 'r-1' });
+
+    // Assert
+    expect(text).toBe('A copy of your personal data (GDPR Art. 15 and 20), request r-1, received on 1 June 2025.');
+    expect(partial).toBe('A copy of your personal data (GDPR Art. 15 and 20), request r-1, received on {date}.');
+  });
+
+  it('throws MissingText naming a key no language has, and for a key that is a group, not a text', () => {
+    // Act
+    const unknown = () => english.t('page.noSuchText');
+    const group = () => english.t('page.volumes');
+    const throughText = () => english.t('page.title.deeper');
+
+    // Assert
+    expect(unknown).toThrow(MissingText);
+    expect(unknown).toThrow('No text "page.noSuchText" in the export catalogs');
+    expect(group).toThrow(MissingText);
+    expect(throughText).toThrow(MissingText);
+    expect(new MissingText('x').name).toBe('MissingText');
+  });
+
+  it('renders a text as HTML: escaped, bold marks as <b>, HTML parameters as given', () => {
+    // Act
+    const bold = norwegian.html('rights.access');
+    const params = english.html('page.title', { brand: '<i>albelli</i>' });
+    const escaped = english.html('page.title', {});
+
+    // Assert
+    expect(bold).toBe('<b>Innsyn</b> i personopplysningene dine (art. 15): dette arkivet.');
+    expect(params).toBe('Your personal data at <i>albelli</i>');
+    expect(escaped).toBe('Your personal data at {brand}');
+  });
+
+  it('escapes what a text holds itself', () => {
+    // Act
+    const html = english.html('page.intro', { requestId: 'r-1', date: '<b>now</b>' });
+
+    // Assert
+    expect(html).toBe('A copy of your personal data (GDPR Art. 15 and 20), request r-1, received on <b>now</b>.');
+    expect(english.html('page.intro')).not.toContain('<');
+  });
+
+  it('chooses the plural form for the count and writes the count in the locale', () => {
+    // Act
+    const forms = [norwegian.count('page.volumes', 1), norwegian.count('page.volumes', 2), norwegian.count('page.volumes', 0), new Texts('de', 'de-DE').count('page.records', 1234)];
+
+    // Assert
+    expect(forms).toEqual(['Dette arkivet består av 1 del.', 'Dette arkivet består av 2 deler.', 'Dette arkivet består av 0 deler.', 'Ihre Daten (1.234 Einträge)']);
+  });
+
+  it('labels attributes of the store, and address parts wherever an address is nested', () => {
+    // Act
+    const labels = [
+      norwegian.label('customer-profile', 'addresses.city'),
+      norwegian.label('orders', 'shippingAddress.postalCode'),
+      english.label('orders', 'billingAddress.street'),
+      english.label('orders', 'lines.sku'),
+      english.label('orders', 'notAnAttribute'),
+      english.label('orders', 'city'),
+      english.label('orders', 'myshippingAddress.city'),
+    ];
+
+    // Assert
+    expect(labels).toEqual(['Poststed', 'Postnummer', 'Street and number', 'Article number', undefined, undefined, undefined]);
+  });
+
+  it('has a word for a stored value in the language, English when the language lacks it, none for an unknown value', () => {
+    // Act
+    const words = [
+      norwegian.word('orders', 'status', 'shipped'),
+      english.word('orders', 'status', 'in_production'),
+      norwegian.word('customer-profile', 'addresses.type', 'billing'),
+      english.word('orders', 'status', 'lost'),
+      english.word('orders', 'noSuchAttribute', 'x'),
+    ];
+
+    // Assert
+    expect(words).toEqual(['sendt', 'in production', 'Fakturaadresse', undefined, undefined]);
+  });
+
+  it('takes the stores\' English texts from the data map', () => {
+    // Act
+    const texts = english.store('orders');
+
+    // Assert
+    const orders = CUSTOMER_STORES.find((store) => store.id === 'orders')!;
+    expect(texts).toMatchObject({ title: orders.title, purpose: orders.purpose, legalBasis: orders.legalBasis, retention: orders.retention, source: orders.source, categories: orders.categories });
+    expect(norwegian.store('orders').title).not.toBe(orders.title);
   });
 });
