@@ -173,6 +173,23 @@ describe('delete eraser, DynamoDB', () => {
 
   it('rejects a store that is not erased', async () => {
     await expect(eraseStore(deps, input('audit'))).rejects.toThrow(InvalidInput);
+    await expect(eraseStore(deps, input('audit'))).rejects.toThrow('Store "audit" is not erased');
+  });
+
+  it('keeps the progress log of the request and store in the audit bucket it is given, and dates the result now without a clock', async () => {
+    docMock.on(QueryCommand).resolves({ Items: [contact(0)] });
+    docMock.on(BatchWriteCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'acme-audit' }).resolves({ Contents: [] });
+    s3Mock.on(PutObjectCommand, { Bucket: 'acme-audit' }).resolves({});
+    const before = Date.now();
+
+    const result = await eraseStore({ doc, s3, auditBucket: 'acme-audit', retry, env }, input('contact-history'));
+
+    expect(s3Mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Bucket: 'acme-audit', Prefix: 'progress/r1/contact-history/' });
+    expect(progressWrites().map(({ key }) => key.startsWith('progress/r1/contact-history/'))).toEqual([true]);
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Bucket).toBe('acme-audit');
+    expect(Date.parse(result.finishedAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(result.finishedAt)).toBeLessThanOrEqual(Date.now());
   });
 });
 
