@@ -2,10 +2,10 @@ import { DeleteObjectsCommand, GetBucketVersioningCommand, ListObjectsV2Command,
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eraseCustomerExports, exportPrefixes, settleCustomerExports, verifyCustomerExports } from '../../functions/core/erasure/exports';
-import { ExportStillRunning } from '../../functions/core/errors';
+import { EXPORT_STUCK_AFTER_MS, eraseCustomerExports, exportPrefixes, settleCustomerExports, verifyCustomerExports } from '../../functions/core/erasure/exports';
+import { ExportStillRunning, InvalidStatusTransition, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
-import type { RequestRecord } from '../../functions/core/ledger';
+import type { Ledger, RequestRecord } from '../../functions/core/ledger';
 import { archivePrefix, stagingPrefix } from '../../functions/core/export/layout';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
@@ -99,6 +99,79 @@ describe('settleCustomerExports', () => {
     // Assert
     await expect(attempt).rejects.toThrow(ExportStillRunning);
     await expect(attempt).rejects.toThrow(/Export stuck/);
+  });
+});
+
+describe('settleCustomerExports, boundaries and races', () => {
+  const at = (ms: number) => new Date(now().getTime() - ms).toISOString();
+  const settle = (ledger: Pick<Ledger, 'ofCustomer' | 'transition'> = table.ledger, stuckAfterMs?: number) =>
+    settleCustomerExports({ sfn, ledger, env, now, ...(stuckAfterMs === undefined ? {} : { stuckAfterMs }) }, { requestId: 'erasure-1', customerId: 'c1' });
+
+  it('counts an export running exactly the limit as running, and one a millisecond longer as stuck, naming both requests', async () => {
+    // Arrange
+    await table.ledger.create(record('on-time', { status: 'in_progress', updatedAt: at(EXPORT_STUCK_AFTER_MS) }));
+
+    // Act
+    const onTime = await settle();
+    await table.ledger.create(record('late', { status: 'in_progress', updatedAt: at(EXPORT_STUCK_AFTER_MS + 1) }));
+    const late = settle();
+
+    // Assert
+    expect(EXPORT_STUCK_AFTER_MS).toBe(7_200_000);
+    expect(onTime).toEqual({ running: 1 });
+    await expect(late).rejects.toThrow(`Export late has been in progress since ${at(EXPORT_STUCK_AFTER_MS + 1)}; erasure erasure-1 cannot proceed until it ends`);
+  });
+
+  it('takes the limit it is given', async () => {
+    // Arrange
+    await table.ledger.create(record('slow', { status: 'in_progress', updatedAt: at(61_000) }));
+
+    // Act
+    const outcome = settle(table.ledger, 60_000);
+
+    // Assert
+    await expect(outcome).rejects.toThrow(ExportStillRunning);
+  });
+
+  it('cancels with the reason naming the erasure and stops the execution with it; a failed stop changes nothing', async () => {
+    // Arrange
+    await table.ledger.create(record('pending', { status: 'pending', executionArn: 'arn:execution:pending' }));
+    await table.ledger.create(record('unstarted', { status: 'pending' }));
+    sfnMock.on(StopExecutionCommand).rejects(Object.assign(new Error('gone'), { name: 'ExecutionDoesNotExist' }));
+
+    // Act
+    const result = await settle();
+
+    // Assert
+    expect(result).toEqual({ running: 0 });
+    expect((await table.ledger.get('pending')).error).toEqual({ name: 'SupersededByErasure', message: "Cancelled because erasure erasure-1 erases the customer's data" });
+    expect(sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input)).toEqual([{ executionArn: 'arn:execution:pending', error: 'SupersededByErasure', cause: 'Erasure erasure-1' }]);
+  });
+
+  it('counts an export that moved on before it could be cancelled as running, without stopping it', async () => {
+    // Arrange
+    await table.ledger.create(record('started', { status: 'pending', executionArn: 'arn:execution:started' }));
+    const refusing = { ofCustomer: table.ledger.ofCustomer.bind(table.ledger), transition: async () => Promise.reject(new InvalidStatusTransition('moved on')) };
+
+    // Act
+    const result = await settle(refusing);
+
+    // Assert
+    expect(result).toEqual({ running: 1 });
+    expect(sfnMock.commandCalls(StopExecutionCommand)).toHaveLength(0);
+  });
+
+  it('rethrows any other failure to cancel', async () => {
+    // Arrange
+    await table.ledger.create(record('pending', { status: 'pending' }));
+    const unavailable = new StoreUnavailable('ledger unavailable');
+    const failing = { ofCustomer: table.ledger.ofCustomer.bind(table.ledger), transition: async () => Promise.reject(unavailable) };
+
+    // Act
+    const outcome = settle(failing);
+
+    // Assert
+    await expect(outcome).rejects.toBe(unavailable);
   });
 });
 
