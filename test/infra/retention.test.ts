@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../functions/catalog';
 import { sweptStores } from '../../functions/core/retention/rules';
 import { PROJECT_ROOT } from '../../infra/dsr-stack';
+import type { BucketStore } from '../../infra/stores';
 import { actionsOf, buildStack, logicalId, roleStatements, type Built, type Statement } from './helpers';
 
 /**
@@ -50,7 +51,7 @@ describe('retention workflow in the stack', () => {
     expect(resourceOf(statements, 'states:StopExecution')).toBe(resourceOf(statements, 'states:DescribeExecution'));
     expect(resourceOf(statements, 's3:GetObject')).toContain('/retention/*/segments.json');
     for (const action of ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']) expect(resourceOf(statements, action), action).toContain('/retention/*/results/*');
-    expect(resourceOf(statements, 's3:GetObject')).toContain(logicalId(built.stack, (built.stack.stores.get('audit') as { bucket: never }).bucket));
+    expect(resourceOf(statements, 's3:GetObject')).toContain(logicalId(built.stack, (built.stack.stores.get('audit') as BucketStore).bucket));
     expect(statements.flatMap(actionsOf).filter((action) => /^(dynamodb|s3:Delete|s3:List(Bucket|Objects)|states:(List|Send))/.test(action))).toEqual([]);
   });
 

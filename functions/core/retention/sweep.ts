@@ -121,6 +121,8 @@ async function sweepTableSegment(ctx: SweepContext, store: StoreDefinition, rule
     }
     const expired: Item[] = [];
     for (const item of (page.Items ?? []) as Item[]) {
+      // An item without the attribute `when` looks at is none of the store's records (the ledger's open markers).
+      if (rule.kind !== 'until-attribute' && rule.when && item[rule.when.attribute] === undefined) continue;
       counts.examined += 1;
       if (!isPastRule(rule, item, ctx.now)) continue;
       counts.expired += 1;
