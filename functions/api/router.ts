@@ -16,7 +16,6 @@ import {
   RequestNotReady,
   StoreUnavailable,
 } from '../core/errors';
-import { getStore, resourceName } from '../core/data-map';
 import { denyRequest, extendRequest } from '../core/lifecycle';
 import { acknowledgeNotification } from '../core/notification-ledger';
 import { cancelRequest, createRequest, downloadUrl, getRequest, listRequests, toView, type RequestsDeps } from '../core/requests';
@@ -126,7 +125,7 @@ const IMPLEMENTATIONS: { [Id in OperationId]: Implementation<(typeof API_OPERATI
   extendRequest: async ({ params, body }, deps, { caller }) => json(200, toView(await extendRequest(deps, params.requestId, { ...body, extendedBy: caller }))),
   denyRequest: async ({ params, body }, deps, { caller }) => json(200, toView(await denyRequest(deps, params.requestId, { ...body, deniedBy: caller }, deps.now))),
   acknowledgeNotification: async ({ params }, deps) => {
-    await acknowledgeNotification({ doc: deps.doc, tableName: resourceName(getStore('request-ledger'), deps.env), now: deps.now }, params.requestId, params.recipient);
+    await acknowledgeNotification(deps.ledger.table(), params.requestId, params.recipient);
     return json(200, await getRequest(deps, params.requestId));
   },
   downloadExport: async ({ params, query }, deps) => {

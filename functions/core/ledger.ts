@@ -391,6 +391,11 @@ export class Ledger {
     return stored && withoutPendingEvent(stored);
   }
 
+  /** This ledger's table, named-error client and clock, for a module keeping its own attributes on the records (`notification-ledger.ts`). */
+  table(): { doc: DynamoDBDocumentClient; tableName: string; now?: () => Date } {
+    return { doc: this.deps.doc, tableName: this.deps.tableName, now: this.deps.now };
+  }
+
   /** The record; throws `RequestNotFound` for an unknown id. */
   async get(requestId: string): Promise<RequestRecord> {
     const record = await this.find(requestId);

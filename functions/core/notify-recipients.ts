@@ -6,7 +6,7 @@ import { readOptionalJson } from './connectors/s3-store';
 import { CUSTOMER_STORES, type Recipient, type RecipientIdentifier } from './data-map';
 import { StoreUnavailable, storeError, SubjectRedacted } from './errors';
 import type { Ledger, RequestRecord } from './ledger';
-import { recordNotificationsSent, type NotificationLedgerDeps } from './notification-ledger';
+import { recordNotificationsSent } from './notification-ledger';
 import { workflowRequestId } from './workflow-input';
 import { RECTIFIED_STORES } from './rectification/apply';
 import { correctedFields } from './rectification/corrections';
@@ -132,9 +132,8 @@ export type NotificationRecord = z.infer<typeof notificationOutput>;
 export interface NotifyDeps {
   events: EventBridgeClient;
   s3: S3Client;
-  ledger: Pick<Ledger, 'get'>;
-  /** The ledger table, for the notifications on the record. */
-  notifications: NotificationLedgerDeps;
+  /** The request ledger: the request's type and identifiers, and its table for the notifications on the record. */
+  ledger: Pick<Ledger, 'get' | 'table'>;
   eventBusName: string;
   auditBucket: string;
   now?: () => Date;
@@ -173,7 +172,7 @@ export function notificationDetail(record: RequestRecord, scope: RecipientScope,
 export async function notifyRecipients(deps: NotifyDeps, input: z.infer<typeof notifyRecipientsInput>): Promise<NotificationRecord> {
   const existing = await readOptionalJson<NotificationRecord>(deps.s3, 'audit', deps.auditBucket, notificationKey(input.requestId));
   if (existing) {
-    await recordNotificationsSent(deps.notifications, input.requestId, existing.recipients.map((recipient) => recipient.id), existing.notifiedAt);
+    await recordNotificationsSent(deps.ledger.table(), input.requestId, existing.recipients.map((recipient) => recipient.id), existing.notifiedAt);
     return existing;
   }
   const request = await deps.ledger.get(input.requestId);
@@ -203,7 +202,7 @@ export async function notifyRecipients(deps: NotifyDeps, input: z.infer<typeof n
     notifiedAt,
     recipients: recipients.map(({ id, name, stores }) => ({ id, name, stores })),
   };
-  await recordNotificationsSent(deps.notifications, input.requestId, recipients.map((recipient) => recipient.id), notifiedAt);
+  await recordNotificationsSent(deps.ledger.table(), input.requestId, recipients.map((recipient) => recipient.id), notifiedAt);
   try {
     await deps.s3.send(
       new PutObjectCommand({ Bucket: deps.auditBucket, Key: notificationKey(input.requestId), Body: JSON.stringify(record), ContentType: 'application/json' }),

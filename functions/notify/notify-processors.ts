@@ -1,7 +1,7 @@
 import { getStore, resourceName } from '../core/data-map';
 import { notificationOutput, notifyRecipients, notifyRecipientsInput } from '../core/notify-recipients';
 import { readFunctionSettings } from '../core/settings';
-import { documentClient, eventBridgeClient, s3Client } from '../shared/clients';
+import { eventBridgeClient, s3Client } from '../shared/clients';
 import { logger, taskHandler } from '../shared/handler';
 import { ledgerFromEnv } from '../shared/ledger-from-env';
 
@@ -14,7 +14,6 @@ export const handler = taskHandler(
         events: eventBridgeClient(),
         s3: s3Client(),
         ledger: ledgerFromEnv(),
-        notifications: { doc: documentClient(), tableName: resourceName(getStore('request-ledger')) },
         eventBusName: readFunctionSettings().eventBusName,
         auditBucket: resourceName(getStore('audit')),
       },

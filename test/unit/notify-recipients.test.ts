@@ -176,7 +176,7 @@ describe('notifyRecipients', () => {
     s3Mock.reset();
     eventsMock.reset();
     table = await startLedgerTable();
-    deps = { events, s3, ledger: table.ledger, notifications: { doc: table.doc, tableName: table.tableName }, eventBusName: 'dsr-bus', auditBucket: 'dsr-audit', now: () => NOW };
+    deps = { events, s3, ledger: table.ledger, eventBusName: 'dsr-bus', auditBucket: 'dsr-audit', now: () => NOW };
     await table.ledger.create(request());
     s3Mock.on(GetObjectCommand).rejects(noSuchKey());
     s3Mock.on(PutObjectCommand).resolves({});
