@@ -43,10 +43,10 @@ function replaceFunction(functionId: string, fake: LambdaHandler, real: unknown)
 function failing(times: number, error: () => Error, real: unknown): { handler: LambdaHandler; calls: () => number } {
   let calls = 0;
   return {
-    handler: async (event, context) => {
+    handler: async (event, context, callback) => {
       calls += 1;
       if (calls <= times) throw error();
-      return (real as LambdaHandler)(event, context);
+      return (real as LambdaHandler)(event, context, callback);
     },
     calls: () => calls,
   };
