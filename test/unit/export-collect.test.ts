@@ -4,7 +4,8 @@ import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkErasureVerification } from '../../functions/core/erasure/verification';
-import { collectInput, collectStore, type VerifyResult } from '../../functions/core/export/collect';
+import { collectInput, collectStore, isPersonalRecord, type VerifyResult } from '../../functions/core/export/collect';
+import { getStore } from '../../functions/core/data-map';
 import { exportConfig } from '../../functions/core/export/config';
 import { customerKey } from '../../functions/core/keyed-hash';
 
@@ -165,5 +166,42 @@ describe('collectStore (verify mode)', () => {
 
     expect(result).toEqual({ store: 'call-recordings', items: 1, retainedItems: 0, personalItems: 1 });
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
+
+describe('isPersonalRecord', () => {
+  const orders = getStore('orders');
+  const invoice = { customerId: 'retained#h', orderId: 'o1', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15', grossAmount: 1210, retainUntil: '2031-03-15T23:59:59.999Z' };
+
+  it('counts every record outside the retained partition as personal', () => {
+    expect(isPersonalRecord(orders, invoice, false)).toBe(true);
+  });
+
+  it('counts a retained record of a store that deletes as personal', () => {
+    expect(isPersonalRecord(getStore('marketing'), { customerId: 'retained#h', entryId: 'e1' }, true)).toBe(true);
+  });
+
+  it('counts a retained record with only keys, kept attributes and retainUntil as not personal, and one more attribute as personal', () => {
+    expect(isPersonalRecord(orders, invoice, true)).toBe(false);
+    expect(isPersonalRecord(orders, { ...invoice, shippingAddress: { city: 'Utrecht' } }, true)).toBe(true);
+  });
+
+  it('allows the index keys of a table with indexes', () => {
+    // Arrange: orders as if it had two indexes, one without a sort key
+    const indexed = { ...orders, table: { partitionKey: 'customerId', sortKey: 'orderId', indexes: [{ name: 'byYear', partitionKey: 'invoiceYear', sortKey: 'invoiceMonth' }, { name: 'byBrand', partitionKey: 'brandKey' }] } };
+    const keyed = { ...invoice, invoiceYear: 2024, invoiceMonth: 3, brandKey: 'albelli' };
+
+    // Act
+    const answers = [isPersonalRecord(indexed, keyed, true), isPersonalRecord(orders, keyed, true)];
+
+    // Assert
+    expect(answers).toEqual([false, true]);
+  });
+
+  it('allows no key of a store without a table schema', () => {
+    const schemaless = { ...orders, table: undefined };
+
+    expect(isPersonalRecord(schemaless, { invoiceNumber: 'INV-1' }, true)).toBe(false);
+    expect(isPersonalRecord(schemaless, { invoiceNumber: 'INV-1', orderId: 'o1' }, true)).toBe(true);
   });
 });
