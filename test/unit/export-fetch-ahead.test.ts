@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { StoreFailed } from '../../functions/core/errors';
-import { fetchAhead, type OpenedObject } from '../../functions/core/export/fetch-ahead';
+import { decodeMetadata, fetchAhead, getSourceObject, type OpenedObject } from '../../functions/core/export/fetch-ahead';
 
 interface TestFile {
   store: string;
@@ -152,5 +154,46 @@ describe('fetchAhead', () => {
     // Assert
     expect(store.state.active).toBe(0);
     expect(store.state.aborted).toBe(4);
+  });
+});
+
+describe('decodeMetadata', () => {
+  it('decodes URI-encoded metadata and keeps text that is not valid URI encoding', () => {
+    expect([decodeMetadata('Strand%20%C3%86r%C3%B8.jpg'), decodeMetadata('100%'), decodeMetadata('plain')]).toEqual(['Strand Ærø.jpg', '100%', 'plain']);
+  });
+});
+
+describe('getSourceObject', () => {
+  const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const s3Mock = mockClient(s3);
+
+  it('opens the object with its length, type and decoded metadata, passing the abort signal', async () => {
+    // Arrange
+    s3Mock.reset();
+    const body = Readable.from([Buffer.from('jpeg')]);
+    s3Mock.on(GetObjectCommand, { Bucket: 'bucket', Key: 'customers/c1/a.jpg' }).resolves({ Body: body as never, ContentLength: 4, ContentType: 'image/jpeg', Metadata: { 'original-name': 'Strand%20%C3%86r%C3%B8.jpg' } });
+    const controller = new AbortController();
+
+    // Act
+    const opened = await getSourceObject(s3, 'uploaded-photos', 'bucket', 'customers/c1/a.jpg', controller.signal);
+
+    // Assert
+    expect(opened).toEqual({ body, contentLength: 4, contentType: 'image/jpeg', metadata: { 'original-name': 'Strand Ærø.jpg' } });
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]!.args[1]).toMatchObject({ abortSignal: controller.signal });
+  });
+
+  it('answers empty metadata for an object without any, and names the store when the read fails', async () => {
+    // Arrange
+    s3Mock.reset();
+    s3Mock.on(GetObjectCommand, { Key: 'a' }).resolves({ Body: Readable.from([]) as never });
+    s3Mock.on(GetObjectCommand, { Key: 'b' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    // Act
+    const opened = await getSourceObject(s3, 'uploaded-photos', 'bucket', 'a', new AbortController().signal);
+    const failed = getSourceObject(s3, 'uploaded-photos', 'bucket', 'b', new AbortController().signal);
+
+    // Assert
+    expect(opened.metadata).toEqual({});
+    await expect(failed).rejects.toThrow('Store "uploaded-photos" failed: AccessDenied: denied');
   });
 });
