@@ -16,6 +16,7 @@ import { handler as issueCertificate } from '../../functions/processing/issue-pr
 import { handler as notifyProcessors } from '../../functions/notify/notify-processors';
 import { handler as markInProgress } from '../../functions/workflow/mark-in-progress';
 import { handler as completeRequest } from '../../functions/workflow/complete-request';
+import { handler as recordFailure } from '../../functions/workflow/record-failure';
 import { localFunctionName, type LambdaHandler } from '../../local/lambda-runtime';
 import { startLocalAws } from '../../local/runtime';
 import { restoredAfterEach } from '../unit/helpers/replacements';
@@ -187,5 +188,24 @@ describe('restriction workflow: every Retry and Catch', () => {
     const states = await enteredStates(ctx, outcome.executionArn);
     expect(states.slice(-3)).toEqual([state, 'Record Failure', 'Failed']);
     expect((await ctx.ledger.get(requestId))).toMatchObject({ status: 'failed', error: { name: 'StoreFailed', message: 'Store "marketing-suppression" failed: AccessDenied' } });
+  });
+
+  it('retries Record Failure after a transient store error, so the failure is still recorded', async () => {
+    let calls = 0;
+    replaceFunction('apply-restriction', async () => { throw new StoreFailed('Store "marketing-suppression" failed: AccessDenied'); }, applyRestriction as LambdaHandler);
+    replaceFunction('record-failure', async (event, context, callback) => {
+      calls += 1;
+      if (calls === 1) throw new StoreUnavailable('Store "request-ledger" is unavailable: throttled');
+      return (recordFailure as LambdaHandler)(event, context, callback);
+    }, recordFailure as LambdaHandler);
+    const requestId = fresh('record-failure');
+    await createProcessingRecord(ctx, { requestId, customerId: fresh('c'), restriction: { action: 'restrict', scope: 'smart-creation', ground: 'objection-pending' } });
+
+    const outcome = await runWorkflow(ctx, 'restriction', requestId, requestId);
+
+    expect(outcome.status).toBe('FAILED');
+    expect(calls).toBe(2);
+    expect((await enteredStates(ctx, outcome.executionArn)).slice(-3)).toEqual(['Apply Restriction', 'Record Failure', 'Failed']);
+    expect((await ctx.ledger.get(requestId)).status).toBe('failed');
   });
 });
