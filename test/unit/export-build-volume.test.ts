@@ -206,4 +206,29 @@ describe('buildVolume', () => {
     await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: expect.stringContaining('call-recordings') });
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
+
+  it('refuses a volume the plan does not have, naming it', async () => {
+    await expect(buildVolume(deps, { requestId: 'r1', volume: 9 })).rejects.toThrow('Export r1 has no volume 9');
+  });
+
+  it('writes records one per line as a JSON array, lists file stores with path, volume and size, and counts the stores in volume 1 only', async () => {
+    const first = await unzip(uploaded(archiveKey('r1', (await buildVolume(deps, { requestId: 'r1', volume: 1 })).volume, env.DSR_HASH_KEY)));
+    s3Mock.resetHistory();
+    const second = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 2 })).key));
+
+    expect(first.find((entry) => entry.name === 'data/orders.json')!.data.toString('utf8')).toBe(`[\n${ORDERS.map((order) => JSON.stringify(order)).join(',\n')}\n]\n`);
+    expect(JSON.parse(first.find((entry) => entry.name === 'data/call-recordings.json')!.data.toString('utf8'))).toEqual([{ path: 'files/call-recordings/call.wav', volume: 2, size: WAV.length }]);
+    expect(JSON.parse(first.at(-1)!.data.toString('utf8')).stores).toEqual(plan.stores);
+    expect(JSON.parse(second.at(-1)!.data.toString('utf8'))).not.toHaveProperty('stores');
+  });
+
+  it('writes an empty JSON array and only the header for a store whose staged records are empty', async () => {
+    const empty = { ...plan, tables: [{ store: 'orders', stagingKey: 'staging/r1/empty.jsonl', items: 0 }] };
+    s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: Readable.from([input.Key === 'staging/r1/plan.json' ? Buffer.from(JSON.stringify(empty)) : input.Key === 'staging/r1/empty.jsonl' ? Buffer.alloc(0) : objects[input.Key]!]) }));
+
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
+
+    expect(entries.find((entry) => entry.name === 'data/orders.json')!.data.toString('utf8')).toBe('[]\n');
+    expect(entries.find((entry) => entry.name === 'data/orders.csv')!.data.toString('utf8')).toBe('\r\n');
+  });
 });
