@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { REQUEST_STATUSES } from '../../functions/core/ledger';
+import { FINAL_STATUSES, REQUEST_STATUSES } from '../../functions/core/ledger';
 import type { RequestView } from '../../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from '../api-client';
 import { parseCustomerId, printJson } from '../request-commands';
@@ -15,7 +15,7 @@ interface ListOptions extends ApiOptions {
 /** One table line per request. */
 function line(record: RequestView, now: number): string {
   const due = Date.parse(record.dueAt);
-  const flag = ['completed', 'cancelled'].includes(record.status) ? '' : due < now ? '  OVERDUE' : due < now + 5 * 86_400_000 ? '  due soon' : '';
+  const flag = FINAL_STATUSES.includes(record.status) ? '' : due < now ? '  OVERDUE' : due < now + 5 * 86_400_000 ? '  due soon' : '';
   return [record.requestId.padEnd(36), record.type.padEnd(7), record.brand.padEnd(11), record.status.padEnd(11), record.dueAt].join('  ') + flag;
 }
 

@@ -19,7 +19,8 @@ import { claimOpenMarker, OPEN_MARKER_PREFIX, releaseOpenMarker, type OpenClaim 
  * `byPendingEvent`); the event is put after the write and the mark removed once the bus took it. Every
  * later call on the record (a retried step's transition to the status it already has, the next
  * transition, the `flush-status-events` sweep) first emits an owed event. Delivery is at least once:
- * an event can repeat, `statusEventId` (request id and record version) tells a repeat apart.
+ * an event can repeat, `statusEventId` (request id and record version) tells a repeat apart. The one
+ * deadline extension (`extend`) goes through the same outbox as a `Request Deadline Extended` event.
  */
 
 /** The kinds of request. */
