@@ -391,13 +391,15 @@ export const API_OPERATIONS = {
   createRequest: {
     method: 'POST',
     path: '/v1/requests',
-    summary: 'Request an export or an erasure (idempotent by requestId)',
+    summary: 'Request an export, erasure, restriction, objection, rectification or consent withdrawal (idempotent by requestId)',
     description: [
       'The same `requestId` with the same body returns the same request and starts nothing new; with a different body it is rejected with 409 `conflict`.',
       'Without `requestId` the server generates a uuid. A new request is rejected with 409 `brand_mismatch` when the customer\'s profile belongs to another brand',
       '(a customer without a profile is accepted), and with 409 `duplicate_request` while the customer has an open (pending, in_progress, failed or on_hold)',
       'request of the same type; its `details` are `[{ field: "openRequestId", message: "<the open request\'s id>" }]`. A rejected request writes nothing and',
       'starts nothing. An erasure waits `pending` until `notBefore` (cooling-off) and can be cancelled until then.',
+      'A rectification\'s `corrections` are kept on the request only until it is final and never appear in an answer or event. A consent withdrawal is',
+      'accepted only for a brand that offers the service (400 naming the rule) and is due `DSR_CONSENT_WITHDRAWAL_TARGET_HOURS` (default 72) after receipt.',
     ].join('\n'),
     body: createRequestBody,
     success: { status: 202, description: 'Accepted; the request record', body: requestSchema, headers: { Location: { description: 'URL of the request', required: true } } },
