@@ -55,9 +55,9 @@ export const settingsSchema = functionSettingsSchema.extend({
   apiThrottleRateLimit: z.coerce.number().min(1).default(20),
   /** Burst limit of the REST API stage. */
   apiThrottleBurstLimit: z.coerce.number().int().min(1).default(40),
-  /** SNS topic ARN the alarms notify; no action when unset. */
   /** Per Art. 19 recipient id, the IAM principal ARN (the processor's role) that may consume its queue: `{ "email-marketing-provider": "arn:aws:iam::…:role/esp" }`. */
   recipientConsumers: jsonObject(z.record(z.string(), z.string().startsWith('arn:'))).default({}),
+  /** SNS topic ARN the alarms notify; no action when unset. */
   alarmTopicArn: z.string().startsWith('arn:').optional(),
   /** Name of an existing Secrets Manager secret holding the keyed-hash key; a generated secret when unset. */
   hashKeySecretName: z.string().min(1).optional(),
