@@ -9,12 +9,14 @@ import { correctionsSchema } from './rectification/corrections';
 import {
   MAX_SUPPRESSION_CHECK_CONTACTS,
   objectionFields,
+  objectionParameters,
   PROCESSING_PURPOSES,
   REFUSAL_KINDS,
   requireGroundToRestrict,
   RESTRICTION_GROUNDS,
   RESTRICTION_SCOPES,
   restrictionFields,
+  restrictionParameters,
   SUPPRESSION_REASONS,
 } from './processing/parameters';
 
@@ -193,8 +195,8 @@ export const requestSchema = z
     caller: z.string().optional().describe('The calling principal that made the request (IAM caller ARN in AWS, `token:<name>` locally)'),
     callbackUrl: z.string().optional(),
     locale: z.string().optional().describe('The locale the request asked for'),
-    restriction: z.strictObject(restrictionFields).optional().describe('A restriction request: what it restricts or lifts'),
-    objection: z.strictObject(objectionFields).optional().describe('An objection request: what it objects to'),
+    restriction: restrictionParameters.optional().describe('A restriction request: what it restricts or lifts'),
+    objection: objectionParameters.optional().describe('An objection request: what it objects to'),
     extension: z
       .strictObject({ reason: z.enum(EXTENSION_REASONS), note: z.string().optional(), extendedAt: z.iso.datetime(), previousDueAt: z.iso.datetime(), extendedBy: z.string() })
       .optional()

@@ -60,13 +60,13 @@ export const objectionFields = {
 };
 
 /** A restriction as the ledger record keeps it. */
-export const restrictionParameters = z.object(restrictionFields);
+export const restrictionParameters = z.strictObject(restrictionFields);
 
 /** A restriction as the ledger record keeps it. */
 export type RestrictionParameters = z.infer<typeof restrictionParameters>;
 
 /** An objection as the ledger record keeps it. */
-export const objectionParameters = z.object(objectionFields);
+export const objectionParameters = z.strictObject(objectionFields);
 
 /** An objection as the ledger record keeps it. */
 export type ObjectionParameters = z.infer<typeof objectionParameters>;
