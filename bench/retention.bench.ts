@@ -220,6 +220,26 @@ async function taskSeconds(executionArn: string): Promise<{ seconds: number; chi
   return { seconds, children };
 }
 
+/** The failure events of an execution and of its Map Runs' children (type, state, error, cause), for a failed run. */
+async function failuresOf(executionArn: string): Promise<string[]> {
+  const failures: string[] = [];
+  const collect = async (arn: string) => {
+    const { events = [] } = await sfnClient().send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, reverseOrder: true }));
+    let state: string | undefined;
+    for (const event of [...events].reverse()) {
+      state = event.stateEnteredEventDetails?.name ?? state;
+      const details = (event.taskFailedEventDetails ?? event.taskTimedOutEventDetails ?? event.mapRunFailedEventDetails ?? event.executionFailedEventDetails) as { error?: string; cause?: string } | undefined;
+      if (details) failures.push(`${arn.split(':').slice(-2).join(':')} ${event.type} in ${state}: ${details.error} ${String(details.cause).slice(0, 400)}`);
+    }
+  };
+  await collect(executionArn);
+  for (const run of (await sfnClient().send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? []) {
+    const { executions = [] } = await sfnClient().send(new ListExecutionsCommand({ mapRunArn: run.mapRunArn, maxResults: 1000 }));
+    for (const child of executions.filter((execution) => execution.status !== 'SUCCEEDED')) await collect(child.executionArn!);
+  }
+  return failures;
+}
+
 interface RunResult {
   concurrency: number;
   seconds: number;
@@ -268,7 +288,10 @@ try {
     }
     const seconds = (Date.now() - started) / 1000;
     sink = undefined;
-    if (described.status !== 'SUCCEEDED') throw new Error(`retention sweep ended ${described.status}: ${described.error} ${described.cause}`);
+    if (described.status !== 'SUCCEEDED') {
+      for (const failure of await failuresOf(executionArn)) console.error(failure);
+      throw new Error(`retention sweep ended ${described.status}: ${described.error} ${described.cause}`);
+    }
     const left = await remaining();
     if (left.contacts !== contacts - expiredContacts.length || left.recordings !== recordings - expiredRecordings.length) {
       throw new Error(`after the sweep ${left.contacts} contacts and ${left.recordings} recordings are left; expected ${contacts - expiredContacts.length} and ${recordings - expiredRecordings.length}`);

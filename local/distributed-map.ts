@@ -34,6 +34,11 @@ const MAX_CHILD_CONCURRENCY = 10_000;
 /** AWS: the default and the largest MaxInputBytesPerBatch. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/**
+ * A Map state has no timeout, but the library gives a Task without TimeoutSeconds 60 s: the stand-in
+ * gets the longest a Node timer can wait (about 24.8 days).
+ */
+const NO_TIMEOUT_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
 /** Fields a DISTRIBUTED Map may have locally; anything else is refused. */
 const MAP_FIELDS = new Set([
   'Type', 'Comment', 'InputPath', 'OutputPath', 'ResultPath', 'ResultSelector', 'Retry', 'Catch', 'Next', 'End', 'Label',
@@ -189,7 +194,7 @@ function mapRunTask(state: AslState): AslState {
     ...(state.ToleratedFailureCountPath ? { 'toleratedFailureCount.$': state.ToleratedFailureCountPath } : {}),
   };
   const kept = ['Comment', 'InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End'];
-  return { Type: 'Task', Resource: MAP_RUN_RESOURCE, Parameters: parameters, ...Object.fromEntries(kept.filter((field) => field in state).map((field) => [field, state[field]])) };
+  return { Type: 'Task', Resource: MAP_RUN_RESOURCE, Parameters: parameters, TimeoutSeconds: NO_TIMEOUT_SECONDS, ...Object.fromEntries(kept.filter((field) => field in state).map((field) => [field, state[field]])) };
 }
 
 /** The state machine name of a Distributed Map's child executions (`dsr-retention/Sweep-Segments`). */
