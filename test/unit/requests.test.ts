@@ -3,7 +3,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetBucketVersioningCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleApiEvent } from '../../functions/api/router';
 import { getStore } from '../../functions/core/data-map';
@@ -53,7 +53,7 @@ describe('request API (contract against docs/openapi.yaml)', () => {
   let table: LedgerTable;
   let server: ApiServer;
   let stepFunctions: ReturnType<typeof fakeStepFunctions>;
-  let s3Mock: ReturnType<typeof mockClient<S3Client>>;
+  let s3Mock: AwsClientStub<S3Client>;
 
   beforeAll(async () => {
     table = await startLedgerTable();
