@@ -4,10 +4,13 @@ import { SUPPORTED_LOCALES } from '../../functions/core/locales';
 import { ApiClient, withApiOptions } from '../api-client';
 import { createFields, parseCustomerId, printJson, submitRequest, withCreateOptions, type CreateOptions } from '../request-commands';
 
-/** Options of `dsr rectify`. */
-interface RectifyOptions extends CreateOptions, Omit<Corrections, 'addresses'> {
+/** The correction options of `dsr rectify`: one per field, `--address` repeatable. */
+interface CorrectionOptions extends Omit<Corrections, 'addresses'> {
   address?: string[];
 }
+
+/** Options of `dsr rectify`. */
+type RectifyOptions = CreateOptions & CorrectionOptions;
 
 /** Parses `--address` (`type,street,postalCode,city,country[,name]`) into a corrected address. */
 export function parseAddress(value: string, previous: string[] = []): string[] {
@@ -16,7 +19,7 @@ export function parseAddress(value: string, previous: string[] = []): string[] {
 }
 
 /** The corrections the options give; invalid ones are refused as the API refuses them (naming the field). */
-export function correctionsOf(options: RectifyOptions): Corrections {
+export function correctionsOf(options: CorrectionOptions): Corrections {
   const addresses = options.address?.map((line) => {
     const [type, street, postalCode, city, country, name] = line.split(',').map((part) => part.trim());
     return { type, street, postalCode, city, country, ...(name ? { name } : {}) };
