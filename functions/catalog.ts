@@ -237,7 +237,8 @@ export const FUNCTIONS: FunctionSpec[] = [
     description: 'Summarises the export volumes, removes stale volumes and the staging area',
     timeoutSeconds: 300,
     memoryMb: 512,
-    stores: [{ store: 'exports', access: 'read-write' }],
+    // The volume list is written only while the request is still in progress (a cancelled export gets nothing more).
+    stores: [{ store: 'exports', access: 'read-write' }, { store: 'request-ledger', access: 'read' }],
     secrets: ['hash-key'],
   },
   // Erasure pipeline (issue 5): legal hold, plan, suppression, one eraser per store, Art. 19

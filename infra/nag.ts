@@ -2,6 +2,7 @@ import { Stack, Validations, type IAspect } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
+import { WORKFLOWS, type WorkflowSpec } from '../functions/core/settings';
 
 /**
  * cdk-nag v3 acknowledges each `AwsSolutions-IAM5[...]` finding by its exact text, which embeds
@@ -45,6 +46,14 @@ export const JUSTIFIED_WILDCARDS: readonly WildcardKind[] = [
     resource: (resource) => /\/[A-Za-z0-9_\-/]*\*$/.test(resource) && !resource.startsWith('*'),
     reason:
       'Object-level S3 actions need a key wildcard; it is limited to the one bucket (and key prefix) the function catalog grants this role.',
+  },
+  {
+    actions: (action) => /^s3:(GetObject|PutObject|AbortMultipartUpload|ListMultipartUploadParts)$/.test(action),
+    resource: (resource) =>
+      !resource.startsWith('*') &&
+      (WORKFLOWS as readonly WorkflowSpec[]).some(({ distributedMap }) => distributedMap && [distributedMap.itemReaderKeys, distributedMap.resultWriterKeys].some((keys) => resource.endsWith(`/${keys}`))),
+    reason:
+      'A Distributed Map reads its run\'s item manifest and writes its results under the run\'s prefix (WORKFLOWS distributedMap); run ids are execution names, unknown at deploy time.',
   },
   {
     actions: (action) => /^states:(DescribeExecution|GetExecutionHistory|StopExecution)$/.test(action),
