@@ -179,7 +179,7 @@ describe('getSourceObject', () => {
 
     // Assert
     expect(opened).toEqual({ body, contentLength: 4, contentType: 'image/jpeg', metadata: { 'original-name': 'Strand Ærø.jpg' } });
-    expect(s3Mock.commandCalls(GetObjectCommand)[0]!.args[1]).toMatchObject({ abortSignal: controller.signal });
+    expect((s3Mock.commandCalls(GetObjectCommand)[0]!.args as unknown[])[1]).toMatchObject({ abortSignal: controller.signal });
   });
 
   it('answers empty metadata for an object without any, and names the store when the read fails', async () => {
