@@ -48,7 +48,7 @@ export function sweepRetentionCommand(): Command {
     .description('start the retention sweep (daily in AWS): remove what is past its retention rule; --wait prints the report')
     .option('--dry-run', 'count what is past its rule, remove nothing', false)
     .option('--wait', 'wait for the sweep to end and print its report', false)
-    .option('--now <date>', 'sweep as if it were this date (default: now)', parseDate)
+    .option('--now <date>', 'sweep as if it were this date (default: now; a later date only with --dry-run)', parseDate)
     .option('--state-machine <name-or-arn>', 'the retention state machine', RETENTION_STATE_MACHINE);
   return withAwsOptions(command).action(async (options: SweepOptions) => {
     const aws = await cliAws(options);

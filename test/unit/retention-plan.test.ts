@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getStore } from '../../functions/core/data-map';
-import { StoreUnavailable } from '../../functions/core/errors';
+import { InvalidInput, StoreUnavailable } from '../../functions/core/errors';
 import {
   CUSTOMER_ID_FIRST_CHARACTERS,
   heldCustomerKeys,
@@ -143,13 +143,26 @@ describe('planSweep', () => {
     expect([resultsPrefix('run-1'), reportKey('run-1')]).toEqual(['retention/run-1/results', 'retention/run-1/report.json']);
   });
 
-  it('takes the clock from the execution input when given, and is no dry run by default (the schedule sends {dryRun: false})', async () => {
+  it('takes an earlier clock from the execution input, and is no dry run by default (the schedule sends {dryRun: false})', async () => {
     // Act
-    const plan = await planSweep(deps(), planSweepInput.parse({ runId: 'run-2', options: { now: '2040-01-01T00:00:00.000Z', source: 'aws.events' } }));
+    const plan = await planSweep(deps(), planSweepInput.parse({ runId: 'run-2', options: { now: '2030-01-01T00:00:00.000Z', source: 'aws.events' } }));
 
     // Assert
     expect(plan.dryRun).toBe(false);
-    expect(written(runFileKey('run-2'))).toMatchObject({ now: '2040-01-01T00:00:00.000Z', dryRun: false });
+    expect(written(runFileKey('run-2'))).toMatchObject({ now: '2030-01-01T00:00:00.000Z', dryRun: false });
+  });
+
+  it('looks ahead of the clock on a dry run only, refusing a removing run with a later clock before writing anything', async () => {
+    // Act
+    const dry = await planSweep(deps(), planSweepInput.parse({ runId: 'run-4', options: { now: '2040-01-01T00:00:00.000Z', dryRun: true } }));
+    const removing = planSweep(deps(), planSweepInput.parse({ runId: 'run-5', options: { now: '2040-01-01T00:00:00.000Z' } }));
+
+    // Assert
+    expect(dry.dryRun).toBe(true);
+    expect(written(runFileKey('run-4'))).toMatchObject({ now: '2040-01-01T00:00:00.000Z' });
+    await expect(removing).rejects.toThrow('A sweep that removes may not run ahead of the clock (now 2040-01-01T00:00:00.000Z); use a dry run');
+    await expect(removing).rejects.toBeInstanceOf(InvalidInput);
+    expect(written(runFileKey('run-5'))).toBeUndefined();
   });
 
   it('refuses a run id that cannot be a key prefix, and names the audit bucket when a write fails', async () => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Item } from '../connectors/dynamodb-store';
 import { getStore, resourceName, type StoreDefinition } from '../data-map';
 import { contactHoldReason, orderHoldReasons } from '../erasure/legal-hold';
-import { storeError } from '../errors';
+import { InvalidInput, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
 import { sweptStores } from './rules';
 
@@ -174,10 +174,16 @@ async function putJson(deps: PlanDeps, key: string, value: unknown): Promise<voi
   }
 }
 
-/** Plans a run: collects the holds, writes the run file and the manifest, and returns where they are. */
+/**
+ * Plans a run: collects the holds, writes the run file and the manifest, and returns where they are.
+ * The run's clock is now, or the input's `now` when earlier (or on a dry run, any date).
+ */
 export async function planSweep(deps: PlanDeps, input: z.infer<typeof planSweepInput>): Promise<z.infer<typeof planSweepOutput>> {
-  const now = input.options.now ? new Date(input.options.now) : deps.now ? deps.now() : new Date();
+  const clock = deps.now ? deps.now() : new Date();
+  const now = input.options.now ? new Date(input.options.now) : clock;
   const dryRun = input.options.dryRun === true;
+  // A later clock would remove records before their period ends: only a dry run may look ahead.
+  if (!dryRun && now.getTime() > clock.getTime()) throw new InvalidInput(`A sweep that removes may not run ahead of the clock (now ${now.toISOString()}); use a dry run`);
   const run: RunFile = {
     runId: input.runId,
     now: now.toISOString(),
