@@ -83,11 +83,17 @@ export function toView(record: Omit<RequestRecord, 'customerId' | 'callbackUrl'>
   };
 }
 
-/** SHA-256 of the canonical body (sorted keys, request id excluded): equal bodies, equal hashes. */
+/** A value with the keys of every object in it sorted (arrays keep their order). */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).sort(([left], [right]) => left.localeCompare(right)).map(([key, entry]) => [key, canonical(entry)]));
+}
+
+/** SHA-256 of the canonical body (keys sorted at every level, e.g. in `verification`; request id excluded): equal bodies, equal hashes. */
 export function bodyHash(body: CreateRequestBody): string {
   const { requestId: _requestId, ...fields } = body;
-  const canonical = Object.fromEntries(Object.entries(fields).sort(([left], [right]) => left.localeCompare(right)));
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(canonical(fields))).digest('hex');
 }
 
 /** The execution input of a record; deterministic, so a repeated StartExecution is idempotent. */

@@ -170,6 +170,24 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect((await call('GET', `/v1/requests/${body.requestId}`)).body.brand).toBe('albelli');
   });
 
+  it('the same requestId with the verification\'s keys in another order is the same body; another verifier → 409', async () => {
+    // Arrange
+    const body = { ...newExport(), verification: { method: 'email-code', verifiedBy: 'portal', verifiedAt: '2026-01-01T09:00:00.000Z' } };
+    const reordered = { ...body, verification: { verifiedAt: '2026-01-01T09:00:00.000Z', verifiedBy: 'portal', method: 'email-code' } };
+
+    // Act
+    const first = await call('POST', '/v1/requests', { body });
+    const retried = await call('POST', '/v1/requests', { body: reordered });
+    const other = await call('POST', '/v1/requests', { body: { ...body, verification: { ...body.verification, verifiedBy: 'ops-7' } } });
+
+    // Assert
+    expect(first.status).toBe(202);
+    expect(retried.status).toBe(202);
+    expect(retried.body.requestId).toBe(first.body.requestId);
+    expect([other.status, other.body.error.code]).toEqual([409, 'conflict']);
+    expect(stepFunctions.executions.size).toBe(1);
+  });
+
   it('concurrent duplicate POSTs create one record and one execution', async () => {
     // Arrange
     const body = newExport();
