@@ -5,7 +5,7 @@ import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutio
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handleApiEvent } from '../../functions/api/router';
+import { callerOf, handleApiEvent } from '../../functions/api/router';
 import { getStore } from '../../functions/core/data-map';
 import { archiveKey } from '../../functions/core/export/layout';
 import { customerKey } from '../../functions/core/keyed-hash';
@@ -718,5 +718,16 @@ describe('toView: Art. 19 notifications', () => {
       { recipient: 'meta-custom-audiences', sentAt: '2025-06-02T00:00:00.000Z' },
     ]);
     expect(plain).not.toHaveProperty('notifications');
+  });
+});
+
+describe('callerOf', () => {
+  const event = (identity: Record<string, string | null>) => ({ requestContext: { identity } }) as unknown as Parameters<typeof callerOf>[0];
+
+  it('is the IAM caller\'s ARN with IAM authorization, else the caller id, else unknown', () => {
+    expect(callerOf(event({ userArn: 'arn:aws:sts::123456789012:assumed-role/dsr-ops/alice', caller: 'AROAEXAMPLE:alice' }))).toBe('arn:aws:sts::123456789012:assumed-role/dsr-ops/alice');
+    expect(callerOf(event({ userArn: null, caller: 'token:local' }))).toBe('token:local');
+    expect(callerOf(event({ userArn: null, caller: null }))).toBe('unknown');
+    expect(callerOf({} as Parameters<typeof callerOf>[0])).toBe('unknown');
   });
 });
