@@ -15,6 +15,6 @@ export const handler = taskHandler(planVolumesInput, async (input) => {
     { ...exportDeps(process.env, input.requestId), requestedAt: async (requestId) => (await record(requestId)).createdAt, requestedLocale: async (requestId) => (await record(requestId)).locale },
     input,
   );
-  logger.info('volumes planned', { volumes: result.volumes.length });
+  logger.info('volumes planned', { volumes: result.volumeCount });
   return result;
 }, planVolumesOutput);

@@ -22,7 +22,8 @@ import { createExportRecord, exportVolumes, runExport } from '../workflow/export
 /**
  * One real export per language through the export workflow on the embedded local AWS, extracted and
  * opened offline in headless Chromium: the language's headings, labels and authority, no raw attribute
- * names in the tables, no untranslated keys, every data file and photo linked and present.
+ * names in the tables, no untranslated keys, every data file and photo linked and present, every photo
+ * shown by its original name (and album), as the customer uploaded it.
  */
 
 const EXPORT_ASL = resolve(import.meta.dirname, '../../statemachines/export.asl.json');
@@ -115,6 +116,7 @@ describe('export index.html in headless Chromium, one language each', () => {
     const hrefs = (await page.locator('a[href]').evaluateAll((links) => links.map((link) => (link as unknown as { href: string }).href))) as string[];
     const productPhotos = await page.locator('#smart-creation article.product img').count();
     const sections = await page.locator('main > section').evaluateAll((all) => all.map((section) => section.id));
+    const captions = (await page.locator('#uploaded-photos figcaption, #photo-library figcaption').allInnerTexts()).join('\n');
     await page.screenshot({ path: join(RESULTS, `export-index-${language}.png`), fullPage: true });
 
     // Assert
@@ -144,5 +146,11 @@ describe('export index.html in headless Chromium, one language each', () => {
     expect(shipped.some((path) => path.startsWith('files/uploaded-photos/'))).toBe(true);
     expect(shipped.filter((path) => !linked.has(path))).toEqual([]);
     expect(external).toEqual([]);
+    const photos = dataset.objects.filter((object) => object.store !== 'call-recordings' && object.key.split('/').includes(customerId));
+    expect(photos.length).toBeGreaterThan(0);
+    for (const photo of photos) {
+      expect(captions).toContain(decodeURIComponent(photo.metadata['original-filename']!));
+      if (photo.metadata['album-name']) expect(captions).toContain(decodeURIComponent(photo.metadata['album-name']));
+    }
   });
 });

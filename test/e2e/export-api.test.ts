@@ -101,7 +101,7 @@ describe('export through the HTTP API', () => {
     const result = view.result as unknown as ExportResult;
     const { zips, entries } = await downloadAll(requestId, result);
     const files = new Map(entries.flat().map((entry) => [entry.name, entry.data]));
-    expect([...files.keys()].slice(0, 1)).toEqual(['index.html']);
+    expect(entries[0]!.map((entry) => entry.name)).toContain('index.html');
     for (const store of CUSTOMER_STORES) {
       if (store.holdsFiles) {
         const seeded = seededFiles(store.id, store.id === 'uploaded-photos' ? 'customers/c1/' : 'recordings/c1/');

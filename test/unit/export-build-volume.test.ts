@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { buildVolume } from '../../functions/core/export/build-volume';
 import { exportConfig } from '../../functions/core/export/config';
-import { archiveKey, volumeSummaryKey } from '../../functions/core/export/layout';
+import { archiveKey, volumeFilesKey, volumeSummaryKey } from '../../functions/core/export/layout';
 import type { ExportPlan } from '../../functions/core/export/plan';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
@@ -56,6 +56,7 @@ const objects: Record<string, Buffer> = {
   'staging/r1/plan.json': Buffer.from(JSON.stringify(plan)),
   'staging/r1/orders.jsonl': Buffer.from(ORDERS.map((order) => JSON.stringify(order)).join('\n') + '\n'),
   'customers/c1/u1/a.jpg': JPEG,
+  [volumeFilesKey('r1', 2)]: Buffer.from(JSON.stringify({ volume: 2, files: { 'files/call-recordings/call.wav': { originalName: 'Gesprek Ærø.wav', contentType: 'audio/wav', metadata: { 'recorded-at': '2025-01-02T03:04:05.000Z' } } } })),
   'recordings/c1/call.wav': WAV,
 };
 
@@ -95,11 +96,23 @@ function uploaded(key: string): Buffer {
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** A GetObject body as the SDK gives it: a stream that can also be read whole as text. */
+const body = (data: Buffer) => Object.assign(Readable.from([data]), { transformToString: async () => data.toString('utf8') });
+
 beforeEach(() => {
   s3Mock.reset();
-  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: Readable.from([objects[input.Key]!]) }));
+  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: body(objects[input.Key]!) }));
   s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
 });
+
+/** The recording's GetObject answers with its content type and metadata (original name URI-encoded, as stored). */
+function recordingWithMetadata(): void {
+  s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).callsFake(() => ({
+    Body: Readable.from([WAV]),
+    ContentType: 'audio/wav',
+    Metadata: { 'original-filename': encodeURIComponent('Gesprek Ærø.wav'), 'recorded-at': '2025-01-02T03:04:05.000Z' },
+  }));
+}
 
 describe('buildVolume', () => {
   it('writes volume 1 in a fixed order with index, data as JSON and CSV, files and a manifest that hashes every entry', async () => {
@@ -107,7 +120,7 @@ describe('buildVolume', () => {
 
     const zip = uploaded(archiveKey('r1', 1, env.DSR_HASH_KEY));
     const entries = await unzip(zip);
-    expect(entries.map((entry) => entry.name)).toEqual(['index.html', 'data/orders.json', 'data/orders.csv', 'data/uploaded-photos.json', 'data/call-recordings.json', 'files/uploaded-photos/Strand Ærø.jpg', 'manifest.json']);
+    expect(entries.map((entry) => entry.name)).toEqual(['data/orders.json', 'data/orders.csv', 'data/uploaded-photos.json', 'data/call-recordings.json', 'files/uploaded-photos/Strand Ærø.jpg', 'index.html', 'manifest.json']);
     expect(summary).toEqual({ volume: 1, key: archiveKey('r1', 1, env.DSR_HASH_KEY), bytes: zip.length, sha256: sha256(zip), entries: 7 });
     expect(JSON.parse(uploaded(volumeSummaryKey('r1', 1)).toString('utf8'))).toEqual(summary);
     const manifest = JSON.parse(entries.at(-1)!.data.toString('utf8'));
@@ -120,11 +133,11 @@ describe('buildVolume', () => {
       expect(manifest.entries).toContainEqual(expect.objectContaining({ path: entry.name, size: entry.data.length, sha256: sha256(entry.data) }));
     }
     expect(manifest.entries.find((entry: { path: string }) => entry.path.endsWith('.jpg')).store).toBe('uploaded-photos');
-    expect(JSON.parse(entries[1]!.data.toString('utf8'))).toEqual(ORDERS);
-    expect(entries[2]!.data.toString('utf8')).toBe(
+    expect(JSON.parse(entries[0]!.data.toString('utf8'))).toEqual(ORDERS);
+    expect(entries[1]!.data.toString('utf8')).toBe(
       'customerId,orderId,shippingAddress.city,note,lines\r\nc1,o1,Utrecht,"a, ""b""",\r\nc1,o2,,,"[{""sku"":""X""}]"\r\n',
     );
-    expect(entries[5]!.data.equals(JPEG)).toBe(true);
+    expect(entries[4]!.data.equals(JPEG)).toBe(true);
   });
 
   it('stores JPEG, deflates text, flags UTF-8 names and uses the fixed request date', async () => {
@@ -148,11 +161,7 @@ describe('buildVolume', () => {
   });
 
   it('lists the original name, content type and metadata of each file in the manifest, from its one GetObject', async () => {
-    s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).callsFake(() => ({
-      Body: Readable.from([WAV]),
-      ContentType: 'audio/wav',
-      Metadata: { 'original-filename': encodeURIComponent('Gesprek Ærø.wav'), 'recorded-at': '2025-01-02T03:04:05.000Z' },
-    }));
+    recordingWithMetadata();
 
     const summary = await buildVolume(deps, { requestId: 'r1', volume: 2 });
 
@@ -167,6 +176,46 @@ describe('buildVolume', () => {
       metadata: { 'recorded-at': '2025-01-02T03:04:05.000Z' },
     });
     expect(s3Mock.commandCalls(GetObjectCommand).filter((call) => call.args[0].input.Key === 'recordings/c1/call.wav')).toHaveLength(1);
+  });
+
+  it("stages a later volume's file details (original name, content type, metadata) for volume 1's page", async () => {
+    recordingWithMetadata();
+
+    await buildVolume(deps, { requestId: 'r1', volume: 2 });
+
+    expect(JSON.parse(uploaded(volumeFilesKey('r1', 2)).toString('utf8'))).toEqual({
+      volume: 2,
+      files: { 'files/call-recordings/call.wav': { originalName: 'Gesprek Ærø.wav', contentType: 'audio/wav', metadata: { 'recorded-at': '2025-01-02T03:04:05.000Z' } } },
+    });
+  });
+
+  it("shows every file on volume 1's page by its original name and metadata: its own from their GetObjects, the later volumes' from their staged details", async () => {
+    s3Mock.on(GetObjectCommand, { Key: 'customers/c1/u1/a.jpg' }).callsFake(() => ({
+      Body: body(JPEG),
+      ContentType: 'image/jpeg',
+      Metadata: { 'original-filename': encodeURIComponent('Strand Ærø & zee.jpg'), 'uploaded-at': '2025-03-04T05:06:07.000Z' },
+    }));
+
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
+
+    const html = entries.find((entry) => entry.name === 'index.html')!.data.toString('utf8');
+    expect(html).toContain('>Strand Ærø &amp; zee.jpg</a>');
+    expect(html).toContain('alt="Strand Ærø &amp; zee.jpg"');
+    expect(html).toContain('>Gesprek Ærø.wav</a>');
+    expect(html).toMatch(/Geüpload: [^<]*2025/);
+    expect(html).not.toContain('>call.wav</a>');
+    const reads = s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key);
+    expect(reads.filter((key) => key === 'customers/c1/u1/a.jpg')).toHaveLength(1);
+    expect(reads).not.toContain('recordings/c1/call.wav');
+  });
+
+  it('fails volume 1 with ExportIncomplete naming a later volume whose file details are not staged, and uploads no archive', async () => {
+    s3Mock.on(GetObjectCommand, { Key: volumeFilesKey('r1', 2) }).rejects(Object.assign(new Error('missing'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+
+    const attempt = buildVolume(deps, { requestId: 'r1', volume: 1 });
+
+    await expect(attempt).rejects.toMatchObject({ name: 'ExportIncomplete', message: 'Export r1: volume 2 has no staged file details' });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
   it('produces identical bytes when run again', async () => {
@@ -224,7 +273,7 @@ describe('buildVolume', () => {
 
   it('writes an empty JSON array and only the header for a store whose staged records are empty', async () => {
     const empty = { ...plan, tables: [{ store: 'orders', stagingKey: 'staging/r1/empty.jsonl', items: 0 }] };
-    s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: Readable.from([input.Key === 'staging/r1/plan.json' ? Buffer.from(JSON.stringify(empty)) : input.Key === 'staging/r1/empty.jsonl' ? Buffer.alloc(0) : objects[input.Key]!]) }));
+    s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: body(input.Key === 'staging/r1/plan.json' ? Buffer.from(JSON.stringify(empty)) : input.Key === 'staging/r1/empty.jsonl' ? Buffer.alloc(0) : objects[input.Key]!) }));
 
     const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
 

@@ -105,7 +105,7 @@ describe('planVolumes', () => {
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     const plan = JSON.parse(String(put.Body)) as ExportPlan;
     expect(put.Key).toBe('staging/r1/plan.json');
-    expect(result).toEqual({ volumes: [1, 2] });
+    expect(result).toEqual({ volumeCount: 2, laterVolumes: [2] });
     expect(plan.generatedAt).toBe('2025-06-01T10:00:00.000Z');
     expect(Object.keys(plan.stores)).toEqual(['orders', 'uploaded-photos']);
     expect(plan.tables).toEqual([{ store: 'orders', stagingKey: 'staging/r1/orders.jsonl', items: 3 }]);
@@ -168,7 +168,7 @@ describe('planVolumes', () => {
     // Assert
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     const plan = JSON.parse(String(put.Body)) as ExportPlan;
-    expect(result).toEqual({ volumes: [1] });
+    expect(result).toEqual({ volumeCount: 1, laterVolumes: [] });
     expect(put.Key).toBe('staging/r1/plan.json');
     expect(plan).toEqual({
       requestId: 'r1',

@@ -97,7 +97,8 @@ describe('a 2,000-volume export (statemachines/export.asl.json)', () => {
     const largest = fields.reduce((max, field) => (field.bytes > max.bytes ? field : max));
     expect(fields.filter((field) => field.bytes >= PAYLOAD_LIMIT)).toEqual([]);
     expect(largest.bytes).toBeLessThan(32 * 1024);
-    expect(events.filter((event) => event.mapIterationStartedEventDetails?.name === 'Build Volumes')).toHaveLength(PHOTOS + 1);
+    expect(events.filter((event) => event.mapIterationStartedEventDetails?.name === 'Build Volumes')).toHaveLength(PHOTOS);
+    expect(events.filter((event) => event.stateEnteredEventDetails?.name === 'Build First Volume')).toHaveLength(1);
     expect(events.length).toBeLessThan(HISTORY_LIMIT);
 
     const record = await ledgerFromEnv().get(requestId);

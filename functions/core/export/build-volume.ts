@@ -6,11 +6,12 @@ import { ZipArchive } from 'archiver';
 import { z } from 'zod';
 import { workflowRequestId } from '../workflow-input';
 import { getStore, resourceName } from '../data-map';
-import { InvalidInput } from '../errors';
+import { readOptionalJson } from '../connectors/s3-store';
+import { ExportIncomplete, InvalidInput } from '../errors';
 import type { ExportConfig } from './config';
 import { fetchAhead, getSourceObject } from './fetch-ahead';
 import { renderIndexHtml, type TableSource } from './index-html';
-import { archiveKey, dataFilePath, INDEX_FILE, isAlreadyCompressed, manifestName, planKey, volumeSummaryKey } from './layout';
+import { archiveKey, dataFilePath, INDEX_FILE, isAlreadyCompressed, manifestName, planKey, volumeFilesKey, volumeSummaryKey } from './layout';
 import type { ExportPlan, PlannedFile } from './plan';
 import { readJson, readJsonLines, writeJson } from './staging-io';
 import { uploadStream } from './stream-upload';
@@ -20,7 +21,10 @@ import { ColumnSet, csvLine, csvRow, flattenRecord, type DataRecord } from './ta
  * Builds one ZIP volume of an export, streaming: every entry is read from S3 (or rendered) as a stream,
  * hashed (SHA-256) on the way through archiver, and the archive goes straight into a multipart upload
  * of its final key. Entry order, names, dates and compression are fixed by the plan, so a replay
- * produces identical bytes.
+ * produces identical bytes. A file's original name, content type and metadata come with its GetObject
+ * (no request of its own): every volume but the first stages them (`volumeFilesKey`), and volume 1,
+ * built after the others, writes `index.html` after its own files, from its own GetObjects and those
+ * staged details.
  */
 
 /** Input of `build-volume`. */
@@ -32,23 +36,33 @@ export const buildVolumeInput = z.object({
 /** Output of `build-volume`: only the volume number (its summary is staged in S3, `volumeSummaryKey`). */
 export const buildVolumeOutput = z.object({ volume: z.number().int().positive() });
 
+/** What the manifest and the page say about a file beyond its path, size and hash: from its GetObject response. */
+export interface FileDetails {
+  /** A file's original name (its `original-filename` metadata, when set). */
+  originalName?: string;
+  /** A file's content type. */
+  contentType?: string;
+  /** A file's other metadata (upload or recording date, album). */
+  metadata?: Record<string, string>;
+}
+
 /** One archive entry as the manifest lists it. */
-export interface ManifestEntry {
+export interface ManifestEntry extends FileDetails {
   path: string;
   size: number;
   sha256: string;
   /** Store the content comes from; absent for generated entries (index.html). */
   store?: string;
-  /** A file's original name (its `original-filename` metadata, when set), from the GetObject that read it. */
-  originalName?: string;
-  /** A file's content type, from the same response. */
-  contentType?: string;
-  /** A file's other metadata (upload or recording date, album), from the same response. */
-  metadata?: Record<string, string>;
 }
 
-/** What the manifest says about a file beyond its path, size and hash: from its GetObject response. */
-type FileDetails = Pick<ManifestEntry, 'originalName' | 'contentType' | 'metadata'>;
+/** A volume's staged file details (`volumeFilesKey`), by archive path. */
+interface StagedFileDetails {
+  volume: number;
+  files: Record<string, FileDetails>;
+}
+
+/** How many volumes' staged file details volume 1 reads at once. */
+const DETAIL_READS = 16;
 
 /** The manifest details of a fetched file (only what the store set). */
 function detailsOf(fetched: { contentType?: string; metadata: Record<string, string> }): FileDetails {
@@ -166,8 +180,8 @@ function fileListing(plan: ExportPlan, store: string): string {
   return `${JSON.stringify(files, null, 2)}\n`;
 }
 
-/** Writes volume 1's generated entries: index.html, then data/<store>.json and .csv per store. */
-async function writeDocuments(deps: BuildDeps, plan: ExportPlan, writer: VolumeWriter): Promise<void> {
+/** The staged records of every tabular store, with their columns. */
+async function tableSources(deps: BuildDeps, plan: ExportPlan): Promise<Map<string, TableSource & { csvColumns: string[] }>> {
   const bucket = deps.config.exportsBucket;
   const sources = new Map<string, TableSource & { csvColumns: string[] }>();
   // The column passes of every table run together (one request each), then the entries in order.
@@ -190,7 +204,11 @@ async function writeDocuments(deps: BuildDeps, plan: ExportPlan, writer: VolumeW
       records: () => readJsonLines<DataRecord>(deps.s3, bucket, table.stagingKey),
     });
   }
-  await writer.add(INDEX_FILE, textStream(renderIndexHtml(plan, sources)), { stored: false });
+  return sources;
+}
+
+/** Writes volume 1's data files: data/<store>.json and .csv per tabular store, the listing of a file store. */
+async function writeDataFiles(plan: ExportPlan, sources: Map<string, TableSource & { csvColumns: string[] }>, writer: VolumeWriter): Promise<void> {
   for (const store of Object.keys(plan.stores)) {
     const source = sources.get(store);
     if (source) {
@@ -202,9 +220,26 @@ async function writeDocuments(deps: BuildDeps, plan: ExportPlan, writer: VolumeW
   }
 }
 
+/** The file details every later volume staged, by archive path; a volume without any fails the build (`ExportIncomplete`). */
+async function laterVolumesDetails(deps: BuildDeps, plan: ExportPlan): Promise<Map<string, FileDetails>> {
+  const later = plan.volumes.slice(1).map((volume) => volume.volume);
+  const staged: StagedFileDetails[] = [];
+  let next = 0;
+  const reader = async () => {
+    for (let index = next++; index < later.length; index = next++) {
+      const details = await readOptionalJson<StagedFileDetails>(deps.s3, 'exports', deps.config.exportsBucket, volumeFilesKey(plan.requestId, later[index]!));
+      if (!details) throw new ExportIncomplete(`Export ${plan.requestId}: volume ${later[index]} has no staged file details`);
+      staged[index] = details;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DETAIL_READS, later.length) }, reader));
+  return new Map(staged.flatMap((details) => Object.entries(details.files)));
+}
+
 /**
  * Builds volume `input.volume` of the request's export, uploads it to its final key and stages its
- * summary (`volumeSummaryKey`) for `finalize-export`, so the workflow state never carries it.
+ * summary (`volumeSummaryKey`) for `finalize-export`, so the workflow state never carries it; a volume
+ * after the first also stages its files' details for volume 1's page.
  */
 export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVolumeInput>): Promise<VolumeSummary> {
   const env = deps.env ?? process.env;
@@ -235,12 +270,19 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
   // The first files are already being fetched while volume 1's documents are written.
   const first = fetched.next();
   first.catch(() => undefined);
+  const details = new Map<string, FileDetails>();
   try {
-    if (volume.volume === 1) await writeDocuments(deps, plan, writer);
+    const sources = volume.volume === 1 ? await tableSources(deps, plan) : undefined;
+    if (sources) await writeDataFiles(plan, sources, writer);
     for (let next = await first; !next.done; next = await fetched.next()) {
       const { file, body, ...response } = next.value;
       const stored = file.stored || isAlreadyCompressed(file.path, response.contentType);
-      await writer.add(file.path, body, { store: file.store, stored, details: detailsOf(response) });
+      details.set(file.path, detailsOf(response));
+      await writer.add(file.path, body, { store: file.store, stored, details: details.get(file.path) });
+    }
+    if (sources) {
+      for (const [path, later] of await laterVolumesDetails(deps, plan)) details.set(path, later);
+      await writer.add(INDEX_FILE, textStream(renderIndexHtml(plan, sources, details)), { stored: false });
     }
     const manifest = manifestOf(plan, volume.volume, writer.entries);
     await writer.add(manifestName(volume.volume), Readable.from([Buffer.from(manifest)]), { stored: false });
@@ -253,6 +295,10 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
     throw error;
   }
   await uploading;
+  if (volume.volume > 1) {
+    const staged: StagedFileDetails = { volume: volume.volume, files: Object.fromEntries(details) };
+    await writeJson(deps.s3, bucket, volumeFilesKey(input.requestId, volume.volume), staged);
+  }
   const summary = { volume: volume.volume, key, bytes: archiveHash.byteCount, sha256: archiveHash.hash.digest('hex'), entries: writer.entries.length };
   await writeJson(deps.s3, bucket, volumeSummaryKey(input.requestId, volume.volume), summary);
   return summary;

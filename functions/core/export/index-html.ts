@@ -5,6 +5,7 @@ import { AUTHORITIES, authorityName, BRAND_HOME_COUNTRIES, isAuthorityCountry, L
 import { Formatter, isIsoInstant, TIME_ZONES } from './format';
 import { Texts } from './i18n';
 import { DATA_FOLDER, dataFilePath, manifestName, mediaKind } from './layout';
+import type { FileDetails } from './build-volume';
 import type { ExportPlan, PlannedFile } from './plan';
 import type { DataRecord } from './tabular';
 
@@ -12,7 +13,8 @@ import type { DataRecord } from './tabular';
  * The human-readable `index.html` of volume 1, in the customer's language (the request's locale, else
  * the profile's, else the brand's home market, else English): self-contained (inline CSS, no scripts,
  * no external resources), one section per category with the Art. 15(1) information, the customer's
- * records as tables with human labels and values formatted for the locale, the files by relative path,
+ * records as tables with human labels and values formatted for the locale, the files by their original
+ * names (and album, dates …, from the GetObject of each file: `FileDetails`) linked to their archive paths,
  * each automatically created product explained with its analysed photos (Art. 15(1)(h)), the rights
  * and the customer's national supervisory authority beside the group's lead authority. Rendered as a
  * stream of chunks so a large history is never held in memory. Every value is HTML-escaped.
@@ -59,20 +61,22 @@ export interface PageContext {
   country: AuthorityCountry;
   /** The archive files by their key in the source bucket, with the volume that holds each. */
   files: Map<string, PlannedFile & { volume: number }>;
+  /** What each file's GetObject said (original name, content type, metadata), by archive path. */
+  details: ReadonlyMap<string, FileDetails>;
 }
 
 /**
  * The page context of an export: the locale from the request (the plan), the customer's profile or the
  * brand; the authority and time zone from the profile's country, else the brand's home market.
  */
-export function pageContext(plan: ExportPlan, profile: DataRecord | undefined): PageContext {
+export function pageContext(plan: ExportPlan, profile: DataRecord | undefined, details: ReadonlyMap<string, FileDetails> = new Map()): PageContext {
   const locale = chooseLocale({ requested: plan.locale, profile: profile?.locale, brand: plan.brand });
   const home = BRAND_HOME_COUNTRIES[plan.brand];
   const country = isAuthorityCountry(profile?.country) ? profile.country : home;
   const timeZone = TIME_ZONES[typeof profile?.country === 'string' ? profile.country : home] ?? TIME_ZONES[home]!;
   const files = new Map<string, PlannedFile & { volume: number }>();
   for (const volume of plan.volumes) for (const file of volume.files) files.set(file.key, { ...file, volume: volume.volume });
-  return { locale, texts: new Texts(locale.language, locale.tag), format: new Formatter(locale.tag, timeZone), country, files };
+  return { locale, texts: new Texts(locale.language, locale.tag), format: new Formatter(locale.tag, timeZone), country, files, details };
 }
 
 /** The href of an archive path, relative to index.html. */
@@ -83,6 +87,11 @@ function relativeHref(path: string): string {
 /** The file name part of an archive path. */
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** The name a person knows a file by: its original name, else its name in the archive. */
+function displayName(context: PageContext, file: PlannedFile): string {
+  return context.details.get(file.path)?.originalName ?? baseName(file.path);
 }
 
 /** A link to a store's machine-readable file in the archive. */
@@ -129,7 +138,7 @@ function renderAddress(context: PageContext, site: ValueSite, address: DataRecor
 /** A link to an archive file the value names (a photo or recording key), with a thumbnail for a photo when asked. */
 function fileLink(context: PageContext, file: PlannedFile & { volume: number }, thumbnail = false): string {
   const href = escapeHtml(relativeHref(file.path));
-  const name = escapeHtml(baseName(file.path));
+  const name = escapeHtml(displayName(context, file));
   if (thumbnail && mediaKind(file.path) === 'image') return `<a href="${href}"><img src="${href}" alt="${name}" loading="lazy"></a>`;
   const where = file.volume > 1 ? ` (${escapeHtml(context.texts.t('page.inVolume', { volume: file.volume }))})` : '';
   return `<a href="${href}">${name}</a>${where}`;
@@ -215,10 +224,18 @@ function glossary(context: PageContext, source: TableSource): string {
   return `<details><summary>${escapeHtml(context.texts.t('page.glossary'))}</summary><dl class="glossary">${entries}</dl></details>`;
 }
 
-/** One file as a figure: an image thumbnail, an audio player, or a link; with its name in the archive and its size. */
+/** A file's metadata (album, upload or recording date …) as labelled lines, in the page's words and formats. */
+function fileMetadata(context: PageContext, file: PlannedFile): string {
+  const store = getStore(file.store);
+  return Object.entries(context.details.get(file.path)?.metadata ?? {})
+    .map(([name, value]) => `<br>${escapeHtml(labelOf(context, store.id, name))}: ${renderValue(context, { store, path: name }, value)}`)
+    .join('');
+}
+
+/** One file as a figure: an image thumbnail, an audio player, or a link; with its original name, size and metadata. */
 function fileFigure(context: PageContext, file: PlannedFile, volume: number): string {
   const href = escapeHtml(relativeHref(file.path));
-  const name = escapeHtml(baseName(file.path));
+  const name = escapeHtml(displayName(context, file));
   const kind = mediaKind(file.path);
   const preview =
     kind === 'image'
@@ -227,7 +244,7 @@ function fileFigure(context: PageContext, file: PlannedFile, volume: number): st
         ? `<audio controls preload="none" src="${href}"></audio>`
         : '';
   const where = volume > 1 ? ` · ${escapeHtml(context.texts.t('page.inVolume', { volume }))}` : '';
-  return `<figure>${preview}<figcaption><a href="${href}">${name}</a><br>${escapeHtml(context.format.bytes(file.size))}${where}</figcaption></figure>`;
+  return `<figure>${preview}<figcaption><a href="${href}" title="${escapeHtml(file.path)}">${name}</a><br>${escapeHtml(context.format.bytes(file.size))}${where}${fileMetadata(context, file)}</figcaption></figure>`;
 }
 
 /** A smart-creation analysis of one photo, and an edit of a product, as the store holds them. */
@@ -363,9 +380,12 @@ async function firstRecord(source: TableSource | undefined): Promise<DataRecord 
   return undefined;
 }
 
-/** Yields `index.html` of an export in chunks. `tables` holds a source per tabular store of the plan. */
-export async function* renderIndexHtml(plan: ExportPlan, tables: Map<string, TableSource>): AsyncGenerator<string> {
-  const context = pageContext(plan, await firstRecord(tables.get('customer-profile')));
+/**
+ * Yields `index.html` of an export in chunks. `tables` holds a source per tabular store of the plan;
+ * `details` what each file's GetObject said, by archive path (a file without shows its archive name).
+ */
+export async function* renderIndexHtml(plan: ExportPlan, tables: Map<string, TableSource>, details: ReadonlyMap<string, FileDetails> = new Map()): AsyncGenerator<string> {
+  const context = pageContext(plan, await firstRecord(tables.get('customer-profile')), details);
   const { texts, format } = context;
   const stores = Object.keys(plan.stores).map((id) => getStore(id));
   const volumeOf = new Map<string, number>();

@@ -26,6 +26,11 @@ export function volumeSummaryKey(requestId: string, volume: number): string {
   return `${stagingPrefix(requestId)}volumes/${volume}.json`;
 }
 
+/** Staging key of one built volume's file details (original names, content types, metadata): volume 1's page reads them. */
+export function volumeFilesKey(requestId: string, volume: number): string {
+  return `${stagingPrefix(requestId)}volumes/${volume}.files.json`;
+}
+
 /** Prefix holding the archive volumes of a request: `exports/<requestId>/<keyed hash>/`. */
 export function archivePrefix(requestId: string, hashKey?: string): string {
   return `exports/${requestId}/${keyedHash('export-archive', requestId, hashKey)}/`;

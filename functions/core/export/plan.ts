@@ -42,8 +42,12 @@ export function planExport(config: ExportConfig, input: z.infer<typeof planExpor
 /** One collector's summary as `plan-volumes` receives it (the collector's export-mode output). */
 export const collectedStore = collectResultSchema.pick({ store: true, items: true, bytes: true, stagingKey: true });
 
-/** Output of `plan-volumes`: the volume numbers, the items of the "Build Volumes" map. */
-export const planVolumesOutput = z.object({ volumes: z.array(z.number().int().positive()) });
+/**
+ * Output of `plan-volumes`: how many volumes, and the numbers of those after the first (the items of
+ * the "Build Volumes" map). Volume 1 is built after them: its page shows their files' original names,
+ * which only their builders' GetObjects learn.
+ */
+export const planVolumesOutput = z.object({ volumeCount: z.number().int().positive(), laterVolumes: z.array(z.number().int().positive()) });
 
 /** Input of `plan-volumes`: the request and the collectors' summaries. */
 export const planVolumesInput = z.object({
@@ -136,9 +140,9 @@ export interface PlanDeps {
 /**
  * Reads the staged file listings, gives every file a unique sanitised archive path from its key
  * (`files/<store>/[album/]<key's file name>`, in key order: the same on every replay), splits them into volumes and writes the plan. Returns
- * only the volume numbers (the items of the "Build Volumes" map, a few bytes per volume).
+ * only the volume count and the numbers of the volumes after the first (a few bytes per volume).
  */
-export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolumesInput>): Promise<{ volumes: number[] }> {
+export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolumesInput>): Promise<z.infer<typeof planVolumesOutput>> {
   const order = (store: string) => CUSTOMER_STORE_IDS.indexOf(store as (typeof CUSTOMER_STORE_IDS)[number]);
   const collected = [...input.collected].sort((a, b) => order(a.store) - order(b.store));
   const generatedAt = await deps.requestedAt(input.requestId);
@@ -178,5 +182,5 @@ export async function planVolumes(deps: PlanDeps, input: z.infer<typeof planVolu
     })),
   };
   await writeJson(deps.s3, deps.config.exportsBucket, planKey(input.requestId), plan);
-  return { volumes: plan.volumes.map(({ volume }) => volume) };
+  return { volumeCount: plan.volumes.length, laterVolumes: plan.volumes.slice(1).map(({ volume }) => volume) };
 }
