@@ -316,6 +316,7 @@ export const ERROR_CODES = {
   invalid_status: { status: 409, sources: ['handler'], description: 'The request\'s status does not allow the operation' },
   already_extended: { status: 409, sources: ['handler'], description: 'The request\'s deadline was extended already (once per request)' },
   past_due: { status: 409, sources: ['handler'], description: 'The request\'s original due date has passed; it can no longer be extended' },
+  not_extendable: { status: 409, sources: ['handler'], description: 'The request type has no extension (a consent withdrawal is answered as soon as possible, Art. 7(3))' },
   not_ready: { status: 409, sources: ['handler'], description: 'The request is not a completed export' },
   brand_mismatch: { status: 409, sources: ['handler'], description: 'The customer\'s profile belongs to another brand' },
   duplicate_request: {
@@ -444,11 +445,12 @@ export const API_OPERATIONS = {
       'Allowed once, while the request is open (pending, in_progress, failed, on_hold) and before its original `dueAt`. The new `dueAt` is the date received',
       'plus three calendar months (clamped to the month\'s end). Emits `Request Deadline Extended` (source `dsr.request`, detail: the request) so the portal',
       'tells the customer, with the reason. Repeating the same extension answers the request unchanged; another one answers 409 `already_extended`.',
+      'A consent withdrawal is never extended (409 `not_extendable`): Art. 7(3) makes withdrawing as easy as giving, so it is answered as soon as possible.',
     ].join('\n'),
     params: { requestId: requestIdParam },
     body: extendRequestBody,
     success: { status: 200, description: 'The extended request', body: requestSchema },
-    errors: ['invalid_request', 'invalid_json', 'not_found', 'invalid_status', 'already_extended', 'past_due', 'payload_too_large', 'unsupported_media_type'],
+    errors: ['invalid_request', 'invalid_json', 'not_found', 'invalid_status', 'already_extended', 'past_due', 'not_extendable', 'payload_too_large', 'unsupported_media_type'],
   },
   denyRequest: {
     method: 'POST',

@@ -52,7 +52,7 @@ export class ExtensionRefused extends DsrError {
   readonly retryable = false;
   constructor(
     message: string,
-    readonly reason: 'already_extended' | 'past_due',
+    readonly reason: 'already_extended' | 'past_due' | 'not_extendable',
   ) {
     super(message);
   }

@@ -19,6 +19,9 @@ import {
  * vocabularies; notes are short ops texts that must not hold personal data.
  */
 
+/** Request types whose deadline is never extended: a consent withdrawal is answered "as soon as possible" (Art. 7(3)), within hours, not months. */
+export const NOT_EXTENDABLE_TYPES: readonly RequestRecord['type'][] = ['consent-withdrawal'];
+
 /** Why a request's deadline may be extended by two months (Art. 12(3): complexity and number of requests). */
 export const EXTENSION_REASONS = ['complexity', 'number-of-requests', 'identity-verification-pending', 'third-party-data', 'large-data-volume'] as const;
 
@@ -45,14 +48,21 @@ export interface LifecycleDeps {
 
 /**
  * The extension `current` gets at `now`, or undefined when it already has this very one (a retried
- * call). Refused: a request that is not open (`InvalidStatusTransition`), already extended with
- * another reason or note, or past its original due date (`ExtensionRefused`).
+ * call). Refused: a consent withdrawal (`NOT_EXTENDABLE_TYPES`), a request that is not open
+ * (`InvalidStatusTransition`), already extended with another reason or note, or past its original due
+ * date (`ExtensionRefused`).
  */
 export function decideExtension(
   current: RequestRecord,
   request: { reason: ExtensionReason; note?: string; extendedBy: string },
   now: Date,
 ): { extension: Extension; dueAt: string } | undefined {
+  if (NOT_EXTENDABLE_TYPES.includes(current.type)) {
+    throw new ExtensionRefused(
+      `Request ${current.requestId} is a ${current.type}; it is answered as soon as possible (Art. 7(3)) by its own target, so its deadline cannot be extended`,
+      'not_extendable',
+    );
+  }
   if (current.extension) {
     if (current.extension.reason === request.reason && current.extension.note === request.note) return undefined;
     throw new ExtensionRefused(`Request ${current.requestId} was already extended on ${current.extension.extendedAt} (${current.extension.reason}); a deadline is extended once`, 'already_extended');

@@ -163,6 +163,20 @@ describe('POST /v1/requests/{id}/extension', () => {
     expect((await ledgerFromEnv().get(completed.requestId)).version).toBe(completed.version);
   });
 
+  it('refuses to extend an open consent withdrawal (409 not_extendable, saying why), writing nothing', async () => {
+    // Arrange
+    const withdrawal = await putRecord({ type: 'consent-withdrawal', brand: 'fotoknudsen', dueAt: new Date(Date.now() + 72 * 3_600_000).toISOString() });
+
+    // Act
+    const response = await call('POST', `/v1/requests/${withdrawal.requestId}/extension`, { reason: 'complexity', note: 'large library' });
+
+    // Assert
+    expect([response.status, response.body.error.code]).toEqual([409, 'not_extendable']);
+    expect(response.body.error.message).toContain('answered as soon as possible (Art. 7(3))');
+    expect(validateResponse('/v1/requests/{requestId}/extension', 'post', 409, response.body)).toBe('');
+    expect(await ledgerFromEnv().get(withdrawal.requestId)).toEqual(withdrawal);
+  });
+
   it('answers 400 naming the field for a missing or unknown reason or an overlong note, and 404 for an unknown request; nothing written', async () => {
     // Arrange
     const open = await putRecord({});

@@ -90,6 +90,26 @@ describe('decideExtension', () => {
     expect(refusal).toBeInstanceOf(ExtensionRefused);
     expect((refusal as ExtensionRefused).reason).toBe('already_extended');
   });
+
+  it.each(['pending', 'in_progress', 'completed'] as const)('refuses a %s consent withdrawal (not_extendable): it is answered as soon as possible, never three months later', (status) => {
+    // Arrange
+    const withdrawal = record({ type: 'consent-withdrawal', status, dueAt: '2025-12-03T10:00:00.000Z' });
+
+    // Act
+    let refusal: unknown;
+    try {
+      decideExtension(withdrawal, request, new Date('2025-12-01T00:00:00.000Z'));
+    } catch (error) {
+      refusal = error;
+    }
+
+    // Assert
+    expect(refusal).toBeInstanceOf(ExtensionRefused);
+    expect((refusal as ExtensionRefused).reason).toBe('not_extendable');
+    expect((refusal as ExtensionRefused).message).toBe(
+      'Request r1 is a consent-withdrawal; it is answered as soon as possible (Art. 7(3)) by its own target, so its deadline cannot be extended',
+    );
+  });
 });
 
 describe('extendRequest and denyRequest on the ledger', () => {
