@@ -26,10 +26,8 @@ const requestErasure: RequestErasure = async ({ requestId, customerId, brand }) 
 export const handler = taskHandler(
   sweepSegmentInput,
   async (input) => {
-    const result = await sweepSegments(
-      { doc: documentClient(), s3: s3Client(), auditBucket: resourceName(getStore('audit')), retry: erasureConfig().retry, requestErasure },
-      input,
-    );
+    const { retry, concurrency } = erasureConfig();
+    const result = await sweepSegments({ doc: documentClient(), s3: s3Client(), auditBucket: resourceName(getStore('audit')), retry, concurrency, requestErasure }, input);
     logger.info('retention segments swept', { runId: input.BatchInput.runId, segments: input.Items.length, stores: result.stores });
     return result;
   },

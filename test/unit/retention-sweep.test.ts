@@ -171,7 +171,7 @@ describe('sweepSegments on a bucket (call recordings)', () => {
     s3Mock.on(DeleteObjectsCommand).resolves({});
 
     // Act
-    const result = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }, { store: 'call-recordings', prefix: 'recordings/h' }]));
+    const result = await sweepSegments({ ...deps(), concurrency: 4 }, batch([{ store: 'call-recordings', prefix: 'recordings/c' }, { store: 'call-recordings', prefix: 'recordings/h' }]));
 
     // Assert
     expect(result.stores).toEqual([{ store: 'call-recordings', examined: 4, expired: 3, removed: 2, heldSkipped: 1, remaining: 0 }]);

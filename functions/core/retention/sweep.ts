@@ -6,6 +6,7 @@ import { primaryKeyOf, stillPresent, type Item } from '../connectors/dynamodb-st
 import { resourceName, type AfterDateRule, type StoreDefinition, type UntilDateRule } from '../data-map';
 import { batchWrite } from '../erasure/batch-write';
 import { deleteObjects } from '../erasure/bucket-eraser';
+import { forEachBounded } from '../erasure/bounded';
 import type { RetryPolicy } from '../erasure/config';
 import { storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
@@ -40,6 +41,8 @@ export interface SweepDeps {
   s3: S3Client;
   auditBucket: string;
   retry: RetryPolicy;
+  /** HeadObject calls in flight at most while a bucket page is read (default 1). */
+  concurrency?: number;
   /** Creates the erasure request of an inactive account through the request API's core. */
   requestErasure: RequestErasure;
   customerKey?: (customerId: string) => string;
@@ -240,9 +243,14 @@ async function sweepPrefixSegment(ctx: SweepContext, store: StoreDefinition, rul
   const removedKeys = new Set<string>();
   for await (const page of listKeys(deps.s3, store.id, bucket, prefix, versioned)) {
     const targets: ObjectIdentifier[] = [];
-    for (const listed of page) {
+    // HeadObject calls of a page run side by side (at most `concurrency`); the decisions keep listing order.
+    const past = new Array<boolean>(page.length);
+    await forEachBounded([...page.keys()], deps.concurrency ?? 1, async (index) => {
+      past[index] = await objectPastRule(ctx, store, rule, bucket, page[index]!);
+    });
+    for (const [index, listed] of page.entries()) {
       counts.examined += 1;
-      if (!(await objectPastRule(ctx, store, rule, bucket, listed))) continue;
+      if (!past[index]) continue;
       counts.expired += 1;
       const customerId = customerIdOfKey(base, listed.key);
       if (customerId !== undefined && ctx.held.has(ctx.keyOf(customerId))) {
