@@ -144,7 +144,7 @@ export interface RequestRecord {
    * view or workflow state; removed by the transition to a final status and by an erasure's redaction.
    */
   corrections?: Corrections;
-  /** SHA-256 of the canonical request body (idempotency). */
+  /** Keyed hash (HMAC-SHA256, hash key) of the canonical request body (idempotency; `bodyHash` in requests.ts). */
   bodyHash: string;
   /** Step Functions execution ARN, once started. */
   executionArn?: string;

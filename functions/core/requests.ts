@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -6,6 +6,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { CreateRequestBody, ListRequestsQuery } from './api-contract';
 import { removeExportData } from './erasure/exports';
 import { archiveKey } from './export/layout';
+import { keyedHash } from './keyed-hash';
 import { BrandMismatch, ConfigurationError, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
 import { newRequestRecord, type Ledger, type RecipientNotificationState, type RequestRecord, type RequestType, type StoreProgress } from './ledger';
 import { normaliseCorrections } from './rectification/corrections';
@@ -60,7 +61,7 @@ export interface RequestsDeps {
   /** Erasure cooling-off in seconds (`DSR_ERASURE_COOLING_OFF_SECONDS`). */
   coolingOffSeconds: number;
   exportsBucket: string;
-  /** Key of the keyed hashes in archive keys (`DSR_HASH_KEY`); default from the environment. */
+  /** Key of the keyed hashes in archive keys and body hashes (`DSR_HASH_KEY`); default from the environment. */
   hashKey?: string;
   /** Presigned URL lifetime (`DSR_DOWNLOAD_URL_TTL_SECONDS`, default 900). */
   downloadUrlTtlSeconds: number;
@@ -90,10 +91,14 @@ function canonical(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).sort(([left], [right]) => left.localeCompare(right)).map(([key, entry]) => [key, canonical(entry)]));
 }
 
-/** SHA-256 of the canonical body (keys sorted at every level, e.g. in `verification`; request id excluded): equal bodies, equal hashes. */
-export function bodyHash(body: CreateRequestBody): string {
+/**
+ * The keyed hash (HMAC-SHA256, namespace `request-body`) of the canonical body (keys sorted at every
+ * level, e.g. in `verification`; request id excluded): equal bodies, equal hashes. Keyed because it
+ * outlives the request and an unkeyed hash of a body holding an email could be guessed back.
+ */
+export function bodyHash(body: CreateRequestBody, key?: string): string {
   const { requestId: _requestId, ...fields } = body;
-  return createHash('sha256').update(JSON.stringify(canonical(fields))).digest('hex');
+  return keyedHash('request-body', JSON.stringify(canonical(fields)), key);
 }
 
 /** The execution input of a record; deterministic, so a repeated StartExecution is idempotent. */
@@ -170,7 +175,7 @@ async function existingRequest(deps: RequestsDeps, record: RequestRecord, hash: 
  */
 export async function createRequest(deps: RequestsDeps, body: CreateRequestBody, caller?: string): Promise<{ view: RequestView; created: boolean }> {
   const now = deps.now ? deps.now() : new Date();
-  const hash = bodyHash(body);
+  const hash = bodyHash(body, deps.hashKey);
   const requestId = body.requestId ?? randomUUID();
   const stored = body.requestId ? await deps.ledger.find(requestId) : undefined;
   if (stored) return existingRequest(deps, stored, hash);

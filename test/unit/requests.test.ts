@@ -11,7 +11,7 @@ import { archiveKey } from '../../functions/core/export/layout';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord } from '../../functions/core/ledger';
 import { openMarkerId } from '../../functions/core/open-requests';
-import { toView, type RequestsDeps } from '../../functions/core/requests';
+import { bodyHash, toView, type RequestsDeps } from '../../functions/core/requests';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { tableDefinition } from '../../local/runtime';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
@@ -168,6 +168,19 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(different.status).toBe(409);
     expect(validateResponse('/v1/requests', 'post', 409, different.body)).toBe('');
     expect((await call('GET', `/v1/requests/${body.requestId}`)).body.brand).toBe('albelli');
+  });
+
+  it('stores the keyed hash of the body (the pipeline\'s hash key), not an unkeyed SHA-256 anyone could recompute', async () => {
+    // Arrange
+    const body = { ...newExport(), verification: { method: 'email-code', verifiedBy: 'portal', verifiedAt: '2026-01-01T09:00:00.000Z' } };
+
+    // Act
+    await call('POST', '/v1/requests', { body });
+
+    // Assert
+    const stored = await table.ledger.get(body.requestId);
+    expect(stored.bodyHash).toBe(bodyHash(body as Parameters<typeof bodyHash>[0], KEY));
+    expect(stored.bodyHash).not.toBe(bodyHash(body as Parameters<typeof bodyHash>[0], 'o'.repeat(40)));
   });
 
   it('the same requestId with the verification\'s keys in another order is the same body; another verifier → 409', async () => {
@@ -729,5 +742,42 @@ describe('callerOf', () => {
     expect(callerOf(event({ userArn: null, caller: 'token:local' }))).toBe('token:local');
     expect(callerOf(event({ userArn: null, caller: null }))).toBe('unknown');
     expect(callerOf({} as Parameters<typeof callerOf>[0])).toBe('unknown');
+  });
+});
+
+describe('bodyHash', () => {
+  // Known answers, computed outside the code: printf '%s' 'request-body:<canonical body>' | openssl dgst -sha256 -hmac "$KEY"
+  it('is HMAC-SHA256 under the hash key of the canonical body (keys sorted, request id left out), namespace request-body', () => {
+    // Arrange
+    const rectification = { requestId: randomUUID(), type: 'rectification', customerId: 'c1', brand: 'albelli', corrections: { email: 'ada@example.com' } } as const;
+    const exportBody = {
+      type: 'export',
+      customerId: 'c1',
+      brand: 'albelli',
+      verification: { verifiedBy: 'portal', verifiedAt: '2026-01-01T09:00:00.000Z', method: 'email-code' },
+    } as const;
+
+    // Act
+    const hashes = [bodyHash(rectification, KEY), bodyHash(exportBody, KEY)];
+
+    // Assert
+    expect(hashes).toEqual(['8bdfc13f0f5945ae55c33e857321755911fcc2aaeba5288ce88fa515ac1623fc', 'a0a6f842fcab6de3de9845812f545d1f952d9bec533360a983f15d43e48e112c']);
+    // The unkeyed SHA-256 of the same canonical rectification body, which a guessed email would reproduce.
+    expect(hashes[0]).not.toBe('c66c301733a10d84973365fa99c1bcc963edeffe3911dd2f53767389356ad17c');
+  });
+
+  it('is the same for the same body in any key order and differs for another body or another key', () => {
+    // Arrange
+    const body = { type: 'export', customerId: 'c1', brand: 'albelli' } as const;
+    const reordered = { brand: 'albelli', type: 'export', customerId: 'c1' } as const;
+
+    // Act
+    const hash = bodyHash(body, KEY);
+
+    // Assert
+    expect(bodyHash(reordered, KEY)).toBe(hash);
+    expect(bodyHash({ ...body, requestId: randomUUID() }, KEY)).toBe(hash);
+    expect(bodyHash({ ...body, brand: 'resnap' }, KEY)).not.toBe(hash);
+    expect(bodyHash(body, 'o'.repeat(40))).not.toBe(hash);
   });
 });
