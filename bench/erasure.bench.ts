@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { MiddlewareStack } from '@smithy/types';
 import { readCustomerItems } from '../functions/core/connectors/dynamodb-store';
 import { listCustomerObjects } from '../functions/core/connectors/s3-store';
@@ -122,9 +123,56 @@ function minimumCalls(before: Map<string, { pages: number; items: number }>, aft
   return minimum;
 }
 
+/** Seconds per step of one execution, from its history: each store's `Erase Store` task, the two maps, and the whole. */
+interface StepTimes {
+  erase: Map<string, number>;
+  eraseStores: number;
+  verifyStores: number;
+}
+
+/** Every event of an execution's history. */
+async function historyOf(executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfnClient().send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** Step times from a history: a store's `Erase Store` from its state's entry to its exit (retries included). */
+function stepTimes(events: HistoryEvent[]): StepTimes {
+  const entered = new Map<string, number>();
+  const erase = new Map<string, number>();
+  const maps = new Map<string, number>();
+  const spans = new Map<string, number>();
+  for (const event of events) {
+    const at = event.timestamp!.getTime();
+    const details = event.stateEnteredEventDetails ?? event.stateExitedEventDetails;
+    if (!details) continue;
+    const entering = event.type!.endsWith('StateEntered');
+    if (details.name === 'Erase Store') {
+      const { store } = JSON.parse((entering ? event.stateEnteredEventDetails!.input : event.stateExitedEventDetails!.output) ?? '{}') as { store?: string };
+      if (store && entering) entered.set(store, at);
+      else if (store && entered.has(store)) erase.set(store, (at - entered.get(store)!) / 1000);
+    } else if (details.name === 'Erase Stores' || details.name === 'Verify Stores') {
+      if (entering) maps.set(details.name, at);
+      else if (maps.has(details.name)) spans.set(details.name, (at - maps.get(details.name)!) / 1000);
+    }
+  }
+  return { erase, eraseStores: spans.get('Erase Stores') ?? 0, verifyStores: spans.get('Verify Stores') ?? 0 };
+}
+
 interface RunResult {
   concurrency: number;
   seconds: number;
+  /** CPU seconds of this process (functions, emulators, proxies: the whole local AWS) during the execution. */
+  cpuSeconds: number;
+  /** The longest the process's event loop (every function, emulator and proxy shares it) was late, in seconds. */
+  lagSeconds: number;
+  steps: StepTimes;
   byStore: Map<string, number>;
   pipeline: number;
   minimum: Map<string, number>;
@@ -148,6 +196,8 @@ countCalls(dynamoClient().middlewareStack as MiddlewareStack<object, object>);
 countCalls(s3Client().middlewareStack as MiddlewareStack<object, object>);
 const storeByResource = new Map(CUSTOMER_STORES.map((store) => [resourceName(store), store.id]));
 const results: RunResult[] = [];
+/** The machine's 1-minute load average as each run started (the machine is shared: wall times are noisy). */
+const loads: number[] = [];
 try {
   for (let run = 1; run <= runs; run += 1) for (const concurrency of run % 2 ? concurrencies : [...concurrencies].reverse()) {
     const customerId = `bench-erase-${run}-c${concurrency}`;
@@ -160,23 +210,42 @@ try {
       newRequestRecord({ requestId, type: 'erasure', customerId, customerKey: customerKey(customerId), brand, bodyHash: requestId, receivedAt: new Date() }),
     );
     const calls = new Map<string, number>();
+    loads.push(loadavg()[0]!);
     sink = calls;
+    const cpuBefore = process.cpuUsage();
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
     const started = Date.now();
     const { executionArn } = await sfnClient().send(
       new StartExecutionCommand({ stateMachineArn: aws.stateMachineArns['dsr-erasure'], name: requestId, input: JSON.stringify({ requestId, type: 'erasure', brand }) }),
     );
-    let status = 'RUNNING';
-    while (status === 'RUNNING') {
+    let execution = await sfnClient().send(new DescribeExecutionCommand({ executionArn: executionArn! }));
+    while (execution.status === 'RUNNING') {
       await new Promise((wait) => setTimeout(wait, 100));
-      status = (await sfnClient().send(new DescribeExecutionCommand({ executionArn }))).status!;
+      execution = await sfnClient().send(new DescribeExecutionCommand({ executionArn: executionArn! }));
     }
     const seconds = (Date.now() - started) / 1000;
+    lag.disable();
+    const lagSeconds = lag.max / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     sink = undefined;
-    if (status !== 'SUCCEEDED') throw new Error(`erasure ${requestId} ended ${status}`);
+    const events = await historyOf(executionArn!);
+    if (execution.status !== 'SUCCEEDED') {
+      const byId = new Map(events.map((event) => [event.id, event]));
+      /** The state a task event belongs to: the nearest TaskStateEntered up its chain of previous events. */
+      const stateOf = (event: HistoryEvent): string => {
+        for (let at: HistoryEvent | undefined = event; at; at = byId.get(at.previousEventId)) if (at.stateEnteredEventDetails) return at.stateEnteredEventDetails.name ?? '?';
+        return '?';
+      };
+      const failures = events.flatMap((event) => (event.taskFailedEventDetails ? [`${stateOf(event)}: ${event.taskFailedEventDetails.error}: ${event.taskFailedEventDetails.cause?.slice(0, 200)}`] : []));
+      throw new Error(`erasure ${requestId} ended ${execution.status} (${execution.error}); failed tasks: ${failures.join(' | ') || 'none'}`);
+    }
+    const steps = stepTimes(events);
     const after = await readPass(customerId, 'verify');
     const { byStore, other: pipeline } = callsByStore(calls);
-    results.push({ concurrency, seconds, byStore, pipeline, minimum: minimumCalls(before, after), items: new Map([...before].map(([id, entry]) => [id, entry.items])) });
-    console.log(`${seconds.toFixed(1)} s`);
+    results.push({ concurrency, seconds, cpuSeconds, lagSeconds, steps, byStore, pipeline, minimum: minimumCalls(before, after), items: new Map([...before].map(([id, entry]) => [id, entry.items])) });
+    console.log(`${seconds.toFixed(1)} s, ${cpuSeconds.toFixed(1)} CPU s, event loop late up to ${lagSeconds.toFixed(2)} s (Erase Stores ${steps.eraseStores.toFixed(1)} s, Verify Stores ${steps.verifyStores.toFixed(1)} s; ${[...steps.erase].map(([store, time]) => `${store} ${time.toFixed(1)}`).join(', ')})`);
   }
 } finally {
   await s3Proxy.close();
@@ -196,22 +265,33 @@ const totalCalls = rows.reduce((sum, row) => sum + row.calls, 0);
 const totalMinimum = rows.reduce((sum, row) => sum + row.minimum, 0);
 const ratio = totalCalls / totalMinimum;
 const wallAt = (concurrency: number) => median(results.filter((result) => result.concurrency === concurrency).map((result) => result.seconds));
+const cpuAt = (concurrency: number) => median(results.filter((result) => result.concurrency === concurrency).map((result) => result.cpuSeconds));
 const wall = wallAt(DEFAULT_ERASURE_CONCURRENCY);
 const wallRatio = wall / wallAt(1);
+/** The median of a step's seconds over the runs at one concurrency. */
+const stepAt = (concurrency: number, step: (times: StepTimes) => number | undefined) =>
+  median(results.filter((result) => result.concurrency === concurrency).map((result) => step(result.steps) ?? 0));
 const table = [
-  '| store | records / files | S3 + DynamoDB calls | theoretical minimum |',
-  '|---|---:|---:|---:|',
-  ...rows.map((row) => `| ${row.store} | ${row.items} | ${row.calls} | ${row.minimum} |`),
-  `| **business stores** | | **${totalCalls}** | **${totalMinimum}** |`,
+  `| store | records / files | S3 + DynamoDB calls | theoretical minimum | Erase Store at 1 (s) | at ${DEFAULT_ERASURE_CONCURRENCY} (s) |`,
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows.map(
+    (row) =>
+      `| ${row.store} | ${row.items} | ${row.calls} | ${row.minimum} | ${stepAt(1, (times) => times.erase.get(row.store)).toFixed(1)} | ${stepAt(DEFAULT_ERASURE_CONCURRENCY, (times) => times.erase.get(row.store)).toFixed(1)} |`,
+  ),
+  `| **business stores** | | **${totalCalls}** | **${totalMinimum}** | | |`,
+  `| "Erase Stores" map (every store's eraser) | | | | ${stepAt(1, (times) => times.eraseStores).toFixed(1)} | ${stepAt(DEFAULT_ERASURE_CONCURRENCY, (times) => times.eraseStores).toFixed(1)} |`,
+  `| "Verify Stores" map | | | | ${stepAt(1, (times) => times.verifyStores).toFixed(1)} | ${stepAt(DEFAULT_ERASURE_CONCURRENCY, (times) => times.verifyStores).toFixed(1)} |`,
 ].join('\n');
 const summary = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}: ` +
-    `${photos} photos, ${orders} orders, ${contacts} contacts, ${runs} run${runs === 1 ? '' : 's'} per concurrency; S3 behind the latency proxy at ${s3Profile.latencyMs} ms per request, DynamoDB at ${dynamoProfile.latencyMs} ms. Calls below: the run at the default concurrency (${DEFAULT_ERASURE_CONCURRENCY}).`,
+    `${photos} photos, ${orders} orders, ${contacts} contacts, ${runs} run${runs === 1 ? '' : 's'} per concurrency; S3 behind the latency proxy at ${s3Profile.latencyMs} ms per request, DynamoDB at ${dynamoProfile.latencyMs} ms; 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} as the runs started. Calls below: the run at the default concurrency (${DEFAULT_ERASURE_CONCURRENCY}); step times: medians from the execution histories.`,
   '',
   table,
   '',
   `- Call ratio to the theoretical minimum: **${ratio.toFixed(3)}** (target ≤ 1.02, issue 12; ≤ 1.1, issue 5).`,
   `- Calls on the pipeline's own stores (ledger, audit certificate, notification record and erasure progress log, exports bucket, suppression list): ${last.pipeline}.`,
+  `- CPU time of the benchmark process (the whole local AWS: functions, dynalite, s3rver, proxies) during the execution, median: ${cpuAt(DEFAULT_ERASURE_CONCURRENCY).toFixed(1)} s at concurrency ${DEFAULT_ERASURE_CONCURRENCY}, ${cpuAt(1).toFixed(1)} s at concurrency 1 (wall time ÷ CPU time: ${(wall / cpuAt(DEFAULT_ERASURE_CONCURRENCY)).toFixed(2)} and ${(wallAt(1) / cpuAt(1)).toFixed(2)}).`,
+  `- Longest event-loop delay of the process during a run (every in-process function, dynalite, s3rver and the proxies share one loop): ${Math.max(...results.map((result) => result.lagSeconds)).toFixed(2)} s.`,
   `- Wall time, StartExecution to end, median of ${runs}: **${wall.toFixed(1)} s** at concurrency ${DEFAULT_ERASURE_CONCURRENCY}, ${wallAt(1).toFixed(1)} s at concurrency 1: ratio **${wallRatio.toFixed(2)}** (target ≤ 0.35: ${wallRatio <= 0.35 ? 'met' : 'NOT met'}; runs: ${results.map((result) => `${result.seconds.toFixed(1)} s at ${result.concurrency}`).join(', ')}).`,
 ].join('\n');
 console.log(`\n${summary}`);
