@@ -70,14 +70,18 @@ interface SweepContext {
   keyOf: (customerId: string) => string;
 }
 
+/** The partition key prefix of an anonymise-and-retain store's retained records (`retained#`), or undefined. */
+function retainedPartitionPrefix(store: StoreDefinition): string | undefined {
+  if (store.erasure.action !== 'anonymise-and-retain') return undefined;
+  const template = store.erasure.retainedPartitionTemplate;
+  return template.slice(0, template.indexOf('{customerKey}'));
+}
+
 /** The keyed hash of the customer a table item belongs to: its retained partition, its `customerKey`, or its customer id hashed. */
 export function customerKeyOfItem(store: StoreDefinition, item: Item, keyOf: (customerId: string) => string): string | undefined {
-  if (store.erasure.action === 'anonymise-and-retain') {
-    const template = store.erasure.retainedPartitionTemplate;
-    const prefix = template.slice(0, template.indexOf('{customerKey}'));
-    const partition = String(item[store.table!.partitionKey]);
-    if (partition.startsWith(prefix)) return partition.slice(prefix.length);
-  }
+  const prefix = retainedPartitionPrefix(store);
+  const partition = String(item[store.table!.partitionKey]);
+  if (prefix !== undefined && partition.startsWith(prefix)) return partition.slice(prefix.length);
   if (typeof item.customerKey === 'string') return item.customerKey;
   const locator = store.locator;
   const attribute = locator?.by === 'index' ? locator.indexPartitionKey : locator?.by === 'partition-key' ? locator.partitionKey : undefined;
@@ -99,10 +103,8 @@ async function sweepTableSegment(ctx: SweepContext, store: StoreDefinition, rule
   const table = resourceName(store, deps.env);
   const attributes = sweepProjection(store, rule);
   const names: Record<string, string> = Object.fromEntries(attributes.map((attribute, index) => [`#a${index}`, attribute]));
-  const retainedOnly = rule.kind === 'until-attribute' && store.erasure.action === 'anonymise-and-retain';
-  const retainedPrefix = retainedOnly && store.erasure.action === 'anonymise-and-retain'
-    ? store.erasure.retainedPartitionTemplate.slice(0, store.erasure.retainedPartitionTemplate.indexOf('{customerKey}'))
-    : undefined;
+  // A rule on retained records reads only the retained partitions (`retained#...`).
+  const retainedPrefix = rule.kind === 'until-attribute' ? retainedPartitionPrefix(store) : undefined;
   const removed: Item[] = [];
   let exclusiveStartKey: Item | undefined;
   do {
