@@ -75,6 +75,18 @@ describe('sweepInactiveAccounts', () => {
     expect(requestErasure).not.toHaveBeenCalled();
   });
 
+  it('leaves an inactive account without a brand of the group as remaining (no request can name it)', async () => {
+    // Arrange
+    docMock.on(ScanCommand).resolves({ Items: [{ customerId: 'c-nobrand', brand: 'acme', lastLoginAt: monthsAgo36(-1) }] });
+
+    // Act
+    const counts = await sweepInactiveAccounts({ doc, requestErasure }, segment());
+
+    // Assert
+    expect(counts).toEqual({ store: 'customer-profile', examined: 1, expired: 1, removed: 0, heldSkipped: 0, remaining: 1 });
+    expect(requestErasure).not.toHaveBeenCalled();
+  });
+
   it('uses the configured period', async () => {
     // Act
     const counts = await sweepInactiveAccounts({ doc, requestErasure }, segment({ inactiveAccounts: { enabled: true, months: 37 } }));

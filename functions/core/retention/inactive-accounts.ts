@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Brand } from '../brands';
+import { isBrand, type Brand } from '../brands';
 import type { Item } from '../connectors/dynamodb-store';
 import { getStore, resourceName, type InactiveAccountRule, type StoreDefinition } from '../data-map';
 import { storeError } from '../errors';
@@ -114,9 +114,10 @@ export async function sweepInactiveAccounts(deps: InactiveDeps, segment: Inactiv
       counts.expired += 1;
       const key = segment.keyOf(customerId);
       if (segment.held.has(key)) counts.heldSkipped += 1;
-      else if (run.dryRun || !run.inactiveAccounts.enabled) counts.remaining += 1;
+      // Without a brand of the group no request can be made: it stays, and the alarm on `remaining` tells ops.
+      else if (run.dryRun || !run.inactiveAccounts.enabled || !isBrand(profile.brand)) counts.remaining += 1;
       else {
-        await deps.requestErasure({ requestId: retentionRequestId(run.runId, key), customerId, brand: profile.brand as Brand });
+        await deps.requestErasure({ requestId: retentionRequestId(run.runId, key), customerId, brand: profile.brand });
         counts.removed += 1;
       }
     }
