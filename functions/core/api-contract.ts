@@ -140,7 +140,7 @@ export type DenyRequestBody = z.infer<typeof denyRequestBody>;
 export const listRequestsQuery = z.strictObject({
   customerId: customerIdSchema.optional(),
   status: statusSchema.optional(),
-  overdue: z.enum(['true', 'false']).optional().describe('Only open requests past their due date or due within 5 days'),
+  overdue: z.enum(['true', 'false']).optional().describe('Only open requests past their due date or due soon: within 5 days, a consent withdrawal within 24 hours (the deadline check\'s rule)'),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   nextToken: z.string().min(1).max(2048).optional(),
 });

@@ -5,6 +5,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { CreateRequestBody, ListRequestsQuery } from './api-contract';
 import { removeExportData } from './erasure/exports';
+import { deadlineState, DUE_SOON_DAYS } from './deadlines';
 import { archiveKey } from './export/layout';
 import { keyedHash } from './keyed-hash';
 import { BrandMismatch, ConfigurationError, CustomerErased, DownloadNotFound, DuplicateRequest, InvalidStatusTransition, RequestConflict, RequestNotReady } from './errors';
@@ -211,7 +212,10 @@ export async function getRequest(deps: Pick<RequestsDeps, 'ledger'>, requestId: 
   return toView(await deps.ledger.get(requestId));
 }
 
-/** Lists requests by customer and/or status, or the open ones past or within 5 days of their due date. */
+/**
+ * Lists requests by customer and/or status, or (`overdue`) the open ones past their due date or due soon
+ * by the deadline check's rule for their type (`deadlineState`: 5 days; 24 hours for a consent withdrawal).
+ */
 export async function listRequests(
   deps: Pick<RequestsDeps, 'ledger' | 'customerKey' | 'now'>,
   query: ListRequestsQuery,
@@ -224,11 +228,9 @@ export async function listRequests(
     limit: query.limit,
     nextToken: query.nextToken,
   });
-  return { items: page.items.map(toView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  const items = query.overdue === 'true' ? page.items.filter((record) => deadlineState(record.type, record.dueAt, now) !== undefined) : page.items;
+  return { items: items.map(toView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
-
-/** How many days before `dueAt` a request counts as due soon. */
-export const DUE_SOON_DAYS = 5;
 
 /** Statuses a request can be cancelled in (a running one only when it is an export). */
 const CANCELLABLE_STATUSES: readonly RequestRecord['status'][] = ['pending', 'in_progress'];

@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { checkDeadlines } from '../../functions/core/deadlines';
+import { checkDeadlines, deadlineState } from '../../functions/core/deadlines';
 import type { Ledger, RequestRecord, RequestStatus } from '../../functions/core/ledger';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
@@ -162,5 +162,22 @@ describe('checkDeadlines (boundaries and fields)', () => {
 
     expect(report).toEqual({ checkedAt: '2025-06-10T12:00:00.000Z', overdue: [], dueSoon: [] });
     expect(horizons).toEqual(['2025-06-15T12:00:00.000Z']);
+  });
+});
+
+describe('deadlineState', () => {
+  const now = new Date('2026-03-10T12:00:00.000Z');
+
+  it.each([
+    ['export', '2026-03-10T11:59:59.999Z', 'overdue'],
+    ['export', '2026-03-10T12:00:00.000Z', 'due-soon'],
+    ['erasure', '2026-03-15T12:00:00.000Z', 'due-soon'],
+    ['erasure', '2026-03-15T12:00:00.001Z', undefined],
+    ['consent-withdrawal', '2026-03-10T11:00:00.000Z', 'overdue'],
+    ['consent-withdrawal', '2026-03-11T12:00:00.000Z', 'due-soon'],
+    ['consent-withdrawal', '2026-03-11T12:00:00.001Z', undefined],
+    ['consent-withdrawal', '2026-03-12T12:00:00.000Z', undefined],
+  ] as const)('a %s due at %s is %s: 5 days for every type, 24 hours for a consent withdrawal', (type, dueAt, state) => {
+    expect(deadlineState(type, dueAt, now)).toBe(state);
   });
 });

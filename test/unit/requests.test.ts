@@ -358,6 +358,29 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(response.body.items.every((item: { status: string }) => item.status !== 'completed')).toBe(true);
   });
 
+  it('GET /v1/requests?overdue=true uses the deadline check\'s rule per type: a consent withdrawal due in 48 hours is not listed, one due in 12 hours is', async () => {
+    // Arrange
+    const withdrawal = (hours: number) => {
+      const customerId = `c-${randomUUID().slice(0, 8)}`;
+      return {
+        ...newRequestRecord({ requestId: randomUUID(), type: 'consent-withdrawal', customerId, customerKey: customerKey(customerId, KEY), brand: 'fotoknudsen', bodyHash: 'h', receivedAt: new Date() }),
+        dueAt: new Date(Date.now() + hours * 3_600_000).toISOString(),
+      };
+    };
+    const later = withdrawal(48);
+    const soon = withdrawal(12);
+    const exportIn4Days = { ...withdrawal(0), type: 'export' as const, brand: 'albelli' as const, dueAt: new Date(Date.now() + 4 * 86_400_000).toISOString() };
+    for (const record of [later, soon, exportIn4Days]) await table.ledger.create(record);
+
+    // Act
+    const response = await call('GET', '/v1/requests?overdue=true&limit=100');
+
+    // Assert
+    const listed = response.body.items.map((item: { requestId: string }) => item.requestId);
+    expect(listed).toEqual(expect.arrayContaining([soon.requestId, exportIn4Days.requestId]));
+    expect(listed).not.toContain(later.requestId);
+  });
+
   it('DELETE cancels a pending request (202) and stops its execution; a running erasure → 409 saying why; unknown → 404', async () => {
     // Arrange
     const pending = { type: 'erasure', customerId: 'c3', brand: 'albelli', requestId: randomUUID() };
