@@ -269,6 +269,9 @@ export async function runMapRun(spec: DistributedMapSpec, parameters: MapRunPara
   const mapRunArn = `arn:aws:states:${host.region}:${LOCAL_ACCOUNT_ID}:mapRun:${host.machineName}/${spec.label}:${mapRunId}`;
   const parentMachineArn = `arn:aws:states:${host.region}:${LOCAL_ACCOUNT_ID}:stateMachine:${host.machineName}`;
   const maxConcurrency = runtimeInteger(parameters.maxConcurrency, spec.maxConcurrency ?? 0, 'MaxConcurrencyPath');
+  // Each threshold applies when it is given; with neither, no failure is tolerated.
+  const countGiven = parameters.toleratedFailureCount !== undefined || spec.toleratedFailureCount !== undefined;
+  const percentageGiven = parameters.toleratedFailurePercentage !== undefined || spec.toleratedFailurePercentage !== undefined || !countGiven;
   const toleratedPercentage = runtimeInteger(parameters.toleratedFailurePercentage, spec.toleratedFailurePercentage ?? 0, 'ToleratedFailurePercentagePath');
   const toleratedCount = runtimeInteger(parameters.toleratedFailureCount, spec.toleratedFailureCount ?? 0, 'ToleratedFailureCountPath');
 
@@ -295,7 +298,8 @@ export async function runMapRun(spec: DistributedMapSpec, parameters: MapRunPara
   let failure: MapRunError | undefined;
   let failedItems = 0;
   let next = 0;
-  const exceeded = (): boolean => failedItems > toleratedCount || (items.length > 0 && (failedItems * 100) / items.length > toleratedPercentage);
+  const exceeded = (): boolean =>
+    (countGiven && failedItems > toleratedCount) || (percentageGiven && items.length > 0 && (failedItems * 100) / items.length > toleratedPercentage);
   const stop = (error: MapRunError): void => {
     failure ??= error;
     for (const arn of running) host.stopChild(arn);

@@ -240,6 +240,40 @@ describe('local Distributed Map', () => {
   });
 });
 
+describe('local Distributed Map tolerated failures', () => {
+  it.each([
+    { failing: 'i0', failed: 3, status: 'FAILED' },
+    { failing: 'i3', failed: 1, status: 'SUCCEEDED' },
+  ])('with ToleratedFailurePercentage 50, $failed of 4 items failed: the Map Run $status', async ({ failing, status }) => {
+    const definition = JSON.parse(await readFile(FIXTURE, 'utf8'));
+    const map = definition.States['Sweep Items'];
+    delete map.ItemReader;
+    delete map.ResultWriter;
+    delete map.Retry;
+    Object.assign(map, { ItemsPath: '$.items', ToleratedFailurePercentage: 50 });
+    const file = join(dataDir, `tolerated-${failing}.asl.json`);
+    await writeFile(file, JSON.stringify(definition));
+    const lambda = new LambdaRuntime({ region: LOCAL_REGION, functions: [], extraFunctions: { [FUNCTION]: processBatch } });
+    const server = await startStepFunctionsServer({ port: 0, region: LOCAL_REGION, dataDir: join(dataDir, `tolerated-${failing}`), stateMachineFiles: [file], lambda, functionArn: (id) => lambda.arnOf(id) });
+    try {
+      const client = new SFNClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: server.url });
+      const input = { runId: failing, functionName: FUNCTION, maxConcurrency: 2, items: items(4).map((item) => (item.id === failing ? { ...item, behaviour: 'fail' } : item)) };
+
+      const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: server.stateMachineArns[`dsr-tolerated-${failing}`], input: JSON.stringify(input) }));
+      let execution = await client.send(new DescribeExecutionCommand({ executionArn }));
+      while (execution.status === 'RUNNING') {
+        await new Promise((wait) => setTimeout(wait, 20));
+        execution = await client.send(new DescribeExecutionCommand({ executionArn }));
+      }
+
+      const [run] = (await client.send(new ListMapRunsCommand({ executionArn }))).mapRuns!;
+      expect((await client.send(new DescribeMapRunCommand({ mapRunArn: run!.mapRunArn }))).status).toBe(status);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('local Distributed Map refusals', () => {
   it.each([
     { field: 'ItemReader.ReaderConfig.InputType CSV', change: (map: any) => (map.ItemReader.ReaderConfig.InputType = 'CSV') },
