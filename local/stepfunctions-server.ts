@@ -211,7 +211,7 @@ class LocalStepFunctions {
   }
 
   stateMachineArns(): Record<string, string> {
-    return Object.fromEntries([...this.machines.values()].map((machine) => [machine.name, machine.arn]));
+    return Object.fromEntries([...this.machines.values()].filter((machine) => !machine.child).map((machine) => [machine.name, machine.arn]));
   }
 
   async load(): Promise<void> {
