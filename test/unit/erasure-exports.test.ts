@@ -2,7 +2,20 @@ import { DeleteObjectsCommand, GetBucketVersioningCommand, ListObjectsV2Command,
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXPORT_STUCK_AFTER_MS, eraseCustomerExports, exportPrefixes, settleCustomerExports, verifyCustomerExports } from '../../functions/core/erasure/exports';
+import {
+  EXPORT_STUCK_AFTER_MS,
+  eraseCustomerExports,
+  eraseExportsInput,
+  exportPrefixes,
+  removeExportData,
+  settleCustomerExports,
+  settleExportsInput,
+  settleExportsOutput,
+  verifyCustomerExports,
+  verifyExportsInput,
+} from '../../functions/core/erasure/exports';
+import type { RetryPolicy } from '../../functions/core/erasure/config';
+import { restoredAfterEach } from './helpers/replacements';
 import { ExportStillRunning, InvalidStatusTransition, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { Ledger, RequestRecord } from '../../functions/core/ledger';
@@ -210,5 +223,106 @@ describe('eraseCustomerExports and verifyCustomerExports', () => {
 
     // Assert
     expect(result).toEqual({ store: 'exports', items: 1, retainedItems: 0, personalItems: 1 });
+  });
+});
+
+describe('exports step contracts', () => {
+  const requestId = '6f1c2f0e-8a4b-4c2d-9e1f-0a1b2c3d4e5f';
+
+  it('accepts the inputs and output of the exports steps and refuses what is missing or of another store', () => {
+    expect(settleExportsInput.parse({ requestId })).toEqual({ requestId });
+    expect(settleExportsInput.safeParse({}).success).toBe(false);
+    expect(eraseExportsInput.parse({ requestId, store: 'exports' })).toEqual({ requestId, store: 'exports' });
+    expect(eraseExportsInput.safeParse({ requestId, store: 'orders' }).success).toBe(false);
+    expect(eraseExportsInput.safeParse({ store: 'exports' }).success).toBe(false);
+    expect(verifyExportsInput.parse({ requestId, store: 'exports', mode: 'verify' })).toEqual({ requestId, store: 'exports', mode: 'verify' });
+    expect(verifyExportsInput.safeParse({ requestId, store: 'exports', mode: 'export' }).success).toBe(false);
+    expect(verifyExportsInput.safeParse({ requestId, mode: 'verify' }).success).toBe(false);
+    expect(settleExportsOutput.parse({ running: 2 })).toEqual({ running: 2 });
+    expect(settleExportsOutput.safeParse({ running: -1 }).success).toBe(false);
+    expect(settleExportsOutput.safeParse({}).success).toBe(false);
+  });
+});
+
+describe('exports defaults and errors', () => {
+  const replacements = restoredAfterEach();
+  const throttledOnce = () => s3Mock.on(DeleteObjectsCommand).resolvesOnce({ Errors: [{ Key: 'exports/e1/v.zip', Code: 'SlowDown' }] }).resolves({});
+
+  /** The hash key from the process environment (as a function without `env` reads it). */
+  function processHashKey(): void {
+    const saved = process.env.DSR_HASH_KEY;
+    replacements.replace(
+      () => {
+        process.env.DSR_HASH_KEY = KEY;
+      },
+      () => {
+        if (saved === undefined) delete process.env.DSR_HASH_KEY;
+        else process.env.DSR_HASH_KEY = saved;
+      },
+    );
+  }
+
+  it('without env or clock, settles the exports of the customer key from the process environment, dated now', async () => {
+    // Arrange
+    processHashKey();
+    await table.ledger.create(record('pending', { status: 'pending' }));
+    await table.ledger.create(record('running', { status: 'in_progress', updatedAt: new Date().toISOString() }));
+
+    // Act
+    const result = await settleCustomerExports({ sfn, ledger: table.ledger }, { requestId: 'erasure-1', customerId: 'c1' });
+
+    // Assert
+    expect(result).toEqual({ running: 1 });
+    expect((await table.ledger.get('pending')).status).toBe('cancelled');
+  });
+
+  it('erases with the retry policy and clock it is given, or now without a clock, naming the exports store in errors', async () => {
+    // Arrange
+    await table.ledger.create(record('e1'));
+    s3Mock.on(GetBucketVersioningCommand).resolves({});
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-exports', Prefix: 'exports/e1/' }).resolvesOnce({ Contents: [{ Key: 'exports/e1/v.zip', Size: 4 }] }).resolves({ Contents: [] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-exports', Prefix: 'staging/e1/' }).resolves({ Contents: [] });
+    throttledOnce();
+    const sleeps: number[] = [];
+    const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async (ms) => void sleeps.push(ms) };
+    const before = Date.now();
+
+    // Act
+    const result = await eraseCustomerExports({ s3, ledger: table.ledger, auditBucket: 'dsr-audit', retry, env }, { requestId: 'erase-1', store: 'exports', customerId: 'c1' });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-exports' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const failed = eraseCustomerExports({ s3, ledger: table.ledger, auditBucket: 'dsr-audit', retry, env }, { requestId: 'erase-1', store: 'exports', customerId: 'c1' });
+    await expect(failed).rejects.toThrow('Store "exports" failed');
+    const failedVerify = verifyCustomerExports({ s3, ledger: table.ledger, auditBucket: 'dsr-audit', env }, { requestId: 'erase-1', store: 'exports', mode: 'verify', customerId: 'c1' });
+
+    // Assert
+    await expect(failedVerify).rejects.toThrow('Store "exports" failed');
+    expect(sleeps).toHaveLength(1);
+    expect(result.deleted).toBe(1);
+    expect(Date.parse(result.finishedAt)).toBeGreaterThanOrEqual(before);
+  });
+
+  it('removeExportData deletes one export\'s volumes and staging data with the retry policy given, and answers the counts', async () => {
+    // Arrange
+    s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    s3Mock
+      .on(ListObjectVersionsCommand, { Prefix: 'exports/e1/' })
+      .resolvesOnce({ Versions: [{ Key: 'exports/e1/v.zip', VersionId: 'v1', IsLatest: true, Size: 4 }], DeleteMarkers: [{ Key: 'exports/e1/old.zip', VersionId: 'm1' }] })
+      .resolves({});
+    s3Mock.on(ListObjectVersionsCommand, { Prefix: 'staging/e1/' }).resolves({});
+    throttledOnce();
+    const sleeps: number[] = [];
+    const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async (ms) => void sleeps.push(ms) };
+
+    // Act
+    const counts = await removeExportData({ s3, retry, env: { ...env, DSR_BUCKET_EXPORTS: 'acme-exports' } }, 'e1');
+    s3Mock.on(ListObjectVersionsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const failed = removeExportData({ s3, retry, env }, 'e1');
+
+    // Assert
+    expect(counts).toEqual({ deleted: 1, versionsDeleted: 2 });
+    expect(sleeps).toHaveLength(1);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).every((call) => call.args[0].input.Bucket === 'acme-exports')).toBe(true);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    await expect(failed).rejects.toThrow('Store "exports" failed');
   });
 });
