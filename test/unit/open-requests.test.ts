@@ -209,6 +209,7 @@ describe('createRequest refusals', () => {
     erasureStateMachineArn: 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-erasure',
     coolingOffSeconds: 30,
     exportsBucket: 'exports',
+    hashKey: 'k'.repeat(40),
     downloadUrlTtlSeconds: 900,
     now: () => NOW,
   });
