@@ -69,7 +69,8 @@ describe('consent withdrawal through the HTTP API', () => {
     const summary = view.result!.certificate!;
     expect(Object.keys(summary.stores)).toEqual(['photo-library']);
     expect(summary.stores['photo-library']!.deleted).toBe(before['photo-library']!.own);
-    const certificate = await readJson<{ customerKey: string; lifecycle: unknown }>(ctx.s3, summary.bucket, summary.key);
+    const certificate = await readJson<{ type: string; customerKey: string; lifecycle: unknown }>(ctx.s3, summary.bucket, summary.key);
+    expect(certificate.type).toBe('consent-withdrawal');
     expect(certificate.customerKey).toBe(customerKey('c14'));
     const record = await ctx.ledger.get(created.requestId);
     expect(record.customerId).toBe('c14');

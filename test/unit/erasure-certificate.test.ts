@@ -43,7 +43,7 @@ describe('issueCertificate', () => {
     verifiedAt: '2025-06-01T11:02:00.000Z',
     notification: { notifiedAt: '2025-06-01T11:01:30.000Z', recipients: [{ id: 'email-marketing-provider', name: 'ESP', stores: ['marketing'] }] },
   };
-  const deps = { s3, doc, auditBucket: 'dsr-audit', request: async () => ({ createdAt: '2025-05-01T00:00:00.000Z', dueAt: '2025-06-01T00:00:00.000Z' }), env, now };
+  const deps = { s3, doc, auditBucket: 'dsr-audit', request: async () => ({ type: 'erasure' as const, createdAt: '2025-05-01T00:00:00.000Z', dueAt: '2025-06-01T00:00:00.000Z' }), env, now };
   /** The progress log as two executions left it: orders in one, the photos over a crash and a replay that overlapped (one photo recorded twice). */
   const progress = (): void => {
     const entry = (id: string, bytes: number, retained = 0) => ({ id, deleted: 1, retained, versionsDeleted: 0, bytes });
@@ -57,19 +57,22 @@ describe('issueCertificate', () => {
     for (const [Key, value] of Object.entries(objects)) s3Mock.on(GetObjectCommand, { Key }).resolves({ Body: body(JSON.stringify(value)) as never });
   };
 
-  it('certifies a workflow that notifies nobody (a consent withdrawal of the photo library) with no recipients', async () => {
+  it('certifies a workflow that notifies nobody (a consent withdrawal of the photo library) with no recipients, naming its type', async () => {
     // Arrange
     s3Mock.on(GetObjectCommand).rejects(noSuchKey());
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3Mock.on(PutObjectCommand).resolves({});
     docMock.on(QueryCommand).resolves({ Items: [] });
     const { notification: _notification, ...withoutNotification } = input;
+    const withdrawal = { ...deps, request: async () => ({ type: 'consent-withdrawal' as const, createdAt: '2025-05-01T00:00:00.000Z', dueAt: '2025-05-04T00:00:00.000Z' }) };
 
     // Act
-    const { certificate: summary } = await issueCertificate(deps, { ...withoutNotification, erasure: [input.erasure[1]!], verification: [input.verification[1]!] });
+    const { certificate: summary } = await issueCertificate(withdrawal, { ...withoutNotification, erasure: [input.erasure[1]!], verification: [input.verification[1]!] });
 
     // Assert
-    const written = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as { notifiedRecipients: unknown[]; stores: { store: string }[] };
+    const written = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as { type: string; notifiedRecipients: unknown[]; stores: { store: string }[] };
+    expect(written.type).toBe('consent-withdrawal');
+    expect(summary.type).toBe('consent-withdrawal');
     expect(written.notifiedRecipients).toEqual([]);
     expect(written.stores.map((entry) => entry.store)).toEqual(['uploaded-photos']);
     expect(summary.notifiedRecipients).toEqual([]);
@@ -120,10 +123,10 @@ describe('issueCertificate', () => {
     const verification = { method: 'email-code' as const, verifiedBy: 'portal', verifiedAt: '2025-04-30T23:00:00.000Z' };
     const extension = { reason: 'complexity' as const, extendedAt: '2025-05-10T00:00:00.000Z', previousDueAt: '2025-06-01T00:00:00.000Z', extendedBy: 'token:ops' };
     const holds = [{ since: '2025-05-08T00:00:00.000Z', until: '2025-05-20T00:00:00.000Z', reasons: ['order o1: not yet paid'] }];
-    const record = { createdAt: '2025-05-01T00:00:00.000Z', dueAt: '2025-08-01T00:00:00.000Z', caller: 'arn:aws:sts::1:assumed-role/ops/a', verification, extension, holds };
+    const record = { type: 'erasure' as const, createdAt: '2025-05-01T00:00:00.000Z', dueAt: '2025-08-01T00:00:00.000Z', caller: 'arn:aws:sts::1:assumed-role/ops/a', verification, extension, holds };
 
     // Act
-    const { certificate: summary } = await issueCertificate({ ...deps, request: async (requestId) => (requestId === 'r1' ? record : { createdAt: 'x', dueAt: 'x' }) }, input);
+    const { certificate: summary } = await issueCertificate({ ...deps, request: async (requestId) => (requestId === 'r1' ? record : { type: 'export' as const, createdAt: 'x', dueAt: 'x' }) }, input);
 
     // Assert
     const lifecycle = { requestedBy: 'arn:aws:sts::1:assumed-role/ops/a', identityVerification: verification, dueAt: '2025-08-01T00:00:00.000Z', extension, holds };
@@ -191,6 +194,7 @@ describe('issueCertificate', () => {
     const certificate = {
       format: 1,
       requestId: 'r1',
+      type: 'erasure',
       customerKey: C1_KEY,
       brand: 'albelli',
       requestedAt: '2025-05-01T00:00:00.000Z',
@@ -211,6 +215,7 @@ describe('issueCertificate', () => {
     expect(summary).toStrictEqual({
       bucket: 'dsr-audit',
       key: 'certificates/r1.json',
+      type: 'erasure',
       customerKey: C1_KEY,
       requestedAt: '2025-05-01T00:00:00.000Z',
       erasedAt: '2025-06-01T11:01:00.000Z',

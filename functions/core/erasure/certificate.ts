@@ -54,6 +54,8 @@ export interface RetainedReference {
 export interface ErasureCertificate {
   format: number;
   requestId: string;
+  /** The request type it certifies: an erasure, or a consent withdrawal (one store erased). */
+  type: CertifiedRequest['type'];
   customerKey: string;
   brand: string;
   requestedAt: string;
@@ -73,6 +75,7 @@ export interface ErasureCertificate {
 export interface CertificateSummary {
   bucket: string;
   key: string;
+  type: ErasureCertificate['type'];
   customerKey: string;
   requestedAt: string;
   erasedAt: string;
@@ -96,14 +99,14 @@ export interface CertificateDeps {
   s3: S3Client;
   doc: DynamoDBDocumentClient;
   auditBucket: string;
-  /** The request's ledger record: when it was received (`createdAt`) and its lifecycle (`certificateLifecycle`). */
+  /** The request's ledger record: its type, when it was received (`createdAt`) and its lifecycle (`certificateLifecycle`). */
   request: (requestId: string) => Promise<CertifiedRequest>;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
 }
 
-/** What a certificate takes from the request's ledger record. */
-export type CertifiedRequest = Pick<RequestRecord, 'createdAt' | 'caller' | 'verification' | 'dueAt' | 'extension' | 'holds'>;
+/** What a certificate takes from the request's ledger record: its type, when it was received, and its lifecycle. */
+export type CertifiedRequest = Pick<RequestRecord, 'type' | 'createdAt' | 'caller' | 'verification' | 'dueAt' | 'extension' | 'holds'>;
 
 /** Audit key of a request's certificate. */
 export function certificateKey(requestId: string): string {
@@ -115,6 +118,7 @@ export function summarise(certificate: ErasureCertificate, bucket: string): Cert
   return {
     bucket,
     key: certificateKey(certificate.requestId),
+    type: certificate.type,
     customerKey: certificate.customerKey,
     requestedAt: certificate.requestedAt,
     erasedAt: certificate.erasedAt,
@@ -182,6 +186,7 @@ export async function issueCertificate(deps: CertificateDeps, input: IssueCertif
   const certificate: ErasureCertificate = {
     format: CERTIFICATE_FORMAT,
     requestId: input.requestId,
+    type: request.type,
     customerKey: customerKey(input.customerId, deps.env?.DSR_HASH_KEY),
     brand: input.brand,
     requestedAt: request.createdAt,
