@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -218,7 +218,33 @@ describe('reapplyErasures', () => {
     expect([...bucket('dsr-uploaded-photos').keys()]).toEqual(['customers/cust-00011/b.jpg']);
     expect(JSON.stringify(report)).not.toContain('cust-0001');
     expect([...bucket('dsr-audit').keys()].every((key) => key.startsWith('progress/reapply-2026-03-01/'))).toBe(true);
-    expect(docMock.commandCalls(UpdateCommand).some((call) => call.args[0].input.TableName === 'dsr-marketing-suppression')).toBe(true);
+    const suppressed = docMock.commandCalls(UpdateCommand).map((call) => call.args[0].input).filter((input) => input.TableName === 'dsr-marketing-suppression');
+    // email:a@example.com, and the link entry of cust-0001 (known answers)
+    expect(suppressed.map((input) => input.Key)).toEqual([{ hash: '1757e7893a882e5a94c1cf05233b0bd29c48e4ba5f0ebb01e5b93b8a21844813' }, { hash: `customer#${KEY_0001}` }]);
+  });
+
+  it('retains restored invoices, deletes every version of restored files, and uses the retry policy given', async () => {
+    // Arrange
+    const { ledger } = ledgerOf([{ items: [completed(KEY_0001)] }]);
+    docMock.on(ScanCommand, { TableName: 'dsr-orders' }).resolves({ Items: [{ customerId: 'cust-0001' }] });
+    docMock.on(QueryCommand, { TableName: 'dsr-orders', ExpressionAttributeValues: { ':value': 'cust-0001' } }).resolves({
+      Items: [{ customerId: 'cust-0001', orderId: 'o-1', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15T10:00:00.000Z', grossAmount: 1210 }],
+    });
+    s3Mock.on(GetBucketVersioningCommand, { Bucket: 'dsr-call-recordings' }).resolves({ Status: 'Enabled' });
+    s3Mock
+      .on(ListObjectVersionsCommand, { Bucket: 'dsr-call-recordings' })
+      .resolvesOnce({ Versions: [{ Key: 'recordings/cust-0001/a.wav', VersionId: 'v1', IsLatest: true }, { Key: 'recordings/cust-0001/a.wav', VersionId: 'v0' }] })
+      .resolves({});
+    s3Mock.on(DeleteObjectsCommand).resolvesOnce({ Errors: [{ Key: 'recordings/cust-0001/a.wav', VersionId: 'v0', Code: 'SlowDown' }] }).resolves({});
+    const sleeps: number[] = [];
+
+    // Act
+    const report = await reapplyErasures({ ...deps(ledger), retry: { ...retry, maxAttempts: 3, sleep: async (ms) => void sleeps.push(ms) } }, SINCE);
+
+    // Assert
+    expect(report.stores.orders).toEqual({ deleted: 1, retained: 1, versionsDeleted: 0 });
+    expect(report.stores['call-recordings']).toEqual({ deleted: 1, retained: 0, versionsDeleted: 2 });
+    expect(sleeps).toHaveLength(1);
   });
 
   it('sums the counts of every restored customer per store', async () => {
