@@ -80,6 +80,14 @@ describe('customerObjectLocation', () => {
     expect(location).toEqual({ bucket: 'acme-uploads', prefixes: ['customers/c1/'] });
   });
 
+  it('refuses a table located by key prefix and a bucket located by partition key', () => {
+    const tableWithPrefix = { ...getStore('marketing'), locator: getStore('uploaded-photos').locator };
+    const bucketWithPartition = { ...getStore('uploaded-photos'), locator: getStore('marketing').locator };
+
+    expect(() => customerObjectLocation(tableWithPrefix, 'c1', env)).toThrow('Store "marketing" is not an S3 store with a key-prefix locator');
+    expect(() => customerObjectLocation(bucketWithPartition, 'c1', env)).toThrow('Store "uploaded-photos" is not an S3 store with a key-prefix locator');
+  });
+
   it.each(['orders', 'exports'])('refuses %s, which is not an S3 store with a key-prefix locator', (id) => {
     expect(() => customerObjectLocation(getStore(id), 'c1', env)).toThrow(`Store "${id}" is not an S3 store with a key-prefix locator`);
   });
@@ -153,7 +161,7 @@ describe('listPrefixVersions', () => {
       .on(ListObjectVersionsCommand)
       .resolvesOnce({
         Versions: [{ Key: 'p/a' }, { Key: 'p/b' }, { Key: 'q/c' }, {}],
-        DeleteMarkers: [{ Key: 'p/a' }, { Key: 'q/a' }],
+        DeleteMarkers: [{ Key: 'p/a' }, { Key: 'q/a' }, {}],
         IsTruncated: true,
         NextKeyMarker: 'p/b',
         NextVersionIdMarker: 'v2',

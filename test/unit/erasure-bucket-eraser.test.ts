@@ -28,6 +28,20 @@ const progress = {
 } as unknown as StoreProgressLog;
 const deps = { s3, retry, progress, concurrency: 2, env };
 
+/** The hash key in the process environment, as a function given no `env` reads it. */
+function processHashKey(): void {
+  const saved = process.env.DSR_HASH_KEY;
+  replacements.replace(
+    () => {
+      process.env.DSR_HASH_KEY = KEY;
+    },
+    () => {
+      if (saved === undefined) delete process.env.DSR_HASH_KEY;
+      else process.env.DSR_HASH_KEY = saved;
+    },
+  );
+}
+
 const objects = (count: number) => Array.from({ length: count }, (_, i) => ({ Key: `customers/cust-0001/${i}.jpg` }));
 const deletedKeys = () => s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.map((object) => `${object.Key}@${object.VersionId ?? ''}`));
 
@@ -154,10 +168,12 @@ describe('erasePrefixes', () => {
           { Key: 'customers/cust-0001/a.jpg', VersionId: 'v-1', IsLatest: true, Size: 7 },
           { Key: 'customers/cust-0001/a.jpg', VersionId: 'v-0', IsLatest: false },
           { Key: 'customers/cust-00011/a.jpg', VersionId: 'x', IsLatest: true, Size: 9 },
+          { VersionId: 'no-key' },
         ],
         DeleteMarkers: [
           { Key: 'customers/cust-0001/a.jpg', VersionId: 'm-1' },
           { Key: 'customers/cust-00011/b.jpg', VersionId: 'y' },
+          { VersionId: 'no-key' },
         ],
         IsTruncated: true,
       })
@@ -185,10 +201,11 @@ describe('erasePrefixes', () => {
 
   it('in an unversioned bucket records each object (keyed id, size) and deletes it', async () => {
     // Arrange
-    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'customers/cust-0001/a.jpg', Size: 7 }, { Key: 'customers/cust-0001/b.jpg' }] });
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'customers/cust-0001/a.jpg', Size: 7 }, { Key: 'customers/cust-0001/b.jpg' }, {}] });
+    processHashKey();
 
-    // Act
-    const counts = await erasePrefixes(deps, 'uploaded-photos', 'dsr-uploaded-photos', ['customers/cust-0001/']);
+    // Act: without env, the entry ids are keyed with the process environment's hash key
+    const counts = await erasePrefixes({ s3, retry, progress, concurrency: 2 }, 'uploaded-photos', 'dsr-uploaded-photos', ['customers/cust-0001/']);
 
     // Assert
     expect(recorded[0]![0]).toEqual({ id: 'a6653f54966b8039941ef69ffc4220db', deleted: 1, retained: 0, versionsDeleted: 0, bytes: 7 });

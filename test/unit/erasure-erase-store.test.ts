@@ -12,7 +12,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sd
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
-import { eraseStore } from '../../functions/core/erasure/erase-store';
+import { eraseStore, eraseStoreInput, eraseStoreOutput } from '../../functions/core/erasure/erase-store';
 import { entryId } from '../../functions/core/erasure/progress';
 import { InvalidInput, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
@@ -396,5 +396,20 @@ describe('delete eraser, S3', () => {
       'fotoknudsen/c3/a/1.jpg',
     ]);
     expect(result).toMatchObject({ deleted: 2, bytes: 7 });
+  });
+});
+
+describe('eraser step contracts', () => {
+  it('takes a request id and a customer store, and answers the action with non-negative whole counts', () => {
+    const requestId = '6f1c2f0e-8a4b-4c2d-9e1f-0a1b2c3d4e5f';
+    const output = { store: 'orders', action: 'anonymise-and-retain', deleted: 1, retained: 1, versionsDeleted: 0, bytes: 10, finishedAt: '2025-06-01T12:00:00.000Z' };
+
+    expect(eraseStoreInput.parse({ requestId, store: 'orders' })).toEqual({ requestId, store: 'orders' });
+    expect(eraseStoreInput.safeParse({ requestId, store: 'audit' }).success).toBe(false);
+    expect(eraseStoreInput.safeParse({ store: 'orders' }).success).toBe(false);
+    expect(eraseStoreOutput.parse(output)).toEqual(output);
+    expect(eraseStoreOutput.safeParse({ ...output, action: 'none' }).success).toBe(false);
+    expect(eraseStoreOutput.safeParse({ ...output, deleted: -1 }).success).toBe(false);
+    expect(eraseStoreOutput.safeParse({ ...output, bytes: 1.5 }).success).toBe(false);
   });
 });

@@ -155,8 +155,26 @@ describe('eraseTable', () => {
     expect(timeline).toEqual([]);
   });
 
-  it('refuses a store that is not a DynamoDB store', async () => {
-    await expect(eraseTable(deps, getStore('uploaded-photos'), 'cust-0001')).rejects.toThrow('Store "uploaded-photos" is not a DynamoDB store');
+  it.each(['uploaded-photos', 'request-ledger'])('refuses %s, which is not a DynamoDB store with a customer locator', async (id) => {
+    await expect(eraseTable(deps, getStore(id), 'cust-0001')).rejects.toThrow(new RegExp(`^Store "${id}" is not a DynamoDB store$`));
+  });
+
+  it('keys the entry ids with the process environment\'s hash key when given no env', async () => {
+    // Arrange
+    docMock.on(QueryCommand).resolves({ Items: [ENTRY] });
+    const saved = process.env.DSR_HASH_KEY;
+    process.env.DSR_HASH_KEY = KEY;
+
+    // Act
+    try {
+      await eraseTable({ doc, retry, progress, concurrency: 1 }, getStore('marketing'), 'cust-0001');
+    } finally {
+      if (saved === undefined) delete process.env.DSR_HASH_KEY;
+      else process.env.DSR_HASH_KEY = saved;
+    }
+
+    // Assert
+    expect(recorded[0]![0]!.id).toBe('3b8eef9d932c0d7e0abe81c4db6a4ef2');
   });
 
   it('records nothing and writes nothing when nothing is left (a replay)', async () => {
