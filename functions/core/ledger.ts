@@ -225,6 +225,8 @@ export interface TransitionChanges {
   denial?: Denial;
   /** Remove the raw `customerId` attribute (erasure completion). */
   redactCustomerId?: boolean;
+  /** Move only from one of these statuses, checked on every attempt (a cancel that read `pending` must not cancel an erasure that started meanwhile). */
+  from?: readonly RequestStatus[];
 }
 
 /** Outcome of a transition: the record after it and whether the status changed. */
@@ -448,7 +450,7 @@ export class Ledger {
       const found = await this.findStored(requestId);
       if (!found) throw new RequestNotFound(`Request ${requestId} not found`);
       const current = withoutPendingEvent(found);
-      if (current.status !== to && !ALLOWED_TRANSITIONS[current.status].includes(to)) {
+      if (current.status !== to && (!ALLOWED_TRANSITIONS[current.status].includes(to) || (changes.from && !changes.from.includes(current.status)))) {
         throw new InvalidStatusTransition(`Request ${requestId} cannot move from ${current.status} to ${to}`);
       }
       if (found.pendingEventVersion !== undefined) await this.emitPending(found);

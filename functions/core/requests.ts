@@ -242,6 +242,16 @@ function notCancellableWhileRunning(record: RequestRecord): string {
     : 'only a running export can be stopped; let it finish';
 }
 
+/** Throws `InvalidStatusTransition` with the reason unless `record` may be cancelled (or already is). */
+function assertCancellable(record: RequestRecord): void {
+  if (record.status !== 'cancelled' && !CANCELLABLE_STATUSES.includes(record.status)) {
+    throw new InvalidStatusTransition(`Request ${record.requestId} is ${record.status}; only a pending request or a running export can be cancelled`);
+  }
+  if (record.status === 'in_progress' && record.type !== 'export') {
+    throw new InvalidStatusTransition(`Request ${record.requestId} (${record.type}) is in progress and cannot be cancelled: ${notCancellableWhileRunning(record)}`);
+  }
+}
+
 /** The running executions of an export: its first one and any replay (`<requestId>-replay-<n>`). */
 async function runningExecutions(deps: Pick<RequestsDeps, 'sfn' | 'exportStateMachineArn'>, record: RequestRecord): Promise<string[]> {
   const arns = new Set(record.executionArn ? [record.executionArn] : []);
@@ -269,13 +279,13 @@ export async function cancelRequest(
   requestId: string,
 ): Promise<RequestView> {
   const current = await deps.ledger.get(requestId);
-  if (current.status !== 'cancelled' && !CANCELLABLE_STATUSES.includes(current.status)) {
-    throw new InvalidStatusTransition(`Request ${requestId} is ${current.status}; only a pending request or a running export can be cancelled`);
-  }
-  if (current.status === 'in_progress' && current.type !== 'export') {
-    throw new InvalidStatusTransition(`Request ${requestId} is an ${current.type} in progress and cannot be cancelled: ${notCancellableWhileRunning(current)}`);
-  }
-  const { record } = await deps.ledger.transition(requestId, 'cancelled');
+  assertCancellable(current);
+  // Checked again by the write itself: a workflow that marked the request in progress since the read wins.
+  const from = current.type === 'export' ? CANCELLABLE_STATUSES : (['pending'] as const);
+  const { record } = await deps.ledger.transition(requestId, 'cancelled', { from }).catch(async (error: unknown) => {
+    if (error instanceof InvalidStatusTransition) assertCancellable(await deps.ledger.get(requestId));
+    throw error;
+  });
   const executions = record.type === 'export' ? await runningExecutions(deps, record) : record.executionArn ? [record.executionArn] : [];
   for (const executionArn of executions) await stopExecution(deps.sfn, executionArn, 'RequestCancelled', 'Cancelled through the API');
   if (record.type === 'export') await removeExportData({ s3: deps.s3, env: deps.env }, requestId);

@@ -116,6 +116,21 @@ describe('Ledger', () => {
     }
   });
 
+  it('moves only from the statuses `from` names, and writes nothing otherwise', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    await table.ledger.transition('r1', 'in_progress');
+    const before = await table.ledger.get('r1');
+
+    // Act
+    const attempt = table.ledger.transition('r1', 'cancelled', { from: ['pending'] });
+
+    // Assert
+    await expect(attempt).rejects.toThrow(new InvalidStatusTransition('Request r1 cannot move from in_progress to cancelled'));
+    expect(await table.ledger.get('r1')).toEqual(before);
+    expect((await table.ledger.transition('r1', 'cancelled', { from: ['pending', 'in_progress'] })).record.status).toBe('cancelled');
+  });
+
   it('treats a transition to the current status as a no-op without an event', async () => {
     // Arrange
     await table.ledger.create(record('r1'));

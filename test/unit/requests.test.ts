@@ -9,9 +9,9 @@ import { callerOf, handleApiEvent } from '../../functions/api/router';
 import { getStore } from '../../functions/core/data-map';
 import { archiveKey } from '../../functions/core/export/layout';
 import { customerKey } from '../../functions/core/keyed-hash';
-import { newRequestRecord } from '../../functions/core/ledger';
+import { newRequestRecord, type Ledger } from '../../functions/core/ledger';
 import { openMarkerId } from '../../functions/core/open-requests';
-import { bodyHash, toView, type RequestsDeps } from '../../functions/core/requests';
+import { bodyHash, cancelRequest, toView, type RequestsDeps } from '../../functions/core/requests';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { tableDefinition } from '../../local/runtime';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
@@ -406,6 +406,34 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect(validateResponse('/v1/requests/{requestId}', 'delete', 409, refused.body)).toBe('');
     expect(unknown.status).toBe(404);
     expect((await call('GET', `/v1/requests/${running.requestId}`)).body.status).toBe('in_progress');
+  });
+
+  it('a cancel that read a pending erasure does not cancel it when its workflow has started erasing since (409 saying why, execution not stopped)', async () => {
+    // Arrange
+    const erasure = { type: 'erasure', customerId: `c-${randomUUID().slice(0, 8)}`, brand: 'albelli', requestId: randomUUID() };
+    await call('POST', '/v1/requests', { body: erasure });
+    let reads = 0;
+    const staleLedger: Ledger = Object.assign(Object.create(table.ledger) as Ledger, {
+      get: async (requestId: string) => {
+        reads += 1;
+        const record = await table.ledger.get(requestId);
+        if (reads === 1) {
+          // The workflow's Mark In Progress lands between the cancel's read and its write.
+          await table.ledger.transition(requestId, 'in_progress');
+          return record;
+        }
+        return table.ledger.get(requestId);
+      },
+    });
+    const deps = { ledger: staleLedger, sfn: stepFunctions.sfn, s3: new S3Client({ region: 'eu-west-1' }), exportStateMachineArn: EXPORT_ARN };
+
+    // Act
+    const attempt = cancelRequest(deps, erasure.requestId);
+
+    // Assert
+    await expect(attempt).rejects.toThrow('in progress and cannot be cancelled: it has started erasing');
+    expect((await table.ledger.get(erasure.requestId)).status).toBe('in_progress');
+    expect(stepFunctions.stopped).toEqual([]);
   });
 
   it('DELETE stops a running export (its first execution and a replay, not a neighbour\'s) and removes its staging data and volumes only', async () => {
