@@ -22,7 +22,8 @@ import { ApiClient } from './export-archive';
  * is replayed; each notification reaches the recipient's own local queue (read with the real SQS client)
  * with the one identifier the data map gives it; the recipient acknowledges through the API and the record
  * shows it; an unknown recipient is refused with nothing written; and a notification left unacknowledged
- * past the setting counts in the daily metric.
+ * past the setting counts in the daily metric. A rectification, a restriction and an objection reach the
+ * same queues, with the corrected field names and the scope or purpose, never a value.
  */
 
 const ESP = 'email-marketing-provider';
@@ -64,6 +65,7 @@ beforeAll(async () => {
   const aws = await startLocalAws({ dataDir, reset: true, stepFunctions: { retryOverrideMs: 10 }, log: () => {} });
   ctx = { aws, doc: documentClient(), s3: s3Client(), sfn: sfnClient(), ledger: ledgerFromEnv() };
   await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId: 'rn1', brand: 'albelli', photos: 2, photoBytes: 0, orders: 1, contacts: 1, libraryPhotos: 0 });
+  await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId: 'rn2', brand: 'albelli', photos: 1, photoBytes: 0, orders: 1, contacts: 1, libraryPhotos: 0 });
   api = await startApiServer({ port: 0, token: aws.secrets.apiToken });
   client = new ApiClient(api.url, aws.secrets.apiToken);
   sqs = new SQSClient({ region: aws.region, endpoint: aws.endpoints.sqs, credentials: aws.credentials });
@@ -180,5 +182,42 @@ describe('Art. 19 recipient notifications through the HTTP API', () => {
     expect(report.unacknowledged).toEqual([{ requestId, type: 'erasure', recipient: META, sentAt: old }]);
     const emf = emitted.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => '_aws' in entry);
     expect(emf?.UnacknowledgedNotifications).toBe(1);
+  });
+
+  it('tells the marketing recipients of a rectification, a restriction and an objection through their own queues, once each, with field names and scope but no values', async () => {
+    // Arrange
+    const bodies = [
+      { type: 'rectification', customerId: 'rn2', brand: 'albelli', corrections: { email: 'rn2.new@example.org' } },
+      { type: 'restriction', customerId: 'rn2', brand: 'albelli', action: 'restrict', scope: 'marketing', ground: 'accuracy-contested' },
+      { type: 'objection', customerId: 'rn2', brand: 'albelli', purpose: 'direct-marketing' },
+    ];
+
+    // Act
+    const ids: string[] = [];
+    const views: { status: string; notifications?: { recipient: string }[] }[] = [];
+    for (const body of bodies) {
+      const created = (await (await client.call('POST', '/v1/requests', body)).json()) as { requestId: string };
+      ids.push(created.requestId);
+      await client.waitFinal(created.requestId);
+      views.push((await (await client.call('GET', `/v1/requests/${created.requestId}`)).json()) as (typeof views)[number]);
+    }
+    const ours = (messages: Delivered[]) => messages.filter((message) => ids.includes(message.event.detail.requestId as string)).map((message) => message.event.detail);
+    const esp = ours(await drain(ESP));
+    const meta = ours(await drain(META));
+
+    // Assert
+    expect(views.map((view) => view.status)).toEqual(['completed', 'completed', 'completed']);
+    for (const view of views) expect(view.notifications!.map((entry) => entry.recipient)).toEqual([ESP, META]);
+    for (const [recipient, details] of [[ESP, esp], [META, meta]] as const) {
+      expect(details.map((detail) => detail.idempotencyKey)).toEqual(ids.map((id) => `${id}:${recipient}`));
+      expect(details.map((detail) => [detail.type, detail.action])).toEqual([['rectification', 'rectify'], ['restriction', 'restrict'], ['objection', 'object']]);
+      expect(details[0]).toMatchObject({ fields: ['email'], stores: ['marketing'] });
+      expect(details[1]).toMatchObject({ scope: 'marketing', ground: 'accuracy-contested' });
+      expect(details[2]).toMatchObject({ purpose: 'direct-marketing' });
+      expect(JSON.stringify(details)).not.toMatch(/@|example\.org/);
+    }
+    expect(esp.every((detail) => detail.customerId === 'rn2')).toBe(true);
+    expect(meta.every((detail) => detail.customerKey === customerKey('rn2') && !('customerId' in detail))).toBe(true);
+    expect(JSON.stringify(meta)).not.toContain('rn2');
   });
 });
