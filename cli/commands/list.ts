@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { deadlineState } from '../../functions/core/deadlines';
-import { FINAL_STATUSES, REQUEST_STATUSES } from '../../functions/core/ledger';
+import { FINAL_STATUSES, REQUEST_STATUSES, REQUEST_TYPES } from '../../functions/core/ledger';
 import type { RequestView } from '../../functions/core/requests';
 import { ApiClient, withApiOptions, type ApiOptions } from '../api-client';
 import { parseCustomerId, printJson } from '../request-commands';
@@ -20,10 +20,13 @@ function deadlineFlag(record: Pick<RequestView, 'type' | 'status' | 'dueAt'>, no
   return state === 'overdue' ? '  OVERDUE' : state === 'due-soon' ? '  due soon' : '';
 }
 
+/** Width of the type column: the longest request type (`consent-withdrawal`). */
+const TYPE_WIDTH = Math.max(...REQUEST_TYPES.map((type) => type.length));
+
 /** One table line per request. */
 function line(record: RequestView, now: Date): string {
   const flag = deadlineFlag(record, now);
-  return [record.requestId.padEnd(36), record.type.padEnd(7), record.brand.padEnd(11), record.status.padEnd(11), record.dueAt].join('  ') + flag;
+  return [record.requestId.padEnd(36), record.type.padEnd(TYPE_WIDTH), record.brand.padEnd(11), record.status.padEnd(11), record.dueAt].join('  ') + flag;
 }
 
 /** `dsr list [--customer ID] [--status S] [--overdue]`: requests, newest first per customer. */
@@ -42,7 +45,7 @@ export function listCommand(): Command {
       return;
     }
     const now = new Date();
-    console.log(['REQUEST'.padEnd(36), 'TYPE'.padEnd(7), 'BRAND'.padEnd(11), 'STATUS'.padEnd(11), 'DUE'].join('  '));
+    console.log(['REQUEST'.padEnd(36), 'TYPE'.padEnd(TYPE_WIDTH), 'BRAND'.padEnd(11), 'STATUS'.padEnd(11), 'DUE'].join('  '));
     for (const record of records) console.log(line(record, now));
     console.log(`${records.length} request(s)`);
   });

@@ -50,6 +50,8 @@ describe('dsr list', () => {
     // Assert
     const flagOf = (requestId: string) => lines.find((line) => line.startsWith(requestId))!.replace(/^.*Z/, '');
     expect(process.exitCode ?? 0).toBe(0);
+    const dueColumn = (line: string) => line.search(/\d{4}-\d{2}-\d{2}T|DUE/);
+    expect(new Set(lines.filter((line) => !line.includes('request(s)')).map(dueColumn)).size).toBe(1);
     expect(items.map((item) => [item.requestId, flagOf(item.requestId)])).toEqual([
       ['withdrawal-48h', ''],
       ['withdrawal-12h', '  due soon'],
