@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Brand } from '../../functions/core/brands';
@@ -26,7 +27,7 @@ import { startLocalAws } from '../../local/runtime';
 import { DEMO_CUSTOMERS, seedDemoData } from '../../local/seed/demo';
 import { seedSyntheticCustomer } from '../../local/seed/synthetic';
 import { restoredAfterEach } from '../unit/helpers/replacements';
-import { createErasureRecord, customerLeft, enteredStates, readJson, runErasure, snapshotExcept, type ErasureContext } from './erasure-helpers';
+import { createErasureRecord, customerLeft, enteredStates, readJson, runErasure, settled, snapshotExcept, type ErasureContext } from './erasure-helpers';
 
 let dataDir: string;
 let ctx: ErasureContext;
@@ -109,11 +110,17 @@ describe('erasure workflow: the customer\'s exports', () => {
     const requestId = newRequestId('settle');
     await createErasureRecord(ctx, requestId, customerId, 'albelli');
 
-    const outcome = runErasure(ctx, requestId, { requestId, brand: 'albelli' });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    const started = await ctx.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: ctx.aws.stateMachineArns['dsr-erasure'], name: requestId, input: JSON.stringify({ type: 'erasure', requestId, brand: 'albelli' }) }),
+    );
+    const executionArn = started.executionArn!;
+    for (let polls = 0; !(await enteredStates(ctx, executionArn)).includes('Wait For Exports'); polls++) {
+      if (polls > 600) throw new Error('the erasure never reached Wait For Exports');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const stillRunning = (await ctx.ledger.get(requestId)).status;
     await ctx.ledger.transition(running.requestId, 'completed', { result: {} });
-    const { status, executionArn } = await outcome;
+    const { status } = await settled(ctx, executionArn);
 
     expect(stillRunning).toBe('in_progress');
     expect(status).toBe('SUCCEEDED');
