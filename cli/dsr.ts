@@ -11,6 +11,7 @@ import { flushStatusEventsCommand } from './commands/flush-status-events';
 import { listCommand } from './commands/list';
 import { objectCommand } from './commands/object';
 import { reapplyErasuresCommand } from './commands/reapply-erasures';
+import { recheckLegalHoldsCommand } from './commands/recheck-legal-holds';
 import { rectifyCommand } from './commands/rectify';
 import { replayCommand } from './commands/replay';
 import { restrictCommand } from './commands/restrict';
@@ -43,6 +44,7 @@ const COMMANDS: (() => Command)[] = [
   ackCommand,
   replayCommand,
   sweepRetentionCommand,
+  recheckLegalHoldsCommand,
   reapplyErasuresCommand,
   flushStatusEventsCommand,
 ];

@@ -380,4 +380,23 @@ describe('the dsr CLI', () => {
     expect(deny.exitCode).toBe(0);
     expect(deny.output).toMatchObject({ status: 'denied', denial: { reason: 'excessive', deniedBy: CALLER } });
   });
+
+  it('recheck-legal-holds resumes a held erasure whose hold has cleared and leaves one still held (c10: a disputed payment) on hold', async () => {
+    // Arrange
+    const holds = [{ since: new Date(Date.now() - 86_400_000).toISOString(), reasons: ['order o1: not yet delivered'] }];
+    const cleared = await putRecord({ type: 'erasure', status: 'on_hold', holds });
+    const stillHeld = await putRecord({ type: 'erasure', status: 'on_hold', customerId: 'c10', brand: 'onskefoto', holds });
+
+    // Act
+    const recheck = await dsr('recheck-legal-holds');
+    const resumed = await pollUntil(cleared.requestId, (record) => record.status === 'completed' || record.status === 'failed', 800);
+
+    // Assert
+    expect(recheck.exitCode).toBe(0);
+    expect(recheck.output.resumed).toContain(cleared.requestId);
+    expect(recheck.output.resumed).not.toContain(stillHeld.requestId);
+    expect(recheck.output.stillHeld).toBeGreaterThanOrEqual(1);
+    expect(resumed.status).toBe('completed');
+    expect((await ledgerFromEnv().get(stillHeld.requestId)).status).toBe('on_hold');
+  });
 });
