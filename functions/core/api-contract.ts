@@ -61,7 +61,7 @@ export const verificationSchema = z
     verifiedBy: z.string().min(1).max(200).describe('Who verified: the portal, or the ops person or team (never the customer\'s data)'),
     verifiedAt: z.iso
       .datetime({ offset: true })
-      .refine((value) => Date.parse(value) <= Date.now() + VERIFIED_AT_SKEW_MS, 'must not be in the future')
+      .refine((value) => !(Date.parse(value) > Date.now() + VERIFIED_AT_SKEW_MS), 'must not be in the future') // an unparseable value gets the datetime issue alone
       .describe('When the identity was verified (ISO 8601; not in the future, 5 minutes of clock skew allowed)'),
   })
   .register(API_SCHEMAS, { id: 'Verification' });

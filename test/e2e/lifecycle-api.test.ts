@@ -346,6 +346,29 @@ describe('legal holds re-checked, verification and caller on the record and the 
   });
 });
 
+describe('POST /v1/requests with a bad verification', () => {
+  it.each([
+    [{ method: 'selfie', verifiedBy: 'portal', verifiedAt: '2026-01-01T09:00:00.000Z' }, 'verification.method'],
+    [{ method: 'email-code', verifiedBy: '', verifiedAt: '2026-01-01T09:00:00.000Z' }, 'verification.verifiedBy'],
+    [{ method: 'email-code', verifiedBy: 'portal', verifiedAt: new Date(Date.now() + 86_400_000).toISOString() }, 'verification.verifiedAt'],
+    [{ method: 'email-code', verifiedBy: 'portal', verifiedAt: 'yesterday' }, 'verification.verifiedAt'],
+    [{ method: 'email-code', verifiedBy: 'portal', verifiedAt: '2026-01-01T09:00:00.000Z', customerEmail: 'ada@example.com' }, 'verification'],
+  ])('answers 400 naming %j\'s problem (%s) and writes and starts nothing', async (bad, field) => {
+    // Arrange
+    const requestId = randomUUID();
+    const customerId = `e2e-${randomUUID().slice(0, 8)}`;
+
+    // Act
+    const response = await call('POST', '/v1/requests', { type: 'erasure', customerId, brand: 'albelli', requestId, verification: bad });
+
+    // Assert
+    expect([response.status, response.body.error.code]).toEqual([400, 'invalid_request']);
+    expect(response.body.error.details.map((detail: { field: string }) => detail.field)).toEqual([field]);
+    expect(await ledgerFromEnv().find(requestId)).toBeUndefined();
+    expect((await ledgerFromEnv().list({ customerKey: customerKey(customerId), limit: 10 })).items).toEqual([]);
+  });
+});
+
 describe('the dsr CLI', () => {
   /** Runs `dsr ARGS` against the local API; returns its JSON output and exit code. */
   async function dsr(...args: string[]): Promise<{ output: any; exitCode: number }> {
