@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { addCounts, entryId, noCounts, progressPrefix, progressTotals, StoreProgressLog } from '../../functions/core/erasure/progress';
 import { StoreFailed } from '../../functions/core/errors';
+import { inFlight } from './helpers/in-flight';
 
 /**
  * Known-answer vectors for the progress log's entry ids: computed once with
@@ -66,6 +67,18 @@ describe('the progress log in the audit bucket', () => {
 
     expect(totals).toStrictEqual({ orders: counts(3, 60), photos: { deleted: 1, retained: 2, versionsDeleted: 3, bytes: 4 } });
     expect(s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual(['progress/r1/orders/a.json', 'progress/r1/orders/b.json', 'progress/r1/photos/c.json']);
+  });
+
+  it('reads the progress objects up to 8 at a time, and sums them as one pass would', async () => {
+    const keys = Array.from({ length: 20 }, (_, index) => `progress/r1/orders/${String(index).padStart(2, '0')}.json`);
+    const reads = inFlight();
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: keys.map((Key) => ({ Key })), IsTruncated: false });
+    s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => reads.run(input.Key, body({ store: 'orders', entries: [{ id: input.Key, ...counts(1, 5) }] })));
+
+    const totals = await progressTotals(location);
+
+    expect(totals).toStrictEqual({ orders: counts(20, 100) });
+    expect(reads.state.max).toBe(8);
   });
 
   it('is empty for a request with nothing recorded', async () => {
