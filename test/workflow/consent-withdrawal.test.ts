@@ -165,4 +165,46 @@ describe('consent-withdrawal workflow: every Retry and Catch', () => {
     expect(states).toContain(state);
     expect((await ctx.ledger.get(requestId)).error).toEqual({ name: 'StoreFailed', message: `Store "x" failed: injected in ${state}` });
   });
+  // Record Erase Progress and Record Verify Progress invoke the same function; this double fails the verify phase only.
+  const failingVerifyProgress = (error: () => Error, times = Number.POSITIVE_INFINITY) => {
+    let calls = 0;
+    return (real: Parameters<Parameters<typeof replaceFunction>[3]>[0]): ReturnType<Parameters<typeof replaceFunction>[3]> =>
+      async (event, context, callback) => {
+        if ((event as { phase?: string }).phase === 'verify' && ++calls <= times) throw error();
+        return real(event, context, callback);
+      };
+  };
+
+  it('retries Record Verify Progress while the ledger is unavailable, then completes', async () => {
+    // Arrange
+    await replaceFunction(ctx, replacements, 'record-store-progress', failingVerifyProgress(() => new StoreUnavailable('Store "x" is unavailable: throttled'), 2));
+    const customerId = await libraryCustomer('retry');
+    const requestId = newRequestId('retry');
+    await createRequestRecord(ctx, requestId, 'consent-withdrawal', customerId, 'onskefoto');
+
+    // Act
+    const outcome = await runWorkflow(ctx, 'consent-withdrawal', requestId, { requestId, brand: 'onskefoto' });
+
+    // Assert
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect((await ctx.ledger.get(requestId)).status).toBe('completed');
+  });
+
+  it('sends a terminal failure of Record Verify Progress to Record Failure, after the erasure was recorded', async () => {
+    // Arrange
+    await replaceFunction(ctx, replacements, 'record-store-progress', failingVerifyProgress(() => new StoreFailed('Store "x" failed: injected in Record Verify Progress')));
+    const customerId = await libraryCustomer('fail');
+    const requestId = newRequestId('fail');
+    await createRequestRecord(ctx, requestId, 'consent-withdrawal', customerId, 'onskefoto');
+
+    // Act
+    const outcome = await runWorkflow(ctx, 'consent-withdrawal', requestId, { requestId, brand: 'onskefoto' });
+
+    // Assert
+    expect(outcome.status).toBe('FAILED');
+    const states = await enteredStates(ctx, outcome.executionArn);
+    expect(states.slice(-3)).toEqual(['Record Verify Progress', 'Record Failure', 'Failed']);
+    expect(states).toContain('Record Erase Progress');
+    expect((await ctx.ledger.get(requestId)).error).toEqual({ name: 'StoreFailed', message: 'Store "x" failed: injected in Record Verify Progress' });
+  });
 });
