@@ -13,8 +13,8 @@ import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE, UNSUCCESSF
 /** What a function's role may do on one store. */
 export interface StoreGrant {
   store: CustomerStoreId | PipelineStoreId;
-  /** read: get/query/scan/list; write: put/update (no delete, so no batch write); delete: delete and batch write; read-write: all. */
-  access: 'read' | 'write' | 'delete' | 'read-write';
+  /** read: get/query/scan/list; write: put/update (no delete, so no batch write); delete: delete and batch write; read-write: all; describe: a table's DescribeTable only (its size, no data). */
+  access: 'read' | 'write' | 'delete' | 'read-write' | 'describe';
   /** For buckets: restrict to this key prefix (e.g. `staging/`). */
   keyPrefix?: string;
   /** For buckets: may also list object versions and read the versioning state, and with delete, delete versions. */
@@ -524,6 +524,11 @@ export const FUNCTIONS: FunctionSpec[] = [
     stores: [
       { store: 'orders', access: 'read' },
       { store: 'contact-history', access: 'read' },
+      // DescribeTable of every swept table: its ItemCount sizes the parallel-scan segments.
+      { store: 'customer-profile', access: 'describe' },
+      { store: 'orders', access: 'describe' },
+      { store: 'contact-history', access: 'describe' },
+      { store: 'request-ledger', access: 'describe' },
       { store: 'audit', access: 'write', keyPrefix: RETENTION_PREFIX },
     ],
     secrets: ['hash-key'],

@@ -8,7 +8,7 @@ import type { StoreResource } from './stores';
  * store's key.
  */
 
-type Level = 'read' | 'write' | 'delete';
+type Level = 'read' | 'write' | 'delete' | 'describe';
 
 /** The access levels a grant expands to (`read-write` is all three). */
 export function accessLevels(access: StoreGrant['access']): Level[] {
@@ -20,6 +20,7 @@ export const TABLE_ACTIONS: Record<Level, string[]> = {
   read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem'],
   write: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   delete: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+  describe: ['dynamodb:DescribeTable'],
 };
 
 /** DynamoDB actions on the table's indexes (reads only). */
@@ -30,6 +31,7 @@ export const OBJECT_ACTIONS: Record<Level, string[]> = {
   read: ['s3:GetObject'],
   write: ['s3:PutObject', 's3:AbortMultipartUpload'],
   delete: ['s3:DeleteObject'],
+  describe: [],
 };
 
 /** S3 actions on the bucket itself (listing, restricted by `s3:prefix` when the grant has a key prefix). */
@@ -37,6 +39,7 @@ export const BUCKET_ACTIONS: Record<Level, string[]> = {
   read: ['s3:ListBucket'],
   write: [],
   delete: [],
+  describe: [],
 };
 
 /** Bucket actions whose requests carry no `s3:prefix`: a prefix condition would deny them, so they are granted unconditioned. */
@@ -50,6 +53,7 @@ export const VERSION_DELETE_ACTIONS = ['s3:DeleteObjectVersion'];
 
 /** KMS actions on the store's key per level and store kind (DynamoDB decrypts for deletes too). */
 function kmsActions(level: Level, kind: StoreResource['kind']): string[] {
+  if (level === 'describe') return [];
   if (level === 'read') return ['kms:Decrypt', 'kms:DescribeKey'];
   if (level === 'write') return ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
   return kind === 'table' ? ['kms:Decrypt', 'kms:DescribeKey'] : [];
@@ -72,6 +76,7 @@ export function storeStatements(resource: StoreResource, grant: Pick<StoreGrant,
       );
     }
   } else {
+    if (grant.access === 'describe') throw new Error('A describe grant is for tables only');
     const prefix = grant.keyPrefix ?? '';
     statements.push(
       new iam.PolicyStatement({

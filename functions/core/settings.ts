@@ -51,6 +51,13 @@ export const FUNCTION_SETTINGS = {
   inactiveAccountErasure: setting('DSR_INACTIVE_ACCOUNT_ERASURE', z.enum(['enabled', 'disabled']).default('enabled')),
   /** DynamoDB parallel-scan segments per table of the retention sweep (each segment is one Map item). */
   retentionScanSegments: setting('DSR_RETENTION_SCAN_SEGMENTS', z.coerce.number().int().min(1).max(10_000).default(8)),
+  /**
+   * Most items one parallel-scan segment of the retention sweep may hold (by DescribeTable `ItemCount`):
+   * the planner raises a table's segments above `DSR_RETENTION_SCAN_SEGMENTS` to keep each under it.
+   * 50,000: the benchmark swept ≈ 1.6 ms per item (docs/performance.md), so a child's 4 segments take
+   * ≈ 320 s, under Lambda's 900 s by a factor of about 2.8.
+   */
+  retentionSegmentItems: setting('DSR_RETENTION_SEGMENT_ITEMS', z.coerce.number().int().min(1).default(50_000)),
   /** Child executions the retention sweep's Distributed Map runs at once (`MaxConcurrencyPath`). */
   retentionMaxConcurrency: setting('DSR_RETENTION_MAX_CONCURRENCY', z.coerce.number().int().min(1).max(10_000).default(16)),
   /** Attempts of one status callback delivery. */

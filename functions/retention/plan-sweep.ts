@@ -15,6 +15,7 @@ export const handler = taskHandler(
         s3: s3Client(),
         auditBucket: resourceName(getStore('audit')),
         scanSegments: settings.retentionScanSegments,
+        segmentItems: settings.retentionSegmentItems,
         maxConcurrency: settings.retentionMaxConcurrency,
         inactiveAccounts: { enabled: settings.inactiveAccountErasure === 'enabled', months: settings.inactiveAccountMonths },
       },

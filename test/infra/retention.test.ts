@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../functions/catalog';
 import { sweptStores } from '../../functions/core/retention/rules';
 import { PROJECT_ROOT } from '../../infra/dsr-stack';
-import type { BucketStore } from '../../infra/stores';
+import type { BucketStore, TableStore } from '../../infra/stores';
 import { actionsOf, buildStack, logicalId, roleStatements, type Built, type Statement } from './helpers';
 
 /**
@@ -77,6 +77,22 @@ describe('retention workflow in the stack', () => {
 
     // Assert
     expect(starting.map((spec) => spec.id)).toEqual([]);
+  });
+
+  it('lets only the planner describe tables, exactly the swept ones (their ItemCount sizes the scan segments)', () => {
+    // Act
+    const describing = FUNCTIONS.map((spec) => ({
+      id: spec.id,
+      statements: roleStatements(built.template, logicalId(built.stack, built.stack.functions.get(spec.id).role!)).filter((statement) => actionsOf(statement).includes('dynamodb:DescribeTable')),
+    })).filter(({ statements }) => statements.length > 0);
+
+    // Assert
+    expect(describing.map(({ id }) => id)).toEqual(['plan-retention-sweep']);
+    const described = describing[0]!.statements.map((statement) => JSON.stringify(statement.Resource)).join(' ');
+    for (const { store } of sweptStores().filter(({ store }) => store.kind === 'dynamodb-table')) {
+      expect(described, store.id).toContain(logicalId(built.stack, (built.stack.stores.get(store.id) as TableStore).table));
+    }
+    expect(describing[0]!.statements.every((statement) => !JSON.stringify(statement.Resource).includes('/index/'))).toBe(true);
   });
 
   it('alarms per swept store when records past their rule are still there after a run', () => {

@@ -1,4 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,6 +10,7 @@ import {
   CUSTOMER_ID_FIRST_CHARACTERS,
   heldCustomerKeys,
   manifestKey,
+  MAX_SCAN_SEGMENTS,
   planSegments,
   planSweep,
   planSweepInput,
@@ -17,7 +19,10 @@ import {
   resultsPrefix,
   runFileKey,
   runFileSchema,
+  SEGMENTS_PER_CHILD,
   segmentsOf,
+  tableSegmentCounts,
+  tableTotalSegments,
   type PlanDeps,
 } from '../../functions/core/retention/plan';
 
@@ -34,6 +39,7 @@ const deps = (overrides: Partial<PlanDeps> = {}): PlanDeps => ({
   s3,
   auditBucket: 'dsr-audit',
   scanSegments: 2,
+  segmentItems: 1000,
   maxConcurrency: 16,
   inactiveAccounts: { enabled: true, months: 36 },
   customerKey: (customerId) => `key-${customerId}`,
@@ -51,6 +57,7 @@ beforeEach(() => {
   docMock.reset();
   s3Mock.reset();
   docMock.on(ScanCommand).resolves({ Items: [] });
+  docMock.on(DescribeTableCommand).resolves({ Table: { ItemCount: 0 } });
   s3Mock.on(PutObjectCommand).resolves({});
 });
 
@@ -79,6 +86,65 @@ describe('segmentsOf', () => {
     // Assert
     expect([...stores]).toEqual(['customer-profile', 'orders', 'contact-history', 'call-recordings', 'request-ledger']);
     expect(planSegments(1)).toHaveLength(4 + 64);
+  });
+});
+
+describe('tableTotalSegments', () => {
+  it('keeps the minimum for an empty table and for one of exactly the budget times the minimum', () => {
+    // Act / Assert
+    expect(tableTotalSegments(0, 8, 50_000)).toBe(8);
+    expect(tableTotalSegments(0, 1, 50_000)).toBe(1);
+    expect(tableTotalSegments(50_000, 1, 50_000)).toBe(1);
+    expect(tableTotalSegments(8 * 50_000, 8, 50_000)).toBe(8);
+  });
+
+  it('adds a segment for one item over the budget, and holds at most the budget per segment', () => {
+    // Act
+    const total = tableTotalSegments(8 * 50_000 + 1, 8, 50_000);
+
+    // Assert
+    expect(tableTotalSegments(50_001, 1, 50_000)).toBe(2);
+    expect(total).toBe(9);
+    expect(Math.ceil((8 * 50_000 + 1) / total)).toBeLessThanOrEqual(50_000);
+  });
+
+  it('caps a huge table at DynamoDB\'s 1,000,000 segments', () => {
+    // Act / Assert
+    expect(MAX_SCAN_SEGMENTS).toBe(1_000_000);
+    expect(tableTotalSegments(MAX_SCAN_SEGMENTS * 50_000, 8, 50_000)).toBe(MAX_SCAN_SEGMENTS);
+    expect(tableTotalSegments(MAX_SCAN_SEGMENTS * 50_000 + 1, 8, 50_000)).toBe(MAX_SCAN_SEGMENTS);
+    expect(tableTotalSegments(Number.MAX_SAFE_INTEGER, 8, 50_000)).toBe(MAX_SCAN_SEGMENTS);
+  });
+
+  it('is the number of segments a Map child of the retention ASL sweeps', () => {
+    // Arrange
+    const asl = JSON.parse(readFileSync('statemachines/retention.asl.json', 'utf8'));
+
+    // Act / Assert
+    expect(asl.States['Sweep Segments'].ItemBatcher.MaxItemsPerBatch).toBe(SEGMENTS_PER_CHILD);
+  });
+});
+
+describe('tableSegmentCounts', () => {
+  it('sizes every swept table by its DescribeTable ItemCount, the minimum when AWS reports none', async () => {
+    // Arrange
+    docMock.on(DescribeTableCommand, { TableName: 'dsr-contact-history' }).resolves({ Table: { ItemCount: 2001 } });
+    docMock.on(DescribeTableCommand, { TableName: 'dsr-orders' }).resolves({ Table: { ItemCount: 2000 } });
+    docMock.on(DescribeTableCommand, { TableName: 'dsr-request-ledger' }).resolves({ Table: {} });
+
+    // Act
+    const counts = await tableSegmentCounts(deps());
+
+    // Assert
+    expect(counts).toEqual({ 'customer-profile': 2, orders: 2, 'contact-history': 3, 'request-ledger': 2 });
+  });
+
+  it('names the table when DescribeTable fails', async () => {
+    // Arrange
+    docMock.on(DescribeTableCommand, { TableName: 'dsr-orders' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+
+    // Act / Assert
+    await expect(tableSegmentCounts(deps())).rejects.toThrow('Store "orders" failed: AccessDeniedException: denied');
   });
 });
 
@@ -119,6 +185,7 @@ describe('planSweep', () => {
   it('writes the run file and the manifest under retention/<runId>/ and returns where they are', async () => {
     // Arrange
     docMock.on(ScanCommand, { TableName: 'dsr-contact-history' }).resolves({ Items: [{ customerId: 'c9', contactId: 'ct', legalClaim: true }] });
+    docMock.on(DescribeTableCommand, { TableName: 'dsr-contact-history' }).resolves({ Table: { ItemCount: 4500 } });
 
     // Act
     const plan = await planSweep(deps(), planSweepInput.parse({ runId: 'run-1', options: { dryRun: true } }));
@@ -127,7 +194,7 @@ describe('planSweep', () => {
     expect(planSweepOutput.parse(plan)).toEqual({
       runId: 'run-1',
       dryRun: true,
-      segments: 5 * 2 - 2 + 64,
+      segments: 3 * 2 + 5 + 64,
       maxConcurrency: 16,
       manifest: { bucket: 'dsr-audit', key: 'retention/run-1/segments.json' },
       report: { bucket: 'dsr-audit', prefix: 'retention/run-1/results' },
@@ -139,7 +206,7 @@ describe('planSweep', () => {
       inactiveAccounts: { enabled: true, months: 36 },
       heldCustomerKeys: ['key-c9'],
     });
-    expect(written(manifestKey('run-1'))).toEqual(planSegments(2));
+    expect(written(manifestKey('run-1'))).toEqual(planSegments(2, { 'contact-history': 5 }));
     expect([resultsPrefix('run-1'), reportKey('run-1')]).toEqual(['retention/run-1/results', 'retention/run-1/report.json']);
   });
 

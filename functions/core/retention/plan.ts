@@ -1,3 +1,4 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -10,7 +11,8 @@ import { sweptStores } from './rules';
 
 /**
  * The planner of a retention run (`Plan Sweep`): splits every swept store into independent segments
- * (DynamoDB parallel-scan segments, S3 key prefixes by the first character of the customer id) and
+ * (DynamoDB parallel-scan segments, as many as the table's size needs, S3 key prefixes by the first
+ * character of the customer id) and
  * writes them as the Distributed Map's manifest, and the run file every sweep task reads once: the
  * run's clock, dry-run flag, inactive-account settings and the keyed hashes of the customers under a
  * legal hold (collected once per run with the erasure's own hold rules, so no sweep task queries holds
@@ -90,7 +92,10 @@ export interface PlanDeps {
   doc: DynamoDBDocumentClient;
   s3: S3Client;
   auditBucket: string;
+  /** Fewest parallel-scan segments per table (also the planner's own hold scans). */
   scanSegments: number;
+  /** Most items per parallel-scan segment (`DSR_RETENTION_SEGMENT_ITEMS`). */
+  segmentItems: number;
   maxConcurrency: number;
   inactiveAccounts: { enabled: boolean; months: number };
   /** Computes the keyed hash of a customer id (default: `customerKey` with the configured key). */
@@ -112,9 +117,42 @@ export function segmentsOf(store: StoreDefinition, scanSegments: number): Segmen
   return CUSTOMER_ID_FIRST_CHARACTERS.map((character) => ({ store: store.id, prefix: `${base}${character}` }));
 }
 
-/** Every segment of every swept store. */
-export function planSegments(scanSegments: number): Segment[] {
-  return sweptStores().flatMap(({ store }) => segmentsOf(store, scanSegments));
+/** Segments a DynamoDB parallel scan allows at most. */
+export const MAX_SCAN_SEGMENTS = 1_000_000;
+
+/** Segments a Map child sweeps one after the other: the retention ASL's `ItemBatcher.MaxItemsPerBatch`. */
+export const SEGMENTS_PER_CHILD = 4;
+
+/** Parallel-scan segments for a table of `itemCount` items: at most `segmentItems` each, at least `minSegments`, at most `MAX_SCAN_SEGMENTS`. */
+export function tableTotalSegments(itemCount: number, minSegments: number, segmentItems: number): number {
+  return Math.min(MAX_SCAN_SEGMENTS, Math.max(minSegments, Math.ceil(itemCount / segmentItems)));
+}
+
+/**
+ * The parallel-scan segments of every swept table, sized by DescribeTable's `ItemCount` (refreshed by
+ * AWS about every six hours, so it may lag the table by that much growth; the default budget leaves
+ * room for it).
+ */
+export async function tableSegmentCounts(deps: PlanDeps): Promise<Record<string, number>> {
+  const tables = sweptStores().filter(({ store }) => store.kind === 'dynamodb-table');
+  const counts = await Promise.all(
+    tables.map(async ({ store }) => {
+      let itemCount: number;
+      try {
+        const { Table } = await deps.doc.send(new DescribeTableCommand({ TableName: resourceName(store, deps.env) }));
+        itemCount = Table?.ItemCount ?? 0;
+      } catch (error) {
+        throw storeError(store.id, error);
+      }
+      return [store.id, tableTotalSegments(itemCount, deps.scanSegments, deps.segmentItems)] as const;
+    }),
+  );
+  return Object.fromEntries(counts);
+}
+
+/** Every segment of every swept store: `totalSegments[store]` (or `scanSegments`) per table. */
+export function planSegments(scanSegments: number, totalSegments: Readonly<Record<string, number>> = {}): Segment[] {
+  return sweptStores().flatMap(({ store }) => segmentsOf(store, totalSegments[store.id] ?? scanSegments));
 }
 
 /** Scans every segment of a table in parallel with a projection, calling `visit` for each item. */
@@ -191,7 +229,7 @@ export async function planSweep(deps: PlanDeps, input: z.infer<typeof planSweepI
     inactiveAccounts: deps.inactiveAccounts,
     heldCustomerKeys: await heldCustomerKeys(deps),
   };
-  const segments = planSegments(deps.scanSegments);
+  const segments = planSegments(deps.scanSegments, await tableSegmentCounts(deps));
   await putJson(deps, runFileKey(input.runId), run);
   await putJson(deps, manifestKey(input.runId), segments);
   return {
