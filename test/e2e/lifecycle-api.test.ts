@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -259,8 +259,13 @@ describe('POST /v1/requests/{id}/denial', () => {
 });
 
 describe('DELETE /v1/requests/{id} of a running request', () => {
-  it('stops a running export and leaves no staging data or volume, even from the volume build that was mid-flight', async () => {
-    // Arrange: the export runs into its volume build, which is held mid-flight reading the customer's photos
+  it('stops a running export and leaves no staging data or volume, even from the volume build that was mid-flight; another request\'s stay', async () => {
+    // Arrange: the export runs into its volume build, which is held mid-flight reading the customer's photos;
+    // another export's volume and staging data sit in the same bucket
+    const other = randomUUID();
+    for (const Key of [`exports/${other}/volume-1.zip`, `staging/${other}/plan.json`]) {
+      await s3().send(new PutObjectCommand({ Bucket: resourceName(getStore('exports')), Key, Body: 'other export' }));
+    }
     let release: () => void = () => undefined;
     holdPhotos = new Promise<void>((resolve) => (release = resolve));
     const created = await call('POST', '/v1/requests', { type: 'export', customerId: 'c6', brand: 'albelli' });
@@ -282,6 +287,7 @@ describe('DELETE /v1/requests/{id} of a running request', () => {
     expect(execution.status).toBe('ABORTED');
     expect(await objectCount(`staging/${requestId}/`)).toBe(0);
     expect(await objectCount(`exports/${requestId}/`)).toBe(0);
+    expect([await objectCount(`exports/${other}/`), await objectCount(`staging/${other}/`)]).toEqual([1, 1]);
     expect((await call('GET', `/v1/requests/${requestId}`)).body.status).toBe('cancelled');
     expect((await call('GET', `/v1/requests/${requestId}/download`)).status).toBe(409);
   });
