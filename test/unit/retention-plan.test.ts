@@ -9,6 +9,7 @@ import { InvalidInput, StoreUnavailable } from '../../functions/core/errors';
 import {
   CUSTOMER_ID_FIRST_CHARACTERS,
   heldCustomerKeys,
+  HOLD_SCAN_CONCURRENCY,
   manifestKey,
   MAX_SCAN_SEGMENTS,
   planSegments,
@@ -170,6 +171,29 @@ describe('heldCustomerKeys', () => {
     const scans = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
     expect(scans.filter((scan) => scan.TableName === 'dsr-orders' && !scan.ExclusiveStartKey).map((scan) => [scan.Segment, scan.TotalSegments])).toEqual([[0, 2], [1, 2]]);
     expect(scans.find((scan) => scan.TableName === 'dsr-orders')).toMatchObject({ ProjectionExpression: '#a0, #a1, #a2, #a3', ExpressionAttributeNames: { '#a0': 'customerId', '#a1': 'orderId', '#a2': 'status', '#a3': 'paymentStatus' } });
+  });
+
+  it('scans each table in its sized segments, at most HOLD_SCAN_CONCURRENCY in flight', async () => {
+    // Arrange
+    let inFlight = 0;
+    let most = 0;
+    docMock.on(ScanCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight -= 1;
+      return { Items: [] };
+    });
+
+    // Act
+    await heldCustomerKeys(deps(), { orders: 100, 'contact-history': 3 });
+
+    // Assert
+    const scans = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    expect(scans.filter((scan) => scan.TableName === 'dsr-orders').map((scan) => scan.Segment)).toEqual(Array.from({ length: 100 }, (_, segment) => segment));
+    expect(new Set(scans.filter((scan) => scan.TableName === 'dsr-orders').map((scan) => scan.TotalSegments))).toEqual(new Set([100]));
+    expect(scans.filter((scan) => scan.TableName === 'dsr-contact-history').map((scan) => [scan.Segment, scan.TotalSegments])).toEqual([[0, 3], [1, 3], [2, 3]]);
+    expect(most).toBe(HOLD_SCAN_CONCURRENCY);
   });
 
   it('names the store when a scan fails', async () => {

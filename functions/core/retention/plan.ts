@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import type { Item } from '../connectors/dynamodb-store';
 import { getStore, resourceName, type StoreDefinition } from '../data-map';
@@ -155,49 +156,52 @@ export function planSegments(scanSegments: number, totalSegments: Readonly<Recor
   return sweptStores().flatMap(({ store }) => segmentsOf(store, totalSegments[store.id] ?? scanSegments));
 }
 
-/** Scans every segment of a table in parallel with a projection, calling `visit` for each item. */
-async function scanTable(deps: PlanDeps, store: StoreDefinition, attributes: string[], visit: (item: Item) => void): Promise<void> {
+/** Segments the planner's hold scan keeps in flight: under the SDK's default 50 sockets per client. */
+export const HOLD_SCAN_CONCURRENCY = 32;
+
+/** Scans every segment of a table, `HOLD_SCAN_CONCURRENCY` at a time, with a projection, calling `visit` for each item. */
+async function scanTable(deps: PlanDeps, store: StoreDefinition, totalSegments: number, attributes: string[], visit: (item: Item) => void): Promise<void> {
   const names = Object.fromEntries(attributes.map((attribute, index) => [`#a${index}`, attribute]));
   const table = resourceName(store, deps.env);
-  await Promise.all(
-    Array.from({ length: deps.scanSegments }, async (_, segment) => {
-      let exclusiveStartKey: Item | undefined;
-      do {
-        let page;
-        try {
-          page = await deps.doc.send(
-            new ScanCommand({
-              TableName: table,
-              Segment: segment,
-              TotalSegments: deps.scanSegments,
-              ProjectionExpression: Object.keys(names).join(', '),
-              ExpressionAttributeNames: names,
-              ExclusiveStartKey: exclusiveStartKey,
-            }),
-          );
-        } catch (error) {
-          throw storeError(store.id, error);
-        }
-        for (const item of (page.Items ?? []) as Item[]) visit(item);
-        exclusiveStartKey = page.LastEvaluatedKey as Item | undefined;
-      } while (exclusiveStartKey);
-    }),
-  );
+  const scanSegment = async (segment: number): Promise<void> => {
+    let exclusiveStartKey: Item | undefined;
+    do {
+      let page;
+      try {
+        page = await deps.doc.send(
+          new ScanCommand({
+            TableName: table,
+            Segment: segment,
+            TotalSegments: totalSegments,
+            ProjectionExpression: Object.keys(names).join(', '),
+            ExpressionAttributeNames: names,
+            ExclusiveStartKey: exclusiveStartKey,
+          }),
+        );
+      } catch (error) {
+        throw storeError(store.id, error);
+      }
+      for (const item of (page.Items ?? []) as Item[]) visit(item);
+      exclusiveStartKey = page.LastEvaluatedKey as Item | undefined;
+    } while (exclusiveStartKey);
+  };
+  const limit = pLimit(HOLD_SCAN_CONCURRENCY);
+  await Promise.all(Array.from({ length: totalSegments }, (_, segment) => limit(() => scanSegment(segment))));
 }
 
 /**
  * The keyed hashes of every customer under a legal hold, by the erasure's own rules
  * (`orderHoldReasons`, `contactHoldReason`): one parallel scan of the orders' own partitions and of
- * the contacts, reading only the attributes the rules look at.
+ * the contacts, in `totalSegments[store]` (or `scanSegments`) segments, reading only the attributes the rules look at.
  */
-export async function heldCustomerKeys(deps: PlanDeps): Promise<string[]> {
+export async function heldCustomerKeys(deps: PlanDeps, totalSegments: Readonly<Record<string, number>> = {}): Promise<string[]> {
   const keyOf = deps.customerKey ?? ((customerId: string) => customerKey(customerId));
   const held = new Set<string>();
-  await scanTable(deps, getStore('orders'), ['customerId', 'orderId', 'status', 'paymentStatus'], (order) => {
+  await scanTable(deps, getStore('orders'), totalSegments.orders ?? deps.scanSegments, ['customerId', 'orderId', 'status', 'paymentStatus'], (order) => {
     const customerId = String(order.customerId);
     if (!customerId.startsWith('retained#') && orderHoldReasons(order).length > 0) held.add(keyOf(customerId));
   });
-  await scanTable(deps, getStore('contact-history'), ['customerId', 'contactId', 'legalClaim'], (contact) => {
+  await scanTable(deps, getStore('contact-history'), totalSegments['contact-history'] ?? deps.scanSegments, ['customerId', 'contactId', 'legalClaim'], (contact) => {
     if (contact.customerId !== undefined && contactHoldReason(contact)) held.add(keyOf(String(contact.customerId)));
   });
   return [...held].sort();
@@ -222,14 +226,15 @@ export async function planSweep(deps: PlanDeps, input: z.infer<typeof planSweepI
   const dryRun = input.options.dryRun === true;
   // A later clock would remove records before their period ends: only a dry run may look ahead.
   if (!dryRun && now.getTime() > clock.getTime()) throw new InvalidInput(`A sweep that removes may not run ahead of the clock (now ${now.toISOString()}); use a dry run`);
+  const totalSegments = await tableSegmentCounts(deps);
   const run: RunFile = {
     runId: input.runId,
     now: now.toISOString(),
     dryRun,
     inactiveAccounts: deps.inactiveAccounts,
-    heldCustomerKeys: await heldCustomerKeys(deps),
+    heldCustomerKeys: await heldCustomerKeys(deps, totalSegments),
   };
-  const segments = planSegments(deps.scanSegments, await tableSegmentCounts(deps));
+  const segments = planSegments(deps.scanSegments, totalSegments);
   await putJson(deps, runFileKey(input.runId), run);
   await putJson(deps, manifestKey(input.runId), segments);
   return {
