@@ -65,6 +65,21 @@ describe('index.html', () => {
     expect(html).toContain('r-&lt;1&gt;');
   });
 
+  it('shows a file by its original name and its metadata in words, escaped, linking its archive path; without details, by its archive name', async () => {
+    const path = plan.volumes[0]!.files[0]!.path;
+    const details = new Map([[path, { originalName: 'Zee & <strand>.jpg', contentType: 'image/jpeg', metadata: { 'uploaded-at': '2025-03-04T05:06:07.000Z', brand: 'albelli' } }]]);
+
+    const named = await text(renderIndexHtml(plan, tables, details));
+    const unnamed = await text(renderIndexHtml(plan, tables));
+
+    expect(named).toContain('alt="Zee &amp; &lt;strand&gt;.jpg"');
+    expect(named).toContain('>Zee &amp; &lt;strand&gt;.jpg</a>');
+    expect(named).toContain('title="files/uploaded-photos/&lt;img src=x onerror=alert(1)&gt; #1.jpg"');
+    expect(named).toMatch(/<br>Uploaded: [^<]*4 March 2025[^<]*<br>Brand: albelli<\/figcaption>/);
+    expect(unnamed).toContain('>&lt;img src=x onerror=alert(1)&gt; #1.jpg</a>');
+    expect(unnamed).not.toContain('Uploaded:');
+  });
+
   it('has the Art. 15(1) information, the rights, the authority and no external resources', async () => {
     const html = await text(renderIndexHtml(plan, tables));
 
