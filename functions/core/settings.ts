@@ -49,7 +49,7 @@ export const FUNCTION_SETTINGS = {
   inactiveAccountMonths: setting('DSR_INACTIVE_ACCOUNT_MONTHS', z.coerce.number().int().min(1).max(1200).default(INACTIVE_ACCOUNT_PERIOD.amount)),
   /** `disabled`: the retention sweep only counts inactive accounts and requests no erasure. */
   inactiveAccountErasure: setting('DSR_INACTIVE_ACCOUNT_ERASURE', z.enum(['enabled', 'disabled']).default('enabled')),
-  /** DynamoDB parallel-scan segments per table of the retention sweep (each segment is one Map item). */
+  /** Fewest DynamoDB parallel-scan segments per table of the retention sweep (each segment is one Map item; more by `DSR_RETENTION_SEGMENT_ITEMS`). */
   retentionScanSegments: setting('DSR_RETENTION_SCAN_SEGMENTS', z.coerce.number().int().min(1).max(10_000).default(8)),
   /**
    * Most items one parallel-scan segment of the retention sweep may hold (by DescribeTable `ItemCount`):
