@@ -175,6 +175,22 @@ describe('findRestoredCustomers', () => {
     expect(library).toEqual([{ Bucket: 'dsr-photo-library' }, { Bucket: 'dsr-photo-library', ContinuationToken: 't1' }]);
   });
 
+  it('never reads a number or a key outside the prefix template as a customer id, even of customers "42" and "undefined" erased', async () => {
+    // Arrange: known-answer keys of the customer ids "42" and "undefined"
+    const oddlyErased = new Map<string, Brand>([
+      ['909c8dc7a2d4d0fd708d3164e062ec3cf211f131dbf7892ec8b0cd0aa4fee142', 'albelli'],
+      ['49b7d60a2f35ef3ff403d55fc4d695eb48f8213203f8028d03ed337d9753d616', 'albelli'],
+    ]);
+    docMock.on(ScanCommand, { TableName: 'dsr-marketing' }).resolves({ Items: [{ customerId: 42 }, {}] });
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'dsr-uploaded-photos' }).resolves({ Contents: [{ Key: 'elsewhere/42/a.jpg' }] });
+
+    // Act
+    const found = await findRestoredCustomers(deps(), oddlyErased);
+
+    // Assert
+    expect(found.size).toBe(0);
+  });
+
   it('wraps a failing scan or listing naming the store', async () => {
     // Arrange
     const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });

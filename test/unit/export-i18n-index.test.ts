@@ -179,7 +179,7 @@ describe('Texts', () => {
     // Act
     const unknown = () => english.t('page.noSuchText');
     const group = () => english.t('page.volumes');
-    const throughText = () => english.t('page.title.deeper');
+    const throughText = () => english.t('page.title.deeper.still');
 
     // Assert
     expect(unknown).toThrow(MissingText);
@@ -228,10 +228,13 @@ describe('Texts', () => {
       english.label('orders', 'notAnAttribute'),
       english.label('orders', 'city'),
       english.label('orders', 'myshippingAddress.city'),
+      english.label('orders', 'shippingAddress.city.extra'),
+      norwegian.label('uploaded-photos', 'anything'),
+      english.label('no-such-store', 'anything'),
     ];
 
     // Assert
-    expect(labels).toEqual(['Poststed', 'Postnummer', 'Street and number', 'Article number', undefined, undefined, undefined]);
+    expect(labels).toEqual(['Poststed', 'Postnummer', 'Street and number', 'Article number', undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 
   it('has a word for a stored value in the language, English when the language lacks it, none for an unknown value', () => {
