@@ -138,6 +138,19 @@ describe('deletePrefix', () => {
     await expect(deletePrefix(s3, 'bucket', 'p/')).resolves.toBe(1);
   });
 
+  it('deletes nothing for a listing page without contents', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({});
+
+    await expect(deletePrefix(s3, 'bucket', 'p/')).resolves.toBe(0);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+  });
+
+  it('names the exports store when a staged summary or the volume list cannot be read', async () => {
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    await expect(finalizeExport(deps, { requestId: 'r1', collected: [], volumeCount: 1 })).rejects.toThrow('Store "exports" failed: AccessDenied: denied');
+  });
+
   it('wraps a failing call as an error of the exports store', async () => {
     s3Mock.on(ListObjectsV2Command).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
 

@@ -20,6 +20,7 @@ describe('formatting for the locale', () => {
 
     // Assert
     expect(amounts).toEqual(['263,93\u00a0kr', 'SEK\u00a01,234.56', 'JP¥500', '€\u00a01,99']);
+    expect(british.money(1234, 'KWD')).toBe('KWD\u00a01.234');
   });
 
   it('formats dates in the customer\'s time zone and language', () => {

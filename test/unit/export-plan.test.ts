@@ -30,6 +30,7 @@ describe('planExport', () => {
     const attempt = () => planExport(exportConfig({ DSR_COLLECT_FUNCTIONS: '{}' }), { requestId: 'r1' });
 
     expect(attempt).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
+    expect(attempt).toThrow('DSR_COLLECT_FUNCTIONS has no collector for store "customer-profile"');
   });
 });
 
@@ -181,5 +182,32 @@ describe('planVolumes', () => {
       stores: { 'customer-profile': { items: 1, bytes: 3 }, orders: { items: 2, bytes: 10 }, 'photo-library': { items: 1, bytes: 5 } },
       volumes: [{ volume: 1, fileName: 'volume-1.zip', manifest: 'manifest.json', files: [{ store: 'photo-library', key: 'albelli/c1.jpg', size: 5, path: 'files/photo-library/c1.jpg', stored: true }] }],
     });
+  });
+
+  it('files photo-library photos in key order under the album that is their parent folder, "album" when its name sanitises to nothing', async () => {
+    // Arrange
+    const listing = [
+      { key: 'albelli/c1/2025/summer/c.jpg', size: 1 },
+      { key: 'albelli/c1/.../b.jpg', size: 1 },
+      { key: 'albelli/c1/al-1/a.jpg', size: 1 },
+      { key: 'albelli/c1/al-1/d.jpg', size: 1 },
+    ];
+    s3Mock.on(GetObjectCommand, { Key: 'staging/r1/photo-library.jsonl' }).callsFake(() => ({ Body: Readable.from([Buffer.from(listing.map((line) => JSON.stringify(line)).join('\n') + '\n')]) }));
+    s3Mock.on(PutObjectCommand).resolves({});
+
+    // Act
+    await planVolumes(
+      { s3, config: exportConfig({}), requestedAt: async () => '2025-06-01T10:00:00.000Z', env: {} },
+      { requestId: 'r1', brand: 'albelli', collected: [{ store: 'photo-library', items: 4, bytes: 4, stagingKey: 'staging/r1/photo-library.jsonl' }] },
+    );
+
+    // Assert
+    const plan = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as ExportPlan;
+    expect(plan.volumes[0]!.files.map((file) => [file.key, file.path])).toEqual([
+      ['albelli/c1/.../b.jpg', 'files/photo-library/album/b.jpg'],
+      ['albelli/c1/2025/summer/c.jpg', 'files/photo-library/summer/c.jpg'],
+      ['albelli/c1/al-1/a.jpg', 'files/photo-library/al-1/a.jpg'],
+      ['albelli/c1/al-1/d.jpg', 'files/photo-library/al-1/d.jpg'],
+    ]);
   });
 });
