@@ -7,8 +7,9 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRANDS } from '../../functions/core/brands';
-import { getStore, resourceName } from '../../functions/core/data-map';
+import { DATA_MAP, getStore, resourceName } from '../../functions/core/data-map';
 import type { ErasureCertificate } from '../../functions/core/erasure/certificate';
+import { RECIPIENT_EVENT_SOURCE } from '../../functions/core/notify-recipients';
 import { documentClient, s3Client, sfnClient } from '../../functions/shared/clients';
 import { ledgerFromEnv } from '../../functions/shared/ledger-from-env';
 import { startApiServer, type ApiServer } from '../../local/api-server';
@@ -107,14 +108,31 @@ async function executionTraces(requestId: string): Promise<Trace[]> {
 }
 
 /** The logged status-change events of a request: the pipeline's `dsr.request` events and Step Functions' own. */
-async function statusEventTraces(requestId: string): Promise<Trace[]> {
+async function requestEvents(requestId: string) {
   await ctx.aws.eventBridge.idle();
-  return (await readEventLog(ctx.aws.dataDir))
-    .filter((event) => {
-      const detail = (event.detail ?? {}) as { requestId?: string; name?: string };
-      return detail.requestId === requestId || detail.name === requestId || detail.name?.startsWith(`${requestId}-replay-`);
-    })
+  return (await readEventLog(ctx.aws.dataDir)).filter((event) => {
+    const detail = (event.detail ?? {}) as { requestId?: string; name?: string };
+    return detail.requestId === requestId || detail.name === requestId || detail.name?.startsWith(`${requestId}-replay-`);
+  });
+}
+
+/** The status and execution events of a request (not its Art. 19 notifications, addressed to one recipient each). */
+async function statusEventTraces(requestId: string): Promise<Trace[]> {
+  return (await requestEvents(requestId))
+    .filter((event) => event.source !== RECIPIENT_EVENT_SOURCE)
     .map((event) => ({ where: `event ${event.source} ${JSON.stringify((event.detail as { status?: string }).status)}`, text: JSON.stringify(event) }));
+}
+
+/** The Art. 19 notifications of a request, each with the one identifier the data map gives its recipient. */
+async function recipientNotifications(requestId: string) {
+  return (await requestEvents(requestId))
+    .filter((event) => event.source === RECIPIENT_EVENT_SOURCE)
+    .map((event) => {
+      const detail = event.detail as { recipientId: string };
+      const recipient = DATA_MAP.flatMap((store) => store.recipients).find((candidate) => candidate.id === detail.recipientId);
+      const identifier = recipient?.notification.notify ? recipient.notification.identifier : undefined;
+      return { recipientId: detail.recipientId, identifier, text: JSON.stringify(event) };
+    });
 }
 
 /** `where: field` for every trace that contains one of the values. */
@@ -163,7 +181,7 @@ describe('erasure scope through the HTTP API', () => {
     expect(certificate.stores.find((entry) => entry.store === 'photo-library')).toMatchObject({ deleted: seededKeys.length });
   });
 
-  it('an export and an erasure leave no customer id, email, name or phone in any execution history, input, output or status event', async () => {
+  it('an export and an erasure leave no customer id, email, name or phone in any execution history, input, output or status event; a recipient notification carries only its data-map identifier', async () => {
     const customerId = `subject-${randomBytes(12).toString('hex')}`;
     await seedSyntheticCustomer({ s3: ctx.s3, doc: ctx.doc }, { customerId, brand: 'onskefoto', photos: 2, photoBytes: 0, orders: 1, contacts: 3, libraryPhotos: 2 });
     const profile = (await ctx.doc.send(new GetCommand({ TableName: resourceName(getStore('customer-profile')), Key: { customerId } }))).Item!;
@@ -180,6 +198,16 @@ describe('erasure scope through the HTTP API', () => {
       expect(histories.length).toBeGreaterThan(10);
       expect(events.some((event) => event.text.includes('"completed"'))).toBe(true);
       expect(leaks([...histories, ...events], personal)).toEqual([]);
+    }
+    const notifications = await recipientNotifications(erased.requestId);
+    const { customerId: _id, ...contactAndName } = personal;
+    expect(notifications.length).toBeGreaterThan(0);
+    for (const notification of notifications) {
+      expect(leaks([{ where: notification.recipientId, text: notification.text }], contactAndName)).toEqual([]);
+      expect({ recipient: notification.recipientId, carriesId: notification.text.includes(customerId) }).toEqual({
+        recipient: notification.recipientId,
+        carriesId: notification.identifier === 'customer-id',
+      });
     }
   });
 });
