@@ -169,6 +169,38 @@ describe('collectStore (verify mode)', () => {
   });
 });
 
+describe('collectStore, settings', () => {
+  it('stages JSON Lines under their content type, reads the bucket named in the environment, and names the exports store when staging fails', async () => {
+    // Arrange
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'acme-photos' }).resolves({ Contents: [{ Key: 'customers/c1/a.jpg', Size: 3 }] });
+
+    // Act
+    const result = await collectStore({ ...deps, env: { ...env, DSR_BUCKET_UPLOADED_PHOTOS: 'acme-photos' } }, input('uploaded-photos'));
+    const staged = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    const failed = collectStore(deps, input('marketing'));
+
+    // Assert
+    expect(result).toMatchObject({ items: 1, bytes: 3 });
+    expect(staged.ContentType).toBe('application/x-ndjson');
+    await expect(failed).rejects.toThrow('Store "exports" failed');
+  });
+
+  it('confirms index finds in the table named in the environment', async () => {
+    // Arrange
+    docMock.on(QueryCommand).resolves({ Items: [{ contactId: 'k1', customerId: 'c1' }] });
+    docMock.on(BatchGetCommand).resolves({ Responses: { 'acme-contacts': [{ contactId: 'k1', customerId: 'c1' }] } });
+
+    // Act
+    const result = await collectStore({ ...deps, env: { ...env, DSR_TABLE_CONTACT_HISTORY: 'acme-contacts' } }, input('contact-history', 'verify'));
+
+    // Assert
+    expect(result).toMatchObject({ items: 1, personalItems: 1 });
+    expect(Object.keys(docMock.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems!)).toEqual(['acme-contacts']);
+  });
+});
+
 describe('isPersonalRecord', () => {
   const orders = getStore('orders');
   const invoice = { customerId: 'retained#h', orderId: 'o1', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15', grossAmount: 1210, retainUntil: '2031-03-15T23:59:59.999Z' };
