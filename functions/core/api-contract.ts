@@ -427,9 +427,10 @@ export const API_OPERATIONS = {
   cancelRequest: {
     method: 'DELETE',
     path: '/v1/requests/{requestId}',
-    summary: 'Cancel a pending request, or a running export',
+    summary: 'Cancel a pending or held request, or a running export',
     description: [
-      'A pending request is cancelled and its execution stopped. A running (`in_progress`) export is stopped and its staging data and partial volumes are',
+      'A pending request is cancelled and its execution stopped; so is an erasure on legal hold (`on_hold`: it has erased nothing, and the daily re-check',
+      'no longer resumes it). A running (`in_progress`) export is stopped and its staging data and partial volumes are',
       'removed. Any other status answers 409 `invalid_status` with the reason; an erasure that has started erasing cannot be cancelled. Repeating a cancel',
       'answers the cancelled request (and removes an export\'s data again).',
     ].join('\n'),

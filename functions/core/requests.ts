@@ -232,8 +232,8 @@ export async function listRequests(
   return { items: items.map(toView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
 
-/** Statuses a request can be cancelled in (a running one only when it is an export). */
-const CANCELLABLE_STATUSES: readonly RequestRecord['status'][] = ['pending', 'in_progress'];
+/** Statuses a request can be cancelled in (a running one only when it is an export; a held one has erased nothing yet). */
+const CANCELLABLE_STATUSES: readonly RequestRecord['status'][] = ['pending', 'on_hold', 'in_progress'];
 
 /** Why a running request of a type other than export cannot be cancelled. */
 function notCancellableWhileRunning(record: RequestRecord): string {
@@ -245,7 +245,7 @@ function notCancellableWhileRunning(record: RequestRecord): string {
 /** Throws `InvalidStatusTransition` with the reason unless `record` may be cancelled (or already is). */
 function assertCancellable(record: RequestRecord): void {
   if (record.status !== 'cancelled' && !CANCELLABLE_STATUSES.includes(record.status)) {
-    throw new InvalidStatusTransition(`Request ${record.requestId} is ${record.status}; only a pending request or a running export can be cancelled`);
+    throw new InvalidStatusTransition(`Request ${record.requestId} is ${record.status}; only a pending or held request or a running export can be cancelled`);
   }
   if (record.status === 'in_progress' && record.type !== 'export') {
     throw new InvalidStatusTransition(`Request ${record.requestId} (${record.type}) is in progress and cannot be cancelled: ${notCancellableWhileRunning(record)}`);
@@ -281,7 +281,7 @@ export async function cancelRequest(
   const current = await deps.ledger.get(requestId);
   assertCancellable(current);
   // Checked again by the write itself: a workflow that marked the request in progress since the read wins.
-  const from = current.type === 'export' ? CANCELLABLE_STATUSES : (['pending'] as const);
+  const from = current.type === 'export' ? CANCELLABLE_STATUSES : (['pending', 'on_hold'] as const);
   const { record } = await deps.ledger.transition(requestId, 'cancelled', { from }).catch(async (error: unknown) => {
     if (error instanceof InvalidStatusTransition) assertCancellable(await deps.ledger.get(requestId));
     throw error;

@@ -408,6 +408,27 @@ describe('request API (contract against docs/openapi.yaml)', () => {
     expect((await call('GET', `/v1/requests/${running.requestId}`)).body.status).toBe('in_progress');
   });
 
+  it('DELETE cancels an erasure on legal hold (it has erased nothing): the hold period ends and the customer may ask again', async () => {
+    // Arrange
+    const held = { type: 'erasure', customerId: `c-${randomUUID().slice(0, 8)}`, brand: 'albelli', requestId: randomUUID() };
+    await call('POST', '/v1/requests', { body: held });
+    await table.ledger.transition(held.requestId, 'in_progress');
+    await table.ledger.transition(held.requestId, 'on_hold', { hold: { reasons: ['open-order'] } });
+
+    // Act
+    const cancelled = await call('DELETE', `/v1/requests/${held.requestId}`);
+    const again = await call('POST', '/v1/requests', { body: { ...held, requestId: randomUUID() } });
+
+    // Assert
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body.status).toBe('cancelled');
+    const record = await table.ledger.get(held.requestId);
+    expect(record.status).toBe('cancelled');
+    expect(record.holds?.length).toBe(1);
+    expect(record.holds?.[0]?.until).toBeDefined();
+    expect(again.status).toBe(202);
+  });
+
   it('a cancel that read a pending erasure does not cancel it when its workflow has started erasing since (409 saying why, execution not stopped)', async () => {
     // Arrange
     const erasure = { type: 'erasure', customerId: `c-${randomUUID().slice(0, 8)}`, brand: 'albelli', requestId: randomUUID() };
