@@ -256,6 +256,28 @@ describe('buildVolume', () => {
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
+  it('fails volume 1 naming the store when a staged table vanishes while its entry is written (a cancelled export), with no uncaught error and nothing uploaded', async () => {
+    const staged = objects['staging/r1/orders.jsonl']!;
+    s3Mock
+      .on(GetObjectCommand, { Key: 'staging/r1/orders.jsonl' })
+      .resolvesOnce({ Body: body(staged) as never })
+      .rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+
+    try {
+      const attempt = buildVolume(deps, { requestId: 'r1', volume: 1 });
+
+      await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: expect.stringContaining('"exports"') });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(uncaught).toEqual([]);
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+  });
+
   it('refuses a volume the plan does not have, naming it', async () => {
     await expect(buildVolume(deps, { requestId: 'r1', volume: 9 })).rejects.toThrow('Export r1 has no volume 9');
   });

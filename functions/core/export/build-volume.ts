@@ -144,10 +144,17 @@ class VolumeWriter {
   /** Appends an entry from a stream and waits until archiver has written it. */
   async add(path: string, source: Readable, options: { store?: string; stored: boolean; details?: FileDetails }): Promise<void> {
     const tap = new HashingStream();
+    // archiver listens to no entry stream's errors: a failing source (a staged file gone, a store
+    // failing mid-read) must fail this entry here, or it would be an uncaught exception.
+    const sourceFailed = new Promise<never>((_resolve, reject) => {
+      source.once('error', reject);
+      tap.once('error', reject);
+    });
+    sourceFailed.catch(() => undefined);
     source.once('error', (error) => tap.destroy(error));
     const written = once(this.zip, 'entry');
     this.zip.append(source.pipe(tap), { name: path, date: this.date, store: options.stored });
-    await Promise.race([written, this.failed]);
+    await Promise.race([written, this.failed, sourceFailed]);
     this.entries.push({ path, size: tap.byteCount, sha256: tap.hash.digest('hex'), ...(options.store ? { store: options.store } : {}), ...options.details });
   }
 }
