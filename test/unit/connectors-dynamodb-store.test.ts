@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { restoredAfterEach } from './helpers/replacements';
-import { customerTableQueries, primaryKeyOf, readCustomerItems, stillPresent } from '../../functions/core/connectors/dynamodb-store';
+import { customerTableQueries, primaryKeyOf, readCustomerItems, scanSegmentPages, stillPresent } from '../../functions/core/connectors/dynamodb-store';
 import { getStore } from '../../functions/core/data-map';
 import { StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
@@ -260,5 +260,36 @@ describe('stillPresent', () => {
     docMock.on(BatchGetCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
 
     await expect(stillPresent(doc, getStore('contact-history'), [contact(1)], { env })).rejects.toThrow(/Store "contact-history" failed/);
+  });
+});
+
+describe('scanSegmentPages', () => {
+  it('follows LastEvaluatedKey through one segment with the projection, and filters on the retained prefix when given', async () => {
+    docMock
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [{ contactId: 'a' }], LastEvaluatedKey: { contactId: 'a' } })
+      .resolvesOnce({ Items: [{ contactId: 'b' }] });
+
+    const items = await collect(scanSegmentPages(doc, getStore('orders'), { segment: 2, totalSegments: 8, attributes: ['customerId', 'status'], retainedPrefix: 'retained#' }, env));
+
+    expect(items).toEqual([{ contactId: 'a' }, { contactId: 'b' }]);
+    const inputs = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    expect(inputs[0]).toEqual({
+      TableName: 'dsr-orders',
+      Segment: 2,
+      TotalSegments: 8,
+      ProjectionExpression: '#a0, #a1',
+      ExpressionAttributeNames: { '#a0': 'customerId', '#a1': 'status', '#pk': 'customerId' },
+      FilterExpression: 'begins_with(#pk, :retained)',
+      ExpressionAttributeValues: { ':retained': 'retained#' },
+      ExclusiveStartKey: undefined,
+    });
+    expect(inputs[1]!.ExclusiveStartKey).toEqual({ contactId: 'a' });
+  });
+
+  it("fails with the store's named error", async () => {
+    docMock.on(ScanCommand).rejects(Object.assign(new Error('no such table'), { name: 'ResourceNotFoundException' }));
+
+    await expect(collect(scanSegmentPages(doc, getStore('orders'), { segment: 0, totalSegments: 1, attributes: ['customerId'] }, env))).rejects.toBeInstanceOf(StoreFailed);
   });
 });

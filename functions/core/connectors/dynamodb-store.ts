@@ -1,4 +1,4 @@
-import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { assertSafeCustomerId, resourceName, type StoreDefinition } from '../data-map';
 import { StoreUnavailable, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
@@ -102,6 +102,42 @@ export function primaryKeyOf(store: StoreDefinition, item: Item): Item {
 
 /** Keys a BatchGetItem call may carry. */
 const BATCH_GET_LIMIT = 100;
+
+/** One segment of a parallel scan of a store's table, reading only `attributes`. */
+export interface SegmentScan {
+  segment: number;
+  totalSegments: number;
+  attributes: readonly string[];
+  /** Only the retained partitions: items whose partition key begins with this prefix (a filter: the scan still reads the whole segment). */
+  retainedPrefix?: string;
+}
+
+/** Yields the item pages of one parallel-scan segment of a store's table, projected; a failed call is the store's named error. */
+export async function* scanSegmentPages(doc: DynamoDBDocumentClient, store: StoreDefinition, scan: SegmentScan, env: NodeJS.ProcessEnv = process.env): AsyncGenerator<Item[]> {
+  const names: Record<string, string> = Object.fromEntries(scan.attributes.map((attribute, index) => [`#a${index}`, attribute]));
+  const prefix = scan.retainedPrefix;
+  let exclusiveStartKey: Item | undefined;
+  do {
+    let page;
+    try {
+      page = await doc.send(
+        new ScanCommand({
+          TableName: resourceName(store, env),
+          Segment: scan.segment,
+          TotalSegments: scan.totalSegments,
+          ProjectionExpression: Object.keys(names).join(', '),
+          ExpressionAttributeNames: { ...names, ...(prefix ? { '#pk': store.table!.partitionKey } : {}) },
+          ...(prefix ? { FilterExpression: 'begins_with(#pk, :retained)', ExpressionAttributeValues: { ':retained': prefix } } : {}),
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+    } catch (error) {
+      throw storeError(store.id, error);
+    }
+    yield (page.Items ?? []) as Item[];
+    exclusiveStartKey = page.LastEvaluatedKey as Item | undefined;
+  } while (exclusiveStartKey);
+}
 
 /**
  * Of items found through a global secondary index (eventually consistent), those that a strongly

@@ -1,9 +1,9 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import type { Item } from '../connectors/dynamodb-store';
+import { scanSegmentPages, type Item } from '../connectors/dynamodb-store';
 import { getStore, resourceName, type StoreDefinition } from '../data-map';
 import { contactHoldReason, orderHoldReasons } from '../erasure/legal-hold';
 import { InvalidInput, storeError } from '../errors';
@@ -161,29 +161,8 @@ export const HOLD_SCAN_CONCURRENCY = 32;
 
 /** Scans every segment of a table, `HOLD_SCAN_CONCURRENCY` at a time, with a projection, calling `visit` for each item. */
 async function scanTable(deps: PlanDeps, store: StoreDefinition, totalSegments: number, attributes: string[], visit: (item: Item) => void): Promise<void> {
-  const names = Object.fromEntries(attributes.map((attribute, index) => [`#a${index}`, attribute]));
-  const table = resourceName(store, deps.env);
   const scanSegment = async (segment: number): Promise<void> => {
-    let exclusiveStartKey: Item | undefined;
-    do {
-      let page;
-      try {
-        page = await deps.doc.send(
-          new ScanCommand({
-            TableName: table,
-            Segment: segment,
-            TotalSegments: totalSegments,
-            ProjectionExpression: Object.keys(names).join(', '),
-            ExpressionAttributeNames: names,
-            ExclusiveStartKey: exclusiveStartKey,
-          }),
-        );
-      } catch (error) {
-        throw storeError(store.id, error);
-      }
-      for (const item of (page.Items ?? []) as Item[]) visit(item);
-      exclusiveStartKey = page.LastEvaluatedKey as Item | undefined;
-    } while (exclusiveStartKey);
+    for await (const items of scanSegmentPages(deps.doc, store, { segment, totalSegments, attributes }, deps.env)) for (const item of items) visit(item);
   };
   const limit = pLimit(HOLD_SCAN_CONCURRENCY);
   await Promise.all(Array.from({ length: totalSegments }, (_, segment) => limit(() => scanSegment(segment))));

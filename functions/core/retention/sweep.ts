@@ -1,8 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { isVersioned, listPrefixObjects } from '../connectors/s3-store';
-import { primaryKeyOf, stillPresent, type Item } from '../connectors/dynamodb-store';
+import { primaryKeyOf, scanSegmentPages, stillPresent, type Item } from '../connectors/dynamodb-store';
 import { resourceName, type AfterDateRule, type StoreDefinition, type UntilDateRule } from '../data-map';
 import { batchWrite } from '../erasure/batch-write';
 import { deleteObjects } from '../erasure/bucket-eraser';
@@ -101,31 +101,13 @@ async function sweepTableSegment(ctx: SweepContext, store: StoreDefinition, rule
   const { deps } = ctx;
   const counts = noStoreCounts(store.id);
   const table = resourceName(store, deps.env);
-  const attributes = sweepProjection(store, rule);
-  const names: Record<string, string> = Object.fromEntries(attributes.map((attribute, index) => [`#a${index}`, attribute]));
   // A rule on retained records reads only the retained partitions (`retained#...`).
   const retainedPrefix = rule.kind === 'until-attribute' ? retainedPartitionPrefix(store) : undefined;
+  const scan = { segment, totalSegments, attributes: sweepProjection(store, rule), retainedPrefix };
   const removed: Item[] = [];
-  let exclusiveStartKey: Item | undefined;
-  do {
-    let page;
-    try {
-      page = await deps.doc.send(
-        new ScanCommand({
-          TableName: table,
-          Segment: segment,
-          TotalSegments: totalSegments,
-          ProjectionExpression: Object.keys(names).join(', '),
-          ExpressionAttributeNames: { ...names, ...(retainedPrefix ? { '#pk': store.table!.partitionKey } : {}) },
-          ...(retainedPrefix ? { FilterExpression: 'begins_with(#pk, :retained)', ExpressionAttributeValues: { ':retained': retainedPrefix } } : {}),
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-    } catch (error) {
-      throw storeError(store.id, error);
-    }
+  for await (const items of scanSegmentPages(deps.doc, store, scan, deps.env)) {
     const expired: Item[] = [];
-    for (const item of (page.Items ?? []) as Item[]) {
+    for (const item of items) {
       // An item without the attribute `when` looks at is none of the store's records (the ledger's open markers).
       if (rule.kind !== 'until-attribute' && rule.when && item[rule.when.attribute] === undefined) continue;
       counts.examined += 1;
@@ -142,8 +124,7 @@ async function sweepTableSegment(ctx: SweepContext, store: StoreDefinition, rule
     } else {
       counts.remaining += expired.length;
     }
-    exclusiveStartKey = page.LastEvaluatedKey as Item | undefined;
-  } while (exclusiveStartKey);
+  }
   if (removed.length > 0) {
     const left = await stillPresent(deps.doc, store, removed, { env: deps.env, maxAttempts: deps.retry.maxAttempts, baseDelayMs: deps.retry.baseDelayMs });
     counts.removed -= left.length;
