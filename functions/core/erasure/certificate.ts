@@ -89,20 +89,29 @@ export interface CertificateSummary {
   lifecycle: CertificateLifecycle;
 }
 
-/** Output of `issue-certificate`: the certificate's summary, which becomes the request's `result`. */
-export const issueCertificateOutput = z.object({
-  certificate: z.custom<CertificateSummary>((value) => typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'string'),
-});
+/** The output schema of a certificate step (every request type's): `{ certificate }`, its summary with the audit `key`, which becomes the request's `result`. */
+export function certificateStepOutput<Summary extends { key: string }>() {
+  return z.object({
+    certificate: z.custom<Summary>((value) => typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'string'),
+  });
+}
 
-/** What the certificate step needs. */
-export interface CertificateDeps {
+/** Output of `issue-certificate`: the certificate's summary, which becomes the request's `result`. */
+export const issueCertificateOutput = certificateStepOutput<CertificateSummary>();
+
+/** What a certificate step of any request type needs. */
+export interface CertificateStepDeps<Request = RequestRecord> {
   s3: S3Client;
-  doc: DynamoDBDocumentClient;
   auditBucket: string;
   /** The request's ledger record: its type, when it was received (`createdAt`) and its lifecycle (`certificateLifecycle`). */
-  request: (requestId: string) => Promise<CertifiedRequest>;
+  request: (requestId: string) => Promise<Request>;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
+}
+
+/** What the erasure certificate step needs (it also reads the retained records). */
+export interface CertificateDeps extends CertificateStepDeps<CertifiedRequest> {
+  doc: DynamoDBDocumentClient;
 }
 
 /** What a certificate takes from the request's ledger record: its type, when it was received, and its lifecycle. */

@@ -1,9 +1,8 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { BRANDS } from '../brands';
 import { writeJsonOnce } from '../connectors/s3-store';
 import { getStore } from '../data-map';
-import { certificateKey } from '../erasure/certificate';
+import { certificateKey, certificateStepOutput, type CertificateStepDeps } from '../erasure/certificate';
 import { InvalidInput } from '../errors';
 import { customerKey } from '../keyed-hash';
 import type { RequestRecord } from '../ledger';
@@ -89,19 +88,10 @@ export interface ProcessingCertificateSummary {
 }
 
 /** Output of `issue-processing-certificate`: the summary, which becomes the request's `result`. */
-export const issueProcessingCertificateOutput = z.object({
-  certificate: z.custom<ProcessingCertificateSummary>((value) => typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'string'),
-});
+export const issueProcessingCertificateOutput = certificateStepOutput<ProcessingCertificateSummary>();
 
 /** What the certificate step needs. */
-export interface ProcessingCertificateDeps {
-  s3: S3Client;
-  auditBucket: string;
-  /** The request's ledger record. */
-  request: (requestId: string) => Promise<RequestRecord>;
-  env?: NodeJS.ProcessEnv;
-  now?: () => Date;
-}
+export type ProcessingCertificateDeps = CertificateStepDeps;
 
 /** The summary of a certificate. */
 export function summariseProcessing(certificate: ProcessingCertificate, bucket: string): ProcessingCertificateSummary {

@@ -1,11 +1,9 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { BRANDS } from '../brands';
 import { readOptionalJson, writeJsonOnce } from '../connectors/s3-store';
 import { getStore } from '../data-map';
-import { certificateKey } from '../erasure/certificate';
+import { certificateKey, certificateStepOutput, type CertificateStepDeps } from '../erasure/certificate';
 import { customerKey } from '../keyed-hash';
-import type { RequestRecord } from '../ledger';
 import { certificateLifecycle, type CertificateLifecycle } from '../lifecycle';
 import { notificationOutput } from '../notify-recipients';
 import type { Subject } from '../subject';
@@ -74,19 +72,10 @@ export interface RectificationCertificateSummary {
 }
 
 /** Output of `issue-rectification-certificate`: the summary, which becomes the request's `result`. */
-export const issueRectificationCertificateOutput = z.object({
-  certificate: z.custom<RectificationCertificateSummary>((value) => typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'string'),
-});
+export const issueRectificationCertificateOutput = certificateStepOutput<RectificationCertificateSummary>();
 
 /** What the certificate step needs. */
-export interface RectificationCertificateDeps {
-  s3: S3Client;
-  auditBucket: string;
-  /** The request's ledger record (dates, caller, verification, extension). */
-  request: (requestId: string) => Promise<RequestRecord>;
-  env?: NodeJS.ProcessEnv;
-  now?: () => Date;
-}
+export type RectificationCertificateDeps = CertificateStepDeps;
 
 /** The summary of a rectification certificate. */
 export function summariseRectification(certificate: RectificationCertificate, bucket: string): RectificationCertificateSummary {
