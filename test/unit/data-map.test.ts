@@ -2,21 +2,27 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BRANDS } from '../../functions/core/brands';
 import {
+  addPeriod,
   assertSafeCustomerId,
   CUSTOMER_STORE_IDS,
   CUSTOMER_STORES,
   customerKeyPrefix,
   customerKeyPrefixes,
   DATA_MAP,
+  ERASED_STORES,
   getStore,
+  isVersionedBucket,
+  periodText,
   PIPELINE_STORE_IDS,
   resourceName,
+  retentionOf,
   ruleText,
   type CustomerStoreId,
   type KeyPrefixLocator,
+  type RetentionRule,
 } from '../../functions/core/data-map';
 import { CATALOGS } from '../../functions/core/export/i18n';
-import { unenforcedPeriods } from '../../functions/core/retention/rules';
+import { expiryOf, unenforcedPeriods } from '../../functions/core/retention/rules';
 import { resolveSettings } from '../../infra/settings';
 import {
   analysisEntrySchema,
@@ -32,6 +38,7 @@ import {
   segmentEntrySchema,
   uploadedPhotoMetadataSchema,
 } from '../../local/seed/records';
+import { restoredAfterEach } from './helpers/replacements';
 
 /** The data map: every store of the privacy statement, consistent keys, safe prefixes, brand filters, erasure. */
 
@@ -282,5 +289,347 @@ describe('data map retention rules', () => {
     expect(Object.keys(orderSchema.shape)).toContain('orderedAt');
     expect(Object.keys(contactSchema.shape)).toEqual(expect.arrayContaining(['closedAt', 'status']));
     expect(Object.keys(recordingMetadataSchema.shape)).toContain('recorded-at');
+  });
+});
+
+describe('periodText, ruleText and retentionOf', () => {
+  it('writes a period in the singular for an amount of one and in the plural otherwise', () => {
+    // Act
+    const texts = [
+      periodText({ amount: 1, unit: 'days' }),
+      periodText({ amount: 90, unit: 'days' }),
+      periodText({ amount: 1, unit: 'months' }),
+      periodText({ amount: 36, unit: 'months' }),
+      periodText({ amount: 1, unit: 'years' }),
+      periodText({ amount: 0, unit: 'years' }),
+    ];
+
+    // Assert
+    expect(texts).toEqual(['1 day', '90 days', '1 month', '36 months', '1 year', '0 years']);
+  });
+
+  it('fills in every {period} of a rule with a period, and leaves the text of a rule without one as written', () => {
+    // Arrange
+    const dated: RetentionRule = { kind: 'lifecycle', prefix: 'p/', period: { amount: 1, unit: 'days' }, text: 'after {period}, at most {period}' };
+    const lifetime: RetentionRule = { kind: 'account-lifetime', text: 'no {period} here' };
+
+    // Act
+    const texts = [ruleText(dated), ruleText(lifetime)];
+
+    // Assert
+    expect(texts).toEqual(['after 1 day, at most 1 day', 'no {period} here']);
+  });
+
+  it('joins the rules\' texts with "; ", adds a closing clause only when one is given, and keeps the rules', () => {
+    // Arrange
+    const rules: RetentionRule[] = [
+      { kind: 'lifecycle', prefix: 'a/', period: { amount: 7, unit: 'days' }, text: 'A after {period}' },
+      { kind: 'none', reason: 'r', text: 'B kept' },
+    ];
+
+    // Act
+    const closed = retentionOf(rules, 'then deleted');
+    const open = retentionOf(rules);
+    const emptyClosing = retentionOf(rules, '');
+    const single = retentionOf([rules[1]!]);
+
+    // Assert
+    expect(closed).toEqual({ retention: 'A after 7 days; B kept; then deleted', retentionRules: rules });
+    expect(closed.retentionRules).toBe(rules);
+    expect(open.retention).toBe('A after 7 days; B kept');
+    expect(emptyClosing.retention).toBe('A after 7 days; B kept');
+    expect(single.retention).toBe('B kept');
+  });
+});
+
+describe('addPeriod', () => {
+  it.each([
+    ['2030-12-25T08:30:00.000Z', { amount: 90, unit: 'days' }, '2031-03-25T08:30:00.000Z'],
+    ['2030-02-28T23:59:59.999Z', { amount: 1, unit: 'days' }, '2030-03-01T23:59:59.999Z'],
+    ['2030-01-31T00:00:00.000Z', { amount: 1, unit: 'months' }, '2030-02-28T00:00:00.000Z'],
+    ['2028-01-31T00:00:00.000Z', { amount: 1, unit: 'months' }, '2028-02-29T00:00:00.000Z'],
+    ['2030-11-30T12:00:00.000Z', { amount: 3, unit: 'months' }, '2031-02-28T12:00:00.000Z'],
+    ['2030-03-31T06:00:00.000Z', { amount: 1, unit: 'months' }, '2030-04-30T06:00:00.000Z'],
+    ['2030-03-15T00:00:00.000Z', { amount: 36, unit: 'months' }, '2033-03-15T00:00:00.000Z'],
+    ['2028-02-29T10:00:00.000Z', { amount: 1, unit: 'years' }, '2029-02-28T10:00:00.000Z'],
+    ['2028-02-29T10:00:00.000Z', { amount: 4, unit: 'years' }, '2032-02-29T10:00:00.000Z'],
+    ['2030-05-31T00:00:00.000Z', { amount: 2, unit: 'years' }, '2032-05-31T00:00:00.000Z'],
+    ['2030-05-20T00:00:00.000Z', { amount: 0, unit: 'months' }, '2030-05-20T00:00:00.000Z'],
+  ] as const)('adds to %s the period %j: %s', (from, period, expected) => {
+    // Arrange
+    const start = new Date(from);
+
+    // Act
+    const end = addPeriod(start, period);
+
+    // Assert
+    expect(end.toISOString()).toBe(expected);
+    expect(start.toISOString()).toBe(from);
+  });
+});
+
+describe('getStore, resourceName and isVersionedBucket', () => {
+  const replacements = restoredAfterEach();
+
+  it('names an unknown store in its error', () => {
+    // Act / Assert
+    expect(() => getStore('customer')).toThrow(new Error('Unknown store "customer"'));
+    expect(getStore('orders').title).toBe('Orders and invoices');
+  });
+
+  it('takes the name from the process environment by default, and the default name when the variable is empty', () => {
+    // Arrange
+    const previous = process.env.DSR_TABLE_ORDERS;
+    replacements.replace(
+      () => {
+        process.env.DSR_TABLE_ORDERS = 'company-orders';
+      },
+      () => {
+        if (previous === undefined) delete process.env.DSR_TABLE_ORDERS;
+        else process.env.DSR_TABLE_ORDERS = previous;
+      },
+    );
+
+    // Act
+    const fromProcess = resourceName(getStore('orders'));
+    const empty = resourceName(getStore('orders'), { DSR_TABLE_ORDERS: '' });
+
+    // Assert
+    expect(fromProcess).toBe('company-orders');
+    expect(empty).toBe('dsr-orders');
+  });
+
+  it('versions the file buckets and the audit bucket, never a table or a bucket of records', () => {
+    // Act
+    const versioned = DATA_MAP.filter(isVersionedBucket).map((store) => store.id);
+    const synthetic = [
+      isVersionedBucket({ ...getStore('orders'), holdsFiles: true }),
+      isVersionedBucket({ ...getStore('orders'), id: 'audit' }),
+      isVersionedBucket({ ...getStore('exports'), holdsFiles: false }),
+      isVersionedBucket({ ...getStore('audit'), holdsFiles: true }),
+    ];
+
+    // Assert
+    expect(versioned).toEqual(['uploaded-photos', 'photo-library', 'call-recordings', 'exports', 'audit']);
+    expect(synthetic).toEqual([false, false, false, true]);
+  });
+});
+
+describe('customerKeyPrefix and customerKeyPrefixes', () => {
+  it('fills in every placeholder and refuses a template that does not end at a delimiter', () => {
+    // Arrange
+    const twice: KeyPrefixLocator = { by: 'key-prefix', prefixTemplate: '{brand}/{customerId}/{brand}/{customerId}/' };
+    const open: KeyPrefixLocator = { by: 'key-prefix', prefixTemplate: 'customers/{customerId}' };
+
+    // Act
+    const filled = customerKeyPrefix(twice, 'c7', 'resnap');
+    const refused = () => customerKeyPrefix(open, 'c7', 'albelli');
+
+    // Assert
+    expect(filled).toBe('resnap/c7/resnap/c7/');
+    expect(refused).toThrow(new Error('Prefix template "customers/{customerId}" must end with "/"'));
+  });
+
+  it('refuses an unsafe customer id with the pattern it must match', () => {
+    // Act / Assert
+    expect(() => assertSafeCustomerId('c1/')).toThrow(new Error('Customer id must match /^[A-Za-z0-9_-]{1,64}$/'));
+  });
+
+  it('searches a template without {brand} once, whatever the brands, and one with it under each brand in order', () => {
+    // Arrange
+    const plain: KeyPrefixLocator = { by: 'key-prefix', prefixTemplate: 'a/{customerId}/' };
+    const branded: KeyPrefixLocator = { by: 'key-prefix', prefixTemplate: 'b/{customerId}/{brand}/' };
+
+    // Act
+    const prefixes = [customerKeyPrefixes(plain, 'c9'), customerKeyPrefixes(branded, 'c9')];
+
+    // Assert
+    expect(prefixes).toEqual([['a/c9/'], ['b/c9/albelli/', 'b/c9/bonusprint/', 'b/c9/fotoknudsen/', 'b/c9/onskefoto/', 'b/c9/resnap/']]);
+  });
+});
+
+describe('data map: what the customer is told and what erasure does', () => {
+  it('tells every category and names, places and roles every recipient', () => {
+    // Act
+    const roles = Object.fromEntries(DATA_MAP.flatMap((store) => store.recipients).map((recipient) => [recipient.id, recipient.role]));
+
+    // Assert
+    for (const store of DATA_MAP) {
+      for (const category of store.categories) expect(category.trim().length, `${store.id} category`).toBeGreaterThan(3);
+      expect(new Set(store.categories).size, store.id).toBe(store.categories.length);
+      expect(store.recipients[0]?.id, store.id).toBe('aws');
+      for (const recipient of store.recipients) {
+        expect(recipient.name.trim().length, `${store.id}/${recipient.id} name`).toBeGreaterThan(3);
+        expect(recipient.location.trim().length, `${store.id}/${recipient.id} location`).toBeGreaterThan(1);
+      }
+    }
+    expect(roles).toEqual({
+      aws: 'processor',
+      'payment-provider': 'controller',
+      carriers: 'processor',
+      'tax-authority': 'authority',
+      'email-marketing-provider': 'processor',
+      'meta-custom-audiences': 'controller',
+    });
+  });
+
+  it('grounds every store on the Art. 6(1) bases of the privacy statement', () => {
+    // Act
+    const bases = Object.fromEntries(DATA_MAP.map((store) => [store.id, [...store.legalBasis.matchAll(/Art\. 6\(1\)\(([a-f])\)/g)].map((match) => match[1]).join('')]));
+
+    // Assert
+    expect(bases).toEqual({
+      'customer-profile': 'b',
+      orders: 'bc',
+      'uploaded-photos': 'b',
+      'photo-library': 'a',
+      'contact-history': 'f',
+      'call-recordings': 'f',
+      marketing: 'f',
+      'smart-creation': 'bf',
+      'request-ledger': 'c',
+      exports: 'c',
+      audit: 'c',
+      'marketing-suppression': 'f',
+    });
+  });
+
+  it('keeps every language of the export in step with the data map: as many categories and retention clauses, every recipient', () => {
+    // Arrange
+    const clauses = (text: string) => text.split('; ').length;
+
+    for (const store of CUSTOMER_STORES) {
+      for (const [language, catalog] of Object.entries(CATALOGS)) {
+        // Act
+        const texts = catalog.store[store.id as CustomerStoreId];
+
+        // Assert
+        expect({ store: store.id, language, categories: texts.categories.length, clauses: clauses(texts.retention) }).toEqual({
+          store: store.id,
+          language,
+          categories: store.categories.length,
+          clauses: clauses(store.retention),
+        });
+        for (const recipient of store.recipients) expect(catalog.recipient[recipient.id], `${language} ${recipient.id}`).toBeDefined();
+      }
+    }
+  });
+
+  it('erases every business store and the export archives, anonymising only the orders, and names why the others are kept', () => {
+    // Act
+    const actions = Object.fromEntries(DATA_MAP.map((store) => [store.id, store.erasure.action]));
+
+    // Assert
+    expect(actions).toEqual({
+      'customer-profile': 'delete',
+      orders: 'anonymise-and-retain',
+      'uploaded-photos': 'delete',
+      'photo-library': 'delete',
+      'contact-history': 'delete',
+      'call-recordings': 'delete',
+      marketing: 'delete',
+      'smart-creation': 'delete',
+      'request-ledger': 'none',
+      exports: 'delete',
+      audit: 'none',
+      'marketing-suppression': 'none',
+    });
+    expect(ERASED_STORES.map((store) => store.id)).toEqual([...CUSTOMER_STORE_IDS, 'exports']);
+    expect(DATA_MAP.filter((store) => 'suppress' in store.erasure).map((store) => store.id)).toEqual(['marketing']);
+    for (const store of DATA_MAP) if (store.erasure.action === 'none') expect(store.erasure.reason.length, store.id).toBeGreaterThan(20);
+  });
+
+  it('exports the bytes of the file stores, and finds the export archives of a customer under the request prefixes', () => {
+    // Act
+    const files = DATA_MAP.filter((store) => store.holdsFiles).map((store) => store.id);
+
+    // Assert
+    expect(files).toEqual(['uploaded-photos', 'photo-library', 'call-recordings', 'exports']);
+    expect(getStore('exports').requestPrefixes).toEqual({ requestType: 'export', prefixTemplates: ['exports/{requestId}/', 'staging/{requestId}/'] });
+    expect(DATA_MAP.filter((store) => store.requestPrefixes).map((store) => store.id)).toEqual(['exports']);
+  });
+
+  it('finds a customer in each business store by the key of its records', () => {
+    // Act
+    const prefixes = Object.fromEntries(keyPrefixStores.map((store) => [store.id, customerKeyPrefixes(store.locator as KeyPrefixLocator, 'c5')]));
+    const tables = Object.fromEntries(CUSTOMER_STORES.filter((store) => store.kind === 'dynamodb-table').map((store) => [store.id, store.locator]));
+
+    // Assert
+    expect(prefixes).toEqual({ 'uploaded-photos': ['customers/c5/'], 'photo-library': BRANDS.map((brand) => `${brand}/c5/`), 'call-recordings': ['recordings/c5/'] });
+    expect(tables).toEqual({
+      'customer-profile': { by: 'partition-key', partitionKey: 'customerId' },
+      orders: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'orderId' },
+      'contact-history': { by: 'index', indexName: 'byCustomer', indexPartitionKey: 'customerId', indexSortKey: 'createdAt', partitionKey: 'contactId' },
+      marketing: { by: 'partition-key', partitionKey: 'customerId', sortKey: 'entryId' },
+      'smart-creation': { by: 'partition-key', partitionKey: 'customerId', sortKey: 'entryId' },
+    });
+  });
+});
+
+describe('data map retention rules, as the sweep reads them', () => {
+  /** The one rule of a kind in a store. */
+  function ruleOf<K extends RetentionRule['kind']>(storeId: string, kind: K): Extract<RetentionRule, { kind: K }> {
+    const rule = getStore(storeId).retentionRules.find((candidate) => candidate.kind === kind);
+    if (!rule) throw new Error(`${storeId} has no ${kind} rule`);
+    return rule as Extract<RetentionRule, { kind: K }>;
+  }
+
+  it('gives each store its kinds of rule', () => {
+    // Act
+    const kinds = Object.fromEntries(DATA_MAP.filter((store) => store.id !== 'call-recordings').map((store) => [store.id, store.retentionRules.map((rule) => rule.kind)]));
+
+    // Assert
+    expect(kinds).toEqual({
+      'customer-profile': ['inactive-account'],
+      orders: ['account-lifetime', 'until-attribute'],
+      'uploaded-photos': ['account-lifetime'],
+      'photo-library': ['account-lifetime'],
+      'contact-history': ['after-attribute'],
+      marketing: ['account-lifetime'],
+      'smart-creation': ['account-lifetime'],
+      'request-ledger': ['after-attribute'],
+      exports: ['lifecycle', 'lifecycle'],
+      audit: ['none'],
+      'marketing-suppression': ['none'],
+    });
+    for (const store of DATA_MAP) for (const rule of store.retentionRules) if (rule.kind === 'none') expect(rule.reason.length, store.id).toBeGreaterThan(20);
+  });
+
+  it('expires a closed contact 2 years after it was closed, and never an open one', () => {
+    // Arrange
+    const rule = ruleOf('contact-history', 'after-attribute');
+
+    // Act
+    const expiries = [
+      expiryOf(rule, { status: 'closed', closedAt: '2030-01-10T09:00:00.000Z' }),
+      expiryOf(rule, { status: 'open', closedAt: '2030-01-10T09:00:00.000Z' }),
+      expiryOf(rule, { status: 'closed', updatedAt: '2030-01-10T09:00:00.000Z' }),
+    ];
+
+    // Assert
+    expect(expiries).toEqual([new Date('2032-01-10T09:00:00.000Z'), undefined, undefined]);
+  });
+
+  it('expires a completed or cancelled request 5 years after its last change, and never one still open', () => {
+    // Arrange
+    const rule = ruleOf('request-ledger', 'after-attribute');
+
+    // Act
+    const expiries = ['completed', 'cancelled', 'failed', 'in_progress'].map((status) => expiryOf(rule, { status, updatedAt: '2030-03-01T00:00:00.000Z', createdAt: '2020-01-01T00:00:00.000Z' }));
+
+    // Assert
+    expect(expiries).toEqual([new Date('2035-03-01T00:00:00.000Z'), new Date('2035-03-01T00:00:00.000Z'), undefined, undefined]);
+  });
+
+  it('purges retained invoice records once the date set at anonymisation has passed, in the retained partitions only', () => {
+    // Arrange
+    const rule = ruleOf('orders', 'until-attribute');
+
+    // Act
+    const expiry = expiryOf(rule, { retainUntil: '2037-04-01T00:00:00.000Z', invoiceDate: '2030-04-01T00:00:00.000Z' });
+
+    // Assert
+    expect(expiry).toEqual(new Date('2037-04-01T00:00:00.000Z'));
+    expect(rule.records).toBe('retained');
   });
 });
