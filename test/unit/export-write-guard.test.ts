@@ -1,4 +1,4 @@
-import { CompleteMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidStatusTransition } from '../../functions/core/errors';
@@ -30,6 +30,25 @@ describe('guardWrites', () => {
     // Assert
     expect(asked).toHaveLength(2);
     expect(s3Mock.calls()).toHaveLength(4);
+  });
+
+  it('answers with what the bucket answered, and still lets reads, part uploads and the abort of a refused upload through once cancelled', async () => {
+    // Arrange
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"e1"' });
+    s3Mock.on(UploadPartCommand).resolves({ ETag: '"p1"' });
+    const running = guardWrites(s3, 'r1', async () => true);
+    const cancelled = guardWrites(s3, 'r1', async () => false);
+
+    // Act
+    const put = await running.send(new PutObjectCommand({ Bucket: 'b', Key: 'staging/r1/a.json', Body: '{}' }));
+    const part = await cancelled.send(new UploadPartCommand({ Bucket: 'b', Key: 'exports/r1/v1.zip', UploadId: 'u', PartNumber: 1, Body: 'x' }));
+    await cancelled.send(new GetObjectCommand({ Bucket: 'b', Key: 'staging/r1/a.json' }));
+    await cancelled.send(new AbortMultipartUploadCommand({ Bucket: 'b', Key: 'exports/r1/v1.zip', UploadId: 'u' }));
+
+    // Assert
+    expect(put).toMatchObject({ ETag: '"e1"' });
+    expect(part).toMatchObject({ ETag: '"p1"' });
+    expect(s3Mock.calls().map((call) => call.args[0].constructor.name)).toEqual(['PutObjectCommand', 'UploadPartCommand', 'GetObjectCommand', 'AbortMultipartUploadCommand']);
   });
 
   it.each([

@@ -29,4 +29,18 @@ describe('sumCounts', () => {
     expect(storeCountsSchema.safeParse({ ...noStoreCounts('orders'), customerIds: ['c1'] }).success).toBe(false);
     expect(storeCountsSchema.safeParse({ ...noStoreCounts('orders'), removed: -1 }).success).toBe(false);
   });
+
+  it('accepts any whole count of at least zero in each field, and refuses a negative or fractional one in each', () => {
+    // Arrange
+    const fields = ['examined', 'expired', 'removed', 'heldSkipped', 'remaining'] as const;
+    const counts = { store: 'orders', examined: 7, expired: 6, removed: 3, heldSkipped: 2, remaining: 1 };
+
+    // Assert
+    expect(storeCountsSchema.parse(counts)).toEqual(counts);
+    for (const field of fields) {
+      expect(storeCountsSchema.safeParse({ ...counts, [field]: -1 }).success, `${field} -1`).toBe(false);
+      expect(storeCountsSchema.safeParse({ ...counts, [field]: 0.5 }).success, `${field} 0.5`).toBe(false);
+      expect(storeCountsSchema.safeParse({ ...counts, [field]: 0 }).success, `${field} 0`).toBe(true);
+    }
+  });
 });

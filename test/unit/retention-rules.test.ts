@@ -131,6 +131,12 @@ describe('inactive accounts: no login and no order for 36 months', () => {
     expect(isInactive([undefined, shifted(period, -1), 'not a date'], period, NOW)).toBe(true);
     expect(isInactive([undefined], period, NOW)).toBe(false);
   });
+
+  it('keeps an account whose period ends exactly now', () => {
+    // Assert
+    expect(isInactive([shifted(period, 0)], period, NOW)).toBe(false);
+    expect(isInactive([new Date(Date.parse(shifted(period, 0)) - 1).toISOString()], period, NOW)).toBe(true);
+  });
 });
 
 describe('dates and periods', () => {
@@ -151,7 +157,27 @@ describe('dates and periods', () => {
   it('finds the period phrases a text states, and those no rule enforces', () => {
     // Assert
     expect(statedPeriods('kept 1 day, then 7 days; 2 years and 36 months; 5 yearly')).toEqual(['1 day', '7 days', '2 years', '36 months']);
+    expect(statedPeriods('1 month, 1 year, 10 days, x12 days, 3 monthsly')).toEqual(['1 month', '1 year', '10 days']);
     expect(unenforcedPeriods({ retention: '90 days after the call', retentionRules: [{ kind: 'after-metadata', attribute: 'recorded-at', period: { amount: 90, unit: 'days' }, text: '{period} after the call' }] })).toEqual([]);
     expect(unenforcedPeriods({ retention: '90 days after the call', retentionRules: [{ kind: 'none', reason: 'r', text: '90 days after the call' }] })).toEqual(['90 days']);
+  });
+
+  it('counts the period of every enforcing rule kind as enforced, and none of a rule without a period', () => {
+    // Arrange
+    const retention = '2 years, 10 years, 36 months, 7 days, 1 day';
+    const rules = [
+      { kind: 'after-attribute', attribute: 'closedAt', period: { amount: 2, unit: 'years' }, text: '{period}' },
+      { kind: 'until-attribute', attribute: 'retainUntil', period: { amount: 10, unit: 'years' }, records: 'retained', text: '{period}' },
+      { kind: 'inactive-account', lastLoginAttribute: 'lastLoginAt', orderedAtAttribute: 'orderedAt', period: { amount: 36, unit: 'months' }, text: '{period}' },
+      { kind: 'lifecycle', prefix: 'exports/', period: { amount: 7, unit: 'days' }, text: '{period}' },
+      { kind: 'account-lifetime', text: '1 day' },
+    ] as const;
+
+    // Act / Assert
+    expect(unenforcedPeriods({ retention, retentionRules: [...rules] })).toEqual(['1 day']);
+    for (const rule of rules.slice(0, 4)) {
+      const others = rules.filter((other) => other !== rule);
+      expect(unenforcedPeriods({ retention, retentionRules: [...others] }), rule.kind).toHaveLength(2);
+    }
   });
 });

@@ -48,7 +48,8 @@ export function sweptStore(storeId: string, dataMap: readonly StoreDefinition[] 
 
 /** An ISO date value as a Date, or undefined when absent or not a date. */
 export function dateOf(value: unknown): Date | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
+  // An empty string is not a date either: `new Date('')` is invalid.
+  if (typeof value !== 'string') return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
@@ -95,16 +96,12 @@ export function statedPeriods(text: string): string[] {
   return [...text.matchAll(/\b(\d+) (days?|months?|years?)\b/g)].map((match) => match[0]);
 }
 
-/** Rule kinds that enforce their period: the sweep, or an S3 lifecycle rule. */
-const ENFORCING_KINDS: readonly RetentionRule['kind'][] = ['after-attribute', 'after-metadata', 'until-attribute', 'inactive-account', 'lifecycle'];
-
 /**
  * The periods a store's retention text states that no enforcing rule of the store has (its own `{period}`
- * filled in, so text and rule agree); empty when every stated period is enforced.
+ * filled in, so text and rule agree); empty when every stated period is enforced. Every rule kind with a
+ * period enforces it (the sweep, or an S3 lifecycle rule); `account-lifetime` and `none` have none.
  */
 export function unenforcedPeriods(store: Pick<StoreDefinition, 'retention' | 'retentionRules'>): string[] {
-  const enforced = new Set(
-    store.retentionRules.flatMap((rule) => (ENFORCING_KINDS.includes(rule.kind) && 'period' in rule ? [periodText(rule.period)] : [])),
-  );
+  const enforced = new Set(store.retentionRules.flatMap((rule) => ('period' in rule ? [periodText(rule.period)] : [])));
   return statedPeriods(store.retention).filter((phrase) => !enforced.has(phrase));
 }
