@@ -91,6 +91,34 @@ describe('decideExtension', () => {
     expect((refusal as ExtensionRefused).reason).toBe('already_extended');
   });
 
+  it('refuses another reason with the same note (already_extended), naming when and why it was extended', () => {
+    // Arrange
+    const extended = record({ extension: { reason: 'complexity', note: 'many stores', extendedAt: '2025-12-01T00:00:00.000Z', previousDueAt: 'y', extendedBy: 'token:ops' } });
+
+    // Act
+    let refusal: unknown;
+    try {
+      decideExtension(extended, { ...request, reason: 'third-party-data' }, new Date('2025-12-02T00:00:00.000Z'));
+    } catch (error) {
+      refusal = error;
+    }
+
+    // Assert
+    expect(refusal).toBeInstanceOf(ExtensionRefused);
+    expect((refusal as ExtensionRefused).reason).toBe('already_extended');
+    expect((refusal as ExtensionRefused).message).toBe('Request r1 was already extended on 2025-12-01T00:00:00.000Z (complexity); a deadline is extended once');
+  });
+
+  it('states the original due date when refusing a late extension', () => {
+    expect(() => decideExtension(record(), request, new Date('2026-01-02T00:00:00.000Z'))).toThrow(
+      new ExtensionRefused('Request r1 was due on 2025-12-30T10:00:00.000Z; an extension must be made before the original due date', 'past_due'),
+    );
+  });
+
+  it('extends until just before the original due date', () => {
+    expect(decideExtension(record(), request, new Date('2025-12-30T09:59:59.999Z'))?.dueAt).toBe('2026-02-28T10:00:00.000Z');
+  });
+
   it.each(['pending', 'in_progress', 'completed'] as const)('refuses a %s consent withdrawal (not_extendable): it is answered as soon as possible, never three months later', (status) => {
     // Arrange
     const withdrawal = record({ type: 'consent-withdrawal', status, dueAt: '2025-12-03T10:00:00.000Z' });
@@ -188,6 +216,45 @@ describe('extendRequest and denyRequest on the ledger', () => {
     await expect(attempt).rejects.toThrow(new InvalidStatusTransition(`Request r1 is ${status}; only a pending or on_hold request can be denied`));
     expect(await table.ledger.get('r1')).toEqual(record({ status }));
     expect(sfnMock.commandCalls(StopExecutionCommand)).toHaveLength(0);
+  });
+
+  it('stamps the denial with the current time when no clock is given', async () => {
+    // Arrange
+    await table.ledger.create(record());
+    const before = new Date().toISOString();
+
+    // Act
+    const denied = await denyRequest({ ledger: table.ledger, sfn }, 'r1', { reason: 'identity-not-verified', note: 'n', deniedBy: 'token:ops' });
+
+    // Assert
+    const after = new Date().toISOString();
+    expect(denied.denial!.deniedAt >= before && denied.denial!.deniedAt <= after).toBe(true);
+  });
+
+  it('stops no execution for a request that has none', async () => {
+    // Arrange
+    await table.ledger.create(record());
+
+    // Act
+    const denied = await denyRequest({ ledger: table.ledger, sfn }, 'r1', { reason: 'excessive', note: 'n', deniedBy: 'token:ops' }, () => clock);
+
+    // Assert
+    expect(denied.status).toBe('denied');
+    expect(sfnMock.commandCalls(StopExecutionCommand)).toHaveLength(0);
+  });
+
+  it('denies all the same when the execution has ended already (StopExecution refused)', async () => {
+    // Arrange
+    sfnMock.on(StopExecutionCommand).rejects(Object.assign(new Error('gone'), { name: 'ExecutionDoesNotExist' }));
+    await table.ledger.create(record({ executionArn: 'arn:aws:states:eu-west-1:0:execution:dsr-export:r1' }));
+
+    // Act
+    const denied = await denyRequest({ ledger: table.ledger, sfn }, 'r1', { reason: 'excessive', note: 'n', deniedBy: 'token:ops' }, () => clock);
+
+    // Assert
+    expect(denied.status).toBe('denied');
+    expect((await table.ledger.get('r1')).status).toBe('denied');
+    expect(sfnMock.commandCalls(StopExecutionCommand)).toHaveLength(1);
   });
 
   it('answers a repeated denial with the denied record', async () => {

@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotificationNotFound, RequestNotFound, StoreUnavailable } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
@@ -183,6 +183,70 @@ describe('notification ledger', () => {
     expect(emf.UnacknowledgedNotifications).toBe(2);
   });
 
+  it('stamps the current time when no clock is given: the write, the acknowledgement and the check', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    const untimed = { doc: table.doc, tableName: table.tableName };
+    const before = new Date().toISOString();
+    const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
+
+    // Act
+    await recordNotificationsSent(untimed, 'r1', ['esp'], SENT);
+    const written = await storedItem('r1');
+    await acknowledgeNotification(untimed, 'r1', 'esp');
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const report = await checkAcknowledgements({ ...untimed, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+
+    // Assert
+    const after = new Date().toISOString();
+    const within = (value: unknown) => typeof value === 'string' && value >= before && value <= after;
+    expect(within(written?.updatedAt)).toBe(true);
+    const acknowledgedAt = (await table.ledger.get('r1')).notifications?.esp?.acknowledgedAt;
+    expect(within(acknowledgedAt)).toBe(true);
+    expect(within(report.checkedAt)).toBe(true);
+    expect(Date.parse(report.checkedAt) - Date.parse(report.sentBefore)).toBe(14 * 86_400_000);
+  });
+
+  it('reports when it checked, and counts a notification sent exactly at the limit', async () => {
+    // Arrange
+    await table.ledger.create(record('edge'));
+    await recordNotificationsSent(deps, 'edge', ['esp'], '2025-05-20T08:00:00.000Z');
+    const emitted: string[] = [];
+    const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      emitted.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
+      return true;
+    });
+
+    // Act
+    const report = await checkAcknowledgements({ ...deps, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+
+    // Assert
+    expect(report).toEqual({
+      checkedAt: LATER.toISOString(),
+      sentBefore: '2025-05-20T08:00:00.000Z',
+      unacknowledged: [{ requestId: 'edge', type: 'erasure', recipient: 'esp', sentAt: '2025-05-20T08:00:00.000Z' }],
+    });
+    expect(emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws).UnacknowledgedNotifications).toBe(1);
+  });
+
+  it('publishes 0 when nothing is unacknowledged', async () => {
+    // Arrange
+    const emitted: string[] = [];
+    const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      emitted.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
+      return true;
+    });
+
+    // Act
+    const report = await checkAcknowledgements({ ...deps, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+
+    // Assert
+    expect(report.unacknowledged).toEqual([]);
+    expect(emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws).UnacknowledgedNotifications).toBe(0);
+  });
+
   it('names the ledger when it is unavailable', async () => {
     // Arrange
     await table.close();
@@ -204,5 +268,74 @@ describe('notification ledger', () => {
 
     // Assert
     await expect(listing).rejects.toThrow(StoreUnavailable);
+  });
+});
+
+/** A document client answering each command type with the given function (the commands it got are kept, in order). */
+function fakeDoc(answers: { update?: () => unknown; get?: () => unknown; query?: (input: Record<string, unknown>) => unknown }) {
+  const sent: { name: string; input: Record<string, unknown> }[] = [];
+  return {
+    sent,
+    send: async (command: { input: Record<string, unknown> }) => {
+      sent.push({ name: command.constructor.name, input: command.input });
+      if (command instanceof UpdateCommand && answers.update) return answers.update();
+      if (command instanceof GetCommand && answers.get) return answers.get();
+      if (command instanceof QueryCommand && answers.query) return answers.query(command.input);
+      throw new Error(`unexpected ${command.constructor.name}`);
+    },
+  };
+}
+
+const throttled = () => Promise.reject(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+
+describe('notification ledger on a scripted table', () => {
+  const notified = { ...record('r1'), notifications: { esp: { sentAt: SENT } } };
+
+  it('fails a throttled write of the sent times retryably, even though the record exists', async () => {
+    // Arrange
+    const doc = fakeDoc({ update: throttled, get: async () => ({ Item: notified }) });
+
+    // Act
+    const writing = recordNotificationsSent({ doc: doc as never, tableName: 't', now: () => LATER }, 'r1', ['esp'], SENT);
+
+    // Assert
+    await expect(writing).rejects.toThrow(StoreUnavailable);
+    await expect(writing).rejects.toThrow(/request-ledger/);
+  });
+
+  it('fails a throttled acknowledgement retryably instead of answering it as a repeat', async () => {
+    // Arrange
+    const doc = fakeDoc({ update: throttled, get: async () => ({ Item: notified }) });
+
+    // Act
+    const acknowledging = acknowledgeNotification({ doc: doc as never, tableName: 't', now: () => LATER }, 'r1', 'esp');
+
+    // Assert
+    await expect(acknowledging).rejects.toThrow(StoreUnavailable);
+  });
+
+  it('reads every page of the index, and orders notifications sent at the same time by request id', async () => {
+    // Arrange
+    const pages = [
+      { Items: [{ ...record('r-b'), notifications: { esp: { sentAt: SENT } } }], LastEvaluatedKey: { requestId: 'r-b' } },
+      {
+        Items: [
+          { ...record('r-a'), notifications: { meta: { sentAt: SENT }, esp: { sentAt: SENT, acknowledgedAt: LATER.toISOString() } } },
+          { ...record('r-c'), notifications: { esp: { sentAt: '2025-05-01T00:00:00.000Z' }, meta: { sentAt: '2025-06-02T00:00:00.000Z' } } },
+        ],
+      },
+    ];
+    const doc = fakeDoc({ query: (input) => (input.ExclusiveStartKey ? pages[1] : pages[0]) });
+
+    // Act
+    const entries = await unacknowledgedBefore({ doc: doc as never, tableName: 't' }, SENT);
+
+    // Assert
+    expect(entries).toEqual([
+      { requestId: 'r-c', type: 'erasure', recipient: 'esp', sentAt: '2025-05-01T00:00:00.000Z' },
+      { requestId: 'r-a', type: 'erasure', recipient: 'meta', sentAt: SENT },
+      { requestId: 'r-b', type: 'erasure', recipient: 'esp', sentAt: SENT },
+    ]);
+    expect(doc.sent.map((command) => command.input.ExclusiveStartKey)).toEqual([undefined, { requestId: 'r-b' }]);
   });
 });

@@ -95,6 +95,14 @@ describe('recipient scope and channels', () => {
     expect(JSON.stringify(scope)).not.toContain('example.com');
   });
 
+  it('lists no corrected fields for a rectification record without corrections', () => {
+    // Act
+    const scope = recipientScope(request({ type: 'rectification' }));
+
+    // Assert
+    expect(scope).toEqual({ action: 'rectify', stores: expect.any(Array), details: { fields: [] } });
+  });
+
   it('tells no recipient of a store outside the scope', () => {
     // Act
     const recipients = recipientsToNotify({ stores: ['orders', 'customer-profile'] });
@@ -155,6 +163,21 @@ describe('recipient scope and channels', () => {
 
     // Assert
     expect(detail).toThrow(SubjectRedacted);
+    expect(detail).toThrow('Request r1 no longer holds a customer id; recipient email-marketing-provider cannot be told');
+  });
+
+  it('still tells a customer-key recipient once the record holds no customer id', () => {
+    // Arrange
+    const redacted = request({ customerId: undefined });
+    const scope = recipientScope(redacted);
+    const [, meta] = recipientsToNotify(scope);
+
+    // Act
+    const detail = notificationDetail(redacted, scope, meta!, NOW.toISOString());
+
+    // Assert
+    expect(detail).toMatchObject({ recipientId: 'meta-custom-audiences', customerKey: KEY });
+    expect(detail).not.toHaveProperty('customerId');
   });
 
   it('takes the request id and brand only', () => {
@@ -231,6 +254,7 @@ describe('notifyRecipients', () => {
   it.each([
     [{ FailedEntryCount: 2, Entries: [{ ErrorCode: 'ThrottlingException' }, { ErrorCode: 'ThrottlingException' }] }, 'EventBridge rejected 2 recipient notifications (ThrottlingException)'],
     [{ FailedEntryCount: 1 }, 'EventBridge rejected 1 recipient notifications (unknown)'],
+    [{ FailedEntryCount: 1, Entries: [{ EventId: '1' }, { ErrorCode: 'InternalFailure' }] }, 'EventBridge rejected 1 recipient notifications (InternalFailure)'],
   ])('fails retryably when the bus rejects entries (%j), recording nothing', async (answer, message) => {
     // Arrange
     eventsMock.on(PutEventsCommand).resolves(answer);
