@@ -22,6 +22,8 @@ import {
   type RetentionRule,
 } from '../../functions/core/data-map';
 import { CATALOGS } from '../../functions/core/export/i18n';
+import { BY_CUSTOMER_INDEX, BY_PENDING_EVENT_INDEX, BY_STATUS_INDEX } from '../../functions/core/ledger';
+import { BY_UNACKNOWLEDGED_INDEX } from '../../functions/core/notification-ledger';
 import { expiryOf, unenforcedPeriods } from '../../functions/core/retention/rules';
 import { resolveSettings } from '../../infra/settings';
 import {
@@ -195,6 +197,17 @@ describe('docs/data-map.md', () => {
       expect(row, recipient.id).toBeDefined();
       expect(row).toContain(recipient.notification.notify ? `| yes | \`${recipient.notification.identifier === 'customer-id' ? 'customerId' : 'customerKey'}\`` : '| no |');
     }
+  });
+
+  it('states the defaults the settings take from the data map: 36 months of inactivity, access logs kept 90 days', () => {
+    // Act
+    const defaults = resolveSettings(() => undefined);
+    const text = doc.replace(/\s+/g, ' ');
+
+    // Assert
+    expect([defaults.inactiveAccountMonths, defaults.accessLogRetentionDays]).toEqual([36, 90]);
+    expect(text).toContain(`for ${defaults.inactiveAccountMonths} months (\`DSR_INACTIVE_ACCOUNT_MONTHS\`)`);
+    expect(text).toContain(`They are kept ${defaults.accessLogRetentionDays} days (\`ACCESS_LOG_RETENTION_DAYS\``);
   });
 
   it('mentions every store, its resource variable, default name and locator', () => {
@@ -595,6 +608,11 @@ describe('data map retention rules, as the sweep reads them', () => {
     for (const store of DATA_MAP) for (const rule of store.retentionRules) if (rule.kind === 'none') expect(rule.reason.length, store.id).toBeGreaterThan(20);
   });
 
+  it('says something to the customer in every rule', () => {
+    // Assert
+    for (const store of DATA_MAP) for (const rule of store.retentionRules) expect(ruleText(rule).trim().length, `${store.id} ${rule.kind}`).toBeGreaterThan(10);
+  });
+
   it('expires a closed contact 2 years after it was closed, and never an open one', () => {
     // Arrange
     const rule = ruleOf('contact-history', 'after-attribute');
@@ -631,5 +649,42 @@ describe('data map retention rules, as the sweep reads them', () => {
     // Assert
     expect(expiry).toEqual(new Date('2037-04-01T00:00:00.000Z'));
     expect(rule.records).toBe('retained');
+  });
+});
+
+describe('data map amounts', () => {
+  it('shows as amounts every money attribute of the orders and the contacts, each an attribute of its records next to its currency', () => {
+    // Arrange
+    const orderAttributes = [...Object.keys(orderSchema.shape), ...Object.keys(orderLineSchema.shape)];
+    const contactDetails = Object.keys(contactSchema.shape.financialDetails.unwrap().shape);
+
+    // Act
+    const amounts = Object.fromEntries(DATA_MAP.flatMap((store) => (store.amounts ? [[store.id, store.amounts]] : [])));
+
+    // Assert
+    expect(amounts).toEqual({
+      orders: { minorUnitAttributes: ['unitPrice', 'netAmount', 'vatAmount', 'grossAmount'], currencyAttribute: 'currency' },
+      'contact-history': { minorUnitAttributes: ['refundAmount'], currencyAttribute: 'currency' },
+    });
+    expect(orderAttributes).toEqual(expect.arrayContaining([...amounts.orders!.minorUnitAttributes, amounts.orders!.currencyAttribute]));
+    expect(contactDetails).toEqual(expect.arrayContaining([...amounts['contact-history']!.minorUnitAttributes, amounts['contact-history']!.currencyAttribute]));
+  });
+});
+
+describe('data map: the request ledger table', () => {
+  it('declares every index the ledger and the notification ledger query, keyed by the attributes they write', () => {
+    // Act
+    const table = getStore('request-ledger').table;
+
+    // Assert
+    expect(table?.partitionKey).toBe('requestId');
+    expect(table?.sortKey).toBeUndefined();
+    expect(table?.indexes).toEqual([
+      { name: BY_CUSTOMER_INDEX, partitionKey: 'customerKey', sortKey: 'createdAt' },
+      { name: BY_STATUS_INDEX, partitionKey: 'status', sortKey: 'dueAt' },
+      { name: BY_PENDING_EVENT_INDEX, partitionKey: 'pendingEvent', sortKey: 'pendingEventSince' },
+      { name: BY_UNACKNOWLEDGED_INDEX, partitionKey: 'unacknowledged', sortKey: 'unacknowledgedSince' },
+    ]);
+    expect(getStore('marketing-suppression').table).toEqual({ partitionKey: 'hash' });
   });
 });
