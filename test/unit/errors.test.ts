@@ -23,6 +23,21 @@ describe('named errors', () => {
 
     expect(retryable.sort()).toEqual(['EventsUnavailable', 'StoreUnavailable']);
   });
+
+  it('keep the refusal reason and the open request they name', () => {
+    // Act
+    const refused = new errors.ExtensionRefused('extended already', 'already_extended');
+    const duplicate = new errors.DuplicateRequest('open export', 'r-open');
+
+    // Assert
+    expect([refused.name, refused.message, refused.reason]).toEqual(['ExtensionRefused', 'extended already', 'already_extended']);
+    expect([duplicate.name, duplicate.message, duplicate.openRequestId]).toEqual(['DuplicateRequest', 'open export', 'r-open']);
+  });
+
+  it('list the Lambda service faults Step Functions reports and AWS recommends retrying', () => {
+    // Assert (the error names of the Step Functions documentation, "Handling errors in Step Functions workflows")
+    expect(errors.TRANSIENT_LAMBDA_ERRORS).toEqual(['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']);
+  });
 });
 
 describe('isTransientAwsError', () => {
