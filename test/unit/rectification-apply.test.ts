@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getStore, resourceName, type StoreDefinition } from '../../functions/core/data-map';
-import { InvalidInput, StoreFailed } from '../../functions/core/errors';
+import { InvalidInput, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
 import { applyRectification, correctionsOf, rectificationTargets, type RectificationDeps } from '../../functions/core/rectification/apply';
 import type { Corrections } from '../../functions/core/rectification/corrections';
@@ -83,6 +83,14 @@ describe('correctionsOf', () => {
 
   it('refuses a record without corrections (final already, or not a rectification)', async () => {
     await expect(correctionsOf(ledgerWith('c1'), 'r1')).rejects.toThrow(new InvalidInput('Request r1 holds no corrections to apply'));
+  });
+
+  it('refuses corrections on a request that is not a rectification', async () => {
+    // Arrange
+    const record = { ...newRequestRecord({ requestId: 'r2', type: 'erasure', customerId: 'c1', customerKey: 'k', brand: 'albelli', bodyHash: 'h', receivedAt: new Date('2026-01-01T00:00:00Z') }), corrections: { firstName: 'A' } };
+
+    // Act / Assert
+    await expect(correctionsOf({ get: async () => record }, 'r2')).rejects.toThrow(new InvalidInput('Request r2 holds no corrections to apply'));
   });
 });
 
@@ -176,6 +184,68 @@ describe('applyRectification', () => {
     expect(result.stores.find((entry) => entry.store === 'orders')).toEqual({ store: 'orders', fields: ['addresses'], records: 1 });
     expect((await item('orders', { customerId: 'c1', orderId: 'o1' }))!.shippingAddress).toEqual(address('Old 1', 'shipping'));
     expect((await item('orders', { customerId: 'c1', orderId: 'o2' }))!.shippingAddress).toEqual(address('Ship 4', 'shipping'));
+  });
+
+  it('reports no field and no record for a customer no store holds', async () => {
+    // Act
+    const result = await applyRectification({ doc, ledger: ledgerWith('c9', everything), env }, { requestId: 'r1', customerId: 'c9' });
+
+    // Assert
+    expect(result.stores).toEqual([
+      { store: 'customer-profile', fields: [], records: 0 },
+      { store: 'marketing', fields: [], records: 0 },
+      { store: 'orders', fields: [], records: 0 },
+    ]);
+    expect(await item('customer-profile', { customerId: 'c9' })).toBeUndefined();
+  });
+
+  it('does not recreate a profile deleted between the read and the write', async () => {
+    // Arrange: the profile is deleted as soon as it has been read
+    const deleting = {
+      ...doc,
+      send: async (command: unknown) => {
+        const response = await doc.send(command as never);
+        if (command instanceof GetCommand) await doc.send(new DeleteCommand({ TableName: resourceName(getStore('customer-profile')), Key: { customerId: 'c1' } }));
+        return response;
+      },
+    } as unknown as DynamoDBDocumentClient;
+
+    // Act
+    const result = await applyRectification({ doc: deleting, ledger: ledgerWith('c1', { lastName: 'X' }), env }, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    expect(result.stores[0]).toEqual({ store: 'customer-profile', fields: [], records: 0 });
+    expect(await item('customer-profile', { customerId: 'c1' })).toBeUndefined();
+  });
+
+  it('reads no consent and no order for a name-only correction', async () => {
+    // Arrange
+    const sent: string[] = [];
+    const recording = {
+      ...doc,
+      send: async (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return doc.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+
+    // Act
+    await applyRectification({ doc: recording, ledger: ledgerWith('c1', { firstName: 'X' }), env }, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    expect(sent).toEqual(['GetCommand', 'UpdateCommand']);
+    expect(await item('customer-profile', { customerId: 'c1' })).toMatchObject({ firstName: 'X', lastName: 'Name' });
+  });
+
+  it('names the profile store, retryable, when its read is throttled', async () => {
+    // Arrange
+    const failing = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    mockClient(failing).on(GetCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+
+    // Act / Assert
+    await expect(applyRectification({ doc: failing, ledger: ledgerWith('c1', { lastName: 'X' }), env }, { requestId: 'r1', customerId: 'c1' })).rejects.toThrow(
+      new StoreUnavailable('Store "customer-profile" is unavailable: ThrottlingException: slow down'),
+    );
   });
 
   it('names the store when a write fails', async () => {

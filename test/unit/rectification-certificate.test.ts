@@ -6,6 +6,7 @@ import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
 import { certificateLifecycle } from '../../functions/core/lifecycle';
 import { issueRectificationCertificate, NOT_RECTIFIED, type RectificationCertificate } from '../../functions/core/rectification/certificate';
+import { restoredAfterEach } from './helpers/replacements';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
 const s3 = new S3Client({ region: 'eu-west-1' });
@@ -36,6 +37,14 @@ const noSuchKey = () => Object.assign(new Error('none'), { name: 'NoSuchKey' });
 beforeEach(() => {
   s3Mock.reset();
 });
+const replacements = restoredAfterEach();
+const savedKey = process.env.DSR_HASH_KEY;
+
+/** Puts an environment variable back as it was (absent stays absent). */
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
 
 describe('issueRectificationCertificate', () => {
   it('writes once, under the request\'s certificate key, the fields and counts per store, the read-back, who asked and how verified, and no value', async () => {
@@ -83,6 +92,22 @@ describe('issueRectificationCertificate', () => {
       stores: { 'customer-profile': { fields: ['lastName'], records: 1 }, marketing: { fields: [], records: 0 }, orders: { fields: [], records: 0 } },
       notifiedRecipients: ['email-marketing-provider'],
     });
+  });
+
+  it('hashes the customer with the process\'s key and stamps the current time when the step is given neither', async () => {
+    // Arrange
+    replacements.replace(() => (process.env.DSR_HASH_KEY = 'p'.repeat(40)), () => restoreEnv('DSR_HASH_KEY', savedKey));
+    s3Mock.on(GetObjectCommand).rejects(noSuchKey());
+    s3Mock.on(PutObjectCommand).resolves({});
+    const before = Date.now();
+
+    // Act
+    const { certificate } = await issueRectificationCertificate({ s3, auditBucket: 'dsr-audit', request: async () => RECORD }, INPUT);
+
+    // Assert
+    expect(certificate.customerKey).toBe(customerKey('c1', 'p'.repeat(40)));
+    expect(Date.parse(certificate.issuedAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(certificate.issuedAt)).toBeLessThanOrEqual(Date.now());
   });
 
   it('answers the stored certificate on a replay and writes nothing', async () => {

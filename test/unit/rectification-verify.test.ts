@@ -71,4 +71,62 @@ describe('verifyRectification', () => {
     await expect(verifying).rejects.toThrow(RectificationVerificationFailed);
     await expect(verifying).rejects.toThrow('Corrections not held after rectification in: customer-profile (1 of 1 records), marketing (1 of 1 records)');
   });
+
+  it('counts the mismatches of a store among the records it checked', async () => {
+    // Arrange: two unshipped orders, one still shipping to the old address
+    docMock.on(GetCommand).resolves({ Item: undefined });
+    docMock.on(QueryCommand, { TableName: 'dsr-orders' }).resolves({
+      Items: [
+        { customerId: 'c1', orderId: 'o1', status: 'placed', shippingAddress: shipping },
+        { customerId: 'c1', orderId: 'o2', status: 'in_production', shippingAddress: { ...shipping, street: 'Old 1' } },
+        { customerId: 'c1', orderId: 'o3', status: 'shipped', shippingAddress: { ...shipping, street: 'Old 1' } },
+      ],
+    });
+
+    // Act
+    const verifying = verifyRectification({ doc, ledger: ledgerWith({ addresses: [shipping as NonNullable<Corrections['addresses']>[number]] }), env }, { requestId: 'r1', customerId: 'c1' }, () => NOW);
+
+    // Assert
+    await expect(verifying).rejects.toThrow(new RectificationVerificationFailed('Corrections not held after rectification in: orders (1 of 2 records)'));
+  });
+
+  it('fails a profile that holds only some of the corrected fields', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: { customerId: 'c1', firstName: 'Right', lastName: 'Old' } });
+
+    // Act
+    const verifying = verifyRectification({ doc, ledger: ledgerWith({ firstName: 'Right', lastName: 'Right' }), env }, { requestId: 'r1', customerId: 'c1' }, () => NOW);
+
+    // Assert
+    await expect(verifying).rejects.toThrow(new RectificationVerificationFailed('Corrections not held after rectification in: customer-profile (1 of 1 records)'));
+  });
+
+  it('reads the tables the environment names, strongly consistent, and only the customer\'s own partitions', async () => {
+    // Arrange
+    const named = { ...env, DSR_TABLE_CUSTOMER_PROFILE: 'prod-profile', DSR_TABLE_MARKETING: 'prod-marketing', DSR_TABLE_ORDERS: 'prod-orders' };
+    docMock.on(GetCommand).resolves({ Item: undefined });
+
+    // Act
+    await verifyRectification({ doc, ledger: ledgerWith({ email: 'a@example.org', addresses: [shipping as NonNullable<Corrections['addresses']>[number]] }), env: named }, { requestId: 'r1', customerId: 'c1' }, () => NOW);
+
+    // Assert
+    expect(docMock.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual([{ TableName: 'prod-profile', Key: { customerId: 'c1' }, ConsistentRead: true }]);
+    expect(docMock.commandCalls(QueryCommand).map(({ args: [{ input }] }) => [input.TableName, input.ExpressionAttributeValues, input.ConsistentRead])).toEqual([
+      ['prod-marketing', { ':value': 'c1' }, true],
+      ['prod-orders', { ':value': 'c1' }, true],
+    ]);
+  });
+
+  it('stamps the read-back with the current time by default', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: { customerId: 'c1', lastName: 'Right' } });
+    const before = Date.now();
+
+    // Act
+    const result = await verifyRectification({ doc, ledger: ledgerWith({ lastName: 'Right' }), env }, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    expect(Date.parse(result.verifiedAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(result.verifiedAt)).toBeLessThanOrEqual(Date.now());
+  });
 });
