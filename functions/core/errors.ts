@@ -160,8 +160,8 @@ export const TRANSIENT_LAMBDA_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
-/** Error names the SDK uses for throttling and transient faults. */
-const TRANSIENT_AWS_ERRORS = new Set([
+/** Error names the SDK uses for throttling and transient faults (any other value, `undefined` too, is not one). */
+const TRANSIENT_AWS_ERRORS: ReadonlySet<unknown> = new Set([
   'ThrottlingException',
   'Throttling',
   'ProvisionedThroughputExceededException',
@@ -186,7 +186,7 @@ export function isTransientAwsError(error: unknown): boolean {
   const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string }).$metadata;
   const status = meta?.httpStatusCode ?? 0;
   const code = (error as { code?: string }).code;
-  return TRANSIENT_AWS_ERRORS.has(error.name) || (code !== undefined && TRANSIENT_AWS_ERRORS.has(code)) || status >= 500 || status === 429;
+  return TRANSIENT_AWS_ERRORS.has(error.name) || TRANSIENT_AWS_ERRORS.has(code) || status >= 500 || status === 429;
 }
 
 /** True when a DynamoDB conditional write failed its condition. */
