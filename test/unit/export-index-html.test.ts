@@ -379,22 +379,35 @@ describe('index.html, part by part', () => {
     const smartPlan: ExportPlan = {
       ...plan,
       brand: 'albelli',
-      stores: { 'smart-creation': { items: 7, bytes: 1 }, orders: { items: 1, bytes: 1 } },
-      volumes: [{ volume: 1, fileName: 'volume-1.zip', manifest: 'manifest.json', files: [{ store: 'uploaded-photos', key: 'customers/c1/u1/a.jpg', size: 2048, path: 'files/uploaded-photos/a.jpg', stored: true }] }],
+      stores: { 'smart-creation': { items: 11, bytes: 1 }, orders: { items: 3, bytes: 1 } },
+      volumes: [
+        {
+          volume: 1,
+          fileName: 'volume-1.zip',
+          manifest: 'manifest.json',
+          files: [
+            { store: 'uploaded-photos', key: 'customers/c1/u1/a.jpg', size: 2048, path: 'files/uploaded-photos/a.jpg', stored: true },
+            { store: 'uploaded-photos', key: 'customers/c1/u1/scan.pdf', size: 10, path: 'files/uploaded-photos/scan.pdf', stored: true },
+          ],
+        },
+      ],
     };
     const entries = [
       { entryId: 'e1', projectId: 'p-b', photoKey: 'customers/c1/u1/a.jpg', analysedAt: '2025-02-01T10:00:00.000Z', model: 'm-2', qualityScore: 0.91, faces: 2, sceneLabels: ['beach', 'zzz'], selected: true, selectionReason: 'people' },
-      { entryId: 'e2', projectId: 'p-b', photoKey: 'customers/c1/u1/gone.jpg', analysedAt: '2025-01-01T10:00:00.000Z', model: 'm-1', selected: false, selectionReason: 'odd-reason' },
+      { entryId: 'e2', projectId: 'p-b', photoKey: 'customers/c1/u1/gone.jpg', analysedAt: '2025-01-01T10:00:00.000Z', model: 'm-1', sceneLabels: 'beach', selected: false, selectionReason: 'odd-reason' },
       { entryId: 'e3', projectId: 'p-b', action: 'remove-page', at: '2025-03-02T10:00:00.000Z', page: 3 },
       { entryId: 'e4', projectId: 'p-b', action: 'custom-act', at: '2025-03-01T10:00:00.000Z' },
       { entryId: 'e5', photoKey: 'customers/c1/u1/a.jpg', analysedAt: '2025-04-01T10:00:00.000Z', model: 'm-1' },
       { entryId: 'e6', projectId: 'p-a', action: 'edit-text', at: 'yesterday', page: 'cover' },
       { entryId: 'e7', projectId: 'p-c', photoKey: 'customers/c1/u1/a.jpg', analysedAt: 'soon', selected: true },
       { entryId: 'e8', projectId: 'p-c', note: 'neither an analysis nor an edit' },
+      { entryId: 'e9', photoKey: 'customers/c1/u1/scan.pdf', analysedAt: '2025-04-01T11:00:00.000Z' },
+      { entryId: 'e10', projectId: 'p-a', action: 'reorder-pages' },
+      { entryId: 'e11', projectId: 'p-y', action: 'change-cover', at: '2025-03-01T10:00:00.000Z', page: 2 },
     ];
     const tables = new Map<string, TableSource>([
       ['smart-creation', { store: 'smart-creation', columns: ['entryId'], records: () => records(entries) }],
-      ['orders', { store: 'orders', columns: ['orderId'], records: () => records([{ orderId: 'o1', orderNumber: 'AL-1', lines: [{ projectId: 'p-b', product: 'Photo book A4' }, { product: 'Mug' }, { projectId: 'p-x' }] }, { orderId: 'o2', lines: 'none' }]) }],
+      ['orders', { store: 'orders', columns: ['orderId'], records: () => records([{ orderId: 'o1', orderNumber: 'AL-1', lines: [{ projectId: 'p-b', product: 'Photo book A4' }, { product: 'Mug' }, { projectId: 'p-x' }] }, { orderId: 'o2', lines: 5 }, { orderId: 'o3', lines: [{ projectId: 'p-y' }] }]) }],
     ]);
 
     // Act
@@ -405,14 +418,16 @@ describe('index.html, part by part', () => {
     const products = smart.slice(smart.indexOf('<h3>Automatically'), smart.indexOf('<div class="scroll">'));
     expect(products).toBe(
       '<h3>Automatically created products, one by one</h3><p>For each product that we created automatically from your photos: which photos were analysed, what the analysis found, which photos it chose and why, and what you changed afterwards (Art. 15(1)(h) GDPR).</p><p>The quality score runs from 0 (unusable) to 1 (excellent); it rates sharpness, exposure and resolution.</p>' +
-        '<article class="product"><h4>Product p-a</h4><h5>Your changes afterwards</h5><ol><li>yesterday: edited a text, page cover</li></ol></article>' +
+        '<article class="product"><h4>Product p-a</h4><h5>Your changes afterwards</h5><ol><li>: reordered the pages, page </li><li>yesterday: edited a text, page cover</li></ol></article>' +
         '<article class="product"><h4>Photo book A4, order AL-1</h4><p>The model m-2, m-1 analysed 2 of your photos between 1 January 2025 and 1 February 2025; it selected 1 of them for this product.</p><div class="files">' +
         '<figure class="chosen"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd>0.91</dd><dt>Faces found</dt><dd>2</dd><dt>Recognised scenes</dt><dd>beach, zzz</dd><dt>Selected</dt><dd>Reason: people are in the photo</dd></dl></figure>' +
         '<figure class="passed"><figcaption class="empty">This photo is no longer stored.</figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd>Reason: odd-reason</dd></dl></figure></div>' +
         '<h5>Your changes afterwards</h5><ol><li>1 March 2025 at 11:00: custom-act, page </li><li>2 March 2025 at 11:00: removed a page, page 3</li></ol></article>' +
         '<article class="product"><h4>Product p-c</h4><p>The model  analysed 1 of your photos on ; it selected 1 of them for this product.</p><div class="files"><figure class="chosen"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Selected</dt><dd></dd></dl></figure></div>' +
         '<h5>Your changes afterwards</h5><p class="empty">You did not change this product.</p></article>' +
-        '<article class="product"><h4>Photos analysed without a product</h4><p>The model m-1 analysed 1 of your photos on 1 April 2025; it selected 0 of them for this product.</p><div class="files"><figure class="passed"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure></div></article>',
+        '<article class="product"><h4>, order </h4><h5>Your changes afterwards</h5><ol><li>1 March 2025 at 11:00: changed the cover, page 2</li></ol></article>' +
+        '<article class="product"><h4>Photos analysed without a product</h4><p>The model m-1 analysed 2 of your photos between 1 April 2025 and 1 April 2025; it selected 0 of them for this product.</p><div class="files"><figure class="passed"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure>' +
+        '<figure class="passed"><a href="files/uploaded-photos/scan.pdf">scan.pdf</a><figcaption><a href="files/uploaded-photos/scan.pdf">scan.pdf</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure></div></article>',
     );
   });
 
@@ -429,6 +444,10 @@ describe('index.html, part by part', () => {
     // Assert
     expect(html).toContain('<article class="product"><h4>Product p-z</h4><h5>Your changes afterwards</h5><ol><li>1 March 2025 at 10:00: changed the cover, page 1</li></ol></article>');
     expect(empty).not.toContain('Automatically created products');
+    const contacts = await text(
+      renderIndexHtml({ ...plan, stores: { 'contact-history': { items: 1, bytes: 1 } }, volumes: [] }, new Map([['contact-history', { store: 'contact-history', columns: ['contactId'], records: () => records([{ contactId: 'k1', action: 'callback', photoKey: 'p', projectId: 'p-1' }]) }]])),
+    );
+    expect(contacts).not.toContain('Automatically created products');
     expect(section(empty, 'smart-creation')).toContain('</details><div class="scroll"><table><thead><tr><th>Entry</th></tr></thead><tbody><tr><td>e1</td></tr>\n<tr><td>e2</td></tr>\n</tbody></table></div></section>');
   });
 });
@@ -486,6 +505,8 @@ describe('renderValue and labelOf', () => {
     expect(renderValue(context, { store: profile, path: 'country' }, 'DE')).toBe('Germany');
     expect(renderValue(context, { store: profile, path: 'country' }, 'de')).toBe('de');
     expect(renderValue(context, { store: profile, path: 'lastName' }, 'DE')).toBe('DE');
+    expect(renderValue(context, { store: profile, path: 'country' }, 'DEU')).toBe('DEU');
+    expect(renderValue(context, { store: profile, path: 'country' }, 'DEx')).toBe('DEx');
     expect(renderValue(context, { store: profile, path: 'locale' }, 'de-DE')).toBe('German (Germany)');
     expect(renderValue(context, { store: profile, path: 'createdAt' }, '2025-03-04T05:06:07.000Z')).toBe('4 March 2025 at 06:06');
     expect(renderValue(context, { store: orders, path: 'x' }, 'customers/c1/u1/a.jpg')).toBe('<a href="files/uploaded-photos/a.jpg">a.jpg</a>');
@@ -498,6 +519,7 @@ describe('renderValue and labelOf', () => {
     expect(renderValue(context, { store: orders, path: 'shippingAddress' }, { type: 'home', street: 'S 1', city: 'C', postalCode: '1', country: 'NL' })).toBe('<address>S 1<br>1 C<br>Netherlands</address>');
     expect(renderValue(context, { store: profile, path: 'x.addresses' }, { type: 'home', street: 'S 1', city: 'C' })).toBe('<address><b>Home address</b><br>S 1<br>C</address>');
     expect(renderValue(context, { store: profile, path: 'oldaddresses' }, { type: 'home', street: 'S 1', city: 'C' })).toBe('<address>S 1<br>C</address>');
+    expect(renderValue(context, { store: profile, path: 'addressesOld' }, { type: 'home', street: 'S 1', city: 'C' })).toBe('<address>S 1<br>C</address>');
     expect(renderValue(context, { store: profile, path: 'addresses' }, { type: 7, street: 'S 1', city: 'C' })).toBe('<address>S 1<br>C</address>');
     expect(renderValue(context, { store: profile, path: 'addresses' }, { street: 'S 1' })).toBe('<ul class="kv"><li><b>Street and number</b>: S 1</li></ul>');
     expect(renderValue(context, { store: profile, path: 'addresses' }, { city: 'C' })).toBe('<ul class="kv"><li><b>Town or city</b>: C</li></ul>');
