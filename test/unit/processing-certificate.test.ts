@@ -1,16 +1,18 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInput } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { issueProcessingCertificate, issueProcessingCertificateInput, type ProcessingCertificate } from '../../functions/core/processing/certificate';
 import { memoryBucket } from './helpers/memory-stores';
+import { restoredAfterEach } from './helpers/replacements';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
 const s3 = new S3Client({ region: 'eu-west-1' });
 const s3Mock = mockClient(s3);
 let bucket: Map<string, string>;
+const replacements = restoredAfterEach();
 beforeEach(() => {
   s3Mock.reset();
   bucket = memoryBucket(s3Mock);
@@ -105,6 +107,48 @@ describe('issueProcessingCertificate', () => {
 
     await expect(issueProcessingCertificate(deps(erasure), input)).rejects.toThrow(new InvalidInput('Request r1 has type erasure, not restriction or objection'));
     expect(bucket.size).toBe(0);
+  });
+
+  it('refuses a restriction or objection record that does not say what it asked for', async () => {
+    const bare = [
+      { ...record, type: 'restriction', objection: undefined },
+      { ...record, type: 'objection', objection: undefined },
+      { ...record, type: 'objection', objection: undefined, restriction: { action: 'lift', scope: 'all' } },
+    ] as unknown as RequestRecord[];
+
+    for (const request of bare) {
+      await expect(issueProcessingCertificate(deps(request), input)).rejects.toThrow(new InvalidInput(`Request r1 has type ${request.type}, not restriction or objection`));
+    }
+    expect(bucket.size).toBe(0);
+  });
+
+  it('issues at the current time with the process\'s hash key when given no clock and no environment', async () => {
+    // Arrange
+    replacements.replace(
+      () => {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(new Date('2026-01-12T08:30:00.000Z'));
+      },
+      () => {
+        vi.useRealTimers();
+      },
+    );
+    const previous = process.env.DSR_HASH_KEY;
+    replacements.replace(
+      () => {
+        process.env.DSR_HASH_KEY = 'p'.repeat(40);
+      },
+      () => {
+        if (previous === undefined) delete process.env.DSR_HASH_KEY;
+        else process.env.DSR_HASH_KEY = previous;
+      },
+    );
+
+    // Act
+    const { certificate: summary } = await issueProcessingCertificate({ s3, auditBucket: 'dsr-audit', request: async () => record }, input);
+
+    // Assert
+    expect([summary.issuedAt, summary.customerKey]).toEqual(['2026-01-12T08:30:00.000Z', customerKey('c1', 'p'.repeat(40))]);
   });
 
   it('takes the request id, brand, changes, verification and notification, not the customer', () => {

@@ -71,6 +71,17 @@ describe('checkProcessing', () => {
     expect(await checkProcessing({ doc }, 'b'.repeat(64), 'marketing')).toEqual({ purpose: 'marketing', allowed: true });
   });
 
+  it('reads the suppression table its environment names', async () => {
+    // Arrange
+    putAll(memoryTables(docMock, { 'dsr-marketing-suppression': 'eu-suppression' }), 'eu-suppression', [objection]);
+
+    // Act
+    const answer = await checkProcessing({ doc, env: { DSR_TABLE_MARKETING_SUPPRESSION: 'eu-suppression' } }, K, 'marketing');
+
+    // Assert
+    expect(answer).toEqual({ purpose: 'marketing', allowed: false, reason: { kind: 'objection', since: objection.since, requestId: 'r2' } });
+  });
+
   it('names the suppression store when the read fails', async () => {
     docMock.on(BatchGetCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
 

@@ -1,16 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { emailHash, phoneHash } from '../../functions/core/erasure/suppression';
-import { InvalidInput, ProcessingVerificationFailed, StoreFailed } from '../../functions/core/errors';
+import { InvalidInput, ProcessingVerificationFailed, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { objectionKey } from '../../functions/core/processing/check';
 import { applyObjection, objectionOf, OBJECTED_ENTRIES, verifyObjection } from '../../functions/core/processing/objection';
 import type { ObjectionPurpose } from '../../functions/core/processing/parameters';
 import { memoryBucket, memoryTables, putAll } from './helpers/memory-stores';
+import { restoredAfterEach } from './helpers/replacements';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
@@ -27,17 +28,17 @@ function depsFor(purpose: ObjectionPurpose | undefined, type: RequestRecord['typ
 }
 
 /** The stores of one customer: profile, three consents, a segment, an audience, an analysis and two edits. */
-function customer(customerId: string) {
+function customer(customerId: string, name: (table: string) => string = (table) => table) {
   const at = '2026-01-01T00:00:00.000Z';
-  putAll(tables, 'dsr-customer-profile', [{ customerId, email: `${customerId}@example.com`, phone: '+31 6 1111 2222' }]);
-  putAll(tables, 'dsr-marketing', [
+  putAll(tables, name('dsr-customer-profile'), [{ customerId, email: `${customerId}@example.com`, phone: '+31 6 1111 2222' }]);
+  putAll(tables, name('dsr-marketing'), [
     { customerId, entryId: 'consent#email', channel: 'email', granted: true, address: `${customerId}.news@example.com`, updatedAt: at, source: 'checkout' },
     { customerId, entryId: 'consent#sms', channel: 'sms', granted: true, address: '+31 6 3333 4444', updatedAt: at, source: 'checkout' },
     { customerId, entryId: 'consent#post', channel: 'post', granted: false, address: 'Damrak 1', updatedAt: at, source: 'objection' },
     { customerId, entryId: 'segment#photo-book-buyers', segment: 'photo-book-buyers' },
     { customerId, entryId: 'audience#meta', platform: 'meta' },
   ]);
-  putAll(tables, 'dsr-smart-creation', [
+  putAll(tables, name('dsr-smart-creation'), [
     { customerId, entryId: 'analysis#p1' },
     { customerId, entryId: 'edit#2026-01-01T00:00:00.000Z' },
     { customerId, entryId: 'edit#2026-01-02T00:00:00.000Z' },
@@ -46,6 +47,7 @@ function customer(customerId: string) {
 
 let tables: ReturnType<typeof memoryTables>;
 let bucket: Map<string, string>;
+const replacements = restoredAfterEach();
 beforeEach(() => {
   docMock.reset();
   s3Mock.reset();
@@ -127,6 +129,78 @@ describe('applyObjection: direct marketing', () => {
   });
 });
 
+describe('applyObjection: failures, defaults and deployment names', () => {
+  const failure = (name: string, status: number) => Object.assign(new Error('refused'), { name, $metadata: { httpStatusCode: status } });
+
+  it('names the suppression store when the objection cannot be recorded, and goes no further', async () => {
+    // Arrange
+    docMock.on(PutCommand, { TableName: 'dsr-marketing-suppression' }).rejects(failure('AccessDeniedException', 400));
+
+    // Act
+    const applying = applyObjection(depsFor('smart-creation'), { requestId: 'r2', customerId: 'c1' });
+
+    // Assert
+    await expect(applying).rejects.toThrow(new StoreFailed('Store "marketing-suppression" failed: AccessDeniedException: refused'));
+    expect(entriesOf('dsr-smart-creation', 'c1')).toHaveLength(3);
+  });
+
+  it('gives up deleting after the attempts of its retry policy', async () => {
+    docMock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({ UnprocessedItems: input.RequestItems }));
+
+    const applying = applyObjection(depsFor('smart-creation'), { requestId: 'r2', customerId: 'c1' });
+
+    await expect(applying).rejects.toThrow(StoreUnavailable);
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(retry.maxAttempts);
+  });
+
+  it('reads the customer strongly consistent, applying and verifying', async () => {
+    const deps = depsFor('direct-marketing');
+    await applyObjection(deps, { requestId: 'r1', customerId: 'c1' });
+    await verifyObjection(deps, { requestId: 'r1', customerId: 'c1' });
+
+    const queries = docMock.commandCalls(QueryCommand).map((call) => call.args[0].input);
+
+    expect(queries.map((query) => [query.TableName, query.ConsistentRead])).toEqual(Array.from({ length: 5 }, () => ['dsr-marketing', true]));
+  });
+
+  it('works on the tables its environment names, with the default retry policy, concurrency and clock', async () => {
+    // Arrange
+    const names: Record<string, string> = { 'dsr-marketing-suppression': 'eu-suppression', 'dsr-customer-profile': 'eu-profile', 'dsr-marketing': 'eu-marketing', 'dsr-smart-creation': 'eu-smart' };
+    tables = memoryTables(docMock, names);
+    customer('c1', (table) => names[table]!);
+    replacements.replace(
+      () => {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(new Date('2026-02-03T04:05:06.000Z'));
+      },
+      () => {
+        vi.useRealTimers();
+      },
+    );
+    const { retry: _retry, concurrency: _concurrency, now: _now, ...defaults } = depsFor('direct-marketing');
+    const deps = { ...defaults, env: { ...env, DSR_TABLE_MARKETING_SUPPRESSION: 'eu-suppression', DSR_TABLE_CUSTOMER_PROFILE: 'eu-profile', DSR_TABLE_MARKETING: 'eu-marketing', DSR_TABLE_SMART_CREATION: 'eu-smart' } };
+
+    // Act
+    const applied = await applyObjection(deps, { requestId: 'r1', customerId: 'c1' });
+    const smart = await applyObjection({ ...deps, ledger: depsFor('smart-creation').ledger }, { requestId: 'r2', customerId: 'c1' });
+    const verified = await verifyObjection(deps, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    expect(applied.changes.map((change) => change.items)).toEqual([1, 4, 3, 2]);
+    expect(smart.changes.map((change) => change.items)).toEqual([1, 2]);
+    expect(verified.verifiedAt).toBe('2026-02-03T04:05:06.000Z');
+    expect(verified.checks.map((check) => check.left)).toEqual([0, 0, 0, 0]);
+    const key = customerKey('c1', env.DSR_HASH_KEY);
+    expect(tables['eu-suppression']!.get(JSON.stringify([objectionKey(key, 'direct-marketing')]))!.since).toBe('2026-02-03T04:05:06.000Z');
+    expect(entriesOf('eu-marketing', 'c1').map((item) => [item.entryId, item.updatedAt])).toEqual([
+      ['consent#email', '2026-02-03T04:05:06.000Z'],
+      ['consent#sms', '2026-02-03T04:05:06.000Z'],
+      ['consent#post', '2026-01-01T00:00:00.000Z'],
+    ]);
+    expect(entriesOf('eu-smart', 'c1').map((item) => item.entryId)).toEqual(['analysis#p1']);
+  });
+});
+
 describe('applyObjection: smart creation', () => {
   it('records the objection and deletes the tracked edits only, touching no marketing data', async () => {
     const marketing = entriesOf('dsr-marketing', 'c1');
@@ -184,6 +258,22 @@ describe('verifyObjection', () => {
         { store: 'marketing-suppression', check: 'email and phone hashes suppressed', left: 0 },
       ],
     });
+  });
+
+  it('counts a consent not granted by another source, and one granted with the objection source, as not withdrawn', async () => {
+    // Arrange
+    const deps = depsFor('direct-marketing');
+    await applyObjection(deps, { requestId: 'r1', customerId: 'c1' });
+    putAll(tables, 'dsr-marketing', [
+      { customerId: 'c1', entryId: 'consent#email', channel: 'email', granted: false, address: 'c1.news@example.com', source: 'preference-centre' },
+      { customerId: 'c1', entryId: 'consent#sms', channel: 'sms', granted: true, address: '+31 6 3333 4444', source: 'objection' },
+    ]);
+
+    // Act
+    const verifying = verifyObjection(deps, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    await expect(verifying).rejects.toThrow(new ProcessingVerificationFailed('Objection not in place: marketing: consents not granted, source objection (2 left)'));
   });
 
   it('fails naming every check that found something left', async () => {

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInput, ProcessingVerificationFailed, StoreFailed } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
@@ -10,6 +10,7 @@ import { restrictionKey } from '../../functions/core/processing/check';
 import type { RestrictionParameters } from '../../functions/core/processing/parameters';
 import { applyRestriction, restrictionOf, scopesTouched, verifyRestriction } from '../../functions/core/processing/restriction';
 import { memoryBucket, memoryTables, putAll } from './helpers/memory-stores';
+import { restoredAfterEach } from './helpers/replacements';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
@@ -27,6 +28,7 @@ function depsFor(restriction: RestrictionParameters | undefined, type: RequestRe
 
 let tables: ReturnType<typeof memoryTables>;
 let bucket: Map<string, string>;
+const replacements = restoredAfterEach();
 beforeEach(() => {
   docMock.reset();
   s3Mock.reset();
@@ -102,6 +104,106 @@ describe('applyRestriction', () => {
 
     await expect(applyRestriction(depsFor({ action: 'restrict', scope: 'all', ground: 'legal-claims' }), { requestId: 'r1', customerId: 'c1' })).rejects.toThrow(StoreFailed);
     await expect(restrictionOf(depsFor(undefined, 'objection').ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type objection, not restriction'));
+  });
+});
+
+describe('applyRestriction: what it writes and where', () => {
+  const renamed = { DSR_TABLE_MARKETING_SUPPRESSION: 'eu-suppression' };
+  const inRenamed = () => memoryTables(docMock, { 'dsr-marketing-suppression': 'eu-suppression' });
+
+  it('records a restriction without a ground without a ground attribute', async () => {
+    // Act
+    await applyRestriction(depsFor({ action: 'restrict', scope: 'smart-creation' }), { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    expect([...suppression().values()].map((item) => Object.keys(item))).toEqual([['hash', 'kind', 'scope', 'requestId', 'since']]);
+  });
+
+  it('records in the suppression table its environment names, keyed by the hash key of that environment', async () => {
+    // Arrange
+    const renamedTables = inRenamed();
+    const deps = { ...depsFor({ action: 'restrict', scope: 'all', ground: 'legal-claims' }), env: { ...env, ...renamed } };
+
+    // Act
+    await applyRestriction(deps, { requestId: 'r1', customerId: 'c1' });
+    const verified = await verifyRestriction(deps, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    expect([...renamedTables['eu-suppression']!.values()].map((item) => item.hash)).toEqual([restrictionKey(KEY, 'all')]);
+    expect(verified.checks.map((check) => check.left)).toEqual([0, 0, 0]);
+  });
+
+  it('lifts from the suppression table its environment names, logging each entry under its known id', async () => {
+    // Arrange
+    putAll(inRenamed(), 'eu-suppression', [entry('all'), entry('marketing')]);
+    const deps = { ...depsFor({ action: 'lift', scope: 'all' }), env: { ...env, ...renamed } };
+
+    // Act
+    const lifted = await applyRestriction(deps, { requestId: 'r3', customerId: 'c1' });
+    const verified = await verifyRestriction(deps, { requestId: 'r3', customerId: 'c1' });
+
+    // Assert
+    expect(lifted.changes).toEqual([{ store: 'marketing-suppression', action: 'restriction-lifted', items: 2 }]);
+    expect(docMock.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: 'eu-suppression', Key: { hash: restrictionKey(KEY, 'all') } },
+      { TableName: 'eu-suppression', Key: { hash: restrictionKey(KEY, 'marketing') } },
+    ]);
+    expect([...bucket.values()].map((text) => JSON.parse(text))).toEqual([
+      {
+        store: 'marketing-suppression',
+        entries: [
+          { id: '7b243ace8f39b3c4422cf9c04b0684d8', deleted: 1, retained: 0, versionsDeleted: 0, bytes: 0 },
+          { id: '82e2b17da9c7a40dd8a5ad9418ad6386', deleted: 1, retained: 0, versionsDeleted: 0, bytes: 0 },
+        ],
+      },
+    ]);
+    expect(verified.checks).toEqual([{ store: 'marketing-suppression', check: 'restriction of all lifted', left: 0 }]);
+  });
+
+  it('logs a lifted entry of the default table under its known id', async () => {
+    putAll(tables, 'dsr-marketing-suppression', [entry('marketing')]);
+
+    await applyRestriction(depsFor({ action: 'lift', scope: 'marketing' }), { requestId: 'r4', customerId: 'c1' });
+
+    expect(JSON.parse([...bucket.values()][0]!).entries.map((logged: { id: string }) => logged.id)).toEqual(['524a7e1913caeac00a19ee96d110de9e']);
+  });
+
+  it('counts nothing lifted when there is no restriction, and logs nothing', async () => {
+    const lifted = await applyRestriction(depsFor({ action: 'lift', scope: 'smart-creation' }), { requestId: 'r6', customerId: 'c1' });
+
+    expect(lifted).toEqual({ action: 'lift', scope: 'smart-creation', changes: [{ store: 'marketing-suppression', action: 'restriction-lifted', items: 0 }] });
+    expect(docMock.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it('names the suppression store when an entry cannot be deleted', async () => {
+    putAll(tables, 'dsr-marketing-suppression', [entry('marketing')]);
+    docMock.on(DeleteCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+
+    const lifting = applyRestriction(depsFor({ action: 'lift', scope: 'marketing' }), { requestId: 'r5', customerId: 'c1' });
+
+    await expect(lifting).rejects.toThrow(new StoreFailed('Store "marketing-suppression" failed: AccessDeniedException: denied'));
+  });
+
+  it('records and verifies at the current time when given no clock', async () => {
+    // Arrange
+    replacements.replace(
+      () => {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(new Date('2026-02-03T04:05:06.000Z'));
+      },
+      () => {
+        vi.useRealTimers();
+      },
+    );
+    const { now: _now, ...deps } = depsFor({ action: 'restrict', scope: 'marketing', ground: 'legal-claims' });
+
+    // Act
+    await applyRestriction(deps, { requestId: 'r1', customerId: 'c1' });
+    const verified = await verifyRestriction(deps, { requestId: 'r1', customerId: 'c1' });
+
+    // Assert
+    expect([...suppression().values()][0]!.since).toBe('2026-02-03T04:05:06.000Z');
+    expect(verified.verifiedAt).toBe('2026-02-03T04:05:06.000Z');
   });
 });
 

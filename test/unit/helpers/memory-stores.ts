@@ -25,6 +25,26 @@ type Item = Record<string, unknown>;
 /** A failed condition, shaped as DynamoDB answers it. */
 const conditionFailed = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } });
 
+/** A request DynamoDB refuses, shaped as it answers it. */
+const validationFailed = (message: string) => Object.assign(new Error(message), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+
+/**
+ * Refuses expressions as DynamoDB does: an empty expression, a `#name` or `:value` placeholder that is
+ * not defined, and a defined one that no expression uses.
+ */
+function validateExpressions(input: { ConditionExpression?: string; UpdateExpression?: string; KeyConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }): void {
+  const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression].filter((expression) => expression !== undefined);
+  if (expressions.some((expression) => expression.trim() === '')) throw validationFailed('Invalid expression: The expression can not be empty');
+  for (const [sigil, defined] of [['#', input.ExpressionAttributeNames], [':', input.ExpressionAttributeValues]] as const) {
+    const used = new Set(expressions.flatMap((expression) => expression.match(new RegExp(`${sigil}\\w+`, 'g')) ?? []));
+    const names = Object.keys(defined ?? {});
+    const undefinedOne = [...used].find((name) => !names.includes(name));
+    if (undefinedOne) throw validationFailed(`Invalid expression: An expression attribute placeholder used in an expression is not defined: ${undefinedOne}`);
+    const unused = names.find((name) => !used.has(name));
+    if (unused) throw validationFailed(`Value provided in expression attribute placeholders unused in expressions: ${unused}`);
+  }
+}
+
 /** An S3 bucket in memory: `objects` by key. */
 export function memoryBucket(s3Mock: AwsStub<S3Input, S3Output, S3Client['config']>): Map<string, string> {
   const objects = new Map<string, string>();
@@ -50,10 +70,19 @@ const KEYS: Record<string, string[]> = {
   'dsr-smart-creation': ['customerId', 'entryId'],
 };
 
-/** DynamoDB tables in memory: each table's items by their JSON key. */
-export function memoryTables(docMock: AwsStub<DocInput, DocOutput, DynamoDBDocumentClient['config']>): Record<string, Map<string, Item>> {
-  const tables: Record<string, Map<string, Item>> = Object.fromEntries(Object.keys(KEYS).map((name) => [name, new Map<string, Item>()]));
-  const keyOf = (table: string, item: Item) => JSON.stringify(KEYS[table]!.map((attribute) => item[attribute]));
+/** Key attributes of each memory table set, by the names its tables have there. */
+const keysOfTables = new WeakMap<Record<string, Map<string, Item>>, Record<string, string[]>>();
+
+/**
+ * DynamoDB tables in memory: each table's items by their JSON key. `renamed` gives some tables another
+ * name (default name → name), as a deployment's `DSR_TABLE_*` settings do; a table is then known only
+ * by its new name.
+ */
+export function memoryTables(docMock: AwsStub<DocInput, DocOutput, DynamoDBDocumentClient['config']>, renamed: Record<string, string> = {}): Record<string, Map<string, Item>> {
+  const keys: Record<string, string[]> = Object.fromEntries(Object.entries(KEYS).map(([name, attributes]) => [renamed[name] ?? name, attributes]));
+  const tables: Record<string, Map<string, Item>> = Object.fromEntries(Object.keys(keys).map((name) => [name, new Map<string, Item>()]));
+  keysOfTables.set(tables, keys);
+  const keyOf = (table: string, item: Item) => JSON.stringify(keys[table]!.map((attribute) => item[attribute]));
   const tableOf = (name: string) => {
     const table = tables[name];
     if (!table) throw new Error(`unknown table ${name}`);
@@ -61,6 +90,7 @@ export function memoryTables(docMock: AwsStub<DocInput, DocOutput, DynamoDBDocum
   };
   docMock.on(GetCommand).callsFake((input: { TableName: string; Key: Item }) => ({ Item: tableOf(input.TableName).get(keyOf(input.TableName, input.Key)) }));
   docMock.on(PutCommand).callsFake((input: { TableName: string; Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item }) => {
+    validateExpressions(input);
     const table = tableOf(input.TableName);
     const existing = table.get(keyOf(input.TableName, input.Item));
     if (input.ConditionExpression === 'attribute_not_exists(#hash)' && existing) throw conditionFailed();
@@ -69,6 +99,7 @@ export function memoryTables(docMock: AwsStub<DocInput, DocOutput, DynamoDBDocum
     return {};
   });
   docMock.on(UpdateCommand).callsFake((input: { TableName: string; Key: Item; UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Item }) => {
+    validateExpressions(input);
     const table = tableOf(input.TableName);
     const key = keyOf(input.TableName, input.Key);
     const existing = table.get(key);
@@ -90,9 +121,12 @@ export function memoryTables(docMock: AwsStub<DocInput, DocOutput, DynamoDBDocum
     tableOf(input.TableName).delete(keyOf(input.TableName, input.Key));
     return {};
   });
-  docMock.on(QueryCommand).callsFake((input: { TableName: string; ExpressionAttributeValues: Item }) => ({
-    Items: [...tableOf(input.TableName).values()].filter((item) => item.customerId === input.ExpressionAttributeValues[':value']).sort((a, b) => String(a.entryId).localeCompare(String(b.entryId))),
-  }));
+  docMock.on(QueryCommand).callsFake((input: { TableName: string; KeyConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Item }) => {
+    validateExpressions(input);
+    return {
+      Items: [...tableOf(input.TableName).values()].filter((item) => item.customerId === input.ExpressionAttributeValues[':value']).sort((a, b) => String(a.entryId).localeCompare(String(b.entryId))),
+    };
+  });
   docMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: Item[] }> }) => ({
     Responses: Object.fromEntries(Object.entries(input.RequestItems).map(([name, request]) => [name, request.Keys.flatMap((key) => tableOf(name).get(keyOf(name, key)) ?? [])])),
   }));
@@ -105,5 +139,6 @@ export function memoryTables(docMock: AwsStub<DocInput, DocOutput, DynamoDBDocum
 
 /** Puts items into a memory table by their key. */
 export function putAll(tables: Record<string, Map<string, Item>>, name: string, items: Item[]): void {
-  for (const item of items) tables[name]!.set(JSON.stringify(KEYS[name]!.map((attribute) => item[attribute])), item);
+  const keys = keysOfTables.get(tables) ?? KEYS;
+  for (const item of items) tables[name]!.set(JSON.stringify(keys[name]!.map((attribute) => item[attribute])), item);
 }
