@@ -52,7 +52,7 @@ describe('newRequestRecord', () => {
       requestId: 'r1', type: 'export', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', receivedAt: new Date('2026-01-31T10:00:00.000Z'),
     });
 
-    expect(record).toEqual({
+    expect(record).toStrictEqual({
       requestId: 'r1', type: 'export', customerId: 'c1', customerKey: 'k1', brand: 'albelli', bodyHash: 'h', status: 'pending',
       createdAt: '2026-01-31T10:00:00.000Z', updatedAt: '2026-01-31T10:00:00.000Z', dueAt: '2026-02-28T10:00:00.000Z', stores: {}, version: 1,
     });
@@ -1006,6 +1006,27 @@ describe('Ledger: a rectification\'s corrections (personal data, internal)', () 
     expect((await table.ledger.get('rect-3')).customerId).toBeUndefined();
   });
 
+  it('keeps a restriction, an objection and corrections it is given', () => {
+    const built = newRequestRecord({
+      requestId: 'r',
+      type: 'restriction',
+      customerId: 'c3',
+      customerKey: 'k',
+      brand: 'albelli',
+      bodyHash: 'h',
+      receivedAt: new Date('2026-01-01T00:00:00.000Z'),
+      restriction: { action: 'restrict', scope: 'marketing', ground: 'legal-claims' },
+      objection: { purpose: 'smart-creation' },
+      corrections: { lastName: 'Person' },
+    });
+
+    expect(built).toStrictEqual({
+      requestId: 'r', type: 'restriction', customerId: 'c3', customerKey: 'k', brand: 'albelli', bodyHash: 'h', status: 'pending',
+      createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', dueAt: '2026-02-01T00:00:00.000Z',
+      corrections: { lastName: 'Person' }, restriction: { action: 'restrict', scope: 'marketing', ground: 'legal-claims' }, objection: { purpose: 'smart-creation' }, stores: {}, version: 1,
+    });
+  });
+
   it('builds a new record with its own due date and corrections when given', () => {
     const built = newRequestRecord({
       requestId: 'r',
@@ -1020,5 +1041,96 @@ describe('Ledger: a rectification\'s corrections (personal data, internal)', () 
 
     expect(built.dueAt).toBe('2026-01-04T00:00:00.000Z');
     expect('corrections' in built).toBe(false);
+  });
+});
+
+describe('Ledger.extend (races and refusals)', () => {
+  let table: LedgerTable;
+  let clock: Date;
+  const extension = { reason: 'complexity' as const, extendedAt: '2025-02-01T00:00:00.000Z', previousDueAt: '2025-02-28T10:00:00.000Z', extendedBy: 'token:ops' };
+
+  beforeEach(async () => {
+    clock = new Date('2025-02-01T00:00:00.000Z');
+    table = await startLedgerTable(() => clock);
+  });
+
+  afterEach(async () => {
+    await table.close();
+  });
+
+  it('decides again on the record as a concurrent change left it, with the ledger\'s clock, and writes the extension on the new version', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    let raced = false;
+    const racingDoc = Object.create(table.doc, {
+      send: {
+        value: async (command: { input: { UpdateExpression?: string } }) => {
+          if (!raced && command instanceof UpdateCommand && command.input.UpdateExpression?.includes('#extension')) {
+            // A status change lands between the extension's read and its write.
+            raced = true;
+            clock = new Date('2025-02-01T00:00:07.000Z');
+            await table.ledger.transition('r1', 'in_progress');
+          }
+          return table.doc.send(command as never);
+        },
+      },
+    }) as DynamoDBDocumentClient;
+    const events = new EventBridgeClient({ region: 'eu-west-1' });
+    const eventsMock = mockClient(events);
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const ledger = new Ledger({ doc: racingDoc, events, tableName: table.tableName, eventBusName: 'b', now: () => clock });
+    const seen: [string, number, string][] = [];
+
+    // Act
+    const outcome = await ledger.extend('r1', (current, now) => {
+      seen.push([current.status, current.version, now.toISOString()]);
+      return { extension, dueAt: '2025-04-30T10:00:00.000Z' };
+    });
+
+    // Assert
+    expect(outcome.changed).toBe(true);
+    expect(seen).toEqual([
+      ['pending', 1, '2025-02-01T00:00:00.000Z'],
+      ['in_progress', 2, '2025-02-01T00:00:07.000Z'],
+    ]);
+    expect(await table.ledger.get('r1')).toMatchObject({ status: 'in_progress', version: 3, updatedAt: '2025-02-01T00:00:07.000Z', extension, dueAt: '2025-04-30T10:00:00.000Z' });
+    const detail = JSON.parse(eventsMock.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!);
+    expect(eventsMock.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries![0]!.DetailType)).toEqual(['Request Deadline Extended']);
+    expect(detail).toMatchObject({ status: 'in_progress', version: 3, extension });
+  });
+
+  it('never writes a second extension, even when asked to: gives up with InvalidStatusTransition after 8 attempts', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { extension }));
+    let decisions = 0;
+
+    // Act
+    const attempt = table.ledger.extend('r1', () => ((decisions += 1), { extension: { ...extension, reason: 'third-party-data' as const }, dueAt: '2025-05-31T10:00:00.000Z' }));
+
+    // Assert
+    await expect(attempt).rejects.toThrow(new InvalidStatusTransition('Request r1: too many concurrent changes while extending its deadline'));
+    expect(decisions).toBe(8);
+    expect(await table.ledger.get('r1')).toEqual(record('r1', { extension }));
+    expect(table.events).toEqual([]);
+  });
+
+  it('refuses an unknown request with RequestNotFound and rethrows a failed write that is not a lost race', async () => {
+    // Arrange
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const docMock = mockClient(doc);
+    docMock.on(GetCommand, { Key: { requestId: 'r1' } }).resolves({ Item: record('r1') });
+    docMock.on(GetCommand, { Key: { requestId: 'nope' } }).resolves({});
+    docMock.on(UpdateCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    const ledger = new Ledger({ doc, events: new EventBridgeClient({ region: 'eu-west-1' }), tableName: 't', eventBusName: 'b' });
+    const decide = () => ({ extension, dueAt: '2025-04-30T10:00:00.000Z' });
+
+    // Act
+    const unknown = ledger.extend('nope', decide);
+    const failing = ledger.extend('r1', decide);
+
+    // Assert
+    await expect(unknown).rejects.toThrow(new RequestNotFound('Request nope not found'));
+    await expect(failing).rejects.toMatchObject({ name: 'StoreFailed' });
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 });

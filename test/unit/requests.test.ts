@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetBucketVersioningCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { callerOf, handleApiEvent } from '../../functions/api/router';
@@ -11,7 +11,7 @@ import { archiveKey } from '../../functions/core/export/layout';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord, type Ledger } from '../../functions/core/ledger';
 import { openMarkerId } from '../../functions/core/open-requests';
-import { bodyHash, cancelRequest, toView, type RequestsDeps } from '../../functions/core/requests';
+import { bodyHash, cancelRequest, createRequest, downloadUrl, executionInput, exportVolumeCount, getRequest, listRequests, toView, type RequestsDeps } from '../../functions/core/requests';
 import { startApiServer, type ApiServer } from '../../local/api-server';
 import { tableDefinition } from '../../local/runtime';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
@@ -851,5 +851,398 @@ describe('bodyHash', () => {
     expect(bodyHash({ ...body, requestId: randomUUID() }, KEY)).toBe(hash);
     expect(bodyHash({ ...body, brand: 'resnap' }, KEY)).not.toBe(hash);
     expect(bodyHash(body, 'o'.repeat(40))).not.toBe(hash);
+  });
+});
+
+describe('exportVolumeCount', () => {
+  it('is the result\'s volume count, else the length of a legacy volumes list, else 0', () => {
+    // Act
+    const counts = [
+      exportVolumeCount({ volumeCount: 3, volumes: ['a'] }),
+      exportVolumeCount({ volumes: ['exports/r/1.zip', 'exports/r/2.zip'] }),
+      exportVolumeCount({ volumeCount: '2', volumes: 'ab' }),
+      exportVolumeCount({}),
+      exportVolumeCount(undefined),
+    ];
+
+    // Assert
+    expect(counts).toEqual([3, 2, 0, 0, 0]);
+  });
+});
+
+describe('request API core (direct calls)', () => {
+  const NOW = new Date('2026-04-01T08:00:00.000Z');
+  const RESTRICTION_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-restriction';
+  const OBJECTION_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-objection';
+  let table: LedgerTable;
+  let stepFunctions: ReturnType<typeof fakeStepFunctions>;
+
+  const deps = (overrides: Partial<RequestsDeps> = {}): RequestsDeps => ({
+    ledger: table.ledger,
+    sfn: stepFunctions.sfn,
+    s3: new S3Client({ region: 'eu-west-1' }),
+    doc: table.doc,
+    customerProfileTable: PROFILE_TABLE,
+    customerKey: (customerId) => customerKey(customerId, KEY),
+    exportStateMachineArn: EXPORT_ARN,
+    erasureStateMachineArn: ERASURE_ARN,
+    stateMachineArns: { restriction: RESTRICTION_ARN, objection: OBJECTION_ARN },
+    coolingOffSeconds: 45,
+    exportsBucket: 'dsr-exports',
+    downloadUrlTtlSeconds: 600,
+    hashKey: KEY,
+    now: () => NOW,
+    ...overrides,
+  });
+
+  const customer = () => `c-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    table = await startLedgerTable();
+    await table.doc.send(new CreateTableCommand(tableDefinition(getStore('customer-profile'), PROFILE_TABLE)));
+  });
+
+  beforeEach(() => {
+    stepFunctions = fakeStepFunctions();
+  });
+
+  afterAll(async () => {
+    await table.close();
+  });
+
+  it('records a restriction (with and without a ground), an objection and the caller, and starts each on its own state machine with the request id only', async () => {
+    // Arrange
+    const restrict = { type: 'restriction', customerId: customer(), brand: 'albelli', action: 'restrict', scope: 'marketing', ground: 'accuracy-contested' } as const;
+    const lift = { type: 'restriction', customerId: customer(), brand: 'albelli', action: 'lift', scope: 'all' } as const;
+    const objection = { type: 'objection', customerId: customer(), brand: 'resnap', purpose: 'direct-marketing' } as const;
+
+    // Act
+    const restricted = await createRequest(deps(), restrict, 'token:ops');
+    const lifted = await createRequest(deps(), lift);
+    const objected = await createRequest(deps(), objection);
+
+    // Assert
+    expect(restricted.created).toBe(true);
+    const stored = await table.ledger.get(restricted.view.requestId);
+    expect(stored).toMatchObject({ restriction: { action: 'restrict', scope: 'marketing', ground: 'accuracy-contested' }, caller: 'token:ops', dueAt: '2026-05-01T08:00:00.000Z' });
+    expect(stored).not.toHaveProperty('notBefore');
+    expect(stored).not.toHaveProperty('objection');
+    expect((await table.ledger.get(lifted.view.requestId)).restriction).toStrictEqual({ action: 'lift', scope: 'all' });
+    const objectionRecord = await table.ledger.get(objected.view.requestId);
+    expect(objectionRecord.objection).toStrictEqual({ purpose: 'direct-marketing' });
+    expect(objectionRecord).not.toHaveProperty('restriction');
+    expect(objectionRecord).not.toHaveProperty('caller');
+    expect([...stepFunctions.executions.keys()]).toEqual([
+      `${RESTRICTION_ARN}/${restricted.view.requestId}`,
+      `${RESTRICTION_ARN}/${lifted.view.requestId}`,
+      `${OBJECTION_ARN}/${objected.view.requestId}`,
+    ]);
+    expect(JSON.parse(stepFunctions.executions.get(`${RESTRICTION_ARN}/${restricted.view.requestId}`)!.input)).toStrictEqual({ requestId: restricted.view.requestId, type: 'restriction', brand: 'albelli' });
+  });
+
+  it('gives an erasure its cooling-off end (coolingOffSeconds after receipt) and puts it in the execution input', async () => {
+    // Act
+    const { view } = await createRequest(deps(), { type: 'erasure', customerId: customer(), brand: 'albelli' });
+
+    // Assert
+    expect(view.notBefore).toBe('2026-04-01T08:00:45.000Z');
+    expect(JSON.parse([...stepFunctions.executions.values()][0]!.input)).toStrictEqual({ requestId: view.requestId, type: 'erasure', brand: 'albelli', notBefore: '2026-04-01T08:00:45.000Z' });
+  });
+
+  it('refuses a type without a configured state machine with ConfigurationError naming the type', async () => {
+    // Act
+    const attempt = createRequest(deps({ stateMachineArns: undefined }), { type: 'objection', customerId: customer(), brand: 'albelli', purpose: 'smart-creation' });
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'ConfigurationError', message: 'No state machine ARN is configured for objection requests' });
+    expect(stepFunctions.executions.size).toBe(0);
+  });
+
+  it('reads the profile\'s brand strongly consistently, names both brands when they differ, and proceeds for a profile without a brand', async () => {
+    // Arrange
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const profiles = mockClient(doc);
+    try {
+      profiles.on(GetCommand, { Key: { customerId: 'other-brand' } }).resolves({ Item: { brand: 'bonusprint' } });
+      profiles.on(GetCommand, { Key: { customerId: 'no-brand' } }).resolves({ Item: {} });
+
+      // Act
+      const refused = createRequest(deps({ doc }), { type: 'export', customerId: 'other-brand', brand: 'albelli' });
+      await expect(refused).rejects.toMatchObject({ name: 'BrandMismatch', message: 'The customer belongs to brand bonusprint, but the request names brand albelli' });
+      const accepted = await createRequest(deps({ doc }), { type: 'export', customerId: 'no-brand', brand: 'albelli' });
+
+      // Assert
+      expect(accepted.created).toBe(true);
+      expect(profiles.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual(
+        ['other-brand', 'no-brand'].map((customerId) => ({
+          TableName: PROFILE_TABLE,
+          Key: { customerId },
+          ConsistentRead: true,
+          ProjectionExpression: '#brand',
+          ExpressionAttributeNames: { '#brand': 'brand' },
+        })),
+      );
+    } finally {
+      profiles.restore();
+    }
+  });
+
+  it('refuses a second open request of the type with DuplicateRequest naming the open one', async () => {
+    // Arrange
+    const customerId = customer();
+    const first = await createRequest(deps(), { type: 'export', customerId, brand: 'albelli' });
+
+    // Act
+    const attempt = createRequest(deps(), { type: 'export', customerId, brand: 'albelli' });
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'DuplicateRequest', message: `The customer already has an open export request ${first.view.requestId}`, openRequestId: first.view.requestId });
+  });
+
+  it('a retried create of a record that is no longer pending and has no execution starts none; another body is RequestConflict', async () => {
+    // Arrange
+    const body = { type: 'export', customerId: customer(), brand: 'albelli', requestId: randomUUID() } as const;
+    const record = newRequestRecord({ requestId: body.requestId, type: 'export', customerId: body.customerId, customerKey: customerKey(body.customerId, KEY), brand: 'albelli', bodyHash: bodyHash(body, KEY), receivedAt: NOW });
+    await table.ledger.create(record);
+    await table.ledger.transition(body.requestId, 'cancelled');
+
+    // Act
+    const retried = await createRequest(deps(), body);
+    const conflicting = createRequest(deps(), { ...body, brand: 'resnap' });
+
+    // Assert
+    expect(retried.created).toBe(false);
+    expect(retried.view.status).toBe('cancelled');
+    expect(retried.view).not.toHaveProperty('executionArn');
+    expect(stepFunctions.executions.size).toBe(0);
+    await expect(conflicting).rejects.toMatchObject({ name: 'RequestConflict', message: `Request ${body.requestId} already exists with a different body` });
+  });
+
+  it('a create that lost the put to a concurrent one returns the stored record when the bodies match, RequestConflict otherwise', async () => {
+    // Arrange
+    const body = { type: 'export', customerId: customer(), brand: 'albelli', requestId: randomUUID() } as const;
+    const winner = {
+      ...newRequestRecord({ requestId: body.requestId, type: 'export', customerId: body.customerId, customerKey: customerKey(body.customerId, KEY), brand: 'albelli', bodyHash: bodyHash(body, KEY), receivedAt: NOW }),
+      executionArn: 'arn:started-by-the-winner',
+    };
+    const racing = (stored: typeof winner): Ledger =>
+      Object.assign(Object.create(table.ledger) as Ledger, {
+        find: async () => undefined,
+        claimOpen: async () => ({ claimed: true }),
+        create: async () => ({ record: stored, created: false }),
+      });
+
+    // Act
+    const same = await createRequest(deps({ ledger: racing(winner) }), body);
+    const other = createRequest(deps({ ledger: racing({ ...winner, bodyHash: 'another-body' }) }), body);
+
+    // Assert
+    expect(same.created).toBe(false);
+    expect(same.view).toMatchObject({ requestId: body.requestId, executionArn: 'arn:started-by-the-winner' });
+    expect(stepFunctions.executions.size).toBe(0);
+    await expect(other).rejects.toMatchObject({ name: 'RequestConflict' });
+  });
+
+  it('refuses the execution input of a record without a customer id (InvalidStatusTransition) and leaves notBefore out when there is none', () => {
+    // Arrange
+    const record = newRequestRecord({ requestId: 'r-redacted', type: 'export', customerId: 'c1', customerKey: 'a'.repeat(64), brand: 'albelli', bodyHash: 'h', receivedAt: NOW });
+    const { customerId: _customerId, ...redacted } = record;
+
+    // Act
+    const input = executionInput(record);
+
+    // Assert
+    expect(input).toStrictEqual({ requestId: 'r-redacted', type: 'export', brand: 'albelli' });
+    expect(() => executionInput(redacted)).toThrow(expect.objectContaining({ name: 'InvalidStatusTransition', message: 'Request r-redacted no longer holds a customer id' }));
+  });
+
+  it('lists with the customer\'s keyed hash, the status, the page and (overdue) the 5-day horizon, keeping only requests overdue or due soon', async () => {
+    // Arrange
+    const filters: unknown[] = [];
+    const record = (requestId: string, dueAt: string) => ({ ...newRequestRecord({ requestId, type: 'export', customerId: 'c1', customerKey: 'a'.repeat(64), brand: 'albelli', bodyHash: 'h', receivedAt: NOW }), dueAt });
+    const items = [record('late', '2026-03-31T00:00:00.000Z'), record('soon', '2026-04-05T00:00:00.000Z'), record('later', '2026-04-20T00:00:00.000Z')];
+    const ledger = { list: async (filter: unknown) => (filters.push(filter), { items, nextToken: filters.length === 1 ? 'next' : undefined }) } as unknown as Ledger;
+    const listDeps = { ledger, customerKey: (customerId: string) => `key-of-${customerId}`, now: () => NOW };
+
+    // Act
+    const overdue = await listRequests(listDeps, { overdue: 'true', customerId: 'c1', status: 'pending', limit: 10, nextToken: 'token-1' } as never);
+    const all = await listRequests(listDeps, { limit: 5 } as never);
+
+    // Assert
+    expect(filters).toEqual([
+      { customerKey: 'key-of-c1', status: 'pending', dueBefore: '2026-04-06T08:00:00.000Z', limit: 10, nextToken: 'token-1' },
+      { customerKey: undefined, status: undefined, dueBefore: undefined, limit: 5, nextToken: undefined },
+    ]);
+    expect(overdue.items.map((item) => item.requestId)).toEqual(['late', 'soon']);
+    expect(overdue.nextToken).toBe('next');
+    expect(all.items.map((item) => item.requestId)).toEqual(['late', 'soon', 'later']);
+    expect(all).not.toHaveProperty('nextToken');
+  });
+
+  it('returns the view of one request: progress by store name, without body hash, version or corrections', async () => {
+    // Arrange
+    const record = {
+      ...newRequestRecord({ requestId: randomUUID(), type: 'rectification', customerId: customer(), customerKey: 'b'.repeat(64), brand: 'albelli', bodyHash: 'h', receivedAt: NOW, corrections: { lastName: 'Person' } }),
+      stores: {
+        orders: { phase: 'rectify', status: 'completed', items: 1, bytes: 0, updatedAt: '2026-04-01T09:00:00.000Z' },
+        'customer-profile': { phase: 'rectify', status: 'skipped', items: 0, bytes: 0, updatedAt: '2026-04-01T09:00:00.000Z' },
+      },
+    } as const;
+    await table.ledger.create(record);
+
+    // Act
+    const view = await getRequest(deps(), record.requestId);
+
+    // Assert
+    expect(view).toStrictEqual({
+      requestId: record.requestId,
+      type: 'rectification',
+      customerId: record.customerId,
+      customerKey: 'b'.repeat(64),
+      brand: 'albelli',
+      status: 'pending',
+      createdAt: '2026-04-01T08:00:00.000Z',
+      updatedAt: '2026-04-01T08:00:00.000Z',
+      dueAt: '2026-05-01T08:00:00.000Z',
+      stores: [
+        { store: 'customer-profile', phase: 'rectify', status: 'skipped', items: 0, bytes: 0, updatedAt: '2026-04-01T09:00:00.000Z' },
+        { store: 'orders', phase: 'rectify', status: 'completed', items: 1, bytes: 0, updatedAt: '2026-04-01T09:00:00.000Z' },
+      ],
+    });
+  });
+
+  it('refuses to cancel a final request, and a running request other than an export, saying why', async () => {
+    // Arrange
+    const completed = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
+    await table.ledger.transition(completed.view.requestId, 'in_progress');
+    await table.ledger.transition(completed.view.requestId, 'completed', { result: { volumeCount: 1 } });
+    const running = await createRequest(deps(), { type: 'objection', customerId: customer(), brand: 'albelli', purpose: 'smart-creation' });
+    await table.ledger.transition(running.view.requestId, 'in_progress');
+
+    // Act
+    const final = cancelRequest(deps(), completed.view.requestId);
+    const objection = cancelRequest(deps(), running.view.requestId);
+
+    // Assert
+    await expect(final).rejects.toMatchObject({ name: 'InvalidStatusTransition', message: `Request ${completed.view.requestId} is completed; only a pending or held request or a running export can be cancelled` });
+    await expect(objection).rejects.toMatchObject({
+      name: 'InvalidStatusTransition',
+      message: `Request ${running.view.requestId} (objection) is in progress and cannot be cancelled: only a running export can be stopped; let it finish`,
+    });
+    expect(stepFunctions.stopped).toEqual([]);
+  });
+
+  it('cancels a pending request other than an export by stopping its one execution (RequestCancelled), reading no executions and removing no export data', async () => {
+    // Arrange
+    const sfn = new SFNClient({ region: 'eu-west-1' });
+    const s3 = new S3Client({ region: 'eu-west-1' });
+    const sfnMock = mockClient(sfn);
+    const s3Mock = mockClient(s3);
+    try {
+      sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `arn:aws:states:eu-west-1:000000000000:execution:dsr-restriction:${input.name}` }));
+      const created = await createRequest(deps({ sfn }), { type: 'restriction', customerId: customer(), brand: 'albelli', action: 'lift', scope: 'marketing' });
+      const unstarted = newRequestRecord({ requestId: randomUUID(), type: 'restriction', customerId: customer(), customerKey: 'c'.repeat(64), brand: 'albelli', bodyHash: 'h', receivedAt: NOW });
+      await table.ledger.create(unstarted);
+
+      // Act
+      const cancelled = await cancelRequest(deps({ sfn, s3 }), created.view.requestId);
+      const cancelledUnstarted = await cancelRequest(deps({ sfn, s3 }), unstarted.requestId);
+
+      // Assert
+      expect(cancelled.status).toBe('cancelled');
+      expect(cancelledUnstarted.status).toBe('cancelled');
+      expect(sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input)).toEqual([
+        { executionArn: `arn:aws:states:eu-west-1:000000000000:execution:dsr-restriction:${created.view.requestId}`, error: 'RequestCancelled', cause: 'Cancelled through the API' },
+      ]);
+      expect(sfnMock.commandCalls(ListExecutionsCommand)).toEqual([]);
+      expect(s3Mock.calls()).toEqual([]);
+    } finally {
+      sfnMock.restore();
+      s3Mock.restore();
+    }
+  });
+
+  it('cancelling an export stops every running execution of it found on any page of the export state machine, never a neighbour\'s', async () => {
+    // Arrange
+    const sfn = new SFNClient({ region: 'eu-west-1' });
+    const s3 = new S3Client({ region: 'eu-west-1' });
+    const sfnMock = mockClient(sfn);
+    const s3Mock = mockClient(s3);
+    try {
+      sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `arn:export:${input.name}` }));
+      const { view } = await createRequest(deps({ sfn }), { type: 'export', customerId: customer(), brand: 'albelli' });
+      const id = view.requestId;
+      sfnMock
+        .on(ListExecutionsCommand, { nextToken: undefined })
+        .resolves({ executions: [{ name: `${id}x`, executionArn: 'arn:neighbour' }, { executionArn: 'arn:nameless' }, { name: `${id}-replay-1`, executionArn: 'arn:replay-1' }], nextToken: 'page-2' } as never)
+        .on(ListExecutionsCommand, { nextToken: 'page-2' })
+        .resolves({ executions: [{ name: id, executionArn: `arn:export:${id}` }, { name: `${id}-replay-2`, executionArn: 'arn:replay-2' }], nextToken: 'page-3' } as never)
+        .on(ListExecutionsCommand, { nextToken: 'page-3' })
+        .resolves({});
+      s3Mock.on(GetBucketVersioningCommand).resolves({});
+      s3Mock.on(ListObjectsV2Command).resolves({ IsTruncated: false });
+
+      // Act
+      await cancelRequest(deps({ sfn, s3 }), id);
+
+      // Assert
+      expect(sfnMock.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input)).toEqual(
+        [undefined, 'page-2', 'page-3'].map((nextToken) => ({ stateMachineArn: EXPORT_ARN, statusFilter: 'RUNNING', nextToken, maxResults: 1000 })),
+      );
+      expect(sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input.executionArn)).toEqual([`arn:export:${id}`, 'arn:replay-1', 'arn:replay-2']);
+    } finally {
+      sfnMock.restore();
+      s3Mock.restore();
+    }
+  });
+
+  it('refuses a download of a request that is not an export, or not completed, or a volume past the count, naming why', async () => {
+    // Arrange
+    const erasure = await createRequest(deps(), { type: 'erasure', customerId: customer(), brand: 'albelli' });
+    const pending = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
+    const done = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
+    await table.ledger.transition(done.view.requestId, 'in_progress');
+    await table.ledger.transition(done.view.requestId, 'completed', { result: { volumes: ['one', 'two'] } });
+
+    // Act
+    const attempts = [downloadUrl(deps(), erasure.view.requestId, 1), downloadUrl(deps(), pending.view.requestId, 1), downloadUrl(deps(), done.view.requestId, 3)];
+
+    // Assert
+    await expect(attempts[0]).rejects.toMatchObject({ name: 'RequestNotReady', message: `Request ${erasure.view.requestId} is an erasure, not an export` });
+    await expect(attempts[1]).rejects.toMatchObject({ name: 'RequestNotReady', message: `Request ${pending.view.requestId} is pending; the export is not ready` });
+    await expect(attempts[2]).rejects.toMatchObject({ name: 'DownloadNotFound', message: `Request ${done.view.requestId} has 2 volume(s); volume 3 does not exist` });
+  });
+
+  it('presigns the volume\'s archive key for the configured lifetime, as an attachment named after the request and volume', async () => {
+    // Arrange
+    const done = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
+    await table.ledger.transition(done.view.requestId, 'in_progress');
+    await table.ledger.transition(done.view.requestId, 'completed', { result: { volumeCount: 2 } });
+    const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+
+    // Act
+    const url = new URL(await downloadUrl(deps({ s3 }), done.view.requestId, 2));
+
+    // Assert
+    expect(url.pathname).toBe(`/${archiveKey(done.view.requestId, 2, KEY)}`);
+    expect(url.hostname).toBe('dsr-exports.s3.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
+    expect(url.searchParams.get('response-content-disposition')).toBe(`attachment; filename="dsr-export-${done.view.requestId}-2.zip"`);
+  });
+});
+
+describe('bodyHash (canonical form)', () => {
+  it('sorts the keys of objects inside arrays, keeps the order of array entries, and takes null values', () => {
+    // Arrange
+    const body = { type: 'export', customerId: 'c1', brand: 'albelli' } as const;
+    const withList = (entries: unknown[]) => ({ ...body, list: entries }) as never;
+
+    // Act
+    const hash = bodyHash(withList([{ a: 1, b: 2 }, 'x']), KEY);
+
+    // Assert
+    expect(bodyHash(withList([{ b: 2, a: 1 }, 'x']), KEY)).toBe(hash);
+    expect(bodyHash(withList(['x', { a: 1, b: 2 }]), KEY)).not.toBe(hash);
+    expect(bodyHash({ ...body, callbackUrl: null } as never, KEY)).not.toBe(bodyHash(body, KEY));
   });
 });

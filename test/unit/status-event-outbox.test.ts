@@ -213,6 +213,52 @@ describe('status event outbox', () => {
     expect(table.events.map((event) => event.status)).toEqual(['completed']);
   });
 
+  it('an extension whose event the bus refused stays owed under the request\'s status, and a retried extension emits it as Request Deadline Extended', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    const extension = { reason: 'complexity' as const, extendedAt: clock.toISOString(), previousDueAt: '2025-02-28T10:00:00.000Z', extendedBy: 'token:ops' };
+    const decide = (current: RequestRecord) => (current.extension ? undefined : { extension, dueAt: '2025-04-30T10:00:00.000Z' });
+    table.failPutEvents(throttled());
+    await expect(table.ledger.extend('r1', decide)).rejects.toBeInstanceOf(EventsUnavailable);
+    const owed = await stored('r1');
+    advance(5);
+
+    // Act
+    const retried = await table.ledger.extend('r1', decide);
+
+    // Assert
+    expect(owed).toMatchObject({
+      status: 'in_progress',
+      version: 2,
+      updatedAt: '2025-02-01T12:00:00.000Z',
+      pendingEvent: 'in_progress',
+      pendingEventSince: '2025-02-01T12:00:00.000Z',
+      pendingEventVersion: 2,
+      pendingEventDetailType: 'Request Deadline Extended',
+    });
+    expect(retried.changed).toBe(false);
+    expect(table.detailTypes).toEqual(['Request Deadline Extended']);
+    expect(table.events.map((event) => [event.requestId, event.version, event.dueAt])).toEqual([['r1', 2, '2025-04-30T10:00:00.000Z']]);
+    expect(Object.keys(await stored('r1')).filter((key) => key.startsWith('pendingEvent'))).toEqual([]);
+  });
+
+  it('the sweep emits an owed extension event with its own detail type', async () => {
+    // Arrange
+    await table.ledger.create(record('r1'));
+    const extension = { reason: 'complexity' as const, extendedAt: clock.toISOString(), previousDueAt: '2025-02-28T10:00:00.000Z', extendedBy: 'token:ops' };
+    table.failPutEvents(throttled());
+    await table.ledger.extend('r1', () => ({ extension, dueAt: '2025-04-30T10:00:00.000Z' })).catch(() => undefined);
+    advance(PENDING_EVENT_GRACE_SECONDS + 1);
+
+    // Act
+    const swept = await table.ledger.flushPendingEvents();
+
+    // Assert
+    expect(swept).toEqual({ emitted: 1 });
+    expect(table.detailTypes).toEqual(['Request Deadline Extended']);
+    expect(await stored('r1')).not.toHaveProperty('pendingEventDetailType');
+  });
+
   it('an event id is the request id and the record version, the same on a repeat', () => {
     expect(statusEventId({ requestId: 'r1', version: 3 })).toBe('r1:3');
   });
