@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { buildVolume } from '../../functions/core/export/build-volume';
+import { buildVolume, buildVolumeInput, buildVolumeOutput } from '../../functions/core/export/build-volume';
 import { exportConfig } from '../../functions/core/export/config';
 import { archiveKey, volumeFilesKey, volumeSummaryKey } from '../../functions/core/export/layout';
 import type { ExportPlan } from '../../functions/core/export/plan';
@@ -114,6 +114,15 @@ function recordingWithMetadata(): void {
   }));
 }
 
+/** Serves `variant` as the request's plan, with `extra` objects beside the fixture's. */
+function servePlan(variant: ExportPlan, extra: Record<string, Buffer> = {}): void {
+  const served: Record<string, Buffer> = { ...objects, ...extra, 'staging/r1/plan.json': Buffer.from(JSON.stringify(variant)) };
+  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: body(served[input.Key]!) }));
+}
+
+/** The keys written with PutObject, in order. */
+const putKeys = () => s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key);
+
 describe('buildVolume', () => {
   it('writes volume 1 in a fixed order with index, data as JSON and CSV, files and a manifest that hashes every entry', async () => {
     const summary = await buildVolume(deps, { requestId: 'r1', volume: 1 });
@@ -124,7 +133,7 @@ describe('buildVolume', () => {
     expect(summary).toEqual({ volume: 1, key: archiveKey('r1', 1, env.DSR_HASH_KEY), bytes: zip.length, sha256: sha256(zip), entries: 7 });
     expect(JSON.parse(uploaded(volumeSummaryKey('r1', 1)).toString('utf8'))).toEqual(summary);
     const manifest = JSON.parse(entries.at(-1)!.data.toString('utf8'));
-    expect(manifest).toMatchObject({ requestId: 'r1', generatedAt: '2025-06-01T10:00:00.000Z', brand: 'albelli', volume: 1 });
+    expect(manifest).toMatchObject({ format: 'dsr-export/1', requestId: 'r1', generatedAt: '2025-06-01T10:00:00.000Z', brand: 'albelli', volume: 1 });
     expect(manifest.volumes).toEqual([
       { volume: 1, fileName: 'volume-1.zip', manifest: 'manifest.json', files: 1 },
       { volume: 2, fileName: 'volume-2.zip', manifest: 'manifest-volume-2.json', files: 1 },
@@ -138,6 +147,9 @@ describe('buildVolume', () => {
       'customerId,orderId,shippingAddress.city,note,lines\r\nc1,o1,Utrecht,"a, ""b""",\r\nc1,o2,,,"[{""sku"":""X""}]"\r\n',
     );
     expect(entries[4]!.data.equals(JPEG)).toBe(true);
+    // Volume 1 writes its archive (as a ZIP) and its summary, and stages no file details of its own
+    expect(putKeys()).toEqual([archiveKey('r1', 1, env.DSR_HASH_KEY), volumeSummaryKey('r1', 1)]);
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.ContentType).toBe('application/zip');
   });
 
   it('stores JPEG, deflates text, flags UTF-8 names and uses the fixed request date', async () => {
@@ -301,5 +313,128 @@ describe('buildVolume', () => {
 
     expect(entries.find((entry) => entry.name === 'data/orders.json')!.data.toString('utf8')).toBe('[]\n');
     expect(entries.find((entry) => entry.name === 'data/orders.csv')!.data.toString('utf8')).toBe('\r\n');
+  });
+
+  it('stores a file the plan marks stored whatever its name, and one whose content type shows it is compressed although the plan says deflate', async () => {
+    const NOTES = Buffer.from('notes '.repeat(200));
+    const CLIP = Buffer.alloc(3000, 3);
+    const files = [
+      plan.volumes[1]!.files[0]!,
+      { store: 'call-recordings', key: 'recordings/c1/notes.txt', size: NOTES.length, path: 'files/call-recordings/notes.txt', stored: true },
+      { store: 'call-recordings', key: 'recordings/c1/clip', size: CLIP.length, path: 'files/call-recordings/clip', stored: false },
+    ];
+    servePlan({ ...plan, volumes: [plan.volumes[0]!, { ...plan.volumes[1]!, files }] }, { 'recordings/c1/notes.txt': NOTES });
+    s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/clip' }).callsFake(() => ({ Body: Readable.from([CLIP]), ContentType: 'audio/mpeg' }));
+
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 2 })).key));
+
+    expect(entries.map((entry) => [entry.name, entry.method])).toEqual([
+      ['files/call-recordings/call.wav', 8],
+      ['files/call-recordings/notes.txt', 0],
+      ['files/call-recordings/clip', 0],
+      ['manifest-volume-2.json', 8],
+    ]);
+    expect(entries[2]!.data.equals(CLIP)).toBe(true);
+  });
+
+  it('leaves an empty original name and an empty content type out of the manifest and the staged details', async () => {
+    s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).callsFake(() => ({ Body: Readable.from([WAV]), ContentType: '', Metadata: { 'original-filename': '' } }));
+
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 2 })).key));
+
+    expect(JSON.parse(entries[1]!.data.toString('utf8')).entries).toEqual([{ path: 'files/call-recordings/call.wav', size: WAV.length, sha256: sha256(WAV), store: 'call-recordings' }]);
+    expect(JSON.parse(uploaded(volumeFilesKey('r1', 2)).toString('utf8'))).toEqual({ volume: 2, files: { 'files/call-recordings/call.wav': {} } });
+  });
+
+  it('fails naming the exports store when the archive cannot be uploaded, with no unhandled rejection and no summary staged', async () => {
+    s3Mock.on(PutObjectCommand, { Key: archiveKey('r1', 2, env.DSR_HASH_KEY) }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+
+    try {
+      const attempt = buildVolume(deps, { requestId: 'r1', volume: 2 });
+
+      await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: 'Store "exports" failed: AccessDenied: denied' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(putKeys()).toEqual([archiveKey('r1', 2, env.DSR_HASH_KEY)]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
+  it("fails volume 1 naming the store when one of its files cannot be read while its data files are written, with no unhandled rejection and nothing uploaded", async () => {
+    s3Mock.on(GetObjectCommand, { Key: 'customers/c1/u1/a.jpg' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+
+    try {
+      const attempt = buildVolume(deps, { requestId: 'r1', volume: 1 });
+
+      await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: 'Store "uploaded-photos" failed: AccessDenied: denied' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(putKeys()).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
+  it("reads the staged details of every later volume for volume 1's page, at most 16 at a time", async () => {
+    const later = Array.from({ length: 20 }, (_, index) => index + 2);
+    const many: ExportPlan = {
+      ...plan,
+      volumes: [
+        plan.volumes[0]!,
+        ...later.map((volume) => ({
+          volume,
+          fileName: `volume-${volume}.zip`,
+          manifest: `manifest-volume-${volume}.json`,
+          files: [{ store: 'call-recordings', key: `recordings/c1/call-${volume}.wav`, size: WAV.length, path: `files/call-recordings/call-${volume}.wav`, stored: false }],
+        })),
+      ],
+    };
+    const staged = Object.fromEntries(
+      later.map((volume) => [volumeFilesKey('r1', volume), Buffer.from(JSON.stringify({ volume, files: { [`files/call-recordings/call-${volume}.wav`]: { originalName: `Gesprek ${volume}.wav` } } }))]),
+    );
+    servePlan(many, staged);
+    const reads = { active: 0, max: 0 };
+    for (const [key, data] of Object.entries(staged)) {
+      s3Mock.on(GetObjectCommand, { Key: key }).callsFake(async () => {
+        reads.active += 1;
+        reads.max = Math.max(reads.max, reads.active);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        reads.active -= 1;
+        return { Body: body(data) };
+      });
+    }
+
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
+
+    const html = entries.find((entry) => entry.name === 'index.html')!.data.toString('utf8');
+    expect(later.filter((volume) => !html.includes(`>Gesprek ${volume}.wav</a>`))).toEqual([]);
+    expect(reads.max).toBe(16);
+  });
+
+  it('writes no data file for a store the plan counts that has neither staged records nor files', async () => {
+    servePlan({ ...plan, stores: { 'customer-profile': { items: 0, bytes: 0 }, ...plan.stores } });
+
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
+
+    expect(entries.map((entry) => entry.name)).toEqual(['data/orders.json', 'data/orders.csv', 'data/uploaded-photos.json', 'data/call-recordings.json', 'files/uploaded-photos/Strand Ærø.jpg', 'index.html', 'manifest.json']);
+  });
+});
+
+describe('buildVolumeInput and buildVolumeOutput', () => {
+  it('take a request id and a whole positive volume number, and refuse any other volume', () => {
+    const volumes = [1, 2, 0, -1, 1.5];
+
+    const input = volumes.map((volume) => buildVolumeInput.safeParse({ requestId: 'r1', volume }).success);
+    const output = volumes.map((volume) => buildVolumeOutput.safeParse({ volume }).success);
+
+    expect(input).toEqual([true, true, false, false, false]);
+    expect(output).toEqual([true, true, false, false, false]);
   });
 });

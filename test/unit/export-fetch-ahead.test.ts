@@ -15,8 +15,18 @@ const files = (sizes: number[]): TestFile[] => sizes.map((size, index) => ({ sto
 const bytesOf = (file: TestFile) => Buffer.alloc(file.size, file.key.charCodeAt(1));
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How a fake store answers beyond its delay: the length it announces, a body that is slow to deliver, a request that takes time to stop once aborted. */
+interface FakeStoreOptions {
+  /** `Content-Length` of the response (default: the planned size). */
+  announced?: (file: TestFile) => number | undefined;
+  /** Ms before the body delivers its bytes (default: at once). */
+  bodyDelay?: (file: TestFile) => number;
+  /** Ms an aborted request takes to reject (default: at once). */
+  abortDelay?: number;
+}
+
 /** A fake store: answers after `delay(file)` ms unless aborted; tracks requests in flight and bytes held (files up to `bufferedUpTo` bytes). */
-function fakeStore(delay: (file: TestFile) => number, fail?: (file: TestFile) => Error | undefined, bufferedUpTo = Infinity) {
+function fakeStore(delay: (file: TestFile) => number, fail?: (file: TestFile) => Error | undefined, bufferedUpTo = Infinity, options: FakeStoreOptions = {}) {
   const state = { active: 0, maxActive: 0, aborted: 0, held: 0, maxHeld: 0, opened: [] as string[], bodies: new Map<string, Readable>() };
   const open = async (file: TestFile, signal: AbortSignal): Promise<OpenedObject> => {
     state.active += 1;
@@ -27,7 +37,9 @@ function fakeStore(delay: (file: TestFile) => number, fail?: (file: TestFile) =>
         const onAbort = () => {
           clearTimeout(timer);
           state.aborted += 1;
-          reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+          const abortError = Object.assign(new Error('aborted'), { name: 'AbortError' });
+          if (options.abortDelay === undefined) reject(abortError);
+          else setTimeout(() => reject(abortError), options.abortDelay);
         };
         const timer = setTimeout(() => {
           signal.removeEventListener('abort', onAbort);
@@ -39,9 +51,17 @@ function fakeStore(delay: (file: TestFile) => number, fail?: (file: TestFile) =>
       if (error) throw error;
       if (file.size <= bufferedUpTo) state.held += file.size;
       state.maxHeld = Math.max(state.maxHeld, state.held);
-      const body = Readable.from([bytesOf(file)], { objectMode: false });
+      const bodyDelay = options.bodyDelay?.(file) ?? 0;
+      const body = Readable.from(
+        (async function* () {
+          if (bodyDelay) await wait(bodyDelay);
+          yield bytesOf(file);
+        })(),
+        { objectMode: false },
+      );
       state.bodies.set(file.key, body);
-      return { body, contentLength: file.size, contentType: 'image/jpeg', metadata: { 'original-filename': `${file.key}.jpg` } };
+      const contentLength = options.announced ? options.announced(file) : file.size;
+      return { body, contentLength, contentType: 'image/jpeg', metadata: { 'original-filename': `${file.key}.jpg` } };
     } finally {
       state.active -= 1;
     }
@@ -154,6 +174,187 @@ describe('fetchAhead', () => {
     // Assert
     expect(store.state.active).toBe(0);
     expect(store.state.aborted).toBe(4);
+  });
+
+  it('frees the request of a file once it is in memory, so later files are fetched while the writer still holds one', async () => {
+    // Arrange: two requests at most, four small files
+    const planned = files([10, 10, 10, 10]);
+    const store = fakeStore(() => 5);
+
+    // Act: the writer holds the first file long enough for every other file to arrive
+    const openedWhileHeld: string[][] = [];
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 1000, concurrency: 2 })) {
+      await wait(60);
+      openedWhileHeld.push([...store.state.opened]);
+      await drain(fetched.body);
+    }
+
+    // Assert
+    expect(openedWhileHeld[0]).toEqual(['k0', 'k1', 'k2', 'k3']);
+    expect(store.state.maxActive).toBe(2);
+  });
+
+  it('never has more requests in flight than the concurrency, however many files are written', async () => {
+    // Arrange
+    const planned = files(Array.from({ length: 12 }, () => 10));
+    const store = fakeStore(() => 4);
+
+    // Act
+    const seen: string[] = [];
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 10_000, concurrency: 2 })) {
+      await drain(fetched.body);
+      seen.push(fetched.file.key);
+      await wait(1);
+    }
+
+    // Assert
+    expect(seen).toEqual(planned.map((file) => file.key));
+    expect(store.state.maxActive).toBe(2);
+  });
+
+  it('fetches files that exactly fill the budget together, and buffers a file exactly the size of the budget', async () => {
+    // Arrange: budget 100; two files of 50 fit at once, a file of 100 is not "larger than the budget"
+    const planned = files([50, 50, 50, 50, 100]);
+    const store = fakeStore(() => 5);
+
+    // Act
+    const bufferedAtHandOut: boolean[] = [];
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 100, concurrency: 8 })) {
+      bufferedAtHandOut.push(fetched.body !== store.state.bodies.get(fetched.file.key) && store.state.bodies.get(fetched.file.key)!.readableEnded);
+      expect((await drain(fetched.body)).equals(bytesOf(fetched.file))).toBe(true);
+      store.state.held -= fetched.file.size;
+      await wait(10);
+    }
+
+    // Assert
+    expect(store.state.maxActive).toBe(2);
+    expect(store.state.maxHeld).toBe(100);
+    expect(bufferedAtHandOut).toEqual([true, true, true, true, true]);
+  });
+
+  it('streams a file whose response announces more than planned or a large one that announces no length, and buffers the others', async () => {
+    // Arrange: budget 100
+    const planned = files([10, 250, 10, 10]);
+    const announced: Record<string, number | undefined> = { k0: 500, k1: undefined, k2: 10, k3: undefined };
+    const store = fakeStore(() => 2, undefined, Infinity, { announced: (file) => announced[file.key] });
+
+    // Act
+    const streamed: boolean[] = [];
+    const bytes: Buffer[] = [];
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 100, concurrency: 4 })) {
+      streamed.push(fetched.body === store.state.bodies.get(fetched.file.key));
+      bytes.push(await drain(fetched.body));
+    }
+
+    // Assert
+    expect(streamed).toEqual([true, true, false, false]);
+    expect(bytes.map((data, index) => data.equals(bytesOf(planned[index]!)))).toEqual([true, true, true, true]);
+  });
+
+  it('opens a file larger than the budget only once it is the next to write or the one after it', async () => {
+    // Arrange: budget 100; the fourth file is larger
+    const planned = files([10, 10, 10, 250]);
+    const store = fakeStore(() => 2, undefined, 100);
+
+    // Act
+    const openedWhileHeld: number[] = [];
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 100, concurrency: 8 })) {
+      await wait(20);
+      openedWhileHeld.push(store.state.opened.length);
+      await drain(fetched.body);
+    }
+
+    // Assert: k3 is opened while k2 is written, not before
+    expect(openedWhileHeld).toEqual([3, 3, 4, 4]);
+  });
+
+  it("fails with the store's error (a reset connection: retryable) when a file's body fails while it is read into memory", async () => {
+    // Arrange
+    const planned = files([10, 10]);
+    const open = async (file: TestFile): Promise<OpenedObject> => ({
+      body:
+        file.key === 'k1'
+          ? new Readable({
+              read() {
+                this.destroy(Object.assign(new Error('socket hang up'), { name: 'ECONNRESET' }));
+              },
+            })
+          : Readable.from([bytesOf(file)]),
+      contentLength: file.size,
+      metadata: {},
+    });
+
+    // Act
+    const seen: string[] = [];
+    const attempt = (async () => {
+      for await (const fetched of fetchAhead(planned, open, { budgetBytes: 1000, concurrency: 1 })) {
+        await drain(fetched.body);
+        seen.push(fetched.file.key);
+      }
+    })();
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'StoreUnavailable', message: 'Store "uploaded-photos" is unavailable: ECONNRESET: socket hang up' });
+    expect(seen).toEqual(['k0']);
+  });
+
+  it('aborts the other requests as soon as one fails and starts no more, even while the writer still holds a file', async () => {
+    // Arrange: k0 arrives at once; k1's response comes fast but its body takes 40 ms; k2 fails at 10 ms; k3 waits
+    const planned = files([10, 10, 10, 10, 10]);
+    const store = fakeStore(
+      (file) => (file.key === 'k0' || file.key === 'k1' ? 1 : file.key === 'k2' ? 10 : 500),
+      (file) => (file.key === 'k2' ? new StoreFailed('Store "uploaded-photos" failed: AccessDenied') : undefined),
+      Infinity,
+      { bodyDelay: (file) => (file.key === 'k1' ? 40 : 0) },
+    );
+
+    // Act: the writer holds k0 for 80 ms
+    let whileHeld: { active: number; opened: string[] } | undefined;
+    const attempt = (async () => {
+      for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 1000, concurrency: 3 })) {
+        await wait(80);
+        whileHeld = { active: store.state.active, opened: [...store.state.opened] };
+        await drain(fetched.body);
+      }
+    })();
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: 'Store "uploaded-photos" failed: AccessDenied' });
+    expect(whileHeld).toEqual({ active: 0, opened: ['k0', 'k1', 'k2', 'k3'] });
+    expect(store.state.opened).toEqual(['k0', 'k1', 'k2', 'k3']);
+  });
+
+  it('waits until every aborted request has stopped before it returns early', async () => {
+    // Arrange: an aborted request takes 30 ms to stop
+    const planned = files([10, 10, 10]);
+    const store = fakeStore((file) => (file.key === 'k0' ? 1 : 500), undefined, Infinity, { abortDelay: 30 });
+
+    // Act
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 1000, concurrency: 3 })) {
+      await drain(fetched.body);
+      break;
+    }
+
+    // Assert
+    expect(store.state.aborted).toBe(2);
+    expect(store.state.active).toBe(0);
+  });
+
+  it('destroys the body of a file it opened but never handed out when the writer gives up', async () => {
+    // Arrange: budget 100; the large second file is opened (streaming) while the first is written
+    const planned = files([10, 250]);
+    const store = fakeStore(() => 1, undefined, 100);
+
+    // Act
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 100, concurrency: 2 })) {
+      await wait(20);
+      await drain(fetched.body);
+      break;
+    }
+
+    // Assert
+    expect(store.state.opened).toEqual(['k0', 'k1']);
+    expect(store.state.bodies.get('k1')!.destroyed).toBe(true);
   });
 });
 
