@@ -1196,6 +1196,56 @@ describe('request API core (direct calls)', () => {
     }
   });
 
+  it('cancelling an export stops the execution the listing shows when the record has none yet, and the recorded one when the listing does not show it yet', async () => {
+    // Arrange
+    const sfn = new SFNClient({ region: 'eu-west-1' });
+    const s3 = new S3Client({ region: 'eu-west-1' });
+    const sfnMock = mockClient(sfn);
+    const s3Mock = mockClient(s3);
+    try {
+      const exportRecord = (executionArn?: string) => ({
+        ...newRequestRecord({ requestId: randomUUID(), type: 'export', customerId: customer(), customerKey: customerKey(customer(), KEY), brand: 'albelli', bodyHash: 'h', receivedAt: NOW }),
+        ...(executionArn ? { executionArn } : {}),
+      });
+      const unrecorded = exportRecord();
+      const unlisted = exportRecord('arn:recorded');
+      for (const record of [unrecorded, unlisted]) await table.ledger.create(record);
+      sfnMock.on(ListExecutionsCommand).resolvesOnce({ executions: [{ name: unrecorded.requestId, executionArn: 'arn:listed' }] } as never).resolves({});
+      s3Mock.on(GetBucketVersioningCommand).resolves({});
+      s3Mock.on(ListObjectsV2Command).resolves({ IsTruncated: false });
+
+      // Act
+      await cancelRequest(deps({ sfn, s3 }), unrecorded.requestId);
+      await cancelRequest(deps({ sfn, s3 }), unlisted.requestId);
+
+      // Assert
+      expect(sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input.executionArn)).toEqual(['arn:listed', 'arn:recorded']);
+    } finally {
+      sfnMock.restore();
+      s3Mock.restore();
+    }
+  });
+
+  it('a retried create of a pending request whose execution was started never starts it again (a closed execution of that name would refuse)', async () => {
+    // Arrange
+    const sfn = new SFNClient({ region: 'eu-west-1' });
+    const sfnMock = mockClient(sfn);
+    try {
+      sfnMock.on(StartExecutionCommand).resolvesOnce({ executionArn: 'arn:first' }).rejects(new ExecutionAlreadyExists({ message: 'Execution already exists', $metadata: {} }));
+      const body = { type: 'export', customerId: customer(), brand: 'albelli', requestId: randomUUID() } as const;
+      await createRequest(deps({ sfn }), body);
+
+      // Act
+      const retried = await createRequest(deps({ sfn }), body);
+
+      // Assert
+      expect(retried).toMatchObject({ created: false, view: { status: 'pending', executionArn: 'arn:first' } });
+      expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    } finally {
+      sfnMock.restore();
+    }
+  });
+
   it('refuses a download of a request that is not an export, or not completed, or a volume past the count, naming why', async () => {
     // Arrange
     const erasure = await createRequest(deps(), { type: 'erasure', customerId: customer(), brand: 'albelli' });
