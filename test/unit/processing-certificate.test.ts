@@ -114,6 +114,8 @@ describe('issueProcessingCertificate', () => {
       { ...record, type: 'restriction', objection: undefined },
       { ...record, type: 'objection', objection: undefined },
       { ...record, type: 'objection', objection: undefined, restriction: { action: 'lift', scope: 'all' } },
+      { ...record, type: 'restriction' },
+      { ...record, type: 'erasure', restriction: { action: 'lift', scope: 'all' } },
     ] as unknown as RequestRecord[];
 
     for (const request of bare) {
@@ -151,7 +153,28 @@ describe('issueProcessingCertificate', () => {
     expect([summary.issuedAt, summary.customerKey]).toEqual(['2026-01-12T08:30:00.000Z', customerKey('c1', 'p'.repeat(40))]);
   });
 
+  it('names the audit store when the certificate cannot be written', async () => {
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    await expect(issueProcessingCertificate(deps(), input)).rejects.toThrow('Store "audit" failed: AccessDenied: denied');
+  });
+
   it('takes the request id, brand, changes, verification and notification, not the customer', () => {
-    expect(Object.keys(issueProcessingCertificateInput.parse(input))).toEqual(['requestId', 'brand', 'changes', 'verification', 'notification']);
+    const { customerId: _customerId, ...stepInput } = input;
+
+    expect(issueProcessingCertificateInput.parse(input)).toEqual(stepInput);
+  });
+
+  it.each([
+    ['changes.0.items', { changes: [{ store: 'marketing', action: 'deleted', items: -1 }] }],
+    ['changes.0.store', { changes: [{ action: 'deleted', items: 1 }] }],
+    ['verification.checks.0.left', { verification: { verifiedAt: input.verification.verifiedAt, checks: [{ store: 'marketing', check: 'x', left: 0.5 }] } }],
+    ['verification.verifiedAt', { verification: { checks: [] } }],
+    ['notification.notifiedAt', { notification: { recipients: [] } }],
+    ['notification.recipients', { notification: { notifiedAt: input.notification.notifiedAt } }],
+  ])('refuses an input whose %s is missing or not a count', (path, change) => {
+    const parsed = issueProcessingCertificateInput.safeParse({ ...input, ...change });
+
+    expect(parsed.error!.issues.map((issue) => issue.path.join('.'))).toEqual([path]);
   });
 });

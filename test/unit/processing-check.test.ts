@@ -71,6 +71,17 @@ describe('checkProcessing', () => {
     expect(await checkProcessing({ doc }, 'b'.repeat(64), 'marketing')).toEqual({ purpose: 'marketing', allowed: true });
   });
 
+  it('names the strongest reason whatever order the batch answers in', async () => {
+    // Arrange
+    docMock.on(BatchGetCommand).resolves({ Responses: { 'dsr-marketing-suppression': [restriction, objection] } });
+
+    // Act
+    const answer = await checkProcessing({ doc }, K, 'marketing');
+
+    // Assert
+    expect(answer.reason).toEqual({ kind: 'objection', since: objection.since, requestId: 'r2' });
+  });
+
   it('reads the suppression table its environment names', async () => {
     // Arrange
     putAll(memoryTables(docMock, { 'dsr-marketing-suppression': 'eu-suppression' }), 'eu-suppression', [objection]);

@@ -8,8 +8,9 @@ import { InvalidInput, ProcessingVerificationFailed, StoreFailed, StoreUnavailab
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { objectionKey } from '../../functions/core/processing/check';
-import { applyObjection, objectionOf, OBJECTED_ENTRIES, verifyObjection } from '../../functions/core/processing/objection';
+import { applyObjection, applyObjectionOutput, objectionOf, objectionStepInput, OBJECTED_ENTRIES, verifyObjection } from '../../functions/core/processing/objection';
 import type { ObjectionPurpose } from '../../functions/core/processing/parameters';
+import { inFlight } from './helpers/in-flight';
 import { memoryBucket, memoryTables, putAll } from './helpers/memory-stores';
 import { restoredAfterEach } from './helpers/replacements';
 
@@ -153,6 +154,24 @@ describe('applyObjection: failures, defaults and deployment names', () => {
     expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(retry.maxAttempts);
   });
 
+  it('deletes with at most the given number of batches in flight', async () => {
+    // Arrange
+    putAll(tables, 'dsr-smart-creation', Array.from({ length: 100 }, (_, index) => ({ customerId: 'c1', entryId: `edit#2026-03-01T00:00:${String(index).padStart(2, '0')}` })));
+    const slow = inFlight();
+    docMock.on(BatchWriteCommand).callsFake(async (input: { RequestItems: Record<string, { DeleteRequest: { Key: { customerId: string; entryId: string } } }[]> }) => {
+      const requests = input.RequestItems['dsr-smart-creation']!;
+      for (const request of requests) tables['dsr-smart-creation']!.delete(JSON.stringify([request.DeleteRequest.Key.customerId, request.DeleteRequest.Key.entryId]));
+      return slow.run(`${requests.length}`, {});
+    });
+
+    // Act
+    const applied = await applyObjection(depsFor('smart-creation'), { requestId: 'r2', customerId: 'c1' });
+
+    // Assert
+    expect(applied.changes.at(-1)).toEqual({ store: 'smart-creation', action: 'deleted', items: 102 });
+    expect(slow.state.max).toBe(2);
+  });
+
   it('reads the customer strongly consistent, applying and verifying', async () => {
     const deps = depsFor('direct-marketing');
     await applyObjection(deps, { requestId: 'r1', customerId: 'c1' });
@@ -237,8 +256,19 @@ describe('objection steps', () => {
     });
   });
 
-  it('refuse a request of another type', async () => {
+  it('refuse a request of another type, and an objection that does not say what it objects to', async () => {
     await expect(objectionOf(depsFor(undefined, 'restriction').ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type restriction, not objection'));
+    await expect(objectionOf(depsFor('direct-marketing', 'restriction').ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type restriction, not objection'));
+    await expect(objectionOf(depsFor(undefined).ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type objection, not objection'));
+  });
+
+  it('take the request id and answer what apply returned, as their schemas parse them', async () => {
+    const applied = await applyObjection(depsFor('smart-creation'), { requestId: 'r2', customerId: 'c1' });
+
+    expect(objectionStepInput.parse({ requestId: 'r2' })).toEqual({ requestId: 'r2' });
+    expect(objectionStepInput.safeParse({}).success).toBe(false);
+    expect(applyObjectionOutput.parse(applied)).toEqual(applied);
+    expect(applyObjectionOutput.safeParse({ ...applied, purpose: 'profiling' }).success).toBe(false);
   });
 });
 
@@ -256,6 +286,21 @@ describe('verifyObjection', () => {
         { store: 'marketing', check: 'segment# and audience# entries deleted', left: 0 },
         { store: 'marketing', check: 'consents not granted, source objection', left: 0 },
         { store: 'marketing-suppression', check: 'email and phone hashes suppressed', left: 0 },
+      ],
+    });
+  });
+
+  it('passes a smart-creation objection on its own checks, whatever the marketing data holds', async () => {
+    const deps = depsFor('smart-creation');
+    await applyObjection(deps, { requestId: 'r2', customerId: 'c1' });
+
+    const result = await verifyObjection(deps, { requestId: 'r2', customerId: 'c1' });
+
+    expect(result).toEqual({
+      verifiedAt: '2026-02-01T10:00:00.000Z',
+      checks: [
+        { store: 'marketing-suppression', check: 'processing check refuses smart-creation', left: 0 },
+        { store: 'smart-creation', check: 'edit# entries deleted', left: 0 },
       ],
     });
   });

@@ -20,8 +20,8 @@ describe('restriction and objection parameters', () => {
 
     // Assert
     expect(missing.success).toBe(false);
-    expect(missing.error!.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
-      ['ground', 'is required to restrict (one of accuracy-contested, unlawful-processing, legal-claims, objection-pending)'],
+    expect(missing.error!.issues.map((issue) => [issue.code, issue.path.join('.'), issue.message])).toEqual([
+      ['custom', 'ground', 'is required to restrict (one of accuracy-contested, unlawful-processing, legal-claims, objection-pending)'],
     ]);
     expect(lifted.data).toEqual({ action: 'lift', scope: 'all' });
     expect(restricted.data).toEqual({ action: 'restrict', scope: 'all', ground: 'legal-claims' });

@@ -8,7 +8,7 @@ import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { restrictionKey } from '../../functions/core/processing/check';
 import type { RestrictionParameters } from '../../functions/core/processing/parameters';
-import { applyRestriction, restrictionOf, scopesTouched, verifyRestriction } from '../../functions/core/processing/restriction';
+import { applyRestriction, applyRestrictionOutput, restrictionOf, restrictionStepInput, scopesTouched, verifyRestriction } from '../../functions/core/processing/restriction';
 import { memoryBucket, memoryTables, putAll } from './helpers/memory-stores';
 import { restoredAfterEach } from './helpers/replacements';
 
@@ -105,6 +105,20 @@ describe('applyRestriction', () => {
     await expect(applyRestriction(depsFor({ action: 'restrict', scope: 'all', ground: 'legal-claims' }), { requestId: 'r1', customerId: 'c1' })).rejects.toThrow(StoreFailed);
     await expect(restrictionOf(depsFor(undefined, 'objection').ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type objection, not restriction'));
   });
+
+  it('refuses an objection that carries a restriction, and a restriction that does not say what it asks for', async () => {
+    await expect(restrictionOf(depsFor({ action: 'lift', scope: 'all' }, 'objection').ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type objection, not restriction'));
+    await expect(restrictionOf(depsFor(undefined).ledger, 'r9')).rejects.toThrow(new InvalidInput('Request r9 has type restriction, not restriction'));
+  });
+
+  it('takes the request id and answers what it did, as its schemas parse them', async () => {
+    const applied = await applyRestriction(depsFor({ action: 'restrict', scope: 'marketing', ground: 'legal-claims' }), { requestId: 'r1', customerId: 'c1' });
+
+    expect(restrictionStepInput.parse({ requestId: 'r1' })).toEqual({ requestId: 'r1' });
+    expect(restrictionStepInput.safeParse({}).success).toBe(false);
+    expect(applyRestrictionOutput.parse(applied)).toEqual(applied);
+    expect(applyRestrictionOutput.safeParse({ ...applied, scope: 'email' }).success).toBe(false);
+  });
 });
 
 describe('applyRestriction: what it writes and where', () => {
@@ -165,6 +179,29 @@ describe('applyRestriction: what it writes and where', () => {
 
     await applyRestriction(depsFor({ action: 'lift', scope: 'marketing' }), { requestId: 'r4', customerId: 'c1' });
 
+    expect(JSON.parse([...bucket.values()][0]!).entries.map((logged: { id: string }) => logged.id)).toEqual(['524a7e1913caeac00a19ee96d110de9e']);
+  });
+
+  it('logs a lifted entry under the process\'s hash key when given no environment', async () => {
+    // Arrange
+    putAll(tables, 'dsr-marketing-suppression', [entry('marketing')]);
+    const previous = process.env.DSR_HASH_KEY;
+    replacements.replace(
+      () => {
+        process.env.DSR_HASH_KEY = env.DSR_HASH_KEY;
+      },
+      () => {
+        if (previous === undefined) delete process.env.DSR_HASH_KEY;
+        else process.env.DSR_HASH_KEY = previous;
+      },
+    );
+    const { env: _env, ...deps } = depsFor({ action: 'lift', scope: 'marketing' });
+
+    // Act
+    const lifted = await applyRestriction(deps, { requestId: 'r4', customerId: 'c1' });
+
+    // Assert
+    expect(lifted.changes[0]!.items).toBe(1);
     expect(JSON.parse([...bucket.values()][0]!).entries.map((logged: { id: string }) => logged.id)).toEqual(['524a7e1913caeac00a19ee96d110de9e']);
   });
 
