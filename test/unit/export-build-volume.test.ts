@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
@@ -259,13 +260,41 @@ describe('buildVolume', () => {
     expect(s3Mock.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.Key).toBe(archiveKey('r1', 2, env.DSR_HASH_KEY));
   });
 
-  it('fails naming the store when a source file cannot be read, and uploads nothing', async () => {
+  it('fails naming the store when a source file cannot be read, with no unhandled rejection, and uploads nothing', async () => {
     s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
 
-    const attempt = buildVolume(deps, { requestId: 'r1', volume: 2 });
+    try {
+      const attempt = buildVolume(deps, { requestId: 'r1', volume: 2 });
 
-    await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: expect.stringContaining('call-recordings') });
-    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: expect.stringContaining('call-recordings') });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
+  it('stops at once when a part of the archive cannot be uploaded: fails naming the exports store and reads no further files', async () => {
+    const big = randomBytes(12 * 1024 * 1024);
+    const small = Array.from({ length: 10 }, (_, index) => ({ store: 'call-recordings', key: `recordings/c1/s${index}.wav`, size: 10, path: `files/call-recordings/s${index}.wav`, stored: false }));
+    const files = [{ store: 'call-recordings', key: 'recordings/c1/big.mp3', size: big.length, path: 'files/call-recordings/big.mp3', stored: true }, ...small];
+    servePlan({ ...plan, volumes: [plan.volumes[0]!, { ...plan.volumes[1]!, files }] }, { 'recordings/c1/big.mp3': big, ...Object.fromEntries(small.map((file) => [file.key, Buffer.alloc(10, 1)])) });
+    s3Mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3Mock.on(UploadPartCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    s3Mock.on(AbortMultipartUploadCommand).resolves({});
+    // Two requests and 25 bytes ahead: the big file streams, two small ones wait in memory
+    const config = { ...deps.config, partBytes: 5 * 1024 * 1024, uploadConcurrency: 1, fetchConcurrency: 2, fetchBudgetBytes: 25 };
+
+    const attempt = buildVolume({ ...deps, config }, { requestId: 'r1', volume: 2 });
+
+    await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: 'Store "exports" failed: AccessDenied: denied' });
+    const reads = s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key);
+    expect(reads.filter((key) => key!.startsWith('recordings/'))).toEqual(['recordings/c1/big.mp3', 'recordings/c1/s0.wav', 'recordings/c1/s1.wav']);
+    expect(putKeys()).toEqual([]);
   });
 
   it('fails volume 1 naming the store when a staged table vanishes while its entry is written (a cancelled export), with no uncaught error and nothing uploaded', async () => {
@@ -285,6 +314,9 @@ describe('buildVolume', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(uncaught).toEqual([]);
       expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      // The photo fetched ahead is let go: its request's signal is aborted
+      const photo = s3Mock.commandCalls(GetObjectCommand).find((call) => call.args[0].input.Key === 'customers/c1/u1/a.jpg')!;
+      expect((photo.args as unknown[])[1]).toMatchObject({ abortSignal: expect.objectContaining({ aborted: true }) });
     } finally {
       process.off('uncaughtException', record);
     }
