@@ -639,6 +639,25 @@ describe('data map retention rules, as the sweep reads them', () => {
     expect(expiries).toEqual([new Date('2035-03-01T00:00:00.000Z'), new Date('2035-03-01T00:00:00.000Z'), undefined, undefined]);
   });
 
+  it('expires a call recording 90 days after the call, read from its recorded-at metadata', () => {
+    // Arrange
+    const rule = ruleOf('call-recordings', 'after-metadata');
+
+    // Act
+    const expiries = [expiryOf(rule, { 'recorded-at': '2030-01-01T10:00:00.000Z' }), expiryOf(rule, { 'uploaded-at': '2030-01-01T10:00:00.000Z' })];
+
+    // Assert
+    expect(expiries).toEqual([new Date('2030-04-01T10:00:00.000Z'), undefined]);
+  });
+
+  it('tells what happens to the ledger records and the export archives after their periods', () => {
+    // Assert
+    expect(getStore('request-ledger').retention).toBe(
+      "Kept as accountability record (Art. 5(2)) until 5 years after the request was closed (the supervisory authority's power to fine lapses after 5 years, Awb art. 5:45), then deleted; erasure certificates stay in the audit bucket; holds no readable personal data after an erasure",
+    );
+    expect(getStore('exports').retention).toBe('Archives expire after 7 days; staging data after 1 day; both are deleted when you ask for erasure');
+  });
+
   it('purges retained invoice records once the date set at anonymisation has passed, in the retained partitions only', () => {
     // Arrange
     const rule = ruleOf('orders', 'until-attribute');
