@@ -119,6 +119,15 @@ describe('rectificationTargets', () => {
     expect(nobody.map(({ records }) => records.length)).toEqual([0, 0, 0]);
   });
 
+  it('reports no postal consent and no order for an empty address list (which the schema refuses)', async () => {
+    // Act
+    const [, marketing, orders] = await rectificationTargets({ doc, ledger: ledgerWith('c1'), env }, 'c1', { email: 'new@example.org', addresses: [] });
+
+    // Assert
+    expect([marketing!.fields, marketing!.records.map((record) => record.key)]).toEqual([['email'], [{ customerId: 'c1', entryId: 'consent#email' }]]);
+    expect([orders!.fields, orders!.records]).toEqual([[], []]);
+  });
+
   it('takes a home address as the shipping address when no shipping address is corrected', async () => {
     const [, , orders] = await rectificationTargets({ doc, ledger: ledgerWith('c1'), env }, 'c1', { addresses: [address('Home 9')] });
 

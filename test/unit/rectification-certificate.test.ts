@@ -127,6 +127,15 @@ describe('issueRectificationCertificate', () => {
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
+  it('names the audit store when the stored certificate cannot be read', async () => {
+    // Arrange
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+
+    // Act / Assert
+    await expect(issueRectificationCertificate(deps, INPUT)).rejects.toThrow(new StoreFailed('Store "audit" failed: AccessDenied: denied'));
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
   it('answers the certificate another execution wrote first, and names the audit store for any other failure', async () => {
     // Arrange
     const other = { ...JSON.parse(JSON.stringify({ requestId: 'r1', customerKey: 'x', requestedAt: 'a', issuedAt: 'b', stores: [], notifiedRecipients: [] })), verification: { result: 'passed', verifiedAt: 'v', stores: [] } };

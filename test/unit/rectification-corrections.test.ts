@@ -130,8 +130,15 @@ describe('normaliseCorrections', () => {
     expect(normalised).toEqual({ email: 'ann.person@example.org', phone: '+31612345678', firstName: 'Ann', lastName: 'Person', locale: 'sv', addresses: [home] });
   });
 
-  it('keeps only the corrected fields', () => {
-    expect(normaliseCorrections({ lastName: 'X' })).toStrictEqual({ lastName: 'X' });
+  it.each<[Corrections, Corrections]>([
+    [{ email: 'A@X.ORG' }, { email: 'a@x.org' }],
+    [{ phone: '06 1234 5678' }, { phone: '0612345678' }],
+    [{ firstName: ' X ' }, { firstName: 'X' }],
+    [{ lastName: 'X' }, { lastName: 'X' }],
+    [{ locale: 'nl' }, { locale: 'nl' }],
+    [{ addresses: [home] }, { addresses: [home] }],
+  ])('keeps only the corrected field of %j', (corrections, normalised) => {
+    expect(normaliseCorrections(corrections)).toStrictEqual(normalised);
   });
 });
 
