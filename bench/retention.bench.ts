@@ -11,7 +11,8 @@ import type { MiddlewareStack } from '@smithy/types';
 import pLimit from 'p-limit';
 import { BRANDS } from '../functions/core/brands';
 import { getStore, resourceName } from '../functions/core/data-map';
-import { planSegments } from '../functions/core/retention/plan';
+import { segmentsOf } from '../functions/core/retention/plan';
+import { sweptStores } from '../functions/core/retention/rules';
 import { dynamoClient, s3Client, sfnClient } from '../functions/shared/clients';
 import { startLocalAws } from '../local/runtime';
 import { recordingKey, type ContactRecord } from '../local/seed/records';
@@ -75,19 +76,27 @@ function contact(i: number): ContactRecord {
 /** Recording j: every tenth made 120 days ago (past its 90 days), the rest 30 days ago. */
 function recording(j: number): { key: string; metadata: Record<string, string> } {
   const recordedAt = j % 10 === 0 ? now - 120 * DAY : now - 30 * DAY;
-  return { key: recordingKey(customerId(j % customers), `call-bench-${j}`), metadata: { 'contact-id': `ct-bench-call-${j}`, 'recorded-at': iso(recordedAt), 'duration-seconds': '60' } };
+  return { key: recordingKey(customerId(j % customers), `call-bench-${j}`, iso(recordedAt)), metadata: { 'contact-id': `ct-bench-call-${j}`, 'recorded-at': iso(recordedAt), 'duration-seconds': '60' } };
 }
 
 /** Where calls are counted (by `<table or bucket>|<command>`); nothing is counted while undefined. */
 let sink: Map<string, number> | undefined;
 
-/** Adds the call counter to a client's middleware stack (once per logical call, before retries). */
+/** The store whose sweep an expired-records work file serves (`retention/<runId>/expired/<store>/<segment>.json`), or undefined. */
+const expiredFileStore = (key: string | undefined) => (key ? /^retention\/[^/]+\/expired\/([^/]+)\//.exec(key)?.[1] : undefined);
+
+/**
+ * Adds the call counter to a client's middleware stack (once per logical call, before retries). The
+ * planner's expired-records files stand in for a second read of orders and contacts, so their PutObject
+ * and GetObject calls count as calls on those tables.
+ */
 function countCalls(stack: MiddlewareStack<object, object>): void {
   stack.add(
     (next, context) => async (args) => {
       if (sink) {
-        const input = args.input as { TableName?: string; Bucket?: string; RequestItems?: Record<string, unknown> };
-        const resource = input.TableName ?? input.Bucket ?? Object.keys(input.RequestItems ?? {})[0] ?? '-';
+        const input = args.input as { TableName?: string; Bucket?: string; Key?: string; RequestItems?: Record<string, unknown> };
+        const served = expiredFileStore(input.Key);
+        const resource = served ? resourceName(getStore(served)) : (input.TableName ?? input.Bucket ?? Object.keys(input.RequestItems ?? {})[0] ?? '-');
         const key = `${resource}|${context.commandName}`;
         sink.set(key, (sink.get(key) ?? 0) + 1);
       }
@@ -161,7 +170,8 @@ async function remaining(): Promise<{ contacts: number; recordings: number }> {
 async function onePassPages(): Promise<Map<string, number>> {
   const pages = new Map<string, number>();
   const add = (store: string) => pages.set(store, (pages.get(store) ?? 0) + 1);
-  for (const segment of planSegments(Number(aws.env.DSR_RETENTION_SCAN_SEGMENTS ?? 8))) {
+  // Every swept store, the hold-scan tables included: the planner reads those in the same segments.
+  for (const segment of sweptStores().flatMap(({ store }) => segmentsOf(store, Number(aws.env.DSR_RETENTION_SCAN_SEGMENTS ?? 8)))) {
     const store = getStore(segment.store);
     if ('segment' in segment) {
       let start: Record<string, unknown> | undefined;
@@ -170,7 +180,7 @@ async function onePassPages(): Promise<Map<string, number>> {
         add(store.id);
         start = page.LastEvaluatedKey;
       } while (start);
-    } else {
+    } else if ('prefix' in segment) {
       let token: string | undefined;
       do {
         const page = await direct.s3.send(new ListObjectsV2Command({ Bucket: resourceName(store), Prefix: segment.prefix, ContinuationToken: token }));
@@ -330,7 +340,7 @@ const table = [
 ].join('\n');
 const ratio = (run: RunResult) => sweptStoreIds.reduce((sum, id) => sum + storeCalls(run, id), 0) / totalMinimum;
 const wallTable = [
-  '| MaxConcurrency | wall time | child executions | Lambda task-seconds | call ratio | other calls (audit bucket, ledger, ...) |',
+  '| MaxConcurrency | wall time | child executions | Lambda task-seconds | call ratio | other calls (run file, manifest, results, report, ledger, ...) |',
   '|---:|---:|---:|---:|---:|---:|',
   ...results.map((run) => `| ${run.concurrency} | ${run.seconds.toFixed(1)} s | ${run.children} | ${run.taskSeconds.toFixed(0)} | ${ratio(run).toFixed(3)} | ${otherCalls(run)} |`),
 ].join('\n');

@@ -13,7 +13,7 @@ import { EXECUTION_EVENT_SOURCE, EXECUTION_STATUS_CHANGE_DETAIL_TYPE, UNSUCCESSF
 /** What a function's role may do on one store. */
 export interface StoreGrant {
   store: CustomerStoreId | PipelineStoreId;
-  /** read: get/query/scan/list; write: put/update (no delete, so no batch write); delete: delete and batch write; read-write: all; describe: a table's DescribeTable only (its size, no data). */
+  /** read: get/query/scan/list; write: put/update (no delete, so no batch write); delete: delete and batch write; read-write: all; describe: a table's DescribeTable or a bucket's GetBucketVersioning only (no data). */
   access: 'read' | 'write' | 'delete' | 'read-write' | 'describe';
   /** For buckets: restrict to this key prefix (e.g. `staging/`). */
   keyPrefix?: string;
@@ -514,11 +514,11 @@ export const FUNCTIONS: FunctionSpec[] = [
     ],
     secrets: ['hash-key'],
   },
-  // Retention sweep (issue 10): the steps of statemachines/retention.asl.json; its files live under `retention/` in the audit bucket.
+  // Retention sweep (issue 10): the steps of statemachines/retention.asl.json; its work files live under `retention/` in the exports bucket, its reports in the audit bucket.
   {
     id: 'plan-retention-sweep',
     entry: 'functions/retention/plan-sweep.ts',
-    description: 'Retention: collects legal holds and writes the run file and segment manifest of a sweep',
+    description: 'Retention: collects legal holds, finds the orders and contacts past their rule, and writes the run file and segment manifest of a sweep',
     timeoutSeconds: 900,
     memoryMb: 512,
     stores: [
@@ -529,7 +529,9 @@ export const FUNCTIONS: FunctionSpec[] = [
       { store: 'orders', access: 'describe' },
       { store: 'contact-history', access: 'describe' },
       { store: 'request-ledger', access: 'describe' },
-      { store: 'audit', access: 'write', keyPrefix: RETENTION_PREFIX },
+      // GetBucketVersioning of every swept bucket, once per run, for the run file.
+      { store: 'call-recordings', access: 'describe' },
+      { store: 'exports', access: 'write', keyPrefix: RETENTION_PREFIX },
     ],
     secrets: ['hash-key'],
   },
@@ -540,8 +542,9 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 900,
     memoryMb: 512,
     stores: [
-      { store: 'contact-history', access: 'read' },
+      // Contacts and retained invoices past their rule are deleted by key, from the planner's expired-records files.
       { store: 'contact-history', access: 'delete' },
+      // Orders are read for an inactive account's latest order.
       { store: 'orders', access: 'read' },
       { store: 'orders', access: 'delete' },
       { store: 'call-recordings', access: 'read', versions: true },
@@ -549,7 +552,7 @@ export const FUNCTIONS: FunctionSpec[] = [
       // Final records past their period are deleted; an inactive account's erasure request is created like the API does.
       { store: 'request-ledger', access: 'read-write' },
       { store: 'customer-profile', access: 'read' },
-      { store: 'audit', access: 'read', keyPrefix: RETENTION_PREFIX },
+      { store: 'exports', access: 'read', keyPrefix: RETENTION_PREFIX },
     ],
     permissions: ['start-executions'],
     secrets: ['hash-key'],
@@ -561,7 +564,8 @@ export const FUNCTIONS: FunctionSpec[] = [
     timeoutSeconds: 300,
     memoryMb: 256,
     stores: [
-      { store: 'audit', access: 'read', keyPrefix: RETENTION_PREFIX },
+      // The Map's result files (work files, exports bucket) in; the report (audit bucket) out.
+      { store: 'exports', access: 'read', keyPrefix: RETENTION_PREFIX },
       { store: 'audit', access: 'write', keyPrefix: RETENTION_PREFIX },
     ],
   },

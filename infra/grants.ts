@@ -34,12 +34,12 @@ export const OBJECT_ACTIONS: Record<Level, string[]> = {
   describe: [],
 };
 
-/** S3 actions on the bucket itself (listing, restricted by `s3:prefix` when the grant has a key prefix). */
+/** S3 actions on the bucket itself (listing, restricted by `s3:prefix` when the grant has a key prefix; `describe`: whether it keeps versions). */
 export const BUCKET_ACTIONS: Record<Level, string[]> = {
   read: ['s3:ListBucket'],
   write: [],
   delete: [],
-  describe: [],
+  describe: ['s3:GetBucketVersioning'],
 };
 
 /** Bucket actions whose requests carry no `s3:prefix`: a prefix condition would deny them, so they are granted unconditioned. */
@@ -76,14 +76,9 @@ export function storeStatements(resource: StoreResource, grant: Pick<StoreGrant,
       );
     }
   } else {
-    if (grant.access === 'describe') throw new Error('A describe grant is for tables only');
     const prefix = grant.keyPrefix ?? '';
-    statements.push(
-      new iam.PolicyStatement({
-        actions: union([...levels.map((level) => OBJECT_ACTIONS[level]), grant.versions && levels.includes('delete') ? VERSION_DELETE_ACTIONS : []]),
-        resources: [resource.bucket.arnForObjects(`${prefix}*`)],
-      }),
-    );
+    const objectActions = union([...levels.map((level) => OBJECT_ACTIONS[level]), grant.versions && levels.includes('delete') ? VERSION_DELETE_ACTIONS : []]);
+    if (objectActions.length > 0) statements.push(new iam.PolicyStatement({ actions: objectActions, resources: [resource.bucket.arnForObjects(`${prefix}*`)] }));
     const bucketActions = union([...levels.map((level) => BUCKET_ACTIONS[level]), grant.versions ? VERSION_ACTIONS : []]);
     const listActions = bucketActions.filter((action) => !UNPREFIXED_BUCKET_ACTIONS.includes(action));
     const stateActions = bucketActions.filter((action) => UNPREFIXED_BUCKET_ACTIONS.includes(action));

@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pascalCase } from '../functions/catalog';
 import { isVersionedBucket, resourceName, type StoreDefinition, type TableSchema } from '../functions/core/data-map';
+import { RETENTION_PREFIX, RETENTION_WORK_EXPIRY_DAYS } from '../functions/core/retention/plan';
 import { EXPORTS_PREFIX, STAGING_PREFIX, type DsrSettings, type ImportedStore } from './settings';
 
 /**
@@ -190,6 +191,8 @@ function bucketSpecifics(store: StoreDefinition, settings: DsrSettings): Partial
       lifecycleRules: [
         { id: 'expire-archives', prefix: EXPORTS_PREFIX, expiration: Duration.days(settings.exportsExpiryDays) },
         { id: 'expire-staging', prefix: STAGING_PREFIX, expiration: Duration.days(settings.stagingExpiryDays) },
+        // The retention sweep's work files (run file with held customers' keyed hashes, expired-records files, Map results).
+        { id: 'expire-retention-work-files', prefix: RETENTION_PREFIX, expiration: Duration.days(RETENTION_WORK_EXPIRY_DAYS) },
         {
           id: 'expire-noncurrent-and-incomplete',
           noncurrentVersionExpiration: Duration.days(1),

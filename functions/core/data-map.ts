@@ -162,6 +162,12 @@ export interface AfterDateRule extends RuleText {
   period: RetentionPeriod;
   /** Only records whose attribute has one of these values expire (e.g. closed contacts, final requests). */
   when?: { attribute: string; in: readonly string[] };
+  /**
+   * Bucket rules: every object's file name starts with the attribute's date (`keyDateOf` in
+   * `retention/key-date.ts`), so the listing decides without reading metadata; an object named
+   * otherwise is read with HeadObject.
+   */
+  datedFileNames?: true;
 }
 
 /** Retained records expire once the date in `attribute` (set at anonymisation to the start + `period`) has passed. */
@@ -479,7 +485,7 @@ export const CUSTOMER_STORES: readonly StoreDefinition[] = [
     purpose: 'Training customer-service staff to keep service standards high',
     legalBasis: 'Legitimate interest (Art. 6(1)(f))',
     recipients: [CLOUD_HOSTING],
-    ...retentionOf([{ kind: 'after-metadata', attribute: 'recorded-at', period: { amount: 90, unit: 'days' }, text: '{period} after the call' }], 'deleted on erasure request'),
+    ...retentionOf([{ kind: 'after-metadata', attribute: 'recorded-at', datedFileNames: true, period: { amount: 90, unit: 'days' }, text: '{period} after the call' }], 'deleted on erasure request'),
     source: 'Your phone calls with our customer service',
     erasure: { action: 'delete' },
     holdsFiles: true,

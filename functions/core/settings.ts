@@ -119,7 +119,7 @@ export const WORKFLOWS = [
     env: 'DSR_RETENTION_STATE_MACHINE_ARN',
     dynamicFunctionPrefixes: [],
     schedule: 'rate(1 day)',
-    distributedMap: { store: 'audit', itemReaderKeys: 'retention/*/segments.json', resultWriterKeys: 'retention/*/results/*' },
+    distributedMap: { store: 'exports', itemReaderKeys: 'retention/*/segments.json', resultWriterKeys: 'retention/*/results/*' },
   },
 ] as const satisfies readonly WorkflowSpec[];
 

@@ -13,7 +13,7 @@ export const handler = taskHandler(
       {
         doc: documentClient(),
         s3: s3Client(),
-        auditBucket: resourceName(getStore('audit')),
+        workBucket: resourceName(getStore('exports')),
         scanSegments: settings.retentionScanSegments,
         segmentItems: settings.retentionSegmentItems,
         maxConcurrency: settings.retentionMaxConcurrency,

@@ -27,7 +27,7 @@ export const handler = taskHandler(
   sweepSegmentInput,
   async (input) => {
     const { retry, concurrency } = erasureConfig();
-    const result = await sweepSegments({ doc: documentClient(), s3: s3Client(), auditBucket: resourceName(getStore('audit')), retry, concurrency, requestErasure }, input);
+    const result = await sweepSegments({ doc: documentClient(), s3: s3Client(), workBucket: resourceName(getStore('exports')), retry, concurrency, requestErasure }, input);
     logger.info('retention segments swept', { runId: input.BatchInput.runId, segments: input.Items.length, stores: result.stores });
     return result;
   },

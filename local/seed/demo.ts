@@ -328,7 +328,7 @@ function buildContacts({ customerId, brand, country }: DemoCustomer, rng: Rng, r
       }
       const callId = `call-${rng.hex(10)}`;
       const seconds = rng.int(3, 6);
-      record.recordingKey = recordingKey(customerId, callId);
+      record.recordingKey = recordingKey(customerId, callId, createdAt);
       contacts.push({
         record,
         recording: {

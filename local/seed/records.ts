@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BRANDS } from '../../functions/core/brands';
 import { CUSTOMER_ID_PATTERN } from '../../functions/core/data-map';
+import { datedFileName } from '../../functions/core/retention/key-date';
 
 /**
  * The concrete shape of every business store's records, as the company's systems write them and as the
@@ -269,9 +270,9 @@ export function libraryFileKey(brand: string, customerId: string, albumId: strin
   return `${brand}/${customerId}/${albumId}/${fileId}.${ext}`;
 }
 
-/** Call-recordings object key: `recordings/<customerId>/<callId>.wav`. */
-export function recordingKey(customerId: string, callId: string): string {
-  return `recordings/${customerId}/${callId}.wav`;
+/** Call-recordings object key: `recordings/<customerId>/<recordedAt>_<callId>.wav`, the date as the retention rule reads it (`datedFileName`). */
+export function recordingKey(customerId: string, callId: string, recordedAt: string): string {
+  return `recordings/${customerId}/${datedFileName(new Date(recordedAt), callId)}.wav`;
 }
 
 /** A file name reduced to `[a-z0-9-]` for use in an object key (the original goes into metadata). */

@@ -128,7 +128,7 @@ export async function seedSyntheticCustomer(
     const createdAt = secondsAgo(86_400 * (10 + c));
     const base = { contactId, customerId, createdAt, brand, legalClaim: false, status: 'closed' as const };
     if (c % 3 === 2) {
-      const key = recordingKey(customerId, `call-${c}`);
+      const key = recordingKey(customerId, `call-${c}`, createdAt);
       const body = toneWav(1);
       totalBytes += body.length;
       recordings += 1;

@@ -86,9 +86,9 @@ describe('dsr sweep-retention', () => {
     const report = await sweepRetention('--wait');
 
     // Assert: the report, as printed and as stored.
-    expect(dry).toMatchObject({ status: 'succeeded', dryRun: true, totals: { removed: 0, remaining: 7 } });
+    expect(dry).toMatchObject({ status: 'succeeded', dryRun: true, totals: { removed: 0, remaining: 8 } });
     expect(report).toEqual(await readReport(ctx, report.runId));
-    expect(report).toMatchObject({ status: 'succeeded', dryRun: false, totals: { examined: 22, expired: 12, removed: 7, heldSkipped: 5, remaining: 0 } });
+    expect(report).toMatchObject({ status: 'succeeded', dryRun: false, totals: { examined: 23, expired: 13, removed: 8, heldSkipped: 5, remaining: 0 } });
     expect(reportCounts(report)).toEqual(fixture.counts);
 
     // The inactive account's erasure (reason retention) goes through cooling-off, legal-hold check and erasure to its certificate.

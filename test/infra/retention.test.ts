@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../functions/catalog';
+import { RETENTION_WORK_EXPIRY_DAYS } from '../../functions/core/retention/plan';
 import { sweptStores } from '../../functions/core/retention/rules';
 import { PROJECT_ROOT } from '../../infra/dsr-stack';
 import type { BucketStore, TableStore } from '../../infra/stores';
@@ -51,7 +52,9 @@ describe('retention workflow in the stack', () => {
     expect(resourceOf(statements, 'states:StopExecution')).toBe(resourceOf(statements, 'states:DescribeExecution'));
     expect(resourceOf(statements, 's3:GetObject')).toContain('/retention/*/segments.json');
     for (const action of ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']) expect(resourceOf(statements, action), action).toContain('/retention/*/results/*');
-    expect(resourceOf(statements, 's3:GetObject')).toContain(logicalId(built.stack, (built.stack.stores.get('audit') as BucketStore).bucket));
+    // The work files are in the exports bucket (expiring), never in the audit bucket (Object Lock).
+    expect(resourceOf(statements, 's3:GetObject')).toContain(logicalId(built.stack, (built.stack.stores.get('exports') as BucketStore).bucket));
+    expect(JSON.stringify(statements)).not.toContain(logicalId(built.stack, (built.stack.stores.get('audit') as BucketStore).bucket));
     expect(statements.flatMap(actionsOf).filter((action) => /^(dynamodb|s3:Delete|s3:List(Bucket|Objects)|states:(List|Send))/.test(action))).toEqual([]);
   });
 
@@ -93,6 +96,25 @@ describe('retention workflow in the stack', () => {
       expect(described, store.id).toContain(logicalId(built.stack, (built.stack.stores.get(store.id) as TableStore).table));
     }
     expect(describing[0]!.statements.every((statement) => !JSON.stringify(statement.Resource).includes('/index/'))).toBe(true);
+  });
+
+  it('lets only the planner read whether the swept buckets keep versions without reading them (GetBucketVersioning, no object or listing)', () => {
+    // Act
+    const statements = roleStatements(built.template, logicalId(built.stack, built.stack.functions.get('plan-retention-sweep').role!));
+    const recordings = logicalId(built.stack, (built.stack.stores.get('call-recordings') as BucketStore).bucket);
+
+    // Assert
+    const onRecordings = statements.filter((statement) => JSON.stringify(statement.Resource).includes(recordings));
+    expect(onRecordings.flatMap(actionsOf)).toEqual(['s3:GetBucketVersioning']);
+    expect(JSON.stringify(onRecordings.map((statement) => statement.Resource))).not.toContain('/*');
+  });
+
+  it('expires the work files of a run in the exports bucket after RETENTION_WORK_EXPIRY_DAYS', () => {
+    // Act
+    const exportsBucket = built.template.toJSON().Resources[logicalId(built.stack, (built.stack.stores.get('exports') as BucketStore).bucket)];
+
+    // Assert
+    expect(exportsBucket.Properties.LifecycleConfiguration.Rules).toContainEqual({ Id: 'expire-retention-work-files', Prefix: 'retention/', ExpirationInDays: RETENTION_WORK_EXPIRY_DAYS, Status: 'Enabled' });
   });
 
   it('alarms per swept store when records past their rule are still there after a run', () => {

@@ -264,13 +264,13 @@ describe('stillPresent', () => {
 });
 
 describe('scanSegmentPages', () => {
-  it('follows LastEvaluatedKey through one segment with the projection, and filters on the retained prefix when given', async () => {
+  it('follows LastEvaluatedKey through one segment with the projection', async () => {
     docMock
       .on(ScanCommand)
       .resolvesOnce({ Items: [{ contactId: 'a' }], LastEvaluatedKey: { contactId: 'a' } })
       .resolvesOnce({ Items: [{ contactId: 'b' }] });
 
-    const items = await collect(scanSegmentPages(doc, getStore('orders'), { segment: 2, totalSegments: 8, attributes: ['customerId', 'status'], retainedPrefix: 'retained#' }, env));
+    const items = await collect(scanSegmentPages(doc, getStore('orders'), { segment: 2, totalSegments: 8, attributes: ['customerId', 'status'] }, env));
 
     expect(items).toEqual([{ contactId: 'a' }, { contactId: 'b' }]);
     const inputs = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
@@ -279,9 +279,7 @@ describe('scanSegmentPages', () => {
       Segment: 2,
       TotalSegments: 8,
       ProjectionExpression: '#a0, #a1',
-      ExpressionAttributeNames: { '#a0': 'customerId', '#a1': 'status', '#pk': 'customerId' },
-      FilterExpression: 'begins_with(#pk, :retained)',
-      ExpressionAttributeValues: { ':retained': 'retained#' },
+      ExpressionAttributeNames: { '#a0': 'customerId', '#a1': 'status' },
       ExclusiveStartKey: undefined,
     });
     expect(inputs[1]!.ExclusiveStartKey).toEqual({ contactId: 'a' });

@@ -14,7 +14,7 @@ const NOW = new Date('2030-06-15T12:00:00.000Z');
 const profile = getStore('customer-profile');
 const rule = profile.retentionRules[0] as InactiveAccountRule;
 const requestErasure = vi.fn<InactiveDeps['requestErasure']>();
-const run: RunFile = { runId: 'run-1', now: NOW.toISOString(), dryRun: false, inactiveAccounts: { enabled: true, months: 36 }, heldCustomerKeys: ['key-held'] };
+const run: RunFile = { runId: 'run-1', now: NOW.toISOString(), dryRun: false, inactiveAccounts: { enabled: true, months: 36 }, versionedBuckets: {}, heldCustomerKeys: ['key-held'] };
 const segment = (overrides: Partial<RunFile> = {}): InactiveSegment => ({
   store: profile,
   rule,

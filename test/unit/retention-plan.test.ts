@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getStore } from '../../functions/core/data-map';
 import { InvalidInput, StoreUnavailable } from '../../functions/core/errors';
 import {
+  bucketVersioning,
   CUSTOMER_ID_FIRST_CHARACTERS,
-  heldCustomerKeys,
+  expiredFileKey,
+  expiredFileSchema,
   HOLD_SCAN_CONCURRENCY,
+  HOLD_SCAN_STORES,
   manifestKey,
   MAX_SCAN_SEGMENTS,
   planSegments,
@@ -20,6 +23,7 @@ import {
   resultsPrefix,
   runFileKey,
   runFileSchema,
+  scanHoldTables,
   SEGMENTS_PER_CHILD,
   segmentsOf,
   tableSegmentCounts,
@@ -38,7 +42,7 @@ const NOW = new Date('2030-06-15T12:00:00.000Z');
 const deps = (overrides: Partial<PlanDeps> = {}): PlanDeps => ({
   doc,
   s3,
-  auditBucket: 'dsr-audit',
+  workBucket: 'dsr-exports',
   scanSegments: 2,
   segmentItems: 1000,
   maxConcurrency: 16,
@@ -60,7 +64,12 @@ beforeEach(() => {
   docMock.on(ScanCommand).resolves({ Items: [] });
   docMock.on(DescribeTableCommand).resolves({ Table: { ItemCount: 0 } });
   s3Mock.on(PutObjectCommand).resolves({});
+  s3Mock.on(GetBucketVersioningCommand).resolves({});
 });
+
+const RUN = { runId: 'run-1', now: NOW };
+const DAY = 86_400_000;
+const ago = (days: number) => new Date(NOW.getTime() - days * DAY).toISOString();
 
 describe('segmentsOf', () => {
   it('splits a table into parallel-scan segments and a bucket into one prefix per first character of the customer id', () => {
@@ -80,13 +89,13 @@ describe('segmentsOf', () => {
     expect(() => segmentsOf(getStore('photo-library'), 1)).toThrow('Store "photo-library": only a bucket keyed "<prefix>{customerId}/" can be split into segments');
   });
 
-  it('plans every swept store', () => {
+  it('plans every swept store the Map reads itself; the hold-scan tables come from the planner\'s own scan', () => {
     // Act
     const stores = new Set(planSegments(1).map((segment) => segment.store));
 
     // Assert
-    expect([...stores]).toEqual(['customer-profile', 'orders', 'contact-history', 'call-recordings', 'request-ledger']);
-    expect(planSegments(1)).toHaveLength(4 + 64);
+    expect([...stores]).toEqual(['customer-profile', 'call-recordings', 'request-ledger']);
+    expect(planSegments(1)).toHaveLength(2 + 64);
   });
 });
 
@@ -149,7 +158,7 @@ describe('tableSegmentCounts', () => {
   });
 });
 
-describe('heldCustomerKeys', () => {
+describe('scanHoldTables', () => {
   it('collects, by the erasure\'s hold rules, the keyed hashes of customers with an open, unpaid or disputed order or a legal-claim contact', async () => {
     // Arrange
     docMock.on(ScanCommand, { TableName: 'dsr-orders', Segment: 0 }).resolves({
@@ -164,16 +173,64 @@ describe('heldCustomerKeys', () => {
     docMock.on(ScanCommand, { TableName: 'dsr-contact-history', Segment: 1 }).resolves({ Items: [{ customerId: 'c4', contactId: 'ct4', legalClaim: true }, { customerId: 'c5', contactId: 'ct5', legalClaim: false }] });
 
     // Act
-    const held = await heldCustomerKeys(deps());
+    const scan = await scanHoldTables(deps(), RUN);
 
     // Assert
-    expect(held).toEqual(['key-c2', 'key-c3', 'key-c4']);
+    expect(scan.heldCustomerKeys).toEqual(['key-c2', 'key-c3', 'key-c4']);
     const scans = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
-    expect(scans.filter((scan) => scan.TableName === 'dsr-orders' && !scan.ExclusiveStartKey).map((scan) => [scan.Segment, scan.TotalSegments])).toEqual([[0, 2], [1, 2]]);
-    expect(scans.find((scan) => scan.TableName === 'dsr-orders')).toMatchObject({ ProjectionExpression: '#a0, #a1, #a2, #a3', ExpressionAttributeNames: { '#a0': 'customerId', '#a1': 'orderId', '#a2': 'status', '#a3': 'paymentStatus' } });
+    expect(scans.filter((input) => input.TableName === 'dsr-orders' && !input.ExclusiveStartKey).map((input) => [input.Segment, input.TotalSegments])).toEqual([[0, 2], [1, 2]]);
+    // The hold rule's attributes and the retained invoices' rule (retainUntil), in one projection.
+    expect(scans.find((input) => input.TableName === 'dsr-orders')).toMatchObject({
+      ProjectionExpression: '#a0, #a1, #a2, #a3, #a4',
+      ExpressionAttributeNames: { '#a0': 'customerId', '#a1': 'orderId', '#a2': 'status', '#a3': 'paymentStatus', '#a4': 'retainUntil' },
+    });
+    expect(scans.find((input) => input.TableName === 'dsr-contact-history')!.ExpressionAttributeNames).toEqual({ '#a0': 'customerId', '#a1': 'contactId', '#a2': 'legalClaim', '#a3': 'closedAt', '#a4': 'status' });
+    expect(scans.every((input) => input.FilterExpression === undefined)).toBe(true);
   });
 
-  it('scans each table in its sized segments, at most HOLD_SCAN_CONCURRENCY in flight', async () => {
+  it('applies each table\'s own rule in the same pass: one Map item per segment, with a file of what is past the rule', async () => {
+    // Arrange
+    docMock.on(ScanCommand, { TableName: 'dsr-contact-history', Segment: 0 }).resolves({
+      Items: [
+        { contactId: 'ct-old', customerId: 'c1', status: 'closed', closedAt: ago(2 * 366), legalClaim: false },
+        { contactId: 'ct-new', customerId: 'c1', status: 'closed', closedAt: ago(2 * 365 - 1), legalClaim: false },
+        { contactId: 'ct-open', customerId: 'c2', status: 'open', createdAt: ago(3000), legalClaim: false },
+        { contactId: 'ct-claim', customerId: 'c3', status: 'closed', closedAt: ago(3000), legalClaim: true },
+      ],
+    });
+    docMock.on(ScanCommand, { TableName: 'dsr-orders', Segment: 1 }).resolves({
+      Items: [
+        { customerId: 'retained#k7', orderId: 'o1', retainUntil: ago(1) },
+        { customerId: 'retained#k7', orderId: 'o2', retainUntil: ago(-1) },
+        { customerId: 'c8', orderId: 'o3', status: 'delivered', paymentStatus: 'paid' },
+      ],
+    });
+
+    // Act
+    const scan = await scanHoldTables(deps(), RUN);
+
+    // Assert
+    expect(scan.segments).toEqual([
+      { store: 'orders', scanned: 0 },
+      { store: 'orders', scanned: 2, expiredFile: 'retention/run-1/expired/orders/1.json' },
+      { store: 'contact-history', scanned: 4, expiredFile: 'retention/run-1/expired/contact-history/0.json' },
+      { store: 'contact-history', scanned: 0 },
+    ]);
+    expect(expiredFileSchema.parse(written(expiredFileKey('run-1', 'orders', 1)))).toEqual({ store: 'orders', records: [{ key: { customerId: 'retained#k7', orderId: 'o1' }, customerKey: 'k7' }] });
+    // The claim's own contact is listed too: the sweep task skips it, its customer being held.
+    expect(written(expiredFileKey('run-1', 'contact-history', 0))).toEqual({
+      store: 'contact-history',
+      records: [
+        { key: { contactId: 'ct-old' }, customerKey: 'key-c1' },
+        { key: { contactId: 'ct-claim' }, customerKey: 'key-c3' },
+      ],
+    });
+    expect(scan.heldCustomerKeys).toEqual(['key-c3']);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    expect(HOLD_SCAN_STORES).toEqual(['orders', 'contact-history']);
+  });
+
+  it('scans each table in its sized segments, at most HOLD_SCAN_CONCURRENCY in flight over both tables', async () => {
     // Arrange
     let inFlight = 0;
     let most = 0;
@@ -186,14 +243,15 @@ describe('heldCustomerKeys', () => {
     });
 
     // Act
-    await heldCustomerKeys(deps(), { orders: 100, 'contact-history': 3 });
+    const scan = await scanHoldTables(deps(), RUN, { orders: 100, 'contact-history': 3 });
 
     // Assert
     const scans = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
-    expect(scans.filter((scan) => scan.TableName === 'dsr-orders').map((scan) => scan.Segment)).toEqual(Array.from({ length: 100 }, (_, segment) => segment));
-    expect(new Set(scans.filter((scan) => scan.TableName === 'dsr-orders').map((scan) => scan.TotalSegments))).toEqual(new Set([100]));
-    expect(scans.filter((scan) => scan.TableName === 'dsr-contact-history').map((scan) => [scan.Segment, scan.TotalSegments])).toEqual([[0, 3], [1, 3], [2, 3]]);
+    expect(scans.filter((input) => input.TableName === 'dsr-orders').map((input) => input.Segment)).toEqual(Array.from({ length: 100 }, (_, segment) => segment));
+    expect(new Set(scans.filter((input) => input.TableName === 'dsr-orders').map((input) => input.TotalSegments))).toEqual(new Set([100]));
+    expect(scans.filter((input) => input.TableName === 'dsr-contact-history').map((input) => [input.Segment, input.TotalSegments])).toEqual([[0, 3], [1, 3], [2, 3]]);
     expect(most).toBe(HOLD_SCAN_CONCURRENCY);
+    expect(scan.segments).toHaveLength(103);
   });
 
   it('names the store when a scan fails', async () => {
@@ -201,7 +259,21 @@ describe('heldCustomerKeys', () => {
     docMock.on(ScanCommand).rejects(Object.assign(new Error('slow'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }));
 
     // Act / Assert
-    await expect(heldCustomerKeys(deps())).rejects.toThrow(StoreUnavailable);
+    await expect(scanHoldTables(deps(), RUN)).rejects.toThrow(StoreUnavailable);
+  });
+});
+
+describe('bucketVersioning', () => {
+  it('asks each swept bucket once whether it keeps versions', async () => {
+    // Arrange
+    s3Mock.on(GetBucketVersioningCommand, { Bucket: 'dsr-call-recordings' }).resolves({ Status: 'Suspended' });
+
+    // Act
+    const versioned = await bucketVersioning(deps());
+
+    // Assert
+    expect(versioned).toEqual({ 'dsr-call-recordings': true });
+    expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(1);
   });
 });
 
@@ -220,17 +292,20 @@ describe('planSweep', () => {
       dryRun: true,
       segments: 3 * 2 + 5 + 64,
       maxConcurrency: 16,
-      manifest: { bucket: 'dsr-audit', key: 'retention/run-1/segments.json' },
-      report: { bucket: 'dsr-audit', prefix: 'retention/run-1/results' },
+      manifest: { bucket: 'dsr-exports', key: 'retention/run-1/segments.json' },
+      report: { bucket: 'dsr-exports', prefix: 'retention/run-1/results' },
     });
     expect(runFileSchema.parse(written(runFileKey('run-1')))).toEqual({
       runId: 'run-1',
       now: NOW.toISOString(),
       dryRun: true,
       inactiveAccounts: { enabled: true, months: 36 },
+      versionedBuckets: { 'dsr-call-recordings': false },
       heldCustomerKeys: ['key-c9'],
     });
-    expect(written(manifestKey('run-1'))).toEqual(planSegments(2, { 'contact-history': 5 }));
+    // The hold-scan tables' segments (read by the planner), then those the Map's tasks scan or list.
+    const holdScanItems = [0, 1].map(() => ({ store: 'orders', scanned: 0 })).concat([0, 1, 2, 3, 4].map(() => ({ store: 'contact-history', scanned: 0 })));
+    expect(written(manifestKey('run-1'))).toEqual([...holdScanItems, ...planSegments(2, { 'contact-history': 5 })]);
     expect([resultsPrefix('run-1'), reportKey('run-1')]).toEqual(['retention/run-1/results', 'retention/run-1/report.json']);
   });
 
@@ -256,12 +331,12 @@ describe('planSweep', () => {
     expect(written(runFileKey('run-5'))).toBeUndefined();
   });
 
-  it('refuses a run id that cannot be a key prefix, and names the audit bucket when a write fails', async () => {
+  it('refuses a run id that cannot be a key prefix, and names the exports bucket when a work file cannot be written', async () => {
     // Arrange
     s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
 
     // Act / Assert
     expect(planSweepInput.safeParse({ runId: '../x', options: {} }).error?.issues.map((issue) => issue.message)).toEqual(['must be 1-80 letters, digits, "-" or "_"']);
-    await expect(planSweep(deps(), planSweepInput.parse({ runId: 'run-3' }))).rejects.toThrow('Store "audit" failed: AccessDenied: no');
+    await expect(planSweep(deps(), planSweepInput.parse({ runId: 'run-3' }))).rejects.toThrow('Store "exports" failed: AccessDenied: no');
   });
 });

@@ -12,7 +12,7 @@ const NOW = new Date('2030-06-15T12:00:00.000Z');
 const body = (value: unknown) => ({ transformToString: async () => JSON.stringify(value) }) as never;
 const counts = (store: string, n: number) => ({ store, examined: n * 10, expired: n * 2, removed: n, heldSkipped: n, remaining: 0 });
 const metrics = { addDimension: vi.fn(), addMetric: vi.fn(), publishStoredMetrics: vi.fn() };
-const results = { Bucket: 'dsr-audit', Key: 'retention/run-1/results/m1/manifest.json' };
+const results = { Bucket: 'dsr-exports', Key: 'retention/run-1/results/m1/manifest.json' };
 
 /** The report the PutObject call wrote. */
 function report(): RetentionReport {
@@ -26,7 +26,7 @@ beforeEach(() => {
   vi.clearAllMocks();
   s3Mock.on(PutObjectCommand).resolves({});
   s3Mock.on(GetObjectCommand, { Key: results.Key }).resolves({
-    Body: body({ DestinationBucket: 'dsr-audit', ResultFiles: { FAILED: [], PENDING: [], SUCCEEDED: [{ Key: 'retention/run-1/results/m1/SUCCEEDED_0.json', Size: 1 }] } }),
+    Body: body({ DestinationBucket: 'dsr-exports', ResultFiles: { FAILED: [], PENDING: [], SUCCEEDED: [{ Key: 'retention/run-1/results/m1/SUCCEEDED_0.json', Size: 1 }] } }),
   });
   s3Mock.on(GetObjectCommand, { Key: 'retention/run-1/results/m1/SUCCEEDED_0.json' }).resolves({
     Body: body([
@@ -65,14 +65,14 @@ describe('writeReport', () => {
     expect(metrics.addMetric).not.toHaveBeenCalled();
   });
 
-  it('names the audit bucket when a result file cannot be read, and refuses a child output that is not counts', async () => {
+  it('names the exports bucket when a result file cannot be read, and refuses a child output that is not counts', async () => {
     // Arrange
     s3Mock.on(GetObjectCommand, { Key: 'retention/run-1/results/m1/SUCCEEDED_0.json' }).resolves({ Body: body([{ Output: JSON.stringify({ stores: [{ store: 'x', customerId: 'c1' }] }) }]) });
 
     // Act / Assert
     await expect(readResults(s3, results)).rejects.toThrow();
     s3Mock.on(GetObjectCommand, { Key: results.Key }).rejects(Object.assign(new Error('gone'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
-    await expect(readResults(s3, results)).rejects.toThrow('Store "audit" failed: NoSuchKey: gone');
+    await expect(readResults(s3, results)).rejects.toThrow('Store "exports" failed: NoSuchKey: gone');
   });
 });
 

@@ -8,13 +8,13 @@ import {
   ListObjectVersionsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { getStore } from '../../functions/core/data-map';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
-import type { RunFile } from '../../functions/core/retention/plan';
-import { customerKeyOfItem, readRunFile, sweepSegmentInput, sweepSegmentOutput, sweepSegments, type SweepDeps } from '../../functions/core/retention/sweep';
+import { StoreFailed, StoreUnavailable } from '../../functions/core/errors';
+import type { ExpiredFile, RunFile } from '../../functions/core/retention/plan';
+import { readRunFile, sweepSegmentInput, sweepSegmentOutput, sweepSegments, type SweepDeps } from '../../functions/core/retention/sweep';
 
 /** The sweep task: what is past its rule goes in batches of 25 and 1,000, held customers and live records stay, counts only. */
 
@@ -30,7 +30,7 @@ const keyOf = (customerId: string) => `key-${customerId}`;
 
 let run: RunFile;
 const requestErasure = vi.fn<SweepDeps['requestErasure']>();
-const deps = (): SweepDeps => ({ doc, s3, auditBucket: 'dsr-audit', retry, requestErasure, customerKey: keyOf });
+const deps = (): SweepDeps => ({ doc, s3, workBucket: 'dsr-exports', retry, requestErasure, customerKey: keyOf });
 const body = (value: unknown) => ({ transformToString: async () => JSON.stringify(value) }) as never;
 const batch = (items: unknown[], dryRun = false) => sweepSegmentInput.parse({ Items: items, BatchInput: { runId: 'run-1', dryRun } });
 
@@ -43,10 +43,9 @@ beforeEach(() => {
   docMock.reset();
   s3Mock.reset();
   requestErasure.mockReset();
-  run = { runId: 'run-1', now: NOW, dryRun: false, inactiveAccounts: { enabled: true, months: 36 }, heldCustomerKeys: ['key-held'] };
-  s3Mock.on(GetObjectCommand, { Bucket: 'dsr-audit', Key: 'retention/run-1/run.json' }).callsFake(() => ({ Body: body(run) }));
+  run = { runId: 'run-1', now: NOW, dryRun: false, inactiveAccounts: { enabled: true, months: 36 }, versionedBuckets: { 'dsr-call-recordings': false }, heldCustomerKeys: ['key-held'] };
+  s3Mock.on(GetObjectCommand, { Bucket: 'dsr-exports', Key: 'retention/run-1/run.json' }).callsFake(() => ({ Body: body(run) }));
   docMock.on(BatchWriteCommand).resolves({});
-  docMock.on(BatchGetCommand).resolves({ Responses: {} });
 });
 
 describe('sweepSegments on a table (contact history)', () => {
@@ -69,21 +68,24 @@ describe('sweepSegments on a table (contact history)', () => {
     const scans = docMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
     expect(scans[0]).toMatchObject({ TableName: 'dsr-contact-history', Segment: 1, TotalSegments: 4, ExpressionAttributeNames: { '#a0': 'contactId', '#a1': 'closedAt', '#a2': 'status', '#a3': 'customerId' } });
     expect(scans[1]!.ExclusiveStartKey).toEqual({ contactId: 'ct-19' });
-    expect(docMock.commandCalls(BatchGetCommand).flatMap((call) => call.args[0].input.RequestItems!['dsr-contact-history']!.Keys)).toHaveLength(30);
+    expect(scans[0]!.FilterExpression).toBeUndefined();
   });
 
-  it('sends unprocessed deletes again and counts a record still there on the re-check as remaining', async () => {
+  it('sends unprocessed deletes again, and fails the task when DynamoDB still leaves some unprocessed (nothing counted as removed that was not)', async () => {
     // Arrange
     docMock.on(ScanCommand).resolves({ Items: [closed('ct-1', 'c1', 800), closed('ct-2', 'c2', 800)] });
     docMock.on(BatchWriteCommand).resolvesOnce({ UnprocessedItems: { 'dsr-contact-history': [{ DeleteRequest: { Key: { contactId: 'ct-2' } } }] } }).resolves({});
-    docMock.on(BatchGetCommand).resolves({ Responses: { 'dsr-contact-history': [{ contactId: 'ct-2' }] } });
 
     // Act
     const result = await sweepSegments(deps(), batch([{ store: 'contact-history', segment: 0, totalSegments: 1 }]));
+    docMock.on(BatchWriteCommand).resolves({ UnprocessedItems: { 'dsr-contact-history': [{ DeleteRequest: { Key: { contactId: 'ct-2' } } }] } });
+    const stuck = sweepSegments(deps(), batch([{ store: 'contact-history', segment: 0, totalSegments: 1 }]));
 
     // Assert
-    expect(result.stores).toEqual([{ store: 'contact-history', examined: 2, expired: 2, removed: 1, heldSkipped: 0, remaining: 1 }]);
-    expect(deletedBatches('dsr-contact-history')).toEqual([[{ contactId: 'ct-1' }, { contactId: 'ct-2' }], [{ contactId: 'ct-2' }]]);
+    expect(result.stores).toEqual([{ store: 'contact-history', examined: 2, expired: 2, removed: 2, heldSkipped: 0, remaining: 0 }]);
+    expect(deletedBatches('dsr-contact-history').slice(0, 2)).toEqual([[{ contactId: 'ct-1' }, { contactId: 'ct-2' }], [{ contactId: 'ct-2' }]]);
+    await expect(stuck).rejects.toThrow(StoreUnavailable);
+    await expect(stuck).rejects.toThrow('Store "contact-history": 1 writes still unprocessed after 3 attempts');
   });
 
   it('removes nothing on a dry run (from the run file or the batch input) and counts what is past its rule as remaining', async () => {
@@ -101,30 +103,58 @@ describe('sweepSegments on a table (contact history)', () => {
   });
 });
 
-describe('sweepSegments on retained invoices and the ledger', () => {
-  it('reads only the retained partitions of orders and deletes those past retainUntil, unless the customer is held', async () => {
+describe('sweepSegments on a table segment the planner read (orders, contacts)', () => {
+  const file = (store: string, records: ExpiredFile['records']): ExpiredFile => ({ store, records });
+  const serve = (key: string, content: unknown) => s3Mock.on(GetObjectCommand, { Bucket: 'dsr-exports', Key: key }).callsFake(() => ({ Body: body(content) }));
+
+  it('deletes the records of the expired-records file, unless the customer is held, and counts what the planner examined', async () => {
     // Arrange
-    docMock.on(ScanCommand).resolves({
-      Items: [
-        { customerId: 'retained#key-c1', orderId: 'o1', retainUntil: ago(1) },
-        { customerId: 'retained#key-c1', orderId: 'o2', retainUntil: ago(-1) },
-        { customerId: 'retained#key-held', orderId: 'o3', retainUntil: ago(1) },
-      ],
-    });
+    serve('retention/run-1/expired/orders/3.json', file('orders', [
+      { key: { customerId: 'retained#key-c1', orderId: 'o1' }, customerKey: 'key-c1' },
+      { key: { customerId: 'retained#key-held', orderId: 'o3' }, customerKey: 'key-held' },
+    ]));
 
     // Act
-    const result = await sweepSegments(deps(), batch([{ store: 'orders', segment: 0, totalSegments: 1 }]));
+    const result = await sweepSegments(deps(), batch([{ store: 'orders', scanned: 7, expiredFile: 'retention/run-1/expired/orders/3.json' }, { store: 'orders', scanned: 5 }]));
 
     // Assert
-    expect(result.stores).toEqual([{ store: 'orders', examined: 3, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 }]);
-    expect(docMock.commandCalls(ScanCommand)[0]!.args[0].input).toMatchObject({
-      FilterExpression: 'begins_with(#pk, :retained)',
-      ExpressionAttributeValues: { ':retained': 'retained#' },
-      ExpressionAttributeNames: { '#pk': 'customerId', '#a0': 'customerId', '#a1': 'orderId', '#a2': 'retainUntil' },
-    });
+    expect(result.stores).toEqual([{ store: 'orders', examined: 12, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 }]);
     expect(deletedBatches('dsr-orders')).toEqual([[{ customerId: 'retained#key-c1', orderId: 'o1' }]]);
+    expect(docMock.commandCalls(ScanCommand)).toHaveLength(0);
   });
 
+  it('deletes in batches of 25 and removes nothing on a dry run', async () => {
+    // Arrange
+    const records = Array.from({ length: 26 }, (_, index) => ({ key: { contactId: `ct-${index}` }, customerKey: `key-c${index}` }));
+    serve('retention/run-1/expired/contact-history/0.json', file('contact-history', records));
+    const item = { store: 'contact-history', scanned: 40, expiredFile: 'retention/run-1/expired/contact-history/0.json' };
+
+    // Act
+    const removing = await sweepSegments(deps(), batch([item]));
+    const dry = await sweepSegments(deps(), batch([item], true));
+
+    // Assert
+    expect(removing.stores).toEqual([{ store: 'contact-history', examined: 40, expired: 26, removed: 26, heldSkipped: 0, remaining: 0 }]);
+    expect(deletedBatches('dsr-contact-history').map((keys) => keys.length)).toEqual([25, 1]);
+    expect(dry.stores).toEqual([{ store: 'contact-history', examined: 40, expired: 26, removed: 0, heldSkipped: 0, remaining: 26 }]);
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(2);
+  });
+
+  it('refuses a file of another store, and names the exports bucket when the file cannot be read', async () => {
+    // Arrange
+    serve('retention/run-1/expired/orders/0.json', file('contact-history', [{ key: { contactId: 'ct-1' } }]));
+    s3Mock.on(GetObjectCommand, { Key: 'retention/run-1/expired/orders/1.json' }).rejects(Object.assign(new Error('gone'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+
+    // Act / Assert
+    await expect(sweepSegments(deps(), batch([{ store: 'orders', scanned: 1, expiredFile: 'retention/run-1/expired/orders/0.json' }]))).rejects.toThrow(
+      'Expired-records file retention/run-1/expired/orders/0.json is of store "contact-history", not "orders"',
+    );
+    await expect(sweepSegments(deps(), batch([{ store: 'orders', scanned: 1, expiredFile: 'retention/run-1/expired/orders/1.json' }]))).rejects.toThrow('Store "exports" failed: NoSuchKey: gone');
+    expect(docMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('sweepSegments on the ledger', () => {
   it('deletes closed requests 5 years after their last change, never open ones, and skips the open markers', async () => {
     // Arrange
     docMock.on(ScanCommand).resolves({
@@ -143,46 +173,78 @@ describe('sweepSegments on retained invoices and the ledger', () => {
     expect(result.stores).toEqual([{ store: 'request-ledger', examined: 3, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 }]);
     expect(deletedBatches('dsr-request-ledger')).toEqual([[{ requestId: 'r1' }]]);
   });
-
-  it('finds the customer of an item by retained partition, customerKey, or its customer id hashed', () => {
-    // Assert
-    expect(customerKeyOfItem(getStore('orders'), { customerId: 'retained#abc', orderId: 'o' }, keyOf)).toBe('abc');
-    expect(customerKeyOfItem(getStore('orders'), { customerId: 'c7', orderId: 'o' }, keyOf)).toBe('key-c7');
-    expect(customerKeyOfItem(getStore('request-ledger'), { requestId: 'r', customerKey: 'k' }, keyOf)).toBe('k');
-    expect(customerKeyOfItem(getStore('contact-history'), { contactId: 'ct', customerId: 'c8' }, keyOf)).toBe('key-c8');
-    expect(customerKeyOfItem(getStore('request-ledger'), { requestId: 'open#x' }, keyOf)).toBeUndefined();
-  });
 });
 
 describe('sweepSegments on a bucket (call recordings)', () => {
   const listed = (key: string, uploadedDaysAgo: number) => ({ Key: key, Size: 10, LastModified: new Date(Date.parse(NOW) - uploadedDaysAgo * DAY) });
+  const dated = (customerId: string, recordedAt: string, call: string) => `recordings/${customerId}/${recordedAt}_${call}.wav`;
 
-  it('deletes recordings past 90 days after the call (no HeadObject for one uploaded before that) and keeps the rest and held customers', async () => {
+  it('decides by the date in the file name, without a HeadObject, a second either side of 90 days after the call', async () => {
+    // Arrange: NOW is 2030-06-15T12:00:00Z; 90 days before is 2030-03-17T12:00:00Z.
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [
+        listed(dated('c1', '20300317T115959Z', 'call-a'), 1),
+        listed(dated('c1', '20300317T120001Z', 'call-b'), 200),
+        listed(dated('c1', '20300317T120000Z', 'call-c'), 1),
+        listed(dated('c1', '20300317T115959.500Z', 'call-d'), 1),
+      ],
+    });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    // Act
+    const result = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]));
+
+    // Assert: exactly 90 days is not past yet; the upload date does not matter.
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 4, expired: 2, removed: 2, heldSkipped: 0, remaining: 0 }]);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'dsr-call-recordings', Delete: { Objects: [{ Key: dated('c1', '20300317T115959Z', 'call-a') }, { Key: dated('c1', '20300317T115959.500Z', 'call-d') }], Quiet: true } },
+    ]);
+    expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(0);
+  });
+
+  it('reads an object named without a date by its upload time, or HeadObject when uploaded within 90 days, and keeps held customers', async () => {
     // Arrange
-    s3Mock.on(GetBucketVersioningCommand).resolves({});
-    s3Mock
-      .on(ListObjectsV2Command)
-      .resolvesOnce({
-        Contents: [listed('recordings/c1/old.wav', 200), listed('recordings/c1/recent-call-old.wav', 1), listed('recordings/c1/new.wav', 1), listed('recordings/held/a.wav', 200)],
-      })
-      .resolves({ Contents: [listed('recordings/c1/new.wav', 1), listed('recordings/held/a.wav', 200)] });
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/c' }).resolves({
+      Contents: [listed('recordings/c1/old.wav', 200), listed('recordings/c1/recent-call-old.wav', 1), listed('recordings/c1/new.wav', 1), listed('recordings/c1/20301301T000000Z_bad-date.wav', 1)],
+    });
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/h' }).resolves({ Contents: [listed('recordings/held/a.wav', 200)] });
     s3Mock.on(HeadObjectCommand, { Key: 'recordings/c1/recent-call-old.wav' }).resolves({ Metadata: { 'recorded-at': ago(91) } });
     s3Mock.on(HeadObjectCommand, { Key: 'recordings/c1/new.wav' }).resolves({ Metadata: { 'recorded-at': ago(89) } });
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/c1/20301301T000000Z_bad-date.wav' }).resolves({ Metadata: { 'recorded-at': ago(89) } });
     s3Mock.on(DeleteObjectsCommand).resolves({});
 
     // Act
     const result = await sweepSegments({ ...deps(), concurrency: 4 }, batch([{ store: 'call-recordings', prefix: 'recordings/c' }, { store: 'call-recordings', prefix: 'recordings/h' }]));
 
     // Assert
-    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 4, expired: 3, removed: 2, heldSkipped: 1, remaining: 0 }]);
-    expect(s3Mock.commandCalls(HeadObjectCommand).map((call) => call.args[0].input.Key)).toEqual(['recordings/c1/recent-call-old.wav', 'recordings/c1/new.wav']);
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 5, expired: 3, removed: 2, heldSkipped: 1, remaining: 0 }]);
+    // An impossible date (month 13) is no date: read like any other name.
+    expect(s3Mock.commandCalls(HeadObjectCommand).map((call) => call.args[0].input.Key)).toEqual(['recordings/c1/recent-call-old.wav', 'recordings/c1/new.wav', 'recordings/c1/20301301T000000Z_bad-date.wav']);
     expect(s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects)).toEqual([[{ Key: 'recordings/c1/old.wav' }, { Key: 'recordings/c1/recent-call-old.wav' }]]);
-    expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(1);
+  });
+
+  it('sends DeleteObjects 1,000 keys at a time across the prefixes of a batch, the rest at its end', async () => {
+    // Arrange
+    const page = (first: string) => ({ Contents: Array.from({ length: 400 }, (_, index) => listed(dated(`${first}${index}`, '20300101T000000Z', 'call'), 1)) });
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/a' }).resolves(page('a'));
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/b' }).resolves(page('b'));
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/c' }).resolves(page('c'));
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    // Act
+    const result = await sweepSegments(deps(), batch(['a', 'b', 'c'].map((first) => ({ store: 'call-recordings', prefix: `recordings/${first}` }))));
+
+    // Assert
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 1200, expired: 1200, removed: 1200, heldSkipped: 0, remaining: 0 }]);
+    const sent = s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!);
+    expect(sent.map((objects) => objects.length)).toEqual([1000, 200]);
+    expect(sent.flat().map((object) => object.Key)).toEqual(['a', 'b', 'c'].flatMap((first) => page(first).Contents.map((object) => object.Key)));
   });
 
   it('deletes every version and delete marker of an expired object in a versioned bucket, across listing pages', async () => {
     // Arrange
-    s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    run = { ...run, versionedBuckets: { 'dsr-call-recordings': true } };
     const version = (key: string, id: string, latest: boolean, daysAgo: number) => ({ Key: key, VersionId: id, IsLatest: latest, LastModified: new Date(Date.parse(NOW) - daysAgo * DAY) });
     s3Mock
       .on(ListObjectVersionsCommand)
@@ -190,8 +252,7 @@ describe('sweepSegments on a bucket (call recordings)', () => {
       .resolvesOnce({
         Versions: [version('recordings/c1/a.wav', 'v1', false, 300), version('recordings/c1/b.wav', 'v1', false, 300), version('recordings/c1/c.wav', 'v1', true, 1)],
         DeleteMarkers: [{ Key: 'recordings/c1/b.wav', VersionId: 'd1', IsLatest: true, LastModified: new Date(NOW) }],
-      })
-      .resolves({ Versions: [version('recordings/c1/c.wav', 'v1', true, 1)] });
+      });
     s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'recorded-at': ago(10) } });
     s3Mock.on(DeleteObjectsCommand).resolves({});
 
@@ -205,25 +266,27 @@ describe('sweepSegments on a bucket (call recordings)', () => {
       { Key: 'recordings/c1/a.wav', VersionId: 'v1' },
     ]);
     expect(s3Mock.commandCalls(HeadObjectCommand).map((call) => call.args[0].input)).toEqual([{ Bucket: 'dsr-call-recordings', Key: 'recordings/c1/c.wav', VersionId: 'v1' }]);
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(0);
   });
 
-  it('counts an object still listed after its deletion as remaining, and refuses a prefix outside the store', async () => {
+  it('fails the task when S3 refuses a delete, and refuses a prefix outside the store or a bucket the run file does not describe', async () => {
     // Arrange
-    s3Mock.on(GetBucketVersioningCommand).resolves({});
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [listed('recordings/c1/old.wav', 200)] });
-    s3Mock.on(DeleteObjectsCommand).resolves({});
+    s3Mock.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'recordings/c1/old.wav', Code: 'AccessDenied' }] });
 
     // Act
-    const result = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]));
+    const refused = sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]));
 
     // Assert
-    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 1, expired: 1, removed: 0, heldSkipped: 0, remaining: 1 }]);
+    await expect(refused).rejects.toThrow(StoreFailed);
+    await expect(refused).rejects.toThrow('Store "call-recordings": 1 objects could not be deleted (AccessDenied)');
     await expect(sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'customers/' }]))).rejects.toThrow('Segment prefix is outside store "call-recordings"');
+    run = { ...run, versionedBuckets: {} };
+    await expect(sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]))).rejects.toThrow('Run file has no versioning status of bucket "dsr-call-recordings"');
   });
 
   it('removes nothing from a bucket on a dry run', async () => {
     // Arrange
-    s3Mock.on(GetBucketVersioningCommand).resolves({});
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [listed('recordings/c1/old.wav', 200)] });
 
     // Act
@@ -241,16 +304,17 @@ describe('sweep input and the run file', () => {
     await expect(sweepSegments(deps(), batch([{ store: 'uploaded-photos', prefix: 'customers/' }]))).rejects.toThrow('Store "uploaded-photos" has no rule the retention sweep enforces');
     await expect(sweepSegments(deps(), batch([{ store: 'contact-history', prefix: 'x' }]))).rejects.toThrow('Store "contact-history" is not swept by key prefix');
     await expect(sweepSegments(deps(), batch([{ store: 'call-recordings', segment: 0, totalSegments: 1 }]))).rejects.toThrow('Store "call-recordings" is not swept by table segment');
+    await expect(sweepSegments(deps(), batch([{ store: 'call-recordings', scanned: 1 }]))).rejects.toThrow('Store "call-recordings" is not swept from the planner\'s scan');
     expect(sweepSegmentInput.safeParse({ Items: [], BatchInput: { runId: 'r', dryRun: false } }).success).toBe(false);
   });
 
-  it('names the audit bucket when the run file cannot be read, and refuses one that is not a run file', async () => {
+  it('names the exports bucket when the run file cannot be read, and refuses one that is not a run file', async () => {
     // Arrange
     s3Mock.on(GetObjectCommand, { Key: 'retention/gone/run.json' }).rejects(Object.assign(new Error('none'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
     s3Mock.on(GetObjectCommand, { Key: 'retention/bad/run.json' }).callsFake(() => ({ Body: body({ runId: 'bad' }) }));
 
     // Act / Assert
-    await expect(readRunFile(s3, 'dsr-audit', 'gone')).rejects.toThrow('Store "audit" failed: NoSuchKey: none');
-    await expect(readRunFile(s3, 'dsr-audit', 'bad')).rejects.toThrow();
+    await expect(readRunFile(s3, 'dsr-exports', 'gone')).rejects.toThrow('Store "exports" failed: NoSuchKey: none');
+    await expect(readRunFile(s3, 'dsr-exports', 'bad')).rejects.toThrow();
   });
 });

@@ -230,16 +230,17 @@ describe('WORKFLOWS', () => {
     expect(workflowSpec('retentions')).toBeUndefined();
   });
 
-  it('grants the retention sweep\'s Distributed Map the audit keys the planner writes its manifest to and has results written under', () => {
+  it('grants the retention sweep\'s Distributed Map the work-file keys (exports bucket) the planner writes its manifest to and has results written under', () => {
     // Arrange: IAM key patterns, `*` spanning any characters
     const { distributedMap } = workflowSpec('retention')!;
     const matches = (pattern: string, key: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, '\\$&')).join('.*')}$`).test(key);
 
     // Assert
-    expect(distributedMap?.store).toBe('audit');
-    expect(DATA_MAP.some((store) => store.id === 'audit' && store.kind === 's3-bucket')).toBe(true);
+    expect(distributedMap?.store).toBe('exports');
+    expect(DATA_MAP.some((store) => store.id === 'exports' && store.kind === 's3-bucket')).toBe(true);
     expect(matches(distributedMap!.itemReaderKeys, manifestKey('2026-03-10T02-00-00Z'))).toBe(true);
     expect(matches(distributedMap!.itemReaderKeys, 'retention/2026-03-10T02-00-00Z/run.json')).toBe(false);
+    expect(matches(distributedMap!.itemReaderKeys, 'retention/2026-03-10T02-00-00Z/expired/orders/0.json')).toBe(false);
     expect(matches(distributedMap!.resultWriterKeys, `${resultsPrefix('2026-03-10T02-00-00Z')}/0f3c9a3e-map-run/SUCCEEDED_0.json`)).toBe(true);
     expect(matches(distributedMap!.resultWriterKeys, 'retention/2026-03-10T02-00-00Z/segments.json')).toBe(false);
   });

@@ -6,7 +6,8 @@ import type { Brand } from '../../functions/core/brands';
 import { addPeriod, DATA_MAP, getStore, resourceName } from '../../functions/core/data-map';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { StoreCounts } from '../../functions/core/retention/counts';
-import { reportKey } from '../../functions/core/retention/plan';
+import { datedFileName } from '../../functions/core/retention/key-date';
+import { RETENTION_PREFIX, reportKey } from '../../functions/core/retention/plan';
 import type { RetentionReport } from '../../functions/core/retention/report';
 import type { ErasureContext } from './erasure-helpers';
 
@@ -107,18 +108,21 @@ export async function seedRetentionFixture(ctx: ErasureContext, prefix: string, 
   await put('contact-history', contact(customers.held, 'ct-expired', { status: 'closed', closedAt: aroundPeriod(now, years2, -1) }));
   await put('contact-history', contact(customers.held, 'ct-claim', { status: 'open', legalClaim: true, createdAt: aroundPeriod(now, years2, 100) }));
 
-  // Call recordings: 91 days after the call (gone), 89 days (kept), the held customer's old one (kept).
+  // Call recordings, named by their date (the sweep reads it from the key): 91 days after the call (gone), 89 days (kept), the held
+  // customer's old one (kept); and one named without a date, recorded 91 days ago but uploaded now (read with HeadObject, gone).
   const recordings = getStore('call-recordings');
-  const recording = async (who: FixtureCustomer, name: string, daysAgo: number, gone: boolean) => {
-    const key = `recordings/${who.customerId}/${prefix}${name}.wav`;
+  const recording = async (who: FixtureCustomer, name: string, daysAgo: number, gone: boolean, dated = true) => {
+    const recordedAt = new Date(now.getTime() - daysAgo * DAY);
+    const key = `recordings/${who.customerId}/${dated ? datedFileName(recordedAt, `${prefix}${name}`) : `${prefix}${name}`}.wav`;
     await ctx.s3.send(
-      new PutObjectCommand({ Bucket: resourceName(recordings), Key: key, Body: `RIFF ${key}`, ContentType: 'audio/wav', Metadata: { 'contact-id': `${prefix}call`, 'recorded-at': new Date(now.getTime() - daysAgo * DAY).toISOString(), 'duration-seconds': '1' } }),
+      new PutObjectCommand({ Bucket: resourceName(recordings), Key: key, Body: `RIFF ${key}`, ContentType: 'audio/wav', Metadata: { 'contact-id': `${prefix}call`, 'recorded-at': recordedAt.toISOString(), 'duration-seconds': '1' } }),
     );
     if (gone) expired.push(`call-recordings:${key}`);
   };
   await recording(customers.a, 'old', 91, true);
   await recording(customers.a, 'new', 89, false);
   await recording(customers.c, 'old', 91, true);
+  await recording(customers.c, 'legacy', 91, true, false);
   await recording(customers.held, 'old', 91, false);
 
   // Ledger: requests closed a day past 5 years (gone), a day before (kept), open for 6 years (kept), the held customer's (kept).
@@ -144,14 +148,14 @@ export async function seedRetentionFixture(ctx: ErasureContext, prefix: string, 
     { store: 'customer-profile', examined: 4, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 },
     { store: 'orders', examined: 3, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 },
     { store: 'contact-history', examined: 6, expired: 3, removed: 2, heldSkipped: 1, remaining: 0 },
-    { store: 'call-recordings', examined: 4, expired: 3, removed: 2, heldSkipped: 1, remaining: 0 },
+    { store: 'call-recordings', examined: 5, expired: 4, removed: 3, heldSkipped: 1, remaining: 0 },
     // The four seeded requests and the inactive account's erasure request, created before the ledger is swept (MaxConcurrency 1).
     { store: 'request-ledger', examined: 5, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 },
   ];
   return { customers, expired, counts };
 }
 
-/** A content hash of every item and object of every store of the data map (ledger and audit excluded), by `store:key`. */
+/** A content hash of every item and object of every store of the data map (ledger, audit and the sweep's own work files in exports excluded), by `store:key`. */
 export async function storeSnapshot(ctx: ErasureContext): Promise<Map<string, string>> {
   const snapshot = new Map<string, string>();
   for (const store of DATA_MAP.filter((candidate) => candidate.id !== 'audit' && candidate.id !== 'request-ledger')) {
@@ -168,7 +172,10 @@ export async function storeSnapshot(ctx: ErasureContext): Promise<Map<string, st
     let token: string | undefined;
     do {
       const page = await ctx.s3.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) snapshot.set(`${store.id}:${object.Key}`, `${object.ETag}:${object.Size}`);
+      for (const object of page.Contents ?? []) {
+        if (store.id === 'exports' && object.Key!.startsWith(RETENTION_PREFIX)) continue;
+        snapshot.set(`${store.id}:${object.Key}`, `${object.ETag}:${object.Size}`);
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

@@ -107,7 +107,7 @@ describe('retention workflow', () => {
     expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     const report = await readReport(ctx, 'wf-run-1');
     expect(reportCounts(report)).toEqual(fixture.counts);
-    expect(report.totals).toEqual({ examined: 22, expired: 12, removed: 7, heldSkipped: 5, remaining: 0 });
+    expect(report.totals).toEqual({ examined: 23, expired: 13, removed: 8, heldSkipped: 5, remaining: 0 });
     const expected = new Map([...before, ...ledgerBefore].filter(([key]) => !fixture.expired.includes(key)));
     expect(new Map([...afterFirst, ...(await ledgerSnapshot(ctx, 'w-'))])).toEqual(expected);
     const erasures = (await ctx.ledger.list({ customerKey: customerKey(fixture.customers.inactive.customerId), limit: 10 })).items;

@@ -108,14 +108,11 @@ export interface SegmentScan {
   segment: number;
   totalSegments: number;
   attributes: readonly string[];
-  /** Only the retained partitions: items whose partition key begins with this prefix (a filter: the scan still reads the whole segment). */
-  retainedPrefix?: string;
 }
 
 /** Yields the item pages of one parallel-scan segment of a store's table, projected; a failed call is the store's named error. */
 export async function* scanSegmentPages(doc: DynamoDBDocumentClient, store: StoreDefinition, scan: SegmentScan, env: NodeJS.ProcessEnv = process.env): AsyncGenerator<Item[]> {
   const names: Record<string, string> = Object.fromEntries(scan.attributes.map((attribute, index) => [`#a${index}`, attribute]));
-  const prefix = scan.retainedPrefix;
   let exclusiveStartKey: Item | undefined;
   do {
     let page;
@@ -126,8 +123,7 @@ export async function* scanSegmentPages(doc: DynamoDBDocumentClient, store: Stor
           Segment: scan.segment,
           TotalSegments: scan.totalSegments,
           ProjectionExpression: Object.keys(names).join(', '),
-          ExpressionAttributeNames: { ...names, ...(prefix ? { '#pk': store.table!.partitionKey } : {}) },
-          ...(prefix ? { FilterExpression: 'begins_with(#pk, :retained)', ExpressionAttributeValues: { ':retained': prefix } } : {}),
+          ExpressionAttributeNames: names,
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );

@@ -3,22 +3,28 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { scanSegmentPages, type Item } from '../connectors/dynamodb-store';
+import { primaryKeyOf, scanSegmentPages, type Item } from '../connectors/dynamodb-store';
+import { isVersioned } from '../connectors/s3-store';
 import { getStore, resourceName, type StoreDefinition } from '../data-map';
 import { contactHoldReason, orderHoldReasons } from '../erasure/legal-hold';
 import { InvalidInput, storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
-import { sweptStores } from './rules';
+import { isPastRule, sweptStore, sweptStores } from './rules';
+import { customerKeyOfItem, isRuleRecord, ruleAttributes, type TableRule } from './table-rule';
 
 /**
  * The planner of a retention run (`Plan Sweep`): splits every swept store into independent segments
  * (DynamoDB parallel-scan segments, as many as the table's size needs, S3 key prefixes by the first
- * character of the customer id) and
- * writes them as the Distributed Map's manifest, and the run file every sweep task reads once: the
- * run's clock, dry-run flag, inactive-account settings and the keyed hashes of the customers under a
- * legal hold (collected once per run with the erasure's own hold rules, so no sweep task queries holds
- * and no customer key travels through Step Functions). Everything lives in the audit bucket under
- * `retention/<runId>/`.
+ * character of the customer id) and writes them as the Distributed Map's manifest, and the run file
+ * every sweep task reads once: the run's clock, dry-run flag, inactive-account settings, which swept
+ * buckets keep versions, and the keyed hashes of the customers under a legal hold (collected once per
+ * run with the erasure's own hold rules, so no sweep task queries holds and no customer key travels
+ * through Step Functions). The hold scan reads every order and contact; the same pass applies those
+ * tables' own rules, so each of their segments is read once: the planner writes what is past its rule
+ * per segment to an expired-records file, and the segment's Map item points to it (the sweep task
+ * deletes those of customers not held). These work files live in the exports bucket under
+ * `retention/<runId>/` and expire by its lifecycle rule (`RETENTION_WORK_EXPIRY_DAYS`); only the run's
+ * report goes to the audit bucket, so no keyed hash or key of a removed record sits under its Object Lock.
  */
 
 /** A DynamoDB parallel-scan segment of a swept table. */
@@ -27,8 +33,26 @@ export const tableSegmentSchema = z.strictObject({ store: z.string(), segment: z
 /** A key prefix of a swept bucket. */
 export const prefixSegmentSchema = z.strictObject({ store: z.string(), prefix: z.string().min(1) });
 
+/**
+ * A parallel-scan segment of a table the planner has read already (its hold scan): how many of the
+ * rule's records it examined and, when some were past the rule, the file that lists them.
+ */
+export const scannedSegmentSchema = z.strictObject({ store: z.string(), scanned: z.int().min(0), expiredFile: z.string().min(1).optional() });
+
 /** One independent part of a store the sweep covers: a Map item. */
-export const segmentSchema = z.union([tableSegmentSchema, prefixSegmentSchema]);
+export const segmentSchema = z.union([tableSegmentSchema, prefixSegmentSchema, scannedSegmentSchema]);
+
+/** A record past its rule, as the planner found it: its primary key and its customer's keyed hash (for the hold check). */
+export const expiredRecordSchema = z.strictObject({
+  key: z.record(z.string(), z.union([z.string(), z.number()])),
+  customerKey: z.string().optional(),
+});
+
+/** An expired-records file (`retention/<runId>/expired/<store>/<segment>.json`). */
+export const expiredFileSchema = z.strictObject({ store: z.string(), records: z.array(expiredRecordSchema).min(1) });
+
+/** An expired-records file's content. */
+export type ExpiredFile = z.infer<typeof expiredFileSchema>;
 
 /** One Map item. */
 export type Segment = z.infer<typeof segmentSchema>;
@@ -39,6 +63,8 @@ export const runFileSchema = z.strictObject({
   now: z.iso.datetime(),
   dryRun: z.boolean(),
   inactiveAccounts: z.strictObject({ enabled: z.boolean(), months: z.int().min(1) }),
+  /** Whether each swept bucket keeps versions (GetBucketVersioning once per run, not per sweep task). */
+  versionedBuckets: z.record(z.string(), z.boolean()),
   /** Keyed hashes of the customers under a legal hold: none of their records is touched. */
   heldCustomerKeys: z.array(z.string()),
 });
@@ -49,10 +75,13 @@ export type RunFile = z.infer<typeof runFileSchema>;
 /** Characters a customer id can start with (`CUSTOMER_ID_PATTERN`): one S3 prefix segment each. */
 export const CUSTOMER_ID_FIRST_CHARACTERS = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_'];
 
-/** Key prefix of the retention sweep's files in the audit bucket (run file, manifest, results, report). */
+/** Key prefix of the retention sweep's files: its work files in the exports bucket (run file, manifest, expired records, results), its reports in the audit bucket. */
 export const RETENTION_PREFIX = 'retention/';
 
-/** Key prefix of a run's files in the audit bucket. */
+/** Days the work files of a run stay in the exports bucket (its lifecycle rule): long enough to follow and redrive a run, not longer. */
+export const RETENTION_WORK_EXPIRY_DAYS = 7;
+
+/** Key prefix of a run's files (work files in the exports bucket, the report in the audit bucket). */
 export function runPrefix(runId: string): string {
   return `${RETENTION_PREFIX}${runId}/`;
 }
@@ -65,6 +94,9 @@ export const manifestKey = (runId: string): string => `${runPrefix(runId)}segmen
 
 /** Prefix the Map's ResultWriter writes under. */
 export const resultsPrefix = (runId: string): string => `${runPrefix(runId)}results`;
+
+/** Key of the expired-records file of one segment of a table the planner reads. */
+export const expiredFileKey = (runId: string, store: string, segment: number): string => `${runPrefix(runId)}expired/${store}/${segment}.json`;
 
 /** Key of a run's report. */
 export const reportKey = (runId: string): string => `${runPrefix(runId)}report.json`;
@@ -92,7 +124,8 @@ export const planSweepOutput = z.strictObject({
 export interface PlanDeps {
   doc: DynamoDBDocumentClient;
   s3: S3Client;
-  auditBucket: string;
+  /** The bucket of the run's work files: the exports bucket. */
+  workBucket: string;
   /** Fewest parallel-scan segments per table (also the planner's own hold scans). */
   scanSegments: number;
   /** Most items per parallel-scan segment (`DSR_RETENTION_SEGMENT_ITEMS`). */
@@ -151,47 +184,92 @@ export async function tableSegmentCounts(deps: PlanDeps): Promise<Record<string,
   return Object.fromEntries(counts);
 }
 
-/** Every segment of every swept store: `totalSegments[store]` (or `scanSegments`) per table. */
+/** The tables the planner's hold scan reads (and, in the same pass, sweeps by their own rule). */
+export const HOLD_SCAN_STORES = ['orders', 'contact-history'] as const;
+
+/** Every segment of every swept store the Map scans itself (not the hold-scan tables): `totalSegments[store]` (or `scanSegments`) per table. */
 export function planSegments(scanSegments: number, totalSegments: Readonly<Record<string, number>> = {}): Segment[] {
-  return sweptStores().flatMap(({ store }) => segmentsOf(store, totalSegments[store.id] ?? scanSegments));
+  return sweptStores()
+    .filter(({ store }) => !(HOLD_SCAN_STORES as readonly string[]).includes(store.id))
+    .flatMap(({ store }) => segmentsOf(store, totalSegments[store.id] ?? scanSegments));
+}
+
+/** Whether each swept bucket keeps versions. */
+export async function bucketVersioning(deps: PlanDeps): Promise<Record<string, boolean>> {
+  const buckets = sweptStores().filter(({ store }) => store.kind === 's3-bucket');
+  const entries = await Promise.all(buckets.map(async ({ store }) => [resourceName(store, deps.env), await isVersioned(deps.s3, store.id, resourceName(store, deps.env))] as const));
+  return Object.fromEntries(entries);
 }
 
 /** Segments the planner's hold scan keeps in flight: under the SDK's default 50 sockets per client. */
 export const HOLD_SCAN_CONCURRENCY = 32;
 
-/** Scans every segment of a table, `HOLD_SCAN_CONCURRENCY` at a time, with a projection, calling `visit` for each item. */
-async function scanTable(deps: PlanDeps, store: StoreDefinition, totalSegments: number, attributes: string[], visit: (item: Item) => void): Promise<void> {
-  const scanSegment = async (segment: number): Promise<void> => {
-    for await (const items of scanSegmentPages(deps.doc, store, { segment, totalSegments, attributes }, deps.env)) for (const item of items) visit(item);
-  };
-  const limit = pLimit(HOLD_SCAN_CONCURRENCY);
-  await Promise.all(Array.from({ length: totalSegments }, (_, segment) => limit(() => scanSegment(segment))));
+/** Per hold-scan table: the attributes its hold rule reads, and the customer whose hold an item shows (or undefined), by the erasure's own rules. */
+const HOLD_RULES: Record<(typeof HOLD_SCAN_STORES)[number], { attributes: string[]; holder: (item: Item) => string | undefined }> = {
+  orders: {
+    attributes: ['customerId', 'orderId', 'status', 'paymentStatus'],
+    holder: (order) => (!String(order.customerId).startsWith('retained#') && orderHoldReasons(order).length > 0 ? String(order.customerId) : undefined),
+  },
+  'contact-history': {
+    attributes: ['customerId', 'contactId', 'legalClaim'],
+    holder: (contact) => (contact.customerId !== undefined && contactHoldReason(contact) ? String(contact.customerId) : undefined),
+  },
+};
+
+/** What the hold scan found: the held customers' keyed hashes and one Map item per segment it read. */
+export interface HoldScan {
+  heldCustomerKeys: string[];
+  segments: Segment[];
 }
 
 /**
- * The keyed hashes of every customer under a legal hold, by the erasure's own rules
- * (`orderHoldReasons`, `contactHoldReason`): one parallel scan of the orders' own partitions and of
- * the contacts, in `totalSegments[store]` (or `scanSegments`) segments, reading only the attributes the rules look at.
+ * The hold scan: one parallel scan of every order and contact, in `totalSegments[store]` (or
+ * `scanSegments`) segments, `HOLD_SCAN_CONCURRENCY` in flight, reading only the attributes the hold
+ * rules (`orderHoldReasons`, `contactHoldReason`) and the table's own retention rule look at. It
+ * collects the keyed hashes of every customer under a legal hold and, per segment, the records past
+ * the table's rule (their keys and their customer's keyed hash), written to the segment's
+ * expired-records file.
  */
-export async function heldCustomerKeys(deps: PlanDeps, totalSegments: Readonly<Record<string, number>> = {}): Promise<string[]> {
+export async function scanHoldTables(deps: PlanDeps, run: { runId: string; now: Date }, totalSegments: Readonly<Record<string, number>> = {}): Promise<HoldScan> {
   const keyOf = deps.customerKey ?? ((customerId: string) => customerKey(customerId));
   const held = new Set<string>();
-  await scanTable(deps, getStore('orders'), totalSegments.orders ?? deps.scanSegments, ['customerId', 'orderId', 'status', 'paymentStatus'], (order) => {
-    const customerId = String(order.customerId);
-    if (!customerId.startsWith('retained#') && orderHoldReasons(order).length > 0) held.add(keyOf(customerId));
+  const limit = pLimit(HOLD_SCAN_CONCURRENCY);
+  const scans = HOLD_SCAN_STORES.flatMap((storeId) => {
+    const store = getStore(storeId);
+    const { holder, attributes: holdAttributes } = HOLD_RULES[storeId];
+    const rule = sweptStore(storeId).rule as TableRule;
+    const attributes = [...new Set([...holdAttributes, ...ruleAttributes(store, rule)])];
+    const count = totalSegments[storeId] ?? deps.scanSegments;
+    return Array.from({ length: count }, (_, segment) =>
+      limit(async (): Promise<Segment> => {
+        let scanned = 0;
+        const records: ExpiredFile['records'] = [];
+        for await (const items of scanSegmentPages(deps.doc, store, { segment, totalSegments: count, attributes }, deps.env)) {
+          for (const item of items) {
+            const customerId = holder(item);
+            if (customerId !== undefined) held.add(keyOf(customerId));
+            if (!isRuleRecord(store, rule, item)) continue;
+            scanned += 1;
+            if (isPastRule(rule, item, run.now)) records.push({ key: primaryKeyOf(store, item) as ExpiredFile['records'][number]['key'], customerKey: customerKeyOfItem(store, item, keyOf) });
+          }
+        }
+        if (records.length === 0) return { store: storeId, scanned };
+        const expiredFile = expiredFileKey(run.runId, storeId, segment);
+        await putJson(deps, expiredFile, { store: storeId, records } satisfies ExpiredFile);
+        return { store: storeId, scanned, expiredFile };
+      }),
+    );
   });
-  await scanTable(deps, getStore('contact-history'), totalSegments['contact-history'] ?? deps.scanSegments, ['customerId', 'contactId', 'legalClaim'], (contact) => {
-    if (contact.customerId !== undefined && contactHoldReason(contact)) held.add(keyOf(String(contact.customerId)));
-  });
-  return [...held].sort();
+  const segments = await Promise.all(scans);
+  return { heldCustomerKeys: [...held].sort(), segments };
 }
 
-/** Writes a JSON object to the audit bucket. */
+/** Writes a JSON work file to the exports bucket. */
 async function putJson(deps: PlanDeps, key: string, value: unknown): Promise<void> {
   try {
-    await deps.s3.send(new PutObjectCommand({ Bucket: deps.auditBucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
+    await deps.s3.send(new PutObjectCommand({ Bucket: deps.workBucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
   } catch (error) {
-    throw storeError('audit', error);
+    throw storeError('exports', error);
   }
 }
 
@@ -206,14 +284,17 @@ export async function planSweep(deps: PlanDeps, input: z.infer<typeof planSweepI
   // A later clock would remove records before their period ends: only a dry run may look ahead.
   if (!dryRun && now.getTime() > clock.getTime()) throw new InvalidInput(`A sweep that removes may not run ahead of the clock (now ${now.toISOString()}); use a dry run`);
   const totalSegments = await tableSegmentCounts(deps);
+  const versionedBuckets = await bucketVersioning(deps);
+  const holdScan = await scanHoldTables(deps, { runId: input.runId, now }, totalSegments);
   const run: RunFile = {
     runId: input.runId,
     now: now.toISOString(),
     dryRun,
     inactiveAccounts: deps.inactiveAccounts,
-    heldCustomerKeys: await heldCustomerKeys(deps, totalSegments),
+    versionedBuckets,
+    heldCustomerKeys: holdScan.heldCustomerKeys,
   };
-  const segments = planSegments(deps.scanSegments, totalSegments);
+  const segments = [...holdScan.segments, ...planSegments(deps.scanSegments, totalSegments)];
   await putJson(deps, runFileKey(input.runId), run);
   await putJson(deps, manifestKey(input.runId), segments);
   return {
@@ -221,7 +302,7 @@ export async function planSweep(deps: PlanDeps, input: z.infer<typeof planSweepI
     dryRun,
     segments: segments.length,
     maxConcurrency: deps.maxConcurrency,
-    manifest: { bucket: deps.auditBucket, key: manifestKey(input.runId) },
-    report: { bucket: deps.auditBucket, prefix: resultsPrefix(input.runId) },
+    manifest: { bucket: deps.workBucket, key: manifestKey(input.runId) },
+    report: { bucket: deps.workBucket, prefix: resultsPrefix(input.runId) },
   };
 }

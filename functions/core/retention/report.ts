@@ -72,13 +72,13 @@ export interface ReportDeps {
   now?: () => Date;
 }
 
-/** Reads a JSON object of a bucket. */
+/** Reads a JSON object of the ResultWriter's files (in the exports bucket, with the run's other work files). */
 async function readJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
   try {
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return JSON.parse(await response.Body!.transformToString());
   } catch (error) {
-    throw storeError('audit', error);
+    throw storeError('exports', error);
   }
 }
 

@@ -1,29 +1,34 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { isVersioned, listPrefixObjects } from '../connectors/s3-store';
-import { primaryKeyOf, scanSegmentPages, stillPresent, type Item } from '../connectors/dynamodb-store';
-import { resourceName, type AfterDateRule, type StoreDefinition, type UntilDateRule } from '../data-map';
+import { listPrefixObjects } from '../connectors/s3-store';
+import { primaryKeyOf, scanSegmentPages, type Item } from '../connectors/dynamodb-store';
+import { resourceName, type AfterDateRule, type StoreDefinition } from '../data-map';
 import { batchWrite } from '../erasure/batch-write';
-import { deleteObjects } from '../erasure/bucket-eraser';
+import { DELETE_OBJECTS_LIMIT, deleteObjects } from '../erasure/bucket-eraser';
 import { forEachBounded } from '../erasure/bounded';
 import type { RetryPolicy } from '../erasure/config';
 import { storeError } from '../errors';
 import { customerKey } from '../keyed-hash';
 import { noStoreCounts, storeCountsSchema, sumCounts, type StoreCounts } from './counts';
 import { sweepInactiveAccounts, type RequestErasure } from './inactive-accounts';
-import { runFileKey, runFileSchema, runIdSchema, segmentSchema, type RunFile, type Segment } from './plan';
+import { keyDateOf } from './key-date';
+import { expiredFileSchema, runFileKey, runFileSchema, runIdSchema, segmentSchema, type ExpiredFile, type RunFile, type Segment } from './plan';
 import { isPastRule, periodEnd, sweptStore } from './rules';
+import { customerKeyOfItem, isRuleRecord, ruleAttributes, type TableRule } from './table-rule';
 
 /**
  * One sweep task of the Distributed Map (`Sweep Segment`): for each segment of its batch, reads the
- * store and removes what is past its rule, as the data map's erasure action says (delete; the retained
- * invoices of an anonymise-and-retain store are already anonymised and are deleted once `retainUntil`
- * has passed), in BatchWriteItem batches of 25 (unprocessed items retried) and DeleteObjects batches of
- * 1,000 (every version of a versioned bucket's object). A record that is not past its rule, or of a
- * customer under a legal hold (the run file's keyed hashes), is never touched; a dry run removes
- * nothing. Afterwards it re-checks what it removed (consistent BatchGetItem; a re-listing of the
- * prefix) and returns counts only, never ids. Running it again removes nothing new.
+ * store (or, for a table the planner read, the segment's expired-records file) and removes what is past
+ * its rule, as the data map's erasure action says (delete; the retained invoices of an
+ * anonymise-and-retain store are already anonymised and are deleted once `retainUntil` has passed), in
+ * BatchWriteItem batches of 25 (unprocessed items retried) and DeleteObjects batches of 1,000 across
+ * the batch's prefixes of a bucket (every version of a versioned bucket's object). A record that is not
+ * past its rule, or of a customer under a legal hold (the run file's keyed hashes), is never touched; a
+ * dry run removes nothing. Removed means confirmed by the store, item by item: a delete BatchWriteItem
+ * left unprocessed, or a DeleteObjects key error, is retried and otherwise fails the task (and the
+ * run), so nothing is counted as removed that was not. It returns counts only, never ids. Running it
+ * again removes nothing new.
  */
 
 /** Input of `sweep-retention-segment`: one ItemBatcher batch. */
@@ -39,9 +44,10 @@ export const sweepSegmentOutput = z.strictObject({ stores: z.array(storeCountsSc
 export interface SweepDeps {
   doc: DynamoDBDocumentClient;
   s3: S3Client;
-  auditBucket: string;
+  /** The bucket of the run's work files (run file, expired-records files): the exports bucket. */
+  workBucket: string;
   retry: RetryPolicy;
-  /** HeadObject calls in flight at most while a bucket page is read (default 1). */
+  /** HeadObject calls in flight at most while a bucket page is read, for objects named without a date (default 1). */
   concurrency?: number;
   /** Creates the erasure request of an inactive account through the request API's core. */
   requestErasure: RequestErasure;
@@ -50,15 +56,43 @@ export interface SweepDeps {
 }
 
 /** Reads and checks the run file. */
-export async function readRunFile(s3: S3Client, auditBucket: string, runId: string): Promise<RunFile> {
+export async function readRunFile(s3: S3Client, workBucket: string, runId: string): Promise<RunFile> {
   let text: string;
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: auditBucket, Key: runFileKey(runId) }));
+    const response = await s3.send(new GetObjectCommand({ Bucket: workBucket, Key: runFileKey(runId) }));
     text = await response.Body!.transformToString();
   } catch (error) {
-    throw storeError('audit', error);
+    throw storeError('exports', error);
   }
   return runFileSchema.parse(JSON.parse(text));
+}
+
+/**
+ * DeleteObjects targets of a batch, per bucket: sent 1,000 at a time across the batch's prefixes, the
+ * rest once the batch is done (`flush`), so a batch of sparse prefixes costs one call, not one per prefix.
+ */
+class DeleteQueue {
+  private readonly pending = new Map<string, { storeId: string; targets: ObjectIdentifier[] }>();
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  /** Queues an object's targets; sends full batches of 1,000. */
+  async add(storeId: string, bucket: string, targets: readonly ObjectIdentifier[]): Promise<void> {
+    const entry = this.pending.get(bucket) ?? { storeId, targets: [] };
+    this.pending.set(bucket, entry);
+    entry.targets.push(...targets);
+    while (entry.targets.length >= DELETE_OBJECTS_LIMIT) await deleteObjects(this.s3, storeId, bucket, entry.targets.splice(0, DELETE_OBJECTS_LIMIT), this.retry);
+  }
+
+  /** Sends what is still queued. */
+  async flush(): Promise<void> {
+    for (const [bucket, entry] of this.pending) {
+      if (entry.targets.length > 0) await deleteObjects(this.s3, entry.storeId, bucket, entry.targets.splice(0), this.retry);
+    }
+  }
 }
 
 /** The context of one segment's sweep. */
@@ -68,68 +102,56 @@ interface SweepContext {
   now: Date;
   held: ReadonlySet<string>;
   keyOf: (customerId: string) => string;
+  deletes: DeleteQueue;
 }
 
-/** The partition key prefix of an anonymise-and-retain store's retained records (`retained#`), or undefined. */
-function retainedPartitionPrefix(store: StoreDefinition): string | undefined {
-  if (store.erasure.action !== 'anonymise-and-retain') return undefined;
-  const template = store.erasure.retainedPartitionTemplate;
-  return template.slice(0, template.indexOf('{customerKey}'));
+/** Deletes, unless it is a dry run, the records of a table that are past its rule and not held; counts them. */
+async function removeExpired(ctx: SweepContext, store: StoreDefinition, counts: StoreCounts, expired: readonly { key: Item; customerKey?: string }[]): Promise<void> {
+  const removable = expired.filter((record) => record.customerKey === undefined || !ctx.held.has(record.customerKey));
+  counts.expired += expired.length;
+  counts.heldSkipped += expired.length - removable.length;
+  if (ctx.run.dryRun) {
+    counts.remaining += removable.length;
+    return;
+  }
+  if (removable.length === 0) return;
+  const table = resourceName(store, ctx.deps.env);
+  await batchWrite(ctx.deps.doc, store.id, table, removable.map((record) => ({ DeleteRequest: { Key: record.key } })), ctx.deps.retry);
+  counts.removed += removable.length;
 }
 
-/** The keyed hash of the customer a table item belongs to: its retained partition, its `customerKey`, or its customer id hashed. */
-export function customerKeyOfItem(store: StoreDefinition, item: Item, keyOf: (customerId: string) => string): string | undefined {
-  const prefix = retainedPartitionPrefix(store);
-  const partition = String(item[store.table!.partitionKey]);
-  if (prefix !== undefined && partition.startsWith(prefix)) return partition.slice(prefix.length);
-  if (typeof item.customerKey === 'string') return item.customerKey;
-  const locator = store.locator;
-  const attribute = locator?.by === 'index' ? locator.indexPartitionKey : locator?.by === 'partition-key' ? locator.partitionKey : undefined;
-  return attribute && typeof item[attribute] === 'string' ? keyOf(item[attribute] as string) : undefined;
-}
-
-/** The attributes a table sweep reads: keys, the rule's attributes and the customer's. */
-function sweepProjection(store: StoreDefinition, rule: AfterDateRule | UntilDateRule): string[] {
-  const locator = store.locator;
-  const customerAttribute = locator?.by === 'index' ? locator.indexPartitionKey : locator?.by === 'partition-key' ? locator.partitionKey : 'customerKey';
-  const attributes = [store.table!.partitionKey, store.table!.sortKey, rule.attribute, rule.kind !== 'until-attribute' ? rule.when?.attribute : undefined, customerAttribute];
-  return [...new Set(attributes.filter((attribute): attribute is string => attribute !== undefined))];
-}
-
-/** Sweeps one parallel-scan segment of a table with a dated rule. */
-async function sweepTableSegment(ctx: SweepContext, store: StoreDefinition, rule: AfterDateRule | UntilDateRule, segment: number, totalSegments: number): Promise<StoreCounts> {
-  const { deps } = ctx;
+/** Sweeps one parallel-scan segment of a table with a dated rule, page by page. */
+async function sweepTableSegment(ctx: SweepContext, store: StoreDefinition, rule: TableRule, segment: number, totalSegments: number): Promise<StoreCounts> {
   const counts = noStoreCounts(store.id);
-  const table = resourceName(store, deps.env);
-  // A rule on retained records reads only the retained partitions (`retained#...`).
-  const retainedPrefix = rule.kind === 'until-attribute' ? retainedPartitionPrefix(store) : undefined;
-  const scan = { segment, totalSegments, attributes: sweepProjection(store, rule), retainedPrefix };
-  const removed: Item[] = [];
-  for await (const items of scanSegmentPages(deps.doc, store, scan, deps.env)) {
-    const expired: Item[] = [];
-    for (const item of items) {
-      // An item without the attribute `when` looks at is none of the store's records (the ledger's open markers).
-      if (rule.kind !== 'until-attribute' && rule.when && item[rule.when.attribute] === undefined) continue;
-      counts.examined += 1;
-      if (!isPastRule(rule, item, ctx.now)) continue;
-      counts.expired += 1;
-      const key = customerKeyOfItem(store, item, ctx.keyOf);
-      if (key !== undefined && ctx.held.has(key)) counts.heldSkipped += 1;
-      else expired.push(item);
-    }
-    if (!ctx.run.dryRun && expired.length > 0) {
-      await batchWrite(deps.doc, store.id, table, expired.map((item) => ({ DeleteRequest: { Key: primaryKeyOf(store, item) } })), deps.retry);
-      removed.push(...expired);
-      counts.removed += expired.length;
-    } else {
-      counts.remaining += expired.length;
-    }
+  for await (const items of scanSegmentPages(ctx.deps.doc, store, { segment, totalSegments, attributes: ruleAttributes(store, rule) }, ctx.deps.env)) {
+    const records = items.filter((item) => isRuleRecord(store, rule, item));
+    counts.examined += records.length;
+    const expired = records.filter((item) => isPastRule(rule, item, ctx.now));
+    await removeExpired(ctx, store, counts, expired.map((item) => ({ key: primaryKeyOf(store, item), customerKey: customerKeyOfItem(store, item, ctx.keyOf) })));
   }
-  if (removed.length > 0) {
-    const left = await stillPresent(deps.doc, store, removed, { env: deps.env, maxAttempts: deps.retry.maxAttempts, baseDelayMs: deps.retry.baseDelayMs });
-    counts.removed -= left.length;
-    counts.remaining += left.length;
+  return counts;
+}
+
+/** Reads and checks an expired-records file of the planner. */
+async function readExpiredFile(ctx: SweepContext, key: string, storeId: string): Promise<ExpiredFile> {
+  let text: string;
+  try {
+    const response = await ctx.deps.s3.send(new GetObjectCommand({ Bucket: ctx.deps.workBucket, Key: key }));
+    text = await response.Body!.transformToString();
+  } catch (error) {
+    throw storeError('exports', error);
   }
+  const file = expiredFileSchema.parse(JSON.parse(text));
+  if (file.store !== storeId) throw new Error(`Expired-records file ${key} is of store "${file.store}", not "${storeId}"`);
+  return file;
+}
+
+/** Sweeps a table segment the planner read: deletes the records its file lists, unless held. */
+async function sweepScannedSegment(ctx: SweepContext, store: StoreDefinition, segment: { scanned: number; expiredFile?: string }): Promise<StoreCounts> {
+  const counts = { ...noStoreCounts(store.id), examined: segment.scanned };
+  if (segment.expiredFile === undefined) return counts;
+  const file = await readExpiredFile(ctx, segment.expiredFile, store.id);
+  await removeExpired(ctx, store, counts, file.records);
   return counts;
 }
 
@@ -187,11 +209,14 @@ async function* listKeys(s3: S3Client, storeId: string, bucket: string, prefix: 
 }
 
 /**
- * True when an object is past an `after-metadata` rule. A recording is uploaded after it is recorded
- * (`recorded-at` ≤ upload time), so an object uploaded more than the period ago is past it without a
- * HeadObject; a more recent one is read (HeadObject) for its metadata date.
+ * True when an object is past an `after-metadata` rule. With `datedFileNames` the date in the file
+ * name decides (no request). Otherwise, or for an object named without a date: a recording is uploaded
+ * after it is recorded (`recorded-at` ≤ upload time), so an object uploaded more than the period ago is
+ * past it without a HeadObject; a more recent one is read (HeadObject) for its metadata date.
  */
 async function objectPastRule(ctx: SweepContext, store: StoreDefinition, rule: AfterDateRule, bucket: string, listed: ListedKey): Promise<boolean> {
+  const named = rule.datedFileNames ? keyDateOf(listed.key) : undefined;
+  if (named) return periodEnd(named, rule.period)!.getTime() < ctx.now.getTime();
   const uploadEnd = periodEnd(listed.lastModified, rule.period);
   if (uploadEnd && uploadEnd.getTime() < ctx.now.getTime()) return true;
   let metadata: Record<string, string>;
@@ -213,7 +238,7 @@ function customerIdOfKey(base: string, key: string): string | undefined {
 }
 
 /** Sweeps one key prefix of a bucket with an `after-metadata` rule. */
-async function sweepPrefixSegment(ctx: SweepContext, store: StoreDefinition, rule: AfterDateRule, prefix: string, versionedBuckets: Map<string, boolean>): Promise<StoreCounts> {
+async function sweepPrefixSegment(ctx: SweepContext, store: StoreDefinition, rule: AfterDateRule, prefix: string): Promise<StoreCounts> {
   const { deps } = ctx;
   const counts = noStoreCounts(store.id);
   const bucket = resourceName(store, deps.env);
@@ -221,11 +246,9 @@ async function sweepPrefixSegment(ctx: SweepContext, store: StoreDefinition, rul
   if (locator?.by !== 'key-prefix') throw new Error(`Store "${store.id}" has no key-prefix locator`);
   const base = locator.prefixTemplate.slice(0, locator.prefixTemplate.indexOf('{customerId}'));
   if (!prefix.startsWith(base)) throw new Error(`Segment prefix is outside store "${store.id}"`);
-  if (!versionedBuckets.has(bucket)) versionedBuckets.set(bucket, await isVersioned(deps.s3, store.id, bucket));
-  const versioned = versionedBuckets.get(bucket)!;
-  const removedKeys = new Set<string>();
+  const versioned = ctx.run.versionedBuckets[bucket];
+  if (versioned === undefined) throw new Error(`Run file has no versioning status of bucket "${bucket}"`);
   for await (const page of listKeys(deps.s3, store.id, bucket, prefix, versioned)) {
-    const targets: ObjectIdentifier[] = [];
     // HeadObject calls of a page run side by side (at most `concurrency`); the decisions keep listing order.
     const past = new Array<boolean>(page.length);
     await forEachBounded([...page.keys()], deps.concurrency ?? 1, async (index) => {
@@ -241,24 +264,21 @@ async function sweepPrefixSegment(ctx: SweepContext, store: StoreDefinition, rul
       } else if (ctx.run.dryRun) {
         counts.remaining += 1;
       } else {
-        targets.push(...listed.targets);
-        removedKeys.add(listed.key);
+        await ctx.deletes.add(store.id, bucket, listed.targets);
+        counts.removed += 1;
       }
     }
-    if (targets.length > 0) await deleteObjects(deps.s3, store.id, bucket, targets, deps.retry);
-  }
-  if (removedKeys.size > 0) {
-    let left = 0;
-    for await (const page of listKeys(deps.s3, store.id, bucket, prefix, versioned)) left += page.filter((listed) => removedKeys.has(listed.key)).length;
-    counts.removed = removedKeys.size - left;
-    counts.remaining += left;
   }
   return counts;
 }
 
 /** Sweeps one segment with the store's rule. */
-async function sweepSegment(ctx: SweepContext, segment: Segment, versionedBuckets: Map<string, boolean>): Promise<StoreCounts> {
+async function sweepSegment(ctx: SweepContext, segment: Segment): Promise<StoreCounts> {
   const { store, rule } = sweptStore(segment.store);
+  if ('scanned' in segment) {
+    if (rule.kind !== 'after-attribute' && rule.kind !== 'until-attribute') throw new Error(`Store "${store.id}" is not swept from the planner's scan`);
+    return sweepScannedSegment(ctx, store, segment);
+  }
   if ('segment' in segment) {
     if (rule.kind === 'inactive-account') {
       return sweepInactiveAccounts(
@@ -270,12 +290,12 @@ async function sweepSegment(ctx: SweepContext, segment: Segment, versionedBucket
     return sweepTableSegment(ctx, store, rule, segment.segment, segment.totalSegments);
   }
   if (rule.kind !== 'after-metadata' || store.kind !== 's3-bucket') throw new Error(`Store "${store.id}" is not swept by key prefix`);
-  return sweepPrefixSegment(ctx, store, rule, segment.prefix, versionedBuckets);
+  return sweepPrefixSegment(ctx, store, rule, segment.prefix);
 }
 
 /** Sweeps every segment of a batch, one after the other, and returns the counts per store. */
 export async function sweepSegments(deps: SweepDeps, input: z.infer<typeof sweepSegmentInput>): Promise<z.infer<typeof sweepSegmentOutput>> {
-  const run = await readRunFile(deps.s3, deps.auditBucket, input.BatchInput.runId);
+  const run = await readRunFile(deps.s3, deps.workBucket, input.BatchInput.runId);
   const ctx: SweepContext = {
     deps,
     // The batch input's flag is the run's; a dry run never removes, whichever says so.
@@ -283,9 +303,11 @@ export async function sweepSegments(deps: SweepDeps, input: z.infer<typeof sweep
     now: new Date(run.now),
     held: new Set(run.heldCustomerKeys),
     keyOf: deps.customerKey ?? ((customerId) => customerKey(customerId)),
+    deletes: new DeleteQueue(deps.s3, deps.retry),
   };
-  const versionedBuckets = new Map<string, boolean>();
   const counts: StoreCounts[] = [];
-  for (const segment of input.Items) counts.push(await sweepSegment(ctx, segment, versionedBuckets));
+  for (const segment of input.Items) counts.push(await sweepSegment(ctx, segment));
+  // Objects counted as removed are deleted before the task answers; a failure here fails the task.
+  await ctx.deletes.flush();
   return { stores: sumCounts(counts) };
 }
