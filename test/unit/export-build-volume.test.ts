@@ -161,7 +161,22 @@ describe('buildVolume', () => {
     expect(photo.method).toBe(0);
     expect(photo.utf8).toBe(true);
     expect(entries.find((entry) => entry.name === 'index.html')!.method).toBe(8);
+    expect(entries.filter((entry) => entry.method !== 8).map((entry) => entry.name)).toEqual(['files/uploaded-photos/Strand Ærø.jpg']);
     expect(entries.every((entry) => entry.date.toISOString() === '2025-06-01T10:00:00.000Z')).toBe(true);
+  });
+
+  it('names in the manifest the store each data file and file comes from, and none for the page', async () => {
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
+
+    const manifest = JSON.parse(entries.at(-1)!.data.toString('utf8'));
+    expect(manifest.entries.map((entry: { path: string; store?: string }) => [entry.path, entry.store ?? null])).toEqual([
+      ['data/orders.json', 'orders'],
+      ['data/orders.csv', 'orders'],
+      ['data/uploaded-photos.json', 'uploaded-photos'],
+      ['data/call-recordings.json', 'call-recordings'],
+      ['files/uploaded-photos/Strand Ærø.jpg', 'uploaded-photos'],
+      ['index.html', null],
+    ]);
   });
 
   it('builds a later volume with its files (WAV deflated) and its own manifest part', async () => {

@@ -308,20 +308,71 @@ describe('fetchAhead', () => {
       { bodyDelay: (file) => (file.key === 'k1' ? 40 : 0) },
     );
 
-    // Act: the writer holds k0 for 80 ms
-    let whileHeld: { active: number; opened: string[] } | undefined;
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+
+    try {
+      // Act: the writer holds k0 for 80 ms
+      let whileHeld: { active: number; opened: string[] } | undefined;
+      const attempt = (async () => {
+        for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 1000, concurrency: 3 })) {
+          await wait(80);
+          whileHeld = { active: store.state.active, opened: [...store.state.opened] };
+          await drain(fetched.body);
+        }
+      })();
+
+      // Assert: the failure waits for the writer without being reported as unhandled
+      await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: 'Store "uploaded-photos" failed: AccessDenied' });
+      expect(whileHeld).toEqual({ active: 0, opened: ['k0', 'k1', 'k2', 'k3'] });
+      expect(store.state.opened).toEqual(['k0', 'k1', 'k2', 'k3']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
+  it('with one request at a time, a streamed file holds the request until it is written, a buffered one only until it is in memory', async () => {
+    // Arrange: budget 100; the first and last files are larger
+    const planned = files([250, 10, 250]);
+    const store = fakeStore(() => 1, undefined, 100);
+
+    // Act
+    const openedAtHandOut: string[][] = [];
+    const bytes: Buffer[] = [];
+    for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 100, concurrency: 1 })) {
+      await wait(10);
+      openedAtHandOut.push([...store.state.opened]);
+      bytes.push(await drain(fetched.body));
+    }
+
+    // Assert
+    expect(openedAtHandOut).toEqual([['k0'], ['k0', 'k1', 'k2'], ['k0', 'k1', 'k2']]);
+    expect(bytes.map((data, index) => data.equals(bytesOf(planned[index]!)))).toEqual([true, true, true]);
+    expect(store.state.maxActive).toBe(1);
+  });
+
+  it('lets go of the next file while it is still being read into memory when another file fails, rather than finish reading it', async () => {
+    // Arrange: k0's response comes at once but its body takes 300 ms; k1 fails at 10 ms
+    const planned = files([10, 10]);
+    const store = fakeStore(
+      (file) => (file.key === 'k0' ? 1 : 10),
+      (file) => (file.key === 'k1' ? new StoreFailed('Store "uploaded-photos" failed: AccessDenied') : undefined),
+      Infinity,
+      { bodyDelay: (file) => (file.key === 'k0' ? 300 : 0) },
+    );
+
+    // Act
+    const seen: string[] = [];
     const attempt = (async () => {
-      for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 1000, concurrency: 3 })) {
-        await wait(80);
-        whileHeld = { active: store.state.active, opened: [...store.state.opened] };
-        await drain(fetched.body);
-      }
+      for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 1000, concurrency: 2 })) seen.push(fetched.file.key);
     })();
 
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: 'Store "uploaded-photos" failed: AccessDenied' });
-    expect(whileHeld).toEqual({ active: 0, opened: ['k0', 'k1', 'k2', 'k3'] });
-    expect(store.state.opened).toEqual(['k0', 'k1', 'k2', 'k3']);
+    const body = store.state.bodies.get('k0')!;
+    expect({ seen, destroyed: body.destroyed, ended: body.readableEnded }).toEqual({ seen: [], destroyed: true, ended: false });
   });
 
   it('waits until every aborted request has stopped before it returns early', async () => {

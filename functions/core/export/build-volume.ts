@@ -109,7 +109,7 @@ class HashingStream extends Transform {
 function textStream(chunks: AsyncIterable<string>): Readable {
   return Readable.from(
     (async function* () {
-      for await (const chunk of chunks) yield Buffer.from(chunk, 'utf8');
+      for await (const chunk of chunks) yield Buffer.from(chunk);
     })(),
     { objectMode: false },
   );
