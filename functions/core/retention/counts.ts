@@ -13,7 +13,7 @@ export const storeCountsSchema = z.strictObject({
   removed: z.int().min(0),
   /** Past their rule but left alone: the customer is under a legal hold. */
   heldSkipped: z.int().min(0),
-  /** Past their rule, not held, and still there after the run (re-checked; a dry run leaves all of them). */
+  /** Past their rule, not held, and still there after the run (a dry run leaves all of them; a removal the store does not confirm fails the task instead). */
   remaining: z.int().min(0),
 });
 
