@@ -76,6 +76,7 @@ describe('index.html', () => {
     expect(named).toContain('>Zee &amp; &lt;strand&gt;.jpg</a>');
     expect(named).toContain('title="files/uploaded-photos/&lt;img src=x onerror=alert(1)&gt; #1.jpg"');
     expect(named).toMatch(/<br>Uploaded: [^<]*4 March 2025[^<]*<br>Brand: albelli<\/figcaption>/);
+    expect(named).toContain('<br>10 byte<br>Uploaded: 4 March 2025 at 06:06<br>Brand: albelli</figcaption>');
     expect(unnamed).toContain('>&lt;img src=x onerror=alert(1)&gt; #1.jpg</a>');
     expect(unnamed).not.toContain('Uploaded:');
   });
@@ -130,7 +131,7 @@ describe('index.html', () => {
     const html = await text(renderIndexHtml(plan, tables));
 
     // Assert
-    expect(html).toContain('<th>Internal order id</th><th>Your note</th>');
+    expect(html).toContain('<div class="scroll"><table><thead><tr><th>Internal order id</th><th>Your note</th></tr></thead><tbody><tr><td>o1</td><td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td></tr>\n<tr><td>o2</td><td>Tom &amp; Jerry</td></tr>\n</tbody></table></div>');
     expect(html).toContain('<dt><code>orderId</code></dt><dd>Internal order id</dd>');
     expect(html).not.toContain('<th>orderId</th>');
   });
@@ -277,6 +278,7 @@ describe('index.html, part by part', () => {
       '<nav><h3>Contents</h3><ol><li><a href="#customer-profile">Customer profile</a> (1)</li><li><a href="#call-recordings">Recorded phone calls</a> (1)</li><li><a href="#uploaded-photos">Uploaded photos</a> (2)</li><li><a href="#marketing">Marketing preferences and segments</a> (0)</li><li><a href="#contact-history">Customer service contacts</a> (3)</li><li><a href="#photo-library">Photo library (minnebanken / minbildbank)</a> (0)</li><li><a href="#rights">Your rights</a></li><li><a href="#authority">Where to complain</a></li></ol></nav>\n</section>\n',
     );
     expect(html).not.toContain('We hold no personal data about you in any of the categories below.');
+    expect(html).toContain('\n<p>For each category this page shows the data we hold about you, why we hold it, on what legal basis, who receives it, how long we keep it and where it comes from.</p>\n');
     expect(html.endsWith('</section>\n</main></body></html>\n')).toBe(true);
   });
 
@@ -340,6 +342,14 @@ describe('index.html, part by part', () => {
     expect(section(smart, 'smart-creation')).toMatch(/<\/dl><h3>How this automated processing works<\/h3><p class="explanation">[^<]+<\/p><h3>Your data \(0 records\)<\/h3>/);
   });
 
+  it('names the recipients and their role in the page\'s language', async () => {
+    // Act
+    const html = await text(renderIndexHtml({ ...plan, locale: 'de-DE' }, new Map()));
+
+    // Assert
+    expect(section(html, 'marketing')).toContain('<li>Dienstleister für E-Mail-Marketing (Auftragsverarbeiter, in unserem Auftrag; EU)</li>');
+  });
+
   it('names the customer\'s authority with its contact details beside the lead authority, and the lead once for a Dutch customer', async () => {
     // Act
     const british = await text(renderIndexHtml(plan, profile({ country: 'GB' })));
@@ -367,6 +377,7 @@ describe('index.html, part by part', () => {
     // Assert
     const rights = section(html, 'rights');
     expect(rights.match(/<li>/g)).toHaveLength(8);
+    expect(rights).toMatch(/<ul>(<li>(?:(?!<\/?li>).)*<\/li>){8}<\/ul>/);
     for (const right of ['<li><b>Access</b> your personal data', '<li><b>Rectification</b>', '<li><b>Erasure</b>', '<li><b>Restriction</b>', '<li><b>Object</b>', '<li><b>Data portability</b> (Art. 20): the folder <code>data/</code> holds', '<li><b>Withdraw your consent</b>', '<li>Not to be subject to a decision based solely on automated processing']) {
       expect(rights).toContain(right);
     }
@@ -379,7 +390,7 @@ describe('index.html, part by part', () => {
     const smartPlan: ExportPlan = {
       ...plan,
       brand: 'albelli',
-      stores: { 'smart-creation': { items: 11, bytes: 1 }, orders: { items: 3, bytes: 1 } },
+      stores: { 'smart-creation': { items: 13, bytes: 1 }, orders: { items: 3, bytes: 1 } },
       volumes: [
         {
           volume: 1,
@@ -393,15 +404,17 @@ describe('index.html, part by part', () => {
       ],
     };
     const entries = [
-      { entryId: 'e1', projectId: 'p-b', photoKey: 'customers/c1/u1/a.jpg', analysedAt: '2025-02-01T10:00:00.000Z', model: 'm-2', qualityScore: 0.91, faces: 2, sceneLabels: ['beach', 'zzz'], selected: true, selectionReason: 'people' },
+      { entryId: 'e1', projectId: 'p-b', photoKey: 'customers/c1/u1/a.jpg', analysedAt: '2025-02-01T10:00:00.000Z', model: 'm-2', qualityScore: 0.91, faces: 2, sceneLabels: ['beach', 'synthetic', 'zzz'], selected: true, selectionReason: 'people' },
       { entryId: 'e2', projectId: 'p-b', photoKey: 'customers/c1/u1/gone.jpg', analysedAt: '2025-01-01T10:00:00.000Z', model: 'm-1', sceneLabels: 'beach', selected: false, selectionReason: 'odd-reason' },
-      { entryId: 'e3', projectId: 'p-b', action: 'remove-page', at: '2025-03-02T10:00:00.000Z', page: 3 },
+      { entryId: 'e3', projectId: 'p-b', action: 'remove-page', at: '2025-03-02T10:00:00.000Z', page: 1234 },
       { entryId: 'e4', projectId: 'p-b', action: 'custom-act', at: '2025-03-01T10:00:00.000Z' },
       { entryId: 'e5', photoKey: 'customers/c1/u1/a.jpg', analysedAt: '2025-04-01T10:00:00.000Z', model: 'm-1' },
       { entryId: 'e6', projectId: 'p-a', action: 'edit-text', at: 'yesterday', page: 'cover' },
-      { entryId: 'e7', projectId: 'p-c', photoKey: 'customers/c1/u1/a.jpg', analysedAt: 'soon', selected: true },
+      { entryId: 'e7', projectId: 'p-c', photoKey: 'customers/c1/u1/a.jpg', analysedAt: 'soon', selected: true, selectionReason: 5 },
+      { entryId: 'e14', projectId: 'p-c', photoKey: 'customers/c1/u1/gone.jpg' },
       { entryId: 'e8', projectId: 'p-c', note: 'neither an analysis nor an edit' },
       { entryId: 'e9', photoKey: 'customers/c1/u1/scan.pdf', analysedAt: '2025-04-01T11:00:00.000Z' },
+      { entryId: 'e13', photoKey: 'customers/c1/u1/gone.jpg', analysedAt: '2025-05-02T10:00:00.000Z', model: 'm-1' },
       { entryId: 'e10', projectId: 'p-a', action: 'reorder-pages' },
       { entryId: 'e11', projectId: 'p-y', action: 'change-cover', at: '2025-03-01T10:00:00.000Z', page: 2 },
     ];
@@ -420,14 +433,16 @@ describe('index.html, part by part', () => {
       '<h3>Automatically created products, one by one</h3><p>For each product that we created automatically from your photos: which photos were analysed, what the analysis found, which photos it chose and why, and what you changed afterwards (Art. 15(1)(h) GDPR).</p><p>The quality score runs from 0 (unusable) to 1 (excellent); it rates sharpness, exposure and resolution.</p>' +
         '<article class="product"><h4>Product p-a</h4><h5>Your changes afterwards</h5><ol><li>: reordered the pages, page </li><li>yesterday: edited a text, page cover</li></ol></article>' +
         '<article class="product"><h4>Photo book A4, order AL-1</h4><p>The model m-2, m-1 analysed 2 of your photos between 1 January 2025 and 1 February 2025; it selected 1 of them for this product.</p><div class="files">' +
-        '<figure class="chosen"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd>0.91</dd><dt>Faces found</dt><dd>2</dd><dt>Recognised scenes</dt><dd>beach, zzz</dd><dt>Selected</dt><dd>Reason: people are in the photo</dd></dl></figure>' +
+        '<figure class="chosen"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd>0.91</dd><dt>Faces found</dt><dd>2</dd><dt>Recognised scenes</dt><dd>beach, test image, zzz</dd><dt>Selected</dt><dd>Reason: people are in the photo</dd></dl></figure>' +
         '<figure class="passed"><figcaption class="empty">This photo is no longer stored.</figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd>Reason: odd-reason</dd></dl></figure></div>' +
-        '<h5>Your changes afterwards</h5><ol><li>1 March 2025 at 11:00: custom-act, page </li><li>2 March 2025 at 11:00: removed a page, page 3</li></ol></article>' +
-        '<article class="product"><h4>Product p-c</h4><p>The model  analysed 1 of your photos on ; it selected 1 of them for this product.</p><div class="files"><figure class="chosen"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Selected</dt><dd></dd></dl></figure></div>' +
+        '<h5>Your changes afterwards</h5><ol><li>1 March 2025 at 11:00: custom-act, page </li><li>2 March 2025 at 11:00: removed a page, page 1,234</li></ol></article>' +
+        '<article class="product"><h4>Product p-c</h4><p>The model  analysed 2 of your photos between  and ; it selected 1 of them for this product.</p><div class="files"><figure class="chosen"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Selected</dt><dd></dd></dl></figure>' +
+        '<figure class="passed"><figcaption class="empty">This photo is no longer stored.</figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure></div>' +
         '<h5>Your changes afterwards</h5><p class="empty">You did not change this product.</p></article>' +
         '<article class="product"><h4>, order </h4><h5>Your changes afterwards</h5><ol><li>1 March 2025 at 11:00: changed the cover, page 2</li></ol></article>' +
-        '<article class="product"><h4>Photos analysed without a product</h4><p>The model m-1 analysed 2 of your photos between 1 April 2025 and 1 April 2025; it selected 0 of them for this product.</p><div class="files"><figure class="passed"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure>' +
-        '<figure class="passed"><a href="files/uploaded-photos/scan.pdf">scan.pdf</a><figcaption><a href="files/uploaded-photos/scan.pdf">scan.pdf</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure></div></article>',
+        '<article class="product"><h4>Photos analysed without a product</h4><p>The model m-1 analysed 3 of your photos between 1 April 2025 and 2 May 2025; it selected 0 of them for this product.</p><div class="files"><figure class="passed"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure>' +
+        '<figure class="passed"><a href="files/uploaded-photos/scan.pdf">scan.pdf</a><figcaption><a href="files/uploaded-photos/scan.pdf">scan.pdf</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure>' +
+        '<figure class="passed"><figcaption class="empty">This photo is no longer stored.</figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure></div></article>',
     );
   });
 
@@ -481,6 +496,7 @@ describe('renderValue and labelOf', () => {
     expect([null, undefined, []].map((value) => renderValue(context, { store: orders, path: 'x' }, value))).toEqual(['', '', '']);
     expect(renderValue(context, { store: orders, path: 'x' }, true)).toBe('yes');
     expect(renderValue(context, { store: orders, path: 'x' }, false)).toBe('no');
+    expect(renderValue(context, { store: orders, path: 'x' }, ['a', 'b'])).toBe('<ul class="list"><li>a</li><li>b</li></ul>');
   });
 
   it('formats amounts only with a currency in force and only for minor-unit attributes; rates as percentages, scores and other numbers for the locale', () => {
@@ -497,6 +513,7 @@ describe('renderValue and labelOf', () => {
     // Assert
     expect(renderValue(context, { store: orders, path: 'lines', currency: 'SEK' }, { currency: 'EUR', unitPrice: 100 })).toBe('<ul class="kv"><li><b>Currency</b>: EUR</li><li><b>Unit price (excl. VAT)</b>: €1.00</li></ul>');
     expect(renderValue(context, { store: orders, path: 'lines', currency: 'EUR' }, { currency: 'eur', unitPrice: 100 })).toBe('<ul class="kv"><li><b>Currency</b>: eur</li><li><b>Unit price (excl. VAT)</b>: €1.00</li></ul>');
+    expect(renderValue(context, { store: orders, path: 'lines', currency: 'SEK' }, { currency: ['EUR'], unitPrice: 100 })).toBe('<ul class="kv"><li><b>Currency</b>: <ul class="list"><li>EUR</li></ul></li><li><b>Unit price (excl. VAT)</b>: SEK\u00a01.00</li></ul>');
     expect(renderValue(context, { store: orders, path: 'lines' }, { currency: 'EURO', unitPrice: 100 })).toBe('<ul class="kv"><li><b>Currency</b>: EURO</li><li><b>Unit price (excl. VAT)</b>: 100</li></ul>');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addPeriod, DATA_MAP, getStore, type AfterDateRule, type UntilDateRule } from '../../functions/core/data-map';
+import { addPeriod, DATA_MAP, getStore, periodText, type AfterDateRule, type UntilDateRule } from '../../functions/core/data-map';
 import { dateOf, expiryOf, inactivePeriod, isInactive, isPastRule, isSwept, statedPeriods, sweptStore, sweptStores, unenforcedPeriods } from '../../functions/core/retention/rules';
 
 /** The data map's retention rules evaluated at boundary dates: a day before and a day after each period. */
@@ -130,6 +130,12 @@ describe('inactive accounts: no login and no order for 36 months', () => {
     expect(isInactive([shifted(period, -400), shifted(period, 1)], period, NOW)).toBe(false);
     expect(isInactive([undefined, shifted(period, -1), 'not a date'], period, NOW)).toBe(true);
     expect(isInactive([undefined], period, NOW)).toBe(false);
+  });
+
+  it('is the configured number of months, as people read it', () => {
+    // Assert
+    expect(periodText(inactivePeriod(36))).toBe('36 months');
+    expect(periodText(inactivePeriod(1))).toBe('1 month');
   });
 
   it('keeps an account whose period ends exactly now', () => {

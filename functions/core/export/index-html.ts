@@ -271,7 +271,8 @@ async function orderedProjects(source: TableSource | undefined): Promise<Map<str
   const projects = new Map<string, { product: string; order: string }>();
   if (!source) return projects;
   for await (const order of source.records()) {
-    for (const line of Array.isArray(order.lines) ? (order.lines as DataRecord[]) : []) {
+    if (!Array.isArray(order.lines)) continue;
+    for (const line of order.lines as DataRecord[]) {
       if (typeof line.projectId === 'string') projects.set(line.projectId, { product: String(line.product ?? ''), order: String(order.orderNumber ?? '') });
     }
   }
@@ -307,7 +308,8 @@ async function* smartProducts(context: PageContext, source: TableSource, orders:
     const title = projectId === '' ? texts.t('smart.noProject') : order ? texts.t('smart.projectOrdered', order) : texts.t('smart.project', { project: projectId });
     yield `<article class="product"><h4>${escapeHtml(title)}</h4>`;
     if (analyses.length > 0) {
-      const dates = analyses.map((analysis) => String(analysis.analysedAt ?? '')).filter(isIsoInstant).sort();
+      // An analysis without a date reads as `undefined`, which is no instant either.
+      const dates = analyses.map((analysis) => String(analysis.analysedAt)).filter(isIsoInstant).sort();
       const models = [...new Set(analyses.map((analysis) => String(analysis.model ?? '')))].filter(Boolean).join(', ');
       const selected = analyses.filter((analysis) => analysis.selected === true).length;
       const summary = texts.count('smart.summary', analyses.length, {

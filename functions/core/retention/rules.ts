@@ -102,6 +102,7 @@ export function statedPeriods(text: string): string[] {
  * period enforces it (the sweep, or an S3 lifecycle rule); `account-lifetime` and `none` have none.
  */
 export function unenforcedPeriods(store: Pick<StoreDefinition, 'retention' | 'retentionRules'>): string[] {
-  const enforced = new Set(store.retentionRules.flatMap((rule) => ('period' in rule ? [periodText(rule.period)] : [])));
+  const enforced = new Set<string>();
+  for (const rule of store.retentionRules) if ('period' in rule) enforced.add(periodText(rule.period));
   return statedPeriods(store.retention).filter((phrase) => !enforced.has(phrase));
 }
