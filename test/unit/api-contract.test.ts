@@ -190,6 +190,7 @@ describe('API contract: what the schemas accept and the reasons they give (not v
     // Act
     const badFields = createRequestBody.safeParse({ type: 'export', customerId: 'c 1', brand: 'albelli', callbackUrl: 'http://portal.example/cb', locale: 'xx' });
     const badType = createRequestBody.safeParse({ type: 'copy', customerId: 'c1', brand: 'albelli' });
+    const notAUrl = createRequestBody.safeParse({ type: 'export', customerId: 'c1', brand: 'albelli', callbackUrl: 'https://portal example/cb' });
     const good = createRequestBody.safeParse({ type: 'export', customerId: 'c1', brand: 'albelli', callbackUrl: 'https://portal.example/cb', locale: 'nl-BE' });
 
     // Assert
@@ -202,6 +203,7 @@ describe('API contract: what the schemas accept and the reasons they give (not v
       ]),
     );
     expect(problems.filter(([field]) => field === 'callbackUrl').every(([, message]) => message === 'must be an https URL')).toBe(true);
+    expect(outcome(notAUrl)).toEqual([['callbackUrl', 'must be an https URL']]);
     expect(outcome(badType)).toEqual([['type', 'must be one of export, erasure, restriction, objection, rectification, consent-withdrawal']]);
     expect(outcome(good)).toEqual({ parsed: { type: 'export', customerId: 'c1', brand: 'albelli', callbackUrl: 'https://portal.example/cb', locale: 'nl-BE' } });
   });
@@ -239,6 +241,7 @@ describe('API contract: what the schemas accept and the reasons they give (not v
       tooManyPhones: outcome(suppressionCheckBody.safeParse({ phones: phones(1001) })),
       malformed: outcome(suppressionCheckBody.safeParse({ emails: ['someone.example.com'], phones: ['call me'] })),
     };
+    const kinds = [{}, { emails: emails(501), phones: phones(500) }].map((body) => suppressionCheckBody.safeParse(body).error?.issues.map((issue) => issue.code));
 
     // Assert
     expect(verdicts).toEqual({
@@ -257,6 +260,7 @@ describe('API contract: what the schemas accept and the reasons they give (not v
         ['phones.0', 'must be a phone number (digits, spaces, + ( ) . / -)'],
       ],
     });
+    expect(kinds).toEqual([['custom'], ['custom']]);
   });
 
   it('trims an extension or denial note, refuses a blank one, and lists the reasons a refused reason may be', () => {
