@@ -92,6 +92,7 @@ describe('notification ledger', () => {
 
     // Assert
     await expect(unknown).rejects.toThrow(RequestNotFound);
+    await expect(unknown).rejects.toThrow('Request nope not found');
     expect(await storedItem('r1')).not.toHaveProperty('notifications');
     expect(await storedItem('nope')).toBeUndefined();
   });
@@ -131,6 +132,7 @@ describe('notification ledger', () => {
 
     // Assert
     await expect(unknownRequest).rejects.toThrow(RequestNotFound);
+    await expect(unknownRequest).rejects.toThrow('Request nope not found');
     await expect(unknownRecipient).rejects.toThrow(NotificationNotFound);
     await expect(unknownRecipient).rejects.toThrow('Request r1 notified no recipient "carriers"');
     await expect(neverNotified).rejects.toThrow(NotificationNotFound);
@@ -312,6 +314,22 @@ describe('notification ledger on a scripted table', () => {
 
     // Assert
     await expect(acknowledging).rejects.toThrow(StoreUnavailable);
+  });
+
+  it.each([
+    ['a repeated write of the sent times', (deps: Parameters<typeof recordNotificationsSent>[0]) => recordNotificationsSent(deps, 'r1', ['esp'], SENT), undefined],
+    ['a repeated acknowledgement', (deps: Parameters<typeof recordNotificationsSent>[0]) => acknowledgeNotification(deps, 'r1', 'esp'), { acknowledged: false }],
+  ] as const)('reads the record with a consistent read after %s loses its condition', async (_, call, answer) => {
+    // Arrange
+    const conditionFailed = () => Promise.reject(Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } }));
+    const doc = fakeDoc({ update: conditionFailed, get: async () => ({ Item: { ...notified, notifications: { esp: { sentAt: SENT, acknowledgedAt: SENT } } } }) });
+
+    // Act
+    const outcome = await call({ doc: doc as never, tableName: 't', now: () => LATER });
+
+    // Assert
+    expect(outcome).toEqual(answer);
+    expect(doc.sent.filter((command) => command.name === 'GetCommand').map((command) => command.input)).toEqual([{ TableName: 't', Key: { requestId: 'r1' }, ConsistentRead: true }]);
   });
 
   it('reads every page of the index, and orders notifications sent at the same time by request id', async () => {

@@ -103,6 +103,13 @@ describe('recipient scope and channels', () => {
     expect(scope).toEqual({ action: 'rectify', stores: expect.any(Array), details: { fields: [] } });
   });
 
+  it.each([
+    ['direct-marketing', ['marketing']],
+    ['smart-creation', ['smart-creation']],
+  ] as const)('scopes an objection to %s to the store of that purpose', (purpose, stores) => {
+    expect(recipientScope(request({ type: 'objection', objection: { purpose } } as Partial<RequestRecord>)).stores).toEqual(stores);
+  });
+
   it('tells no recipient of a store outside the scope', () => {
     // Act
     const recipients = recipientsToNotify({ stores: ['orders', 'customer-profile'] });
@@ -255,6 +262,7 @@ describe('notifyRecipients', () => {
     [{ FailedEntryCount: 2, Entries: [{ ErrorCode: 'ThrottlingException' }, { ErrorCode: 'ThrottlingException' }] }, 'EventBridge rejected 2 recipient notifications (ThrottlingException)'],
     [{ FailedEntryCount: 1 }, 'EventBridge rejected 1 recipient notifications (unknown)'],
     [{ FailedEntryCount: 1, Entries: [{ EventId: '1' }, { ErrorCode: 'InternalFailure' }] }, 'EventBridge rejected 1 recipient notifications (InternalFailure)'],
+    [{ FailedEntryCount: 2, Entries: [{ ErrorCode: 'ThrottlingException' }, { ErrorCode: 'InternalFailure' }] }, 'EventBridge rejected 2 recipient notifications (ThrottlingException, InternalFailure)'],
   ])('fails retryably when the bus rejects entries (%j), recording nothing', async (answer, message) => {
     // Arrange
     eventsMock.on(PutEventsCommand).resolves(answer);
@@ -282,6 +290,20 @@ describe('notifyRecipients', () => {
 
     // Assert
     await expect(notifying).rejects.toThrow(`Store "${store}" failed: AccessDenied: denied`);
+  });
+
+  it('puts no event for a request whose stores have no notified recipient, and still records that none was told', async () => {
+    // Arrange
+    await table.ledger.create(request({ requestId: 'r2', type: 'objection', objection: { purpose: 'smart-creation' } } as Partial<RequestRecord>));
+
+    // Act
+    const record = await notifyRecipients(deps, { requestId: 'r2', brand: 'albelli' });
+
+    // Assert
+    expect(record).toStrictEqual({ requestId: 'r2', notifiedAt: NOW.toISOString(), recipients: [] });
+    expect(eventsMock.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key)).toEqual(['notifications/r2.json']);
+    expect((await table.ledger.get('r2')).notifications).toBeUndefined();
   });
 
   it('stamps the current time by default', async () => {
