@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getStore, resourceName, type StoreDefinition } from '../../functions/core/data-map';
 import { InvalidInput, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
-import { applyRectification, correctionsOf, rectificationTargets, type RectificationDeps } from '../../functions/core/rectification/apply';
+import { applyRectification, applyRectificationOutput, correctionsOf, rectificationStepInput, rectificationTargets, type RectificationDeps } from '../../functions/core/rectification/apply';
 import type { Corrections } from '../../functions/core/rectification/corrections';
 import { tableDefinition } from '../../local/runtime';
 
@@ -75,6 +75,13 @@ const everything: Corrections = {
   locale: 'en-GB',
   addresses: [address('New 2'), address('Ship 3', 'shipping')],
 };
+
+describe('rectificationStepInput', () => {
+  it('takes the request id from the step input and refuses an empty one', () => {
+    expect(rectificationStepInput.parse({ requestId: 'r1', customerId: 'c1' })).toStrictEqual({ requestId: 'r1' });
+    expect(rectificationStepInput.safeParse({ requestId: '' }).success).toBe(false);
+  });
+});
 
 describe('correctionsOf', () => {
   it('answers the record\'s corrections', async () => {
@@ -149,6 +156,7 @@ describe('applyRectification', () => {
       { store: 'marketing', fields: ['email', 'phone', 'addresses'], records: 3 },
       { store: 'orders', fields: ['addresses'], records: 2 },
     ]);
+    expect(applyRectificationOutput.parse(result)).toStrictEqual(result);
     expect(await item('customer-profile', { customerId: 'c1' })).toMatchObject({ ...everything, brand: 'albelli' });
     expect((await item('marketing', { customerId: 'c1', entryId: 'consent#sms' }))!).toMatchObject({ address: '+3162222222', granted: false });
     expect(await item('marketing', { customerId: 'c1', entryId: 'segment#families' })).toEqual({ customerId: 'c1', entryId: 'segment#families', segment: 'families' });

@@ -5,7 +5,7 @@ import { StoreFailed } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import { newRequestRecord, type RequestRecord } from '../../functions/core/ledger';
 import { certificateLifecycle } from '../../functions/core/lifecycle';
-import { issueRectificationCertificate, NOT_RECTIFIED, type RectificationCertificate } from '../../functions/core/rectification/certificate';
+import { issueRectificationCertificate, issueRectificationCertificateInput, type RectificationCertificate } from '../../functions/core/rectification/certificate';
 import { restoredAfterEach } from './helpers/replacements';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
@@ -46,6 +46,24 @@ function restoreEnv(name: string, value: string | undefined): void {
   else process.env[name] = value;
 }
 
+describe('issueRectificationCertificateInput', () => {
+  it('takes from the step input the request, brand, per-store results, read-back and the recipients told', () => {
+    // Arrange
+    const state = { ...INPUT, notification: { ...INPUT.notification, events: 2 } };
+
+    // Act
+    const parsed = issueRectificationCertificateInput.parse(state);
+
+    // Assert
+    expect(parsed).toStrictEqual({ requestId: 'r1', brand: 'albelli', rectification: INPUT.rectification, verification: INPUT.verification, notification: INPUT.notification });
+  });
+
+  it('refuses an unknown brand or store', () => {
+    expect(issueRectificationCertificateInput.safeParse({ ...INPUT, brand: 'other' }).success).toBe(false);
+    expect(issueRectificationCertificateInput.safeParse({ ...INPUT, rectification: [{ store: 'photos', fields: [], records: 0 }] }).success).toBe(false);
+  });
+});
+
 describe('issueRectificationCertificate', () => {
   it('writes once, under the request\'s certificate key, the fields and counts per store, the read-back, who asked and how verified, and no value', async () => {
     // Arrange
@@ -74,7 +92,14 @@ describe('issueRectificationCertificate', () => {
         { store: 'marketing', title: 'Marketing preferences and segments', fields: [], records: 0 },
         { store: 'orders', title: 'Orders and invoices', fields: [], records: 0 },
       ],
-      notRectified: JSON.parse(JSON.stringify(NOT_RECTIFIED)),
+      notRectified: [
+        {
+          store: 'orders',
+          records: 'invoice data of every order (billing address, invoice number and date, amounts)',
+          reason: 'An invoice is kept as issued: Dutch tax law (AWR art. 52) requires the records as they were, for 7 years',
+        },
+        { store: 'orders', records: 'shipping address of orders already shipped, delivered or cancelled', reason: 'The parcel has left; the address is a record of the delivery' },
+      ],
       verification: { result: 'passed', verifiedAt: '2026-03-02T08:59:00.000Z', stores: INPUT.verification.stores },
       notifiedRecipients: [{ ...INPUT.notification.recipients[0], notifiedAt: '2026-03-02T08:59:30.000Z' }],
     });

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { RectificationVerificationFailed } from '../../functions/core/errors';
 import { newRequestRecord } from '../../functions/core/ledger';
 import type { Corrections } from '../../functions/core/rectification/corrections';
-import { verifyRectification } from '../../functions/core/rectification/verify';
+import { verifyRectification, verifyRectificationOutput } from '../../functions/core/rectification/verify';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
@@ -43,6 +43,7 @@ describe('verifyRectification', () => {
       ],
     });
     expect(docMock.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ Key: { customerId: 'c1' }, ConsistentRead: true });
+    expect(verifyRectificationOutput.parse(result)).toStrictEqual(result);
   });
 
   it('compares addresses as values, whatever the order of their attributes', async () => {
