@@ -30,11 +30,13 @@ const validationFailed = (message: string) => Object.assign(new Error(message), 
 
 /**
  * Refuses expressions as DynamoDB does: an empty expression, a `#name` or `:value` placeholder that is
- * not defined, and a defined one that no expression uses.
+ * not defined, a defined one that no expression uses, and a `#name` that stands for an empty name.
  */
 function validateExpressions(input: { ConditionExpression?: string; UpdateExpression?: string; KeyConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }): void {
   const expressions = [input.ConditionExpression, input.UpdateExpression, input.KeyConditionExpression].filter((expression) => expression !== undefined);
   if (expressions.some((expression) => expression.trim() === '')) throw validationFailed('Invalid expression: The expression can not be empty');
+  const empty = Object.entries(input.ExpressionAttributeNames ?? {}).find(([, name]) => name === '');
+  if (empty) throw validationFailed(`ExpressionAttributeNames contains invalid value: Empty attribute name for key ${empty[0]}`);
   for (const [sigil, defined] of [['#', input.ExpressionAttributeNames], [':', input.ExpressionAttributeValues]] as const) {
     const used = new Set(expressions.flatMap((expression) => expression.match(new RegExp(`${sigil}\\w+`, 'g')) ?? []));
     const names = Object.keys(defined ?? {});
