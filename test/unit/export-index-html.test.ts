@@ -390,7 +390,7 @@ describe('index.html, part by part', () => {
     const smartPlan: ExportPlan = {
       ...plan,
       brand: 'albelli',
-      stores: { 'smart-creation': { items: 13, bytes: 1 }, orders: { items: 3, bytes: 1 } },
+      stores: { 'smart-creation': { items: 15, bytes: 1 }, orders: { items: 3, bytes: 1 } },
       volumes: [
         {
           volume: 1,
@@ -412,6 +412,8 @@ describe('index.html, part by part', () => {
       { entryId: 'e6', projectId: 'p-a', action: 'edit-text', at: 'yesterday', page: 'cover' },
       { entryId: 'e7', projectId: 'p-c', photoKey: 'customers/c1/u1/a.jpg', analysedAt: 'soon', selected: true, selectionReason: 5 },
       { entryId: 'e14', projectId: 'p-c', photoKey: 'customers/c1/u1/gone.jpg' },
+      { entryId: 'e15', projectId: 'p-d', photoKey: 'customers/c1/u1/gone.jpg', analysedAt: '2025-02-03T10:00:00.000Z' },
+      { entryId: 'e16', projectId: 'p-d', photoKey: 'customers/c1/u1/gone.jpg' },
       { entryId: 'e8', projectId: 'p-c', note: 'neither an analysis nor an edit' },
       { entryId: 'e9', photoKey: 'customers/c1/u1/scan.pdf', analysedAt: '2025-04-01T11:00:00.000Z' },
       { entryId: 'e13', photoKey: 'customers/c1/u1/gone.jpg', analysedAt: '2025-05-02T10:00:00.000Z', model: 'm-1' },
@@ -439,6 +441,9 @@ describe('index.html, part by part', () => {
         '<article class="product"><h4>Product p-c</h4><p>The model  analysed 2 of your photos between  and ; it selected 1 of them for this product.</p><div class="files"><figure class="chosen"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Selected</dt><dd></dd></dl></figure>' +
         '<figure class="passed"><figcaption class="empty">This photo is no longer stored.</figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure></div>' +
         '<h5>Your changes afterwards</h5><p class="empty">You did not change this product.</p></article>' +
+        '<article class="product"><h4>Product p-d</h4><p>The model  analysed 2 of your photos between 3 February 2025 and 3 February 2025; it selected 0 of them for this product.</p><div class="files">' +
+        '<figure class="passed"><figcaption class="empty">This photo is no longer stored.</figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure>'.repeat(2) +
+        '</div><h5>Your changes afterwards</h5><p class="empty">You did not change this product.</p></article>' +
         '<article class="product"><h4>, order </h4><h5>Your changes afterwards</h5><ol><li>1 March 2025 at 11:00: changed the cover, page 2</li></ol></article>' +
         '<article class="product"><h4>Photos analysed without a product</h4><p>The model m-1 analysed 3 of your photos between 1 April 2025 and 2 May 2025; it selected 0 of them for this product.</p><div class="files"><figure class="passed"><a href="files/uploaded-photos/a.jpg"><img src="files/uploaded-photos/a.jpg" alt="a.jpg" loading="lazy"></a><figcaption><a href="files/uploaded-photos/a.jpg">a.jpg</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure>' +
         '<figure class="passed"><a href="files/uploaded-photos/scan.pdf">scan.pdf</a><figcaption><a href="files/uploaded-photos/scan.pdf">scan.pdf</a></figcaption><dl><dt>Quality score</dt><dd></dd><dt>Faces found</dt><dd></dd><dt>Recognised scenes</dt><dd></dd><dt>Not selected</dt><dd></dd></dl></figure>' +
@@ -537,6 +542,7 @@ describe('renderValue and labelOf', () => {
     expect(renderValue(context, { store: profile, path: 'x.addresses' }, { type: 'home', street: 'S 1', city: 'C' })).toBe('<address><b>Home address</b><br>S 1<br>C</address>');
     expect(renderValue(context, { store: profile, path: 'oldaddresses' }, { type: 'home', street: 'S 1', city: 'C' })).toBe('<address>S 1<br>C</address>');
     expect(renderValue(context, { store: profile, path: 'addressesOld' }, { type: 'home', street: 'S 1', city: 'C' })).toBe('<address>S 1<br>C</address>');
+    expect(renderValue(context, { store: profile, path: 'addresses.shippingAddress' }, { type: 'home', street: 'S 1', city: 'C' })).toBe('<address>S 1<br>C</address>');
     expect(renderValue(context, { store: profile, path: 'addresses' }, { type: 7, street: 'S 1', city: 'C' })).toBe('<address>S 1<br>C</address>');
     expect(renderValue(context, { store: profile, path: 'addresses' }, { street: 'S 1' })).toBe('<ul class="kv"><li><b>Street and number</b>: S 1</li></ul>');
     expect(renderValue(context, { store: profile, path: 'addresses' }, { city: 'C' })).toBe('<ul class="kv"><li><b>Town or city</b>: C</li></ul>');
