@@ -23,6 +23,7 @@ import {
   resultsPrefix,
   runFileKey,
   runFileSchema,
+  runIdSchema,
   scanHoldTables,
   SEGMENTS_PER_CHILD,
   segmentsOf,
@@ -30,6 +31,7 @@ import {
   tableTotalSegments,
   type PlanDeps,
 } from '../../functions/core/retention/plan';
+import { restoredAfterEach } from './helpers/replacements';
 
 /** The retention planner: segments of every swept store, legal holds collected once, run file and manifest in the audit bucket. */
 
@@ -338,5 +340,116 @@ describe('planSweep', () => {
     // Act / Assert
     expect(planSweepInput.safeParse({ runId: '../x', options: {} }).error?.issues.map((issue) => issue.message)).toEqual(['must be 1-80 letters, digits, "-" or "_"']);
     await expect(planSweep(deps(), planSweepInput.parse({ runId: 'run-3' }))).rejects.toThrow('Store "exports" failed: AccessDenied: no');
+  });
+});
+
+describe('segmentsOf: buckets that cannot be split', () => {
+  it('refuses a bucket without a key-prefix locator, naming it', () => {
+    // Arrange
+    const recordings = getStore('call-recordings');
+    const byPartition = { ...recordings, locator: { by: 'partition-key', partitionKey: 'customerId' } } as typeof recordings;
+    const unlocated = { ...recordings, locator: undefined };
+
+    // Act / Assert
+    for (const store of [byPartition, unlocated]) {
+      expect(() => segmentsOf(store, 1)).toThrow('Store "call-recordings": only a bucket keyed "<prefix>{customerId}/" can be split into segments');
+    }
+  });
+});
+
+describe('runIdSchema', () => {
+  it('takes 1 to 80 letters, digits, "-" and "_", and nothing else anywhere in the id', () => {
+    // Act / Assert
+    for (const runId of ['a', 'Zz09_-', 'r'.repeat(80)]) expect(runIdSchema.safeParse(runId).success, runId).toBe(true);
+    for (const runId of ['', 'r'.repeat(81), 'x/..', '../x', 'a b', 'run.1']) expect(runIdSchema.safeParse(runId).success, runId).toBe(false);
+  });
+});
+
+describe('tableSegmentCounts: no table description', () => {
+  it('keeps the minimum when DescribeTable returns no table', async () => {
+    // Arrange
+    docMock.on(DescribeTableCommand).resolves({});
+
+    // Act
+    const counts = await tableSegmentCounts(deps());
+
+    // Assert
+    expect(counts).toEqual({ 'customer-profile': 2, orders: 2, 'contact-history': 2, 'request-ledger': 2 });
+  });
+});
+
+describe('scanHoldTables: holders', () => {
+  const replacements = restoredAfterEach();
+
+  it('holds no one for a legal-claim contact without a customer id, and lists the held keys sorted, not in the order found', async () => {
+    // Arrange
+    docMock.on(ScanCommand, { TableName: 'dsr-orders', Segment: 0 }).resolves({ Items: [{ customerId: 'c9', orderId: 'o9', status: 'delivered', paymentStatus: 'disputed' }] });
+    docMock.on(ScanCommand, { TableName: 'dsr-contact-history', Segment: 1 }).resolves({
+      Items: [
+        { contactId: 'ct-anon', status: 'open', legalClaim: true },
+        { customerId: 'c1', contactId: 'ct-1', status: 'open', legalClaim: true },
+      ],
+    });
+
+    // Act
+    const scan = await scanHoldTables(deps(), RUN);
+
+    // Assert
+    expect(scan.heldCustomerKeys).toEqual(['key-c1', 'key-c9']);
+    expect(scan.segments).toContainEqual({ store: 'contact-history', scanned: 2 });
+  });
+
+  it('hashes the held customers\' ids with DSR_HASH_KEY when no customerKey is given', async () => {
+    // Arrange: HMAC-SHA256 of "customer:c4" with 32 times "k" (openssl dgst -sha256 -hmac).
+    const saved = process.env.DSR_HASH_KEY;
+    replacements.replace(
+      () => {
+        process.env.DSR_HASH_KEY = 'k'.repeat(32);
+      },
+      () => {
+        if (saved === undefined) delete process.env.DSR_HASH_KEY;
+        else process.env.DSR_HASH_KEY = saved;
+      },
+    );
+    docMock.on(ScanCommand, { TableName: 'dsr-contact-history', Segment: 0 }).resolves({ Items: [{ customerId: 'c4', contactId: 'ct4', legalClaim: true }] });
+
+    // Act
+    const scan = await scanHoldTables(deps({ customerKey: undefined }), RUN);
+
+    // Assert
+    expect(scan.heldCustomerKeys).toEqual(['ecaf022bfb79cdad1eaf207759a8d2f947080d902cfa0d68b66f4d8e119ef753']);
+  });
+});
+
+describe('planSweep: work files and the clock', () => {
+  it('writes the work files as JSON to the exports bucket', async () => {
+    // Act
+    await planSweep(deps(), planSweepInput.parse({ runId: 'run-6', options: { dryRun: true } }));
+
+    // Assert
+    expect(s3Mock.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.Bucket, call.args[0].input.Key, call.args[0].input.ContentType])).toEqual([
+      ['dsr-exports', 'retention/run-6/run.json', 'application/json'],
+      ['dsr-exports', 'retention/run-6/segments.json', 'application/json'],
+    ]);
+  });
+
+  it('lets a removing run use exactly the clock, and reads the real clock when no clock is given', async () => {
+    // Arrange
+    const before = Date.now();
+
+    // Act
+    const atClock = await planSweep(deps(), planSweepInput.parse({ runId: 'run-7', options: { now: NOW.toISOString() } }));
+    await planSweep(deps({ now: undefined }), planSweepInput.parse({ runId: 'run-8', options: { now: '2020-01-01T00:00:00.000Z' } }));
+    await planSweep(deps({ now: undefined }), planSweepInput.parse({ runId: 'run-9' }));
+    const ahead = planSweep(deps({ now: undefined }), planSweepInput.parse({ runId: 'run-10', options: { now: new Date(Date.now() + DAY).toISOString() } }));
+
+    // Assert
+    expect(atClock.dryRun).toBe(false);
+    expect(written(runFileKey('run-7'))).toMatchObject({ now: NOW.toISOString(), dryRun: false });
+    expect(written(runFileKey('run-8'))).toMatchObject({ now: '2020-01-01T00:00:00.000Z', dryRun: false });
+    const clock = Date.parse((written(runFileKey('run-9')) as { now: string }).now);
+    expect(clock).toBeGreaterThanOrEqual(before);
+    expect(clock).toBeLessThanOrEqual(Date.now());
+    await expect(ahead).rejects.toBeInstanceOf(InvalidInput);
   });
 });

@@ -8,13 +8,15 @@ import {
   ListObjectVersionsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RetryPolicy } from '../../functions/core/erasure/config';
 import { StoreFailed, StoreUnavailable } from '../../functions/core/errors';
+import { retentionRequestId } from '../../functions/core/retention/inactive-accounts';
 import type { ExpiredFile, RunFile } from '../../functions/core/retention/plan';
 import { readRunFile, sweepSegmentInput, sweepSegmentOutput, sweepSegments, type SweepDeps } from '../../functions/core/retention/sweep';
+import { restoredAfterEach } from './helpers/replacements';
 
 /** The sweep task: what is past its rule goes in batches of 25 and 1,000, held customers and live records stay, counts only. */
 
@@ -316,5 +318,202 @@ describe('sweep input and the run file', () => {
     // Act / Assert
     await expect(readRunFile(s3, 'dsr-exports', 'gone')).rejects.toThrow('Store "exports" failed: NoSuchKey: none');
     await expect(readRunFile(s3, 'dsr-exports', 'bad')).rejects.toThrow();
+  });
+});
+
+describe('sweepSegments on the customer profiles (inactive accounts)', () => {
+  it('requests the erasure of an inactive account with the run\'s id, and only counts it on a dry run', async () => {
+    // Arrange: 36 months before NOW is 2027-06-15; c-old last logged in before, c-recent after.
+    docMock.on(ScanCommand, { TableName: 'dsr-customer-profile' }).resolves({
+      Items: [
+        { customerId: 'c-old', brand: 'albelli', lastLoginAt: ago(1200) },
+        { customerId: 'c-recent', brand: 'albelli', lastLoginAt: ago(30) },
+        { customerId: 'held', brand: 'albelli', lastLoginAt: ago(1200) },
+      ],
+    });
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    requestErasure.mockResolvedValue('created');
+
+    // Act
+    const removing = await sweepSegments(deps(), batch([{ store: 'customer-profile', segment: 1, totalSegments: 3 }]));
+    const dry = await sweepSegments(deps(), batch([{ store: 'customer-profile', segment: 1, totalSegments: 3 }], true));
+
+    // Assert
+    expect(removing.stores).toEqual([{ store: 'customer-profile', examined: 3, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 }]);
+    expect(dry.stores).toEqual([{ store: 'customer-profile', examined: 3, expired: 2, removed: 0, heldSkipped: 1, remaining: 1 }]);
+    expect(requestErasure.mock.calls.map(([request]) => request)).toEqual([{ requestId: retentionRequestId('run-1', 'key-c-old'), customerId: 'c-old', brand: 'albelli' }]);
+    expect(docMock.commandCalls(ScanCommand)[0]!.args[0].input).toMatchObject({ TableName: 'dsr-customer-profile', Segment: 1, TotalSegments: 3 });
+  });
+});
+
+describe('sweepSegments with the configured hash key', () => {
+  const replacements = restoredAfterEach();
+
+  it('hashes customer ids with DSR_HASH_KEY when no customerKey is given, so a held customer\'s records stay', async () => {
+    // Arrange: HMAC-SHA256 of "customer:c1" with 32 times "k" (openssl dgst -sha256 -hmac).
+    const saved = process.env.DSR_HASH_KEY;
+    replacements.replace(
+      () => {
+        process.env.DSR_HASH_KEY = 'k'.repeat(32);
+      },
+      () => {
+        if (saved === undefined) delete process.env.DSR_HASH_KEY;
+        else process.env.DSR_HASH_KEY = saved;
+      },
+    );
+    run = { ...run, heldCustomerKeys: ['f4457a143d5957954905d8d4a649c6f75efc1b17549269f71311d3f998f4208d'] };
+    docMock.on(ScanCommand).resolves({
+      Items: [
+        { contactId: 'ct-1', customerId: 'c1', status: 'closed', closedAt: ago(800) },
+        { contactId: 'ct-9', customerId: 'c9', status: 'closed', closedAt: ago(800) },
+      ],
+    });
+
+    // Act
+    const result = await sweepSegments({ ...deps(), customerKey: undefined }, batch([{ store: 'contact-history', segment: 0, totalSegments: 1 }]));
+
+    // Assert
+    expect(result.stores).toEqual([{ store: 'contact-history', examined: 2, expired: 2, removed: 1, heldSkipped: 1, remaining: 0 }]);
+    expect(deletedBatches('dsr-contact-history')).toEqual([[{ contactId: 'ct-9' }]]);
+  });
+});
+
+describe('sweepSegments on a bucket: objects without a date in the name', () => {
+  const listed = (key: string, uploadedDaysAgo?: number) => ({ Key: key, Size: 10, LastModified: uploadedDaysAgo === undefined ? undefined : new Date(Date.parse(NOW) - uploadedDaysAgo * DAY) });
+
+  it('reads HeadObject for an object uploaded exactly 90 days ago or without an upload time, and keeps one without metadata', async () => {
+    // Arrange
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [listed('recordings/c1/exactly-90.wav', 90), listed('recordings/c1/no-upload-time.wav'), listed('recordings/c1/no-metadata.wav', 1)],
+    });
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/c1/exactly-90.wav' }).resolves({ Metadata: { 'recorded-at': ago(89) } });
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/c1/no-upload-time.wav' }).resolves({ Metadata: { 'recorded-at': ago(91) } });
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/c1/no-metadata.wav' }).resolves({});
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    // Act
+    const result = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]));
+
+    // Assert
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 3, expired: 1, removed: 1, heldSkipped: 0, remaining: 0 }]);
+    expect(s3Mock.commandCalls(HeadObjectCommand).map((call) => call.args[0].input)).toEqual(
+      ['exactly-90', 'no-upload-time', 'no-metadata'].map((name) => ({ Bucket: 'dsr-call-recordings', Key: `recordings/c1/${name}.wav`, VersionId: undefined })),
+    );
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects)).toEqual([[{ Key: 'recordings/c1/no-upload-time.wav' }]]);
+  });
+
+  it('keeps an object that is gone by the time HeadObject reads it, and fails the task on any other HeadObject error', async () => {
+    // Arrange
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/g' }).resolves({ Contents: [listed('recordings/g1/not-found.wav', 1), listed('recordings/g1/no-such-key.wav', 1)] });
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/g1/not-found.wav' }).rejects(Object.assign(new Error('gone'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/g1/no-such-key.wav' }).rejects(Object.assign(new Error('gone'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/d' }).resolves({ Contents: [listed('recordings/d1/denied.wav', 1)] });
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/d1/denied.wav' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/n' }).resolves({ Contents: [listed('recordings/n1/odd.wav', 1)] });
+    s3Mock.on(HeadObjectCommand, { Key: 'recordings/n1/odd.wav' }).callsFake(async () => Promise.reject({ name: 'NotFound' }));
+
+    // Act
+    const gone = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/g' }]));
+    const denied = sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/d' }]));
+    const odd = sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/n' }]));
+
+    // Assert
+    expect(gone.stores).toEqual([{ store: 'call-recordings', examined: 2, expired: 0, removed: 0, heldSkipped: 0, remaining: 0 }]);
+    await expect(denied).rejects.toThrow(StoreFailed);
+    await expect(denied).rejects.toThrow('Store "call-recordings" failed: AccessDenied: denied');
+    // Something thrown that is no Error is not taken for a missing object, whatever its name.
+    await expect(odd).rejects.toThrow('Store "call-recordings" failed: [object Object]');
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+  });
+
+  it('attributes an object to a customer only under a customer folder: loose objects are never taken for a held customer\'s', async () => {
+    // Arrange: every customer id hashes to the held key here.
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/' }).resolves({ Contents: [listed('recordings/c1/old.wav', 200), listed('recordings//no-customer.wav', 200), listed('recordings/loose.wav', 200)] });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    // Act
+    const result = await sweepSegments({ ...deps(), customerKey: () => 'key-held' }, batch([{ store: 'call-recordings', prefix: 'recordings/' }]));
+
+    // Assert
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 3, expired: 3, removed: 2, heldSkipped: 1, remaining: 0 }]);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects)).toEqual([[{ Key: 'recordings//no-customer.wav' }, { Key: 'recordings/loose.wav' }]]);
+  });
+
+  it('sends a full DeleteObjects batch as soon as 1,000 keys are queued, before a later segment of the batch fails', async () => {
+    // Arrange
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/a' }).resolves({ Contents: Array.from({ length: 1000 }, (_, index) => listed(`recordings/a${index}/old.wav`, 200)) });
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'recordings/b' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    // Act
+    const swept = sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/a' }, { store: 'call-recordings', prefix: 'recordings/b' }]));
+
+    // Assert
+    await expect(swept).rejects.toThrow('Store "call-recordings" failed: AccessDenied: denied');
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.length)).toEqual([1000]);
+  });
+});
+
+describe('sweepSegments on a versioned bucket: listing', () => {
+  const version = (key: string, id: string, latest: boolean, daysAgo: number) => ({ Key: key, VersionId: id, IsLatest: latest, LastModified: new Date(Date.parse(NOW) - daysAgo * DAY) });
+
+  beforeEach(() => {
+    run = { ...run, versionedBuckets: { 'dsr-call-recordings': true } };
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+  });
+
+  it('deletes an object\'s older delete markers with its versions, though S3 lists markers after the next key\'s versions, and pages with both markers', async () => {
+    // Arrange
+    s3Mock
+      .on(ListObjectVersionsCommand)
+      .resolvesOnce({
+        Versions: [version('recordings/c1/a.wav', 'v3', true, 200), version('recordings/c1/a.wav', 'v1', false, 400), version('recordings/c1/b.wav', 'v1', true, 200)],
+        DeleteMarkers: [{ Key: 'recordings/c1/a.wav', VersionId: 'd2', IsLatest: false, LastModified: new Date(Date.parse(NOW) - 300 * DAY) }],
+        IsTruncated: true,
+        NextKeyMarker: 'recordings/c1/b.wav',
+        NextVersionIdMarker: 'v1',
+      })
+      .resolvesOnce({ Versions: [version('recordings/c1/c.wav', 'v1', true, 200)] });
+
+    // Act
+    const result = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]));
+
+    // Assert
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 3, expired: 3, removed: 3, heldSkipped: 0, remaining: 0 }]);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects)).toEqual([
+      { Key: 'recordings/c1/a.wav', VersionId: 'v3' },
+      { Key: 'recordings/c1/a.wav', VersionId: 'v1' },
+      { Key: 'recordings/c1/a.wav', VersionId: 'd2' },
+      { Key: 'recordings/c1/b.wav', VersionId: 'v1' },
+      { Key: 'recordings/c1/c.wav', VersionId: 'v1' },
+    ]);
+    expect(s3Mock.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'dsr-call-recordings', Prefix: 'recordings/c', KeyMarker: undefined, VersionIdMarker: undefined },
+      { Bucket: 'dsr-call-recordings', Prefix: 'recordings/c', KeyMarker: 'recordings/c1/b.wav', VersionIdMarker: 'v1' },
+    ]);
+  });
+
+  it('examines nothing of a prefix whose only key is deleted already (its latest version a delete marker)', async () => {
+    // Arrange
+    s3Mock.on(ListObjectVersionsCommand).resolves({
+      Versions: [version('recordings/c1/gone.wav', 'v1', false, 400)],
+      DeleteMarkers: [{ Key: 'recordings/c1/gone.wav', VersionId: 'd1', IsLatest: true, LastModified: new Date(Date.parse(NOW) - 300 * DAY) }],
+    });
+
+    // Act
+    const result = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]));
+
+    // Assert
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 0, expired: 0, removed: 0, heldSkipped: 0, remaining: 0 }]);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
+  });
+
+  it('names the bucket\'s store when the version listing fails', async () => {
+    // Arrange
+    s3Mock.on(ListObjectVersionsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    // Act / Assert
+    await expect(sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]))).rejects.toThrow('Store "call-recordings" failed: AccessDenied: denied');
   });
 });

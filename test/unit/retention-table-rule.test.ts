@@ -49,6 +49,12 @@ describe('isRuleRecord', () => {
     expect(isRuleRecord(orders, invoiceRule, { customerId: 'c1', orderId: 'o', retainUntil: '2020-01-01T00:00:00.000Z' })).toBe(false);
   });
 
+  it('covers every item for a rule on a date in the record of a store that retains no partitions', () => {
+    // Act / Assert
+    expect(isRuleRecord(contacts, invoiceRule, { contactId: 'ct', retainUntil: '2020-01-01T00:00:00.000Z' })).toBe(true);
+    expect(isRuleRecord(contacts, invoiceRule, { contactId: 'undefined-ct' })).toBe(true);
+  });
+
   it('leaves out items without the attribute the rule\'s condition reads (the ledger\'s open markers)', () => {
     // Act / Assert
     expect(isRuleRecord(ledger, ledgerRule, { requestId: 'r1', status: 'in_progress' })).toBe(true);
