@@ -472,6 +472,51 @@ describe('buildVolume', () => {
 
     expect(entries.map((entry) => entry.name)).toEqual(['data/orders.json', 'data/orders.csv', 'data/uploaded-photos.json', 'data/call-recordings.json', 'files/uploaded-photos/Strand Ærø.jpg', 'index.html', 'manifest.json']);
   });
+
+  it('builds the only volume of a one-volume export, reading no staged file details', async () => {
+    servePlan({ ...plan, stores: { orders: plan.stores.orders!, 'uploaded-photos': plan.stores['uploaded-photos']! }, volumes: [plan.volumes[0]!] });
+
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
+
+    expect(entries.map((entry) => entry.name)).toEqual(['data/orders.json', 'data/orders.csv', 'data/uploaded-photos.json', 'files/uploaded-photos/Strand Ærø.jpg', 'index.html', 'manifest.json']);
+    expect(s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).not.toContain(volumeFilesKey('r1', 2));
+  });
+
+  it("fails volume 1 naming the exports store when a later volume's staged details cannot be read", async () => {
+    s3Mock.on(GetObjectCommand, { Key: volumeFilesKey('r1', 2) }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    const attempt = buildVolume(deps, { requestId: 'r1', volume: 1 });
+
+    await expect(attempt).rejects.toMatchObject({ name: 'StoreFailed', message: 'Store "exports" failed: AccessDenied: denied' });
+    expect(putKeys()).toEqual([]);
+  });
+
+  it("shows each table's records on volume 1's page under their top-level columns", async () => {
+    const entries = await unzip(uploaded((await buildVolume(deps, { requestId: 'r1', volume: 1 })).key));
+
+    const html = entries.find((entry) => entry.name === 'index.html')!.data.toString('utf8');
+    expect(html).toContain('>o1</td>');
+    expect(html).toContain('>o2</td>');
+  });
+
+  it("fails with the archiver's error when an entry cannot be added, rather than hang or throw it uncaught", async () => {
+    const files = [{ ...plan.volumes[1]!.files[0]!, path: '' }];
+    servePlan({ ...plan, volumes: [plan.volumes[0]!, { ...plan.volumes[1]!, files }] });
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+
+    try {
+      const attempt = buildVolume(deps, { requestId: 'r1', volume: 2 });
+
+      await expect(attempt).rejects.toMatchObject({ code: 'ENTRYNAMEREQUIRED' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(uncaught).toEqual([]);
+      expect(putKeys()).toEqual([]);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+  });
 });
 
 describe('buildVolumeInput and buildVolumeOutput', () => {

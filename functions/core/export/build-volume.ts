@@ -145,12 +145,9 @@ class VolumeWriter {
   async add(path: string, source: Readable, options: { store?: string; stored: boolean; details?: FileDetails }): Promise<void> {
     const tap = new HashingStream();
     // archiver listens to no entry stream's errors: a failing source (a staged file gone, a store
-    // failing mid-read) must fail this entry here, or it would be an uncaught exception.
-    const sourceFailed = new Promise<never>((_resolve, reject) => {
-      source.once('error', reject);
-      tap.once('error', reject);
-    });
-    sourceFailed.catch(() => undefined);
+    // failing mid-read) must fail this entry here, or it would be an uncaught exception. The source's
+    // error destroys the tap, whose error fails the entry (raced below at once, so never unhandled).
+    const sourceFailed = new Promise<never>((_resolve, reject) => tap.once('error', reject));
     source.once('error', (error) => tap.destroy(error));
     const written = once(this.zip, 'entry');
     this.zip.append(source.pipe(tap), { name: path, date: this.date, store: options.stored });

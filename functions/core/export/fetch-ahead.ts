@@ -91,7 +91,8 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
   let reserved = 0;
   let running = 0;
   let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
+  /** Wakes the loop waiting for the next file (a no-op until it waits). */
+  let wake = (): void => undefined;
 
   /** Throws the first failure, if any (a closure sets it, so it is read through a call). */
   const throwIfFailed = () => {
@@ -132,7 +133,7 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
         throw error;
       } finally {
         fill();
-        wake?.();
+        wake();
       }
     })();
     slot.ready.catch(() => undefined);
@@ -157,7 +158,6 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
   try {
     for (; head < files.length; head += 1) {
       fill();
-      throwIfFailed();
       const slot = slots.get(head)!;
       let fetched: FetchedFile<T> | undefined;
       while (!fetched) {
