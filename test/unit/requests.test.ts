@@ -1018,6 +1018,23 @@ describe('request API core (direct calls)', () => {
     await expect(conflicting).rejects.toMatchObject({ name: 'RequestConflict', message: `Request ${body.requestId} already exists with a different body` });
   });
 
+  it('a retried create of a completed request returns its record, even while the customer has another open request of that type', async () => {
+    // Arrange
+    const customerId = customer();
+    const first = { type: 'export', customerId, brand: 'albelli', requestId: randomUUID() } as const;
+    await createRequest(deps(), first);
+    await table.ledger.transition(first.requestId, 'in_progress');
+    await table.ledger.transition(first.requestId, 'completed', { result: { volumeCount: 1 } });
+    const second = await createRequest(deps(), { type: 'export', customerId, brand: 'albelli' });
+
+    // Act
+    const retried = await createRequest(deps(), first);
+
+    // Assert
+    expect(second.created).toBe(true);
+    expect(retried).toMatchObject({ created: false, view: { requestId: first.requestId, status: 'completed' } });
+  });
+
   it('a create that lost the put to a concurrent one returns the stored record when the bodies match, RequestConflict otherwise', async () => {
     // Arrange
     const body = { type: 'export', customerId: customer(), brand: 'albelli', requestId: randomUUID() } as const;
@@ -1291,6 +1308,8 @@ describe('bodyHash (canonical form)', () => {
     const hash = bodyHash(withList([{ a: 1, b: 2 }, 'x']), KEY);
 
     // Assert
+    // printf '%s' 'request-body:{"brand":"albelli","customerId":"c1","list":[{"a":1,"b":2},"x"],"type":"export"}' | openssl dgst -sha256 -hmac "$KEY"
+    expect(hash).toBe('970a7dd1cda67655f2e7d854dcf82862fdb7853ac817baaa70bbb2a5af4aa0c5');
     expect(bodyHash(withList([{ b: 2, a: 1 }, 'x']), KEY)).toBe(hash);
     expect(bodyHash(withList(['x', { a: 1, b: 2 }]), KEY)).not.toBe(hash);
     expect(bodyHash({ ...body, callbackUrl: null } as never, KEY)).not.toBe(bodyHash(body, KEY));
