@@ -433,6 +433,29 @@ describe('planSweep: work files and the clock', () => {
     ]);
   });
 
+  it('lists what the hold scan finds past its rule by the run\'s clock (the input\'s earlier one), and points the segment\'s Map item to that file', async () => {
+    // Arrange: 2 years after a contact closed 800 days before NOW is after 2030-01-01; 3 years before NOW is not.
+    docMock.on(ScanCommand, { TableName: 'dsr-contact-history', Segment: 0 }).resolves({
+      Items: [
+        { contactId: 'ct-3y', customerId: 'c1', status: 'closed', closedAt: ago(3 * 365), legalClaim: false },
+        { contactId: 'ct-800d', customerId: 'c2', status: 'closed', closedAt: ago(800), legalClaim: false },
+      ],
+    });
+
+    // Act
+    const plan = await planSweep(deps(), planSweepInput.parse({ runId: 'run-11', options: { now: '2030-01-01T00:00:00.000Z' } }));
+
+    // Assert
+    expect(plan.segments).toBe(2 * 2 + 2 * 2 + 64);
+    expect((written(manifestKey('run-11')) as unknown[]).slice(0, 4)).toEqual([
+      { store: 'orders', scanned: 0 },
+      { store: 'orders', scanned: 0 },
+      { store: 'contact-history', scanned: 2, expiredFile: 'retention/run-11/expired/contact-history/0.json' },
+      { store: 'contact-history', scanned: 0 },
+    ]);
+    expect(written(expiredFileKey('run-11', 'contact-history', 0))).toEqual({ store: 'contact-history', records: [{ key: { contactId: 'ct-3y' }, customerKey: 'key-c1' }] });
+  });
+
   it('lets a removing run use exactly the clock, and reads the real clock when no clock is given', async () => {
     // Arrange
     const before = Date.now();

@@ -509,6 +509,24 @@ describe('sweepSegments on a versioned bucket: listing', () => {
     expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 
+  it('keeps an object open across a page that has delete markers only, so its older marker goes with it', async () => {
+    // Arrange
+    s3Mock
+      .on(ListObjectVersionsCommand)
+      .resolvesOnce({ Versions: [version('recordings/c1/a.wav', 'v2', true, 200)], IsTruncated: true, NextKeyMarker: 'recordings/c1/a.wav', NextVersionIdMarker: 'v2' })
+      .resolvesOnce({ DeleteMarkers: [{ Key: 'recordings/c1/a.wav', VersionId: 'd1', IsLatest: false, LastModified: new Date(Date.parse(NOW) - 300 * DAY) }] });
+
+    // Act
+    const result = await sweepSegments(deps(), batch([{ store: 'call-recordings', prefix: 'recordings/c' }]));
+
+    // Assert
+    expect(result.stores).toEqual([{ store: 'call-recordings', examined: 1, expired: 1, removed: 1, heldSkipped: 0, remaining: 0 }]);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects)).toEqual([
+      { Key: 'recordings/c1/a.wav', VersionId: 'v2' },
+      { Key: 'recordings/c1/a.wav', VersionId: 'd1' },
+    ]);
+  });
+
   it('names the bucket\'s store when the version listing fails', async () => {
     // Arrange
     s3Mock.on(ListObjectVersionsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));

@@ -22,6 +22,8 @@ describe('customerKeyOfItem', () => {
     expect(customerKeyOfItem(contacts, { contactId: 'ct', customerId: 'c8', customerKey: 'own' }, keyOf)).toBe('own');
     expect(customerKeyOfItem(ledger, { requestId: 'open#x' }, keyOf)).toBeUndefined();
     expect(customerKeyOfItem(contacts, { contactId: 'ct', customerId: 8 }, keyOf)).toBeUndefined();
+    // A store without retained partitions takes no key for a prefix, whatever its partition key starts with.
+    expect(customerKeyOfItem(contacts, { contactId: 'undefined-ct', customerId: 'c8' }, keyOf)).toBe('key-c8');
   });
 });
 
@@ -39,6 +41,7 @@ describe('ruleAttributes', () => {
     expect(ruleAttributes(contacts, contactRule)).toEqual(['contactId', 'closedAt', 'status', 'customerId']);
     expect(ruleAttributes(orders, invoiceRule)).toEqual(['customerId', 'orderId', 'retainUntil']);
     expect(ruleAttributes(ledger, ledgerRule)).toEqual(['requestId', 'updatedAt', 'status', 'customerKey']);
+    expect(ruleAttributes(contacts, { ...contactRule, when: undefined })).toEqual(['contactId', 'closedAt', 'customerId']);
   });
 });
 

@@ -87,11 +87,9 @@ class DeleteQueue {
     while (entry.targets.length >= DELETE_OBJECTS_LIMIT) await deleteObjects(this.s3, storeId, bucket, entry.targets.splice(0, DELETE_OBJECTS_LIMIT), this.retry);
   }
 
-  /** Sends what is still queued. */
+  /** Sends what is still queued (`deleteObjects` sends nothing for a bucket with nothing left). */
   async flush(): Promise<void> {
-    for (const [bucket, entry] of this.pending) {
-      if (entry.targets.length > 0) await deleteObjects(this.s3, entry.storeId, bucket, entry.targets.splice(0), this.retry);
-    }
+    for (const [bucket, entry] of this.pending) await deleteObjects(this.s3, entry.storeId, bucket, entry.targets.splice(0), this.retry);
   }
 }
 
@@ -114,7 +112,7 @@ async function removeExpired(ctx: SweepContext, store: StoreDefinition, counts: 
     counts.remaining += removable.length;
     return;
   }
-  if (removable.length === 0) return;
+  // `batchWrite` sends nothing when none is removable.
   const table = resourceName(store, ctx.deps.env);
   await batchWrite(ctx.deps.doc, store.id, table, removable.map((record) => ({ DeleteRequest: { Key: record.key } })), ctx.deps.retry);
   counts.removed += removable.length;
