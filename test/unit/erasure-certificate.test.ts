@@ -290,6 +290,9 @@ describe('issueCertificate', () => {
     expect(issueCertificateInput.parse(stepInput)).toStrictEqual(stepInput);
     expect(() => issueCertificateInput.parse({ ...stepInput, brand: 'other' })).toThrow();
     for (const certificate of [null, 'x', {}, { key: 1 }]) expect(issueCertificateOutput.safeParse({ certificate }).success).toBe(false);
+    // A step output without its certificate, or with something that is not an object (a function with a key), is refused as invalid, never a TypeError.
+    expect(issueCertificateOutput.safeParse({}).success).toBe(false);
+    expect(issueCertificateOutput.safeParse({ certificate: Object.assign(() => undefined, { key: 'certificates/r1.json' }) }).success).toBe(false);
     expect(issueCertificateOutput.safeParse({ certificate: { key: 'certificates/r1.json' } }).success).toBe(true);
   });
   it('sums every count, dates the erasure by its last store, keeps string invoice references, and uses the configured key by default', async () => {
