@@ -13,8 +13,10 @@ import {
   suppressionOf,
   writeSuppressionEntries,
 } from '../../functions/core/erasure/suppression';
+import { getStore } from '../../functions/core/data-map';
 import { StoreFailed } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
+import { restoredAfterEach } from './helpers/replacements';
 
 /**
  * Known-answer vectors for the hashes the suppression list stores: each expected value was computed
@@ -219,6 +221,61 @@ describe('captureSuppressionKeys and isSuppressed (known answers)', () => {
     docMock.on(BatchGetCommand).rejects(denied());
 
     await expect(isSuppressed(doc, { email: 'grace@example.com' }, env)).rejects.toThrow('Store "marketing-suppression" failed: AccessDeniedException: denied');
+  });
+
+  it('names the suppression store when writing the link entry of a customer without contact points fails', async () => {
+    docMock.on(UpdateCommand).rejects(denied());
+
+    const capturing = captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+
+    await expect(capturing).rejects.toThrow(StoreFailed);
+    await expect(capturing).rejects.toThrow('Store "marketing-suppression" failed: AccessDeniedException: denied');
+    expect(docMock.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key)).toEqual([{ hash: C1_LINK }]);
+  });
+
+  it('names the suppression store when writing an objection entry fails, and writes no further entry', async () => {
+    docMock.on(UpdateCommand).rejects(denied());
+
+    const writing = writeSuppressionEntries({ doc, env, now }, { emailHashes: [GRACE_EMAIL], phoneHashes: [GRACE_PHONE] }, 'objection');
+
+    await expect(writing).rejects.toThrow(StoreFailed);
+    await expect(writing).rejects.toThrow('Store "marketing-suppression" failed: AccessDeniedException: denied');
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('checks the suppression table its environment names', async () => {
+    docMock.on(BatchGetCommand).resolves({ Responses: { 'acme-suppression': [{ hash: GRACE_EMAIL, reason: 'objection' }] } });
+
+    const answers = await suppressionOf(doc, { emails: ['grace@example.com'] }, { ...env, DSR_TABLE_MARKETING_SUPPRESSION: 'acme-suppression' });
+
+    expect(answers).toEqual([{ email: 'grace@example.com', suppressed: true, reason: 'objection' }]);
+    expect(docMock.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems)).toEqual([
+      { 'acme-suppression': { Keys: [{ hash: GRACE_EMAIL }], ConsistentRead: true } },
+    ]);
+  });
+
+  describe('without a suppressing store in the data map', () => {
+    const replacements = restoredAfterEach();
+
+    it('captures no hashes and reads or writes nothing', async () => {
+      const marketing = getStore('marketing');
+      const erasure = marketing.erasure;
+      expect(erasure).toEqual({ action: 'delete', suppress: true });
+      replacements.replace(
+        () => {
+          (marketing as { erasure: unknown }).erasure = { action: 'delete' };
+        },
+        () => {
+          (marketing as { erasure: unknown }).erasure = erasure;
+        },
+      );
+      docMock.on(GetCommand, { TableName: 'dsr-customer-profile' }).resolves({ Item: { customerId: 'c1', email: 'grace@example.com', phone: '+31612345678' } });
+
+      const keys = await captureSuppressionKeys({ doc, env, now }, { requestId: 'r1', customerId: 'c1' });
+
+      expect(keys).toStrictEqual({ emailHashes: [], phoneHashes: [] });
+      expect(docMock.calls()).toHaveLength(0);
+    });
   });
 
   it('takes a request id and returns the two hash lists', () => {
