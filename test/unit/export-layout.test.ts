@@ -13,6 +13,7 @@ import {
   stagingKey,
   stagingPrefix,
   volumeFileName,
+  volumeFilesKey,
   volumeSummaryKey,
 } from '../../functions/core/export/layout';
 
@@ -134,6 +135,14 @@ describe('sanitiseSegment (every rule)', () => {
     expect(sanitiseSegment(name)).toBe(expected);
   });
 
+  it.each([
+    ['no-break and ideographic spaces', '\u00a0name\u3000', 'name'],
+    ['a byte order mark and a line separator', '\ufeffname\u2028', 'name'],
+    ['an em space before trailing dots', 'name\u2003..', 'name'],
+  ])('strips leading and trailing %s', (_, name, expected) => {
+    expect(sanitiseSegment(name)).toBe(expected);
+  });
+
   it('falls back to the given name when nothing is left', () => {
     expect(sanitiseSegment('. .', 'photo')).toBe('photo');
   });
@@ -193,6 +202,7 @@ describe('staging and archive names', () => {
     expect(stagingPrefix('r-1')).toBe('staging/r-1/');
     expect(planKey('r-1')).toBe('staging/r-1/plan.json');
     expect(volumeSummaryKey('r-1', 3)).toBe('staging/r-1/volumes/3.json');
+    expect(volumeFilesKey('r-1', 3)).toBe('staging/r-1/volumes/3.files.json');
     expect(volumeFileName(3)).toBe('volume-3.zip');
     expect(dataFilePath('orders', 'csv')).toBe('data/orders.csv');
     expect(dataFilePath('orders', 'json')).toBe('data/orders.json');
@@ -221,6 +231,15 @@ describe('mediaKind', () => {
   });
 
   it.each(['files/x/a.heic', 'files/x/a.mp4', 'files/x/a.pdf', 'files/x/jpg', 'files/a.jpg/readme', 'jpg'])('shows %s as neither', (path) => {
+    expect(mediaKind(path)).toBeUndefined();
+  });
+
+  it('reads the extension of a path without a folder', () => {
+    expect(mediaKind('a.jpg')).toBe('image');
+    expect(mediaKind('b.wav')).toBe('audio');
+  });
+
+  it.each(['files/x/a.constructor', 'files/x/a.__proto__', 'files/x/a.hasOwnProperty'])('shows %s as neither (no inherited property is a kind)', (path) => {
     expect(mediaKind(path)).toBeUndefined();
   });
 });

@@ -152,6 +152,13 @@ describe('withoutCustomerId', () => {
   it('leaves the text as it is without a customer id', () => {
     expect(withoutCustomerId('c1', undefined)).toBe('c1');
   });
+
+  it.each([
+    ['no customer id', undefined],
+    ['an empty customer id', ''],
+  ])('replaces nothing with %s, not even the text "undefined" or the gaps between words', (_, customerId) => {
+    expect(withoutCustomerId('undefined , x', customerId)).toBe('undefined , x');
+  });
 });
 
 describe('recordFailure', () => {

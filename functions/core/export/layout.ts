@@ -99,14 +99,14 @@ export function sanitiseSegment(name: string, fallback = 'file'): string {
     .normalize('NFC')
     .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
     .replace(/^[.\s]+/, '')
-    .replace(/[.\s]+$/, '')
-    .trim();
+    .replace(/[.\s]+$/, '');
   let safe = cleaned || fallback;
   if (RESERVED_NAMES.test(safe)) safe = `_${safe}`;
   if (Buffer.byteLength(safe) <= MAX_SEGMENT_BYTES) return safe;
   const dot = safe.lastIndexOf('.');
   const extension = dot > 0 && safe.length - dot <= 10 ? safe.slice(dot) : '';
-  return truncateUtf8(safe.slice(0, safe.length - extension.length), MAX_SEGMENT_BYTES - Buffer.byteLength(extension)) + extension;
+  // The name is over the limit, so cutting the whole of it to the room left beside the extension never reaches the extension.
+  return truncateUtf8(safe, MAX_SEGMENT_BYTES - Buffer.byteLength(extension)) + extension;
 }
 
 /** `name (n).ext` for the n-th file with the same name. */
@@ -146,12 +146,12 @@ export function isAlreadyCompressed(name: string, contentType?: string): boolean
 }
 
 /** Extensions of images and sounds a browser shows inline. */
-const MEDIA_EXTENSIONS: Record<string, 'image' | 'audio'> = {
+const MEDIA_EXTENSIONS = new Map<string, 'image' | 'audio'>(Object.entries({
   jpg: 'image', jpeg: 'image', png: 'image', gif: 'image', webp: 'image', avif: 'image', mp3: 'audio', m4a: 'audio', aac: 'audio', ogg: 'audio', opus: 'audio', wav: 'audio',
-};
+} as const));
 
 /** Whether an archive file shows as an image, plays as audio, or neither (by its extension). */
 export function mediaKind(path: string): 'image' | 'audio' | undefined {
   const name = path.slice(path.lastIndexOf('/') + 1);
-  return name.includes('.') ? MEDIA_EXTENSIONS[name.slice(name.lastIndexOf('.') + 1).toLowerCase()] : undefined;
+  return name.includes('.') ? MEDIA_EXTENSIONS.get(name.slice(name.lastIndexOf('.') + 1).toLowerCase()) : undefined;
 }
