@@ -14,14 +14,9 @@ export function keyDateOf(key: string): Date | undefined {
   if (!match) return undefined;
   const [year, month, day, hour, minute, second, millisecond] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number, number];
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millisecond));
-  // Date.UTC rolls impossible values over (month 13, 30 February, 24:00): those are no dates.
-  const exact =
-    date.getUTCFullYear() === year &&
-    date.getUTCMonth() === month - 1 &&
-    date.getUTCDate() === day &&
-    date.getUTCHours() === hour &&
-    date.getUTCMinutes() === minute &&
-    date.getUTCSeconds() === second;
+  // Date.UTC rolls impossible values over (month 13, 30 February, 24:00, years 0-99 to 1900-1999): those
+  // are no dates. A roll-over changes the digits the date writes back, so it is exact when they match.
+  const exact = date.toISOString().slice(0, 19).replace(/[-:]/g, '') === match[0].slice(0, 15);
   return exact ? date : undefined;
 }
 
