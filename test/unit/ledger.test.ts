@@ -218,6 +218,18 @@ describe('Ledger', () => {
     expect(stored.status).toBe('denied');
   });
 
+  it('opens a hold period only on a move to on_hold, whatever hold reasons another move carries', async () => {
+    // Arrange
+    await table.ledger.create(record('r1', { status: 'in_progress' }));
+
+    // Act
+    const failed = await table.ledger.transition('r1', 'failed', { hold: { reasons: ['order o1: not yet paid'] } });
+
+    // Assert
+    expect(failed.record.status).toBe('failed');
+    expect(failed.record).not.toHaveProperty('holds');
+  });
+
   it('extends a deadline once: writes the extension and the new due date, and emits Request Deadline Extended with them', async () => {
     // Arrange
     await table.ledger.create(record('r1'));
