@@ -30,16 +30,7 @@ const deps = { s3, retry, progress, concurrency: 2, env };
 
 /** The hash key in the process environment, as a function given no `env` reads it. */
 function processHashKey(): void {
-  const saved = process.env.DSR_HASH_KEY;
-  replacements.replace(
-    () => {
-      process.env.DSR_HASH_KEY = KEY;
-    },
-    () => {
-      if (saved === undefined) delete process.env.DSR_HASH_KEY;
-      else process.env.DSR_HASH_KEY = saved;
-    },
-  );
+  replacements.setEnv('DSR_HASH_KEY', KEY);
 }
 
 const objects = (count: number) => Array.from({ length: count }, (_, i) => ({ Key: `customers/cust-0001/${i}.jpg` }));

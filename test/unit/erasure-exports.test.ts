@@ -250,16 +250,7 @@ describe('exports defaults and errors', () => {
 
   /** The hash key from the process environment (as a function without `env` reads it). */
   function processHashKey(): void {
-    const saved = process.env.DSR_HASH_KEY;
-    replacements.replace(
-      () => {
-        process.env.DSR_HASH_KEY = KEY;
-      },
-      () => {
-        if (saved === undefined) delete process.env.DSR_HASH_KEY;
-        else process.env.DSR_HASH_KEY = saved;
-      },
-    );
+    replacements.setEnv('DSR_HASH_KEY', KEY);
   }
 
   it('without env or clock, settles the exports of the customer key from the process environment, dated now', async () => {

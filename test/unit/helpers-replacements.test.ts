@@ -23,6 +23,25 @@ describe('Replacements', () => {
     expect(replacements.pending).toBe(0);
   });
 
+  it('sets an environment variable and puts back its old value, or removes one that was not set', async () => {
+    // Arrange
+    process.env.DSR_TEST_SET = 'before';
+    delete process.env.DSR_TEST_UNSET;
+    const replacements = new Replacements();
+
+    // Act
+    replacements.setEnv('DSR_TEST_SET', 'during');
+    replacements.setEnv('DSR_TEST_UNSET', 'during');
+    const during = [process.env.DSR_TEST_SET, process.env.DSR_TEST_UNSET];
+    await replacements.restoreAll();
+
+    // Assert
+    expect(during).toEqual(['during', 'during']);
+    expect(process.env.DSR_TEST_SET).toBe('before');
+    expect('DSR_TEST_UNSET' in process.env).toBe(false);
+    delete process.env.DSR_TEST_SET;
+  });
+
   it('runs every undo when one throws, then throws the first error', async () => {
     const undone: string[] = [];
     const replacements = new Replacements();

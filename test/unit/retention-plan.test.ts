@@ -401,16 +401,7 @@ describe('scanHoldTables: holders', () => {
 
   it('hashes the held customers\' ids with DSR_HASH_KEY when no customerKey is given', async () => {
     // Arrange: HMAC-SHA256 of "customer:c4" with 32 times "k" (openssl dgst -sha256 -hmac).
-    const saved = process.env.DSR_HASH_KEY;
-    replacements.replace(
-      () => {
-        process.env.DSR_HASH_KEY = 'k'.repeat(32);
-      },
-      () => {
-        if (saved === undefined) delete process.env.DSR_HASH_KEY;
-        else process.env.DSR_HASH_KEY = saved;
-      },
-    );
+    replacements.setEnv('DSR_HASH_KEY', 'k'.repeat(32));
     docMock.on(ScanCommand, { TableName: 'dsr-contact-history', Segment: 0 }).resolves({ Items: [{ customerId: 'c4', contactId: 'ct4', legalClaim: true }] });
 
     // Act

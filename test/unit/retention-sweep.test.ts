@@ -351,16 +351,7 @@ describe('sweepSegments with the configured hash key', () => {
 
   it('hashes customer ids with DSR_HASH_KEY when no customerKey is given, so a held customer\'s records stay', async () => {
     // Arrange: HMAC-SHA256 of "customer:c1" with 32 times "k" (openssl dgst -sha256 -hmac).
-    const saved = process.env.DSR_HASH_KEY;
-    replacements.replace(
-      () => {
-        process.env.DSR_HASH_KEY = 'k'.repeat(32);
-      },
-      () => {
-        if (saved === undefined) delete process.env.DSR_HASH_KEY;
-        else process.env.DSR_HASH_KEY = saved;
-      },
-    );
+    replacements.setEnv('DSR_HASH_KEY', 'k'.repeat(32));
     run = { ...run, heldCustomerKeys: ['f4457a143d5957954905d8d4a649c6f75efc1b17549269f71311d3f998f4208d'] };
     docMock.on(ScanCommand).resolves({
       Items: [

@@ -17,6 +17,20 @@ export class Replacements {
     this.restores.push(restore);
   }
 
+  /** Sets an environment variable now; `restoreAll` puts back its old value (or removes it when it had none). */
+  setEnv(name: string, value: string): void {
+    const saved = process.env[name];
+    this.replace(
+      () => {
+        process.env[name] = value;
+      },
+      () => {
+        if (saved === undefined) delete process.env[name];
+        else process.env[name] = saved;
+      },
+    );
+  }
+
   /** How many replacements are waiting to be undone. */
   get pending(): number {
     return this.restores.length;
