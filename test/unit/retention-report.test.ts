@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,7 +10,7 @@ import { publishMetrics, readResults, recordFailure, recordFailureInput, RETENTI
 const s3 = new S3Client({ region: 'eu-west-1' });
 const s3Mock = mockClient(s3);
 const NOW = new Date('2030-06-15T12:00:00.000Z');
-const body = (value: unknown) => ({ transformToString: async () => JSON.stringify(value) }) as never;
+const body = (value: unknown) => Readable.from([Buffer.from(JSON.stringify(value))]) as never;
 const counts = (store: string, n: number) => ({ store, examined: n * 10, expired: n * 2, removed: n, heldSkipped: n, remaining: 0 });
 const metrics = { addDimension: vi.fn(), addMetric: vi.fn(), publishStoredMetrics: vi.fn() };
 const results = { Bucket: 'dsr-exports', Key: 'retention/run-1/results/m1/manifest.json' };

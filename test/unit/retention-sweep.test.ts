@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteObjectsCommand,
@@ -33,7 +34,7 @@ const keyOf = (customerId: string) => `key-${customerId}`;
 let run: RunFile;
 const requestErasure = vi.fn<SweepDeps['requestErasure']>();
 const deps = (): SweepDeps => ({ doc, s3, workBucket: 'dsr-exports', retry, requestErasure, customerKey: keyOf });
-const body = (value: unknown) => ({ transformToString: async () => JSON.stringify(value) }) as never;
+const body = (value: unknown) => Readable.from([Buffer.from(JSON.stringify(value))]) as never;
 const batch = (items: unknown[], dryRun = false) => sweepSegmentInput.parse({ Items: items, BatchInput: { runId: 'run-1', dryRun } });
 
 /** Every key a BatchWriteItem deleted, per call. */

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import { isVersioned } from '../connectors/s3-store';
 import { getStore, resourceName, type StoreDefinition } from '../data-map';
 import { contactHoldReason, orderHoldReasons } from '../erasure/legal-hold';
 import { InvalidInput, storeError } from '../errors';
+import { writeJson } from '../export/staging-io';
 import { customerKey } from '../keyed-hash';
 import { isPastRule, sweptStore, sweptStores } from './rules';
 import { customerKeyOfItem, isRuleRecord, ruleAttributes, type TableRule } from './table-rule';
@@ -255,7 +256,7 @@ export async function scanHoldTables(deps: PlanDeps, run: { runId: string; now: 
         }
         if (records.length === 0) return { store: storeId, scanned };
         const expiredFile = expiredFileKey(run.runId, storeId, segment);
-        await putJson(deps, expiredFile, { store: storeId, records } satisfies ExpiredFile);
+        await writeJson(deps.s3, deps.workBucket, expiredFile, { store: storeId, records } satisfies ExpiredFile);
         return { store: storeId, scanned, expiredFile };
       }),
     );
@@ -264,14 +265,6 @@ export async function scanHoldTables(deps: PlanDeps, run: { runId: string; now: 
   return { heldCustomerKeys: [...held].sort(), segments };
 }
 
-/** Writes a JSON work file to the exports bucket. */
-async function putJson(deps: PlanDeps, key: string, value: unknown): Promise<void> {
-  try {
-    await deps.s3.send(new PutObjectCommand({ Bucket: deps.workBucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
-  } catch (error) {
-    throw storeError('exports', error);
-  }
-}
 
 /**
  * Plans a run: collects the holds, writes the run file and the manifest, and returns where they are.
@@ -295,8 +288,8 @@ export async function planSweep(deps: PlanDeps, input: z.infer<typeof planSweepI
     heldCustomerKeys: holdScan.heldCustomerKeys,
   };
   const segments = [...holdScan.segments, ...planSegments(deps.scanSegments, totalSegments)];
-  await putJson(deps, runFileKey(input.runId), run);
-  await putJson(deps, manifestKey(input.runId), segments);
+  await writeJson(deps.s3, deps.workBucket, runFileKey(input.runId), run);
+  await writeJson(deps.s3, deps.workBucket, manifestKey(input.runId), segments);
   return {
     runId: input.runId,
     dryRun,

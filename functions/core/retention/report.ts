@@ -1,8 +1,9 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ruleText } from '../data-map';
 import { storeError } from '../errors';
+import { readJson } from '../export/staging-io';
 import { noStoreCounts, storeCountsSchema, sumCounts, type StoreCounts } from './counts';
 import { reportKey, runIdSchema } from './plan';
 import { sweptStores } from './rules';
@@ -72,15 +73,6 @@ export interface ReportDeps {
   now?: () => Date;
 }
 
-/** Reads a JSON object of the ResultWriter's files (in the exports bucket, with the run's other work files). */
-async function readJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse(await response.Body!.transformToString());
-  } catch (error) {
-    throw storeError('exports', error);
-  }
-}
 
 const resultManifestSchema = z.looseObject({
   ResultFiles: z.looseObject({ SUCCEEDED: z.array(z.looseObject({ Key: z.string() })).default([]) }),

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectVersionsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { listPrefixObjects } from '../connectors/s3-store';
@@ -9,6 +9,7 @@ import { DELETE_OBJECTS_LIMIT, deleteObjects } from '../erasure/bucket-eraser';
 import { forEachBounded } from '../erasure/bounded';
 import type { RetryPolicy } from '../erasure/config';
 import { storeError } from '../errors';
+import { readJson } from '../export/staging-io';
 import { customerKey } from '../keyed-hash';
 import { noStoreCounts, storeCountsSchema, sumCounts, type StoreCounts } from './counts';
 import { sweepInactiveAccounts, type RequestErasure } from './inactive-accounts';
@@ -57,14 +58,7 @@ export interface SweepDeps {
 
 /** Reads and checks the run file. */
 export async function readRunFile(s3: S3Client, workBucket: string, runId: string): Promise<RunFile> {
-  let text: string;
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: workBucket, Key: runFileKey(runId) }));
-    text = await response.Body!.transformToString();
-  } catch (error) {
-    throw storeError('exports', error);
-  }
-  return runFileSchema.parse(JSON.parse(text));
+  return runFileSchema.parse(await readJson(s3, workBucket, runFileKey(runId)));
 }
 
 /**
@@ -132,14 +126,7 @@ async function sweepTableSegment(ctx: SweepContext, store: StoreDefinition, rule
 
 /** Reads and checks an expired-records file of the planner. */
 async function readExpiredFile(ctx: SweepContext, key: string, storeId: string): Promise<ExpiredFile> {
-  let text: string;
-  try {
-    const response = await ctx.deps.s3.send(new GetObjectCommand({ Bucket: ctx.deps.workBucket, Key: key }));
-    text = await response.Body!.transformToString();
-  } catch (error) {
-    throw storeError('exports', error);
-  }
-  const file = expiredFileSchema.parse(JSON.parse(text));
+  const file = expiredFileSchema.parse(await readJson(ctx.deps.s3, ctx.deps.workBucket, key));
   if (file.store !== storeId) throw new Error(`Expired-records file ${key} is of store "${file.store}", not "${storeId}"`);
   return file;
 }
