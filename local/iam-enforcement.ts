@@ -8,6 +8,7 @@ import { SFNServiceException } from '@aws-sdk/client-sfn';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import * as sharedClients from '../functions/shared/clients';
 import { SECRET_VARIABLES } from '../functions/shared/secrets';
+import { objectPatternsOf, objectResourceClass } from './iam-object-classes';
 import { iamRequestsOf, type IamRequest } from './iam-requests';
 import type { LocalIamPolicies } from './iam-policies';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime';
@@ -41,11 +42,19 @@ export function runAs<T>(principal: string, fn: () => T): T {
   return principals.run(principal, fn);
 }
 
-/** The IAM decisions of the stack's policies, cached per principal and request. */
+/**
+ * The IAM decisions of the stack's policies, cached per principal and request; the objects of one
+ * bucket share a decision when the principal's patterns cannot tell them apart (`iam-object-classes.ts`).
+ */
 export class LocalIam {
   private readonly decisions = new Map<string, Promise<boolean>>();
+  private readonly objectPatterns = new Map<string, ReturnType<typeof objectPatternsOf>>();
 
-  constructor(readonly policies: LocalIamPolicies) {}
+  /** `objectClasses: false` simulates every S3 object on its own (the reference the classes are tested against). */
+  constructor(
+    readonly policies: LocalIamPolicies,
+    private readonly options: { objectClasses?: boolean } = {},
+  ) {}
 
   /** True when the stack has a role for the principal. */
   governs(principal: string): boolean {
@@ -54,7 +63,11 @@ export class LocalIam {
 
   /** True when the principal's policies allow the request. */
   allows(principal: string, request: IamRequest): Promise<boolean> {
-    const key = JSON.stringify([principal, request.action, request.resource, request.context ?? {}]);
+    if (!this.objectPatterns.has(principal)) {
+      this.objectPatterns.set(principal, this.options.objectClasses === false ? undefined : objectPatternsOf(this.policies.principals[principal] ?? []));
+    }
+    const resource = objectResourceClass(this.objectPatterns.get(principal), request.resource) ?? request.resource;
+    const key = JSON.stringify([principal, request.action, resource, request.context ?? {}]);
     let decision = this.decisions.get(key);
     if (!decision) {
       decision = this.simulate(principal, request);
