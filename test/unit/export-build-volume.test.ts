@@ -253,6 +253,24 @@ describe('buildVolume', () => {
     expect(second.sha256).toBe(first.sha256);
   });
 
+  it('writes the same entries whether its files were read into memory or streamed (a budget smaller than every file)', async () => {
+    // Arrange
+    const streamedDeps = { ...deps, config: { ...deps.config, fetchBudgetBytes: 1 } };
+
+    // Act
+    const buffered = await buildVolume(deps, { requestId: 'r1', volume: 1 });
+    const bufferedEntries = await unzip(uploaded(buffered.key));
+    s3Mock.resetHistory();
+    const streamed = await buildVolume(streamedDeps, { requestId: 'r1', volume: 1 });
+    const streamedEntries = await unzip(uploaded(streamed.key));
+
+    // Assert: names, methods, dates, bytes and the manifest's hashes alike (the ZIP headers differ: an
+    // entry from memory has its sizes in the local header, a streamed one in a data descriptor)
+    expect(streamed.entries).toBe(buffered.entries);
+    expect(streamedEntries).toEqual(bufferedEntries);
+    expect(bufferedEntries.find((entry) => entry.name.endsWith('.jpg'))?.data.equals(JPEG)).toBe(true);
+  });
+
   it('streams a volume larger than one part as a multipart upload of the same archive', async () => {
     const big = randomBytes(12 * 1024 * 1024);
     s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).callsFake(() => ({ Body: Readable.from([big.subarray(0, 6 * 1024 * 1024), big.subarray(6 * 1024 * 1024)]) }));

@@ -241,14 +241,17 @@ describe('fetchAhead', () => {
     // Act
     const streamed: boolean[] = [];
     const bytes: Buffer[] = [];
+    const inMemory: (Buffer | undefined)[] = [];
     for await (const fetched of fetchAhead(planned, store.open, { budgetBytes: 100, concurrency: 4 })) {
       streamed.push(fetched.body === store.state.bodies.get(fetched.file.key));
+      inMemory.push(fetched.bytes);
       bytes.push(await drain(fetched.body));
     }
 
-    // Assert
+    // Assert: a buffered file also comes as its whole bytes, a streamed one does not
     expect(streamed).toEqual([true, true, false, false]);
     expect(bytes.map((data, index) => data.equals(bytesOf(planned[index]!)))).toEqual([true, true, true, true]);
+    expect(inMemory.map((data, index) => data?.equals(bytesOf(planned[index]!)))).toEqual([undefined, undefined, true, true]);
   });
 
   it('opens a file larger than the budget only once it is the next to write or the one after it', async () => {

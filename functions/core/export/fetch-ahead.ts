@@ -25,6 +25,8 @@ export interface OpenedObject {
 /** A file handed to the writer: the planned file, its bytes and its response details. */
 export interface FetchedFile<T> extends OpenedObject {
   file: T;
+  /** The whole content, when the file was read into memory (`body` then streams the same bytes). */
+  bytes?: Buffer;
 }
 
 /** How far ahead to fetch. */
@@ -126,7 +128,8 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
           throw storeError(file.store, error);
         }
         stopRunning(slot);
-        return { ...opened, body: Readable.from(chunks, { objectMode: false }), file };
+        const bytes = Buffer.concat(chunks);
+        return { ...opened, body: Readable.from([bytes], { objectMode: false }), bytes, file };
       } catch (error) {
         failure ??= { error };
         controller.abort();
