@@ -123,4 +123,27 @@ describe('formatting for the locale', () => {
     expect(full).toEqual(['Anna de Vries', 'Damrak 1', '1012 LG Amsterdam', 'Nederland']);
     expect(sparse).toEqual(['12', 'Utrecht']);
   });
+
+  it('formats each value with its own options when one formatter is used for many kinds in turn', () => {
+    // Arrange
+    const used = new Formatter('nl-NL', 'Europe/Amsterdam');
+    const fresh = () => new Formatter('nl-NL', 'Europe/Amsterdam');
+    const calls: ((formatter: Formatter) => string)[] = [
+      (formatter) => formatter.bytes(2048),
+      (formatter) => formatter.bytes(3_500_000),
+      (formatter) => formatter.money(26393, 'NOK'),
+      (formatter) => formatter.money(1999, 'JPY'),
+      (formatter) => formatter.score(0.8),
+      (formatter) => formatter.percent(21),
+      (formatter) => formatter.bytes(12),
+      (formatter) => formatter.money(1999, 'EUR'),
+    ];
+
+    // Act
+    const inTurn = [...calls, ...calls].map((call) => call(used));
+
+    // Assert: each as a formatter used for nothing else formats it
+    expect(inTurn).toEqual([...calls, ...calls].map((call) => call(fresh())));
+    expect(inTurn.slice(0, 2)).toEqual(['2 kB', '3,5 MB']);
+  });
 });

@@ -29,6 +29,8 @@ export class Formatter {
   private readonly number: Intl.NumberFormat;
   private readonly regions: Intl.DisplayNames;
   private readonly languages: Intl.DisplayNames;
+  /** Number formats by their options, made once (making one costs far more than formatting with it: a page formats thousands of values). */
+  private readonly numberFormats = new Map<string, Intl.NumberFormat>();
 
   constructor(
     readonly tag: string,
@@ -39,6 +41,13 @@ export class Formatter {
     this.number = new Intl.NumberFormat(tag);
     this.regions = new Intl.DisplayNames(tag, { type: 'region' });
     this.languages = new Intl.DisplayNames(tag, { type: 'language' });
+  }
+
+  private numberFormat(options: Intl.NumberFormatOptions): Intl.NumberFormat {
+    const key = JSON.stringify(options);
+    let format = this.numberFormats.get(key);
+    if (!format) this.numberFormats.set(key, (format = new Intl.NumberFormat(this.tag, options)));
+    return format;
   }
 
   /** `2025-06-01T09:00:00.000Z` → `1. Juni 2025 um 11:00` (de-DE, Europe/Berlin). */
@@ -53,7 +62,7 @@ export class Formatter {
 
   /** `26393` NOK → `kr 263,93` (nb-NO): the currency's own number of decimals. */
   money(minorUnits: number, currency: string): string {
-    const format = new Intl.NumberFormat(this.tag, { style: 'currency', currency });
+    const format = this.numberFormat({ style: 'currency', currency });
     const decimals = format.resolvedOptions().maximumFractionDigits ?? 2;
     return format.format(minorUnits / 10 ** decimals);
   }
@@ -65,18 +74,18 @@ export class Formatter {
 
   /** A percentage given in whole percent: `21` → `21 %` (de). */
   percent(value: number): string {
-    return new Intl.NumberFormat(this.tag, { style: 'percent', maximumFractionDigits: 2 }).format(value / 100);
+    return this.numberFormat({ style: 'percent', maximumFractionDigits: 2 }).format(value / 100);
   }
 
   /** A score from 0 to 1 with two decimals: `0.8` → `0,80` (sv). */
   score(value: number): string {
-    return new Intl.NumberFormat(this.tag, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+    return this.numberFormat({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
   }
 
   /** A file size: `2048` → `2 kB`, `3500000` → `3,5 MB` (decimal units). */
   bytes(value: number): string {
     const [unit, divisor] = value >= 1e9 ? ['gigabyte', 1e9] : value >= 1e6 ? ['megabyte', 1e6] : value >= 1e3 ? ['kilobyte', 1e3] : ['byte', 1];
-    return new Intl.NumberFormat(this.tag, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value / divisor);
+    return this.numberFormat({ style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value / divisor);
   }
 
   /** The name of a country code in this locale: `NO` → `Norge` (nb). */
