@@ -16,7 +16,7 @@ import { s3Client } from '../functions/shared/clients';
  * One measured run of the export benchmark, in a process of its own so its peak RSS is its own:
  * `archive` (the real streaming volume builder), `raw` (parallel GetObjects → one multipart Upload of
  * the same bytes, no ZIP: the practical limit) or `buffer` (the naive peer: every file and the whole ZIP in
- * memory, then one PutObject). Prints one JSON line: mode, seconds, input bytes, output bytes, peak RSS.
+ * memory, then one PutObject). Prints one JSON line: mode, seconds, its CPU seconds, input bytes, output bytes, peak RSS.
  */
 
 const [mode, requestId] = process.argv.slice(2);
@@ -90,10 +90,13 @@ async function bufferedZip(): Promise<number> {
 }
 
 const started = process.hrtime.bigint();
+const cpuBefore = process.cpuUsage();
 let outputBytes: number;
 if (mode === 'archive') outputBytes = (await buildVolume({ s3, config }, { requestId: requestId!, volume: 1 })).bytes;
 else if (mode === 'raw') outputBytes = await rawCopy();
 else if (mode === 'buffer') outputBytes = await bufferedZip();
 else throw new Error(`unknown mode ${mode}`);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(JSON.stringify({ mode, seconds, inputBytes, outputBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024, files: files.length }));
+const cpu = process.cpuUsage(cpuBefore);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+console.log(JSON.stringify({ mode, seconds, cpuSeconds, inputBytes, outputBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024, files: files.length }));

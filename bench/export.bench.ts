@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,12 +8,14 @@ import { exportConfig } from '../functions/core/export/config';
 import { planVolumes } from '../functions/core/export/plan';
 import { CUSTOMER_STORES } from '../functions/core/data-map';
 import { customerKey } from '../functions/core/keyed-hash';
-import { documentClient, s3Client } from '../functions/shared/clients';
 import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
 import { newRequestRecord } from '../functions/core/ledger';
 import { startLocalAws } from '../local/runtime';
 import { S3Client } from '@aws-sdk/client-s3';
-import { benchLatencyProfile, startLatencyProxy, type LatencyProxy } from './latency-proxy';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { benchLatencyProfile } from './latency-proxy';
+import { startBenchStorage } from './storage';
 import { seedSyntheticCustomer } from '../local/seed/synthetic';
 
 /**
@@ -64,6 +66,10 @@ type Mode = 'archive' | 'raw' | 'buffer';
 interface RunResult {
   mode: Mode;
   seconds: number;
+  /** CPU seconds of the worker (the code measured). */
+  cpuSeconds: number;
+  /** CPU seconds of the storage process (s3rver, dynalite and the latency proxies) during the run. */
+  storageCpuSeconds: number;
   inputBytes: number;
   outputBytes: number;
   peakRssBytes: number;
@@ -93,7 +99,7 @@ function median(values: number[]): number {
 }
 
 /** Runs one measured build in a child process with the local AWS environment (S3 through the proxy). */
-function runWorker(mode: Mode, requestId: string, env: NodeJS.ProcessEnv): Promise<Omit<RunResult, 'sourceRequests'>> {
+function runWorker(mode: Mode, requestId: string, env: NodeJS.ProcessEnv): Promise<Omit<RunResult, 'sourceRequests' | 'storageCpuSeconds'>> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/export-worker.ts'), mode, requestId], {
       env,
@@ -105,7 +111,7 @@ function runWorker(mode: Mode, requestId: string, env: NodeJS.ProcessEnv): Promi
     child.once('exit', (code) => {
       const line = output.trim().split('\n').reverse().find((candidate) => candidate.startsWith('{"mode"'));
       if (code !== 0 || !line) reject(new Error(`worker ${mode} exited with ${code}`));
-      else resolvePromise(JSON.parse(line) as Omit<RunResult, 'sourceRequests'>);
+      else resolvePromise(JSON.parse(line) as Omit<RunResult, 'sourceRequests' | 'storageCpuSeconds'>);
     });
   });
 }
@@ -114,9 +120,12 @@ function runWorker(mode: Mode, requestId: string, env: NodeJS.ProcessEnv): Promi
  * Seeds a customer (directly, not through the proxy), then collects (through the proxy, counting its
  * source requests) and plans a single-volume export; returns the request id and the collector's requests.
  */
-async function prepare(item: Case, proxied: S3Client, proxy: LatencyProxy): Promise<{ requestId: string; collectRequests: number }> {
+async function prepare(item: Case, proxied: S3Client): Promise<{ requestId: string; collectRequests: number }> {
   const customerId = `bench-${item.slug}`;
-  const clients = { s3: s3Client(), doc: documentClient() };
+  const clients = {
+    s3: new S3Client({ endpoint: storage.direct.s3, forcePathStyle: true }),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: storage.direct.dynamodb }), { marshallOptions: { removeUndefinedValues: true } }),
+  };
   await seedSyntheticCustomer(clients, { customerId, brand: 'albelli', photos: item.photos, photoBytes: item.photoBytes, orders: 5, contacts: 3 });
   const requestId = `bench-export-${item.slug}`;
   const record = newRequestRecord({
@@ -125,19 +134,19 @@ async function prepare(item: Case, proxied: S3Client, proxy: LatencyProxy): Prom
   await ledgerFromEnv().create({ ...record, status: 'in_progress' });
   const config = { ...exportConfig(), volumeBytes: Number.MAX_SAFE_INTEGER };
   const collected: CollectResult[] = [];
-  const before = sourceRequests(proxy);
+  const before = await sourceRequests();
   for (const store of CUSTOMER_STORES) {
     collected.push((await collectStore({ s3: proxied, doc: clients.doc, config }, { requestId, customerId, store: store.id as never, mode: 'export' })) as CollectResult);
   }
-  const collectRequests = sourceRequests(proxy) - before;
+  const collectRequests = (await sourceRequests()) - before;
   await planVolumes({ ...clients, config, requestedAt: async () => record.createdAt }, { requestId, brand: 'albelli', collected: collected.map(({ store, items, bytes, stagingKey }) => ({ store: store as never, items, bytes, stagingKey })) });
   return { requestId, collectRequests };
 }
 
 /** Requests the proxy forwarded to the source buckets (every bucket but the exports bucket). */
-function sourceRequests(proxy: LatencyProxy): number {
+async function sourceRequests(): Promise<number> {
   const exportsBucket = exportConfig().exportsBucket;
-  return [...proxy.byBucket()].filter(([bucket]) => bucket !== exportsBucket).reduce((sum, [, count]) => sum + count, 0);
+  return [...(await storage.s3ByBucket())].filter(([bucket]) => bucket !== exportsBucket).reduce((sum, [, count]) => sum + count, 0);
 }
 
 /** The results as a Markdown table. */
@@ -160,24 +169,31 @@ const exportSettings = exportConfig();
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}/${process.arch}`;
 const proxyText = `${profile.latencyMs} ms to the first byte per request${profile.bytesPerSecond ? `, ${(profile.bytesPerSecond / 1e6).toFixed(0)} MB/s per connection` : ', no bandwidth cap'}`;
 console.log(`export benchmark: ${cases.map((item) => item.label).join('; ')}; ${runs} runs each; S3 proxy ${proxyText}; ${machine}`);
-const aws = await startLocalAws({ dataDir: join(ROOT, '.bench-tmp/export'), reset: true, log: () => undefined });
-const proxy = await startLatencyProxy(aws.env.AWS_ENDPOINT_URL_S3!, profile);
-const proxied = new S3Client({ endpoint: proxy.url, forcePathStyle: true });
+const dataDir = join(ROOT, '.bench-tmp/export');
+await rm(dataDir, { recursive: true, force: true });
+// S3 (and DynamoDB) behind the latency proxy in a process of their own; each measured run in another.
+const storage = await startBenchStorage(join(dataDir, 'stores'));
+const aws = await startLocalAws({ dataDir: join(dataDir, 'runtime'), backend: storage.backend, log: () => undefined });
+const proxied = new S3Client({ endpoint: storage.backend.s3, forcePathStyle: true });
 const rows: Row[] = [];
 try {
-  const env = { ...process.env, ...aws.env, AWS_ENDPOINT_URL_S3: proxy.url };
+  const env = { ...process.env, ...aws.env };
   for (const item of cases) {
     console.log(`seeding ${item.label} ...`);
-    const { requestId, collectRequests } = await prepare(item, proxied, proxy);
+    const { requestId, collectRequests } = await prepare(item, proxied);
     const modes: Mode[] = item.series && item.photos * item.photoBytes <= bufferMaxMib * MIB ? ['archive', 'raw', 'buffer'] : ['archive', 'raw'];
     const results = new Map<Mode, RunResult[]>(modes.map((mode) => [mode, []]));
     for (let run = 0; run < runs; run += 1) {
       for (const mode of run % 2 ? [...modes].reverse() : modes) {
-        const before = sourceRequests(proxy);
-        const result = { ...(await runWorker(mode, requestId, env)), sourceRequests: 0 };
-        result.sourceRequests = sourceRequests(proxy) - before;
+        const before = await sourceRequests();
+        const storageCpuBefore = await storage.cpuSeconds();
+        const result = { ...(await runWorker(mode, requestId, env)), sourceRequests: 0, storageCpuSeconds: 0 };
+        result.storageCpuSeconds = (await storage.cpuSeconds()) - storageCpuBefore;
+        result.sourceRequests = (await sourceRequests()) - before;
         results.get(mode)!.push(result);
-        console.log(`  ${item.label} ${mode} run ${run + 1}: ${result.seconds.toFixed(2)} s, peak RSS ${(result.peakRssBytes / MIB).toFixed(0)} MiB, ${result.sourceRequests} source requests`);
+        console.log(
+          `  ${item.label} ${mode} run ${run + 1}: ${result.seconds.toFixed(2)} s, CPU ${result.cpuSeconds.toFixed(1)} s (S3 side ${result.storageCpuSeconds.toFixed(1)} s), peak RSS ${(result.peakRssBytes / MIB).toFixed(0)} MiB, ${result.sourceRequests} source requests`,
+        );
       }
     }
     for (const mode of modes) {
@@ -198,8 +214,8 @@ try {
     }
   }
 } finally {
-  await proxy.close();
   await aws.close();
+  await storage.close();
 }
 
 const at = (label: string, mode: Mode) => rows.find((row) => row.label === label && row.mode === mode)!;
