@@ -68,7 +68,7 @@ interface RunResult {
   seconds: number;
   /** CPU seconds of the worker (the code measured). */
   cpuSeconds: number;
-  /** CPU seconds of the storage process (s3rver, dynalite and the latency proxies) during the run. */
+  /** CPU seconds of the S3 process (s3rver and its latency proxy) during the run. */
   storageCpuSeconds: number;
   inputBytes: number;
   outputBytes: number;
@@ -188,7 +188,7 @@ try {
         const before = await sourceRequests();
         const storageCpuBefore = await storage.cpuSeconds();
         const result = { ...(await runWorker(mode, requestId, env)), sourceRequests: 0, storageCpuSeconds: 0 };
-        result.storageCpuSeconds = (await storage.cpuSeconds()) - storageCpuBefore;
+        result.storageCpuSeconds = (await storage.cpuSeconds()).s3 - storageCpuBefore.s3;
         result.sourceRequests = (await sourceRequests()) - before;
         results.get(mode)!.push(result);
         console.log(

@@ -26,43 +26,57 @@ export interface Emulators {
   close(): Promise<void>;
 }
 
+/** One running emulator: its endpoint and port, and `close`. */
+export interface Emulator {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
 /** Starts dynalite and s3rver persisted under `dataDir`. */
 export async function startEmulators(dataDir: string, ports: EmulatorPorts): Promise<Emulators> {
-  const dynamoDir = join(dataDir, 'dynamodb');
-  const s3Dir = join(dataDir, 's3');
-  await mkdir(dynamoDir, { recursive: true });
-  await mkdir(s3Dir, { recursive: true });
+  const dynamodb = await startDynamoDbEmulator(join(dataDir, 'dynamodb'), ports.dynamodb);
+  let s3: Emulator;
+  try {
+    s3 = await startS3Emulator(join(dataDir, 's3'), ports.s3);
+  } catch (error) {
+    await dynamodb.close();
+    throw error;
+  }
+  return {
+    dynamodbEndpoint: dynamodb.endpoint,
+    s3Endpoint: s3.endpoint,
+    ports: { dynamodb: dynamodb.port, s3: s3.port },
+    close: async () => {
+      await Promise.all([dynamodb.close(), s3.close()]);
+    },
+  };
+}
 
-  const dynamoServer = dynalite({ path: dynamoDir, createTableMs: 5, deleteTableMs: 5, updateTableMs: 5 });
-  const dynamoRequests = shieldDynalite(dynamoServer);
+/** Starts dynalite (LevelDB under `dir`) on 127.0.0.1:`port`, shielded from clients that go away. */
+export async function startDynamoDbEmulator(dir: string, port: number): Promise<Emulator> {
+  await mkdir(dir, { recursive: true });
+  const server = dynalite({ path: dir, createTableMs: 5, deleteTableMs: 5, updateTableMs: 5 });
+  const requests = shieldDynalite(server);
   await new Promise<void>((resolve, reject) => {
-    dynamoServer.once('error', reject);
-    dynamoServer.listen(ports.dynamodb, '127.0.0.1', () => {
-      dynamoServer.off('error', reject);
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
       resolve();
     });
   });
-  const dynamoPort = (dynamoServer.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
+  return { endpoint: `http://127.0.0.1:${bound}`, port: bound, close: () => requests.drain().then(() => closeServer(server)) };
+}
 
-  const s3 = new S3rver({ address: '127.0.0.1', port: ports.s3, directory: s3Dir, silent: true });
+/** Starts s3rver (files under `dir`) on 127.0.0.1:`port`, with S3's conditional puts and constant-cost deletes. */
+export async function startS3Emulator(dir: string, port: number): Promise<Emulator> {
+  await mkdir(dir, { recursive: true });
+  const s3 = new S3rver({ address: '127.0.0.1', port, directory: dir, silent: true });
   enforceConditionalPuts(s3);
   deleteWithoutListing(s3);
-  let s3Port: number;
-  try {
-    s3Port = (await s3.run()).port;
-  } catch (error) {
-    await closeServer(dynamoServer);
-    throw error;
-  }
-
-  return {
-    dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
-    s3Endpoint: `http://127.0.0.1:${s3Port}`,
-    ports: { dynamodb: dynamoPort, s3: s3Port },
-    close: async () => {
-      await Promise.all([dynamoRequests.drain().then(() => closeServer(dynamoServer)), s3.close()]);
-    },
-  };
+  const bound = (await s3.run()).port;
+  return { endpoint: `http://127.0.0.1:${bound}`, port: bound, close: () => s3.close() };
 }
 
 /** How long closing waits for dynalite to finish the requests it was handed. */
