@@ -16,7 +16,8 @@ import { sweptStores } from '../functions/core/retention/rules';
 import { dynamoClient, s3Client, sfnClient } from '../functions/shared/clients';
 import { startLocalAws } from '../local/runtime';
 import { recordingKey, type ContactRecord } from '../local/seed/records';
-import { benchLatencyProfile, startLatencyProxy } from './latency-proxy';
+import { benchLatencyProfile } from './latency-proxy';
+import { startBenchStorage } from './storage';
 
 /**
  * Retention benchmark (issue 10) on the embedded local AWS: N contacts and M call recordings spread over
@@ -29,8 +30,8 @@ import { benchLatencyProfile, startLatencyProxy } from './latency-proxy';
  * same segments) + ceil(expired/25) BatchWriteItem (tables) or ceil(expired/1000) DeleteObjects
  * (buckets); target ≤ 1.05. Each run is checked against the stores (exactly the expired records gone),
  * then the expired records are seeded again for the next run. S3 sits behind the latency proxy
- * (`BENCH_S3_LATENCY_MS`, 30 ms), DynamoDB behind its own (`BENCH_DYNAMODB_LATENCY_MS`, 10 ms); seeding
- * goes around them. Task seconds: the sum of every Lambda task's duration (TaskStarted → end), children
+ * (`BENCH_S3_LATENCY_MS`, 30 ms), DynamoDB behind its own (`BENCH_DYNAMODB_LATENCY_MS`, 10 ms), each
+ * store with its proxy in a process of its own (bench/storage.ts); seeding goes around them. Task seconds: the sum of every Lambda task's duration (TaskStarted → end), children
  * and parent, from the execution histories.
  *
  * Settings: `BENCH_RETENTION_CONTACTS` (200000), `BENCH_RETENTION_RECORDINGS` (20000),
@@ -107,15 +108,18 @@ function countCalls(stack: MiddlewareStack<object, object>): void {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'dsr-bench-retention-'));
-const aws = await startLocalAws({ dataDir, reset: true, log: () => {} });
+// The stores, each behind its latency proxy, in processes of their own; the functions reach them through the proxies.
+const storage = await startBenchStorage(join(dataDir, 'stores'));
+const aws = await startLocalAws({ dataDir: join(dataDir, 'runtime'), reset: true, backend: storage.backend, log: () => {} });
 if (!aws.stateMachineArns['dsr-retention']) {
   console.error('statemachines/retention.asl.json is not there yet: nothing to benchmark');
   await aws.close();
+  await storage.close();
   process.exit(2);
 }
 const direct = {
-  s3: new S3Client({ endpoint: aws.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true }),
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.env.AWS_ENDPOINT_URL_DYNAMODB }), { marshallOptions: { removeUndefinedValues: true } }),
+  s3: new S3Client({ endpoint: storage.direct.s3, forcePathStyle: true }),
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: storage.direct.dynamodb }), { marshallOptions: { removeUndefinedValues: true } }),
 };
 const contactsTable = resourceName(contactsStore);
 const recordingsBucket = resourceName(recordingsStore);
@@ -268,10 +272,6 @@ console.log(`${((Date.now() - seedStarted) / 1000).toFixed(0)} s`);
 const pages = await onePassPages();
 const s3Profile = benchLatencyProfile();
 const dynamoProfile = { latencyMs: Number(process.env.BENCH_DYNAMODB_LATENCY_MS ?? 10) };
-const s3Proxy = await startLatencyProxy(aws.env.AWS_ENDPOINT_URL_S3!, s3Profile);
-const dynamoProxy = await startLatencyProxy(aws.env.AWS_ENDPOINT_URL_DYNAMODB!, dynamoProfile);
-process.env.AWS_ENDPOINT_URL_S3 = s3Proxy.url;
-process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoProxy.url;
 countCalls(dynamoClient().middlewareStack as MiddlewareStack<object, object>);
 countCalls(s3Client().middlewareStack as MiddlewareStack<object, object>);
 const results: RunResult[] = [];
@@ -311,9 +311,8 @@ try {
     console.log(`${seconds.toFixed(1)} s, ${tasks.children} child executions, ${tasks.seconds.toFixed(0)} task-seconds`);
   }
 } finally {
-  await s3Proxy.close();
-  await dynamoProxy.close();
   await aws.close();
+  await storage.close();
   await rm(dataDir, { recursive: true, force: true });
 }
 
