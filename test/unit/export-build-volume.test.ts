@@ -271,6 +271,36 @@ describe('buildVolume', () => {
     expect(bufferedEntries.find((entry) => entry.name.endsWith('.jpg'))?.data.equals(JPEG)).toBe(true);
   });
 
+  it('fetches no further ahead than the upload reads: files from memory wait for a slow upload as streamed ones do', async () => {
+    // Arrange: 30 photos of 1 MiB (each read into memory: budget 4 MiB), parts of 5 MiB, one in flight
+    const photo = randomBytes(1024 * 1024);
+    const files = Array.from({ length: 30 }, (_, index) => ({ store: 'uploaded-photos', key: `customers/c1/u1/p${index}.jpg`, size: photo.length, path: `files/uploaded-photos/p${index}.jpg`, stored: true }));
+    servePlan({ ...plan, volumes: [plan.volumes[0]!, { ...plan.volumes[1]!, files }] }, Object.fromEntries(files.map((file) => [file.key, photo])));
+    let releaseParts!: () => void;
+    const partsHeld = new Promise<void>((resolve) => (releaseParts = resolve));
+    let fetchedWhileHeld: number | undefined;
+    s3Mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3Mock.on(UploadPartCommand).callsFake(async (input: { PartNumber: number }) => {
+      if (input.PartNumber === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        fetchedWhileHeld = s3Mock.commandCalls(GetObjectCommand).filter((call) => call.args[0].input.Key!.startsWith('customers/')).length;
+        releaseParts();
+      }
+      await partsHeld;
+      return { ETag: `"p${input.PartNumber}"` };
+    });
+    s3Mock.on(CompleteMultipartUploadCommand).resolves({ ETag: '"done"' });
+    const slowUpload = { ...deps, config: { ...deps.config, partBytes: 5 * 1024 * 1024, uploadConcurrency: 1, fetchBudgetBytes: 4 * 1024 * 1024, fetchConcurrency: 4 } };
+
+    // Act
+    const summary = await buildVolume(slowUpload, { requestId: 'r1', volume: 2 });
+
+    // Assert: while the first part was held, about a part, the upload's buffer and the budget were fetched, not all 30 files
+    expect(summary.entries).toBe(31);
+    expect(fetchedWhileHeld).toBeGreaterThan(4);
+    expect(fetchedWhileHeld).toBeLessThan(20);
+  });
+
   it('streams a volume larger than one part as a multipart upload of the same archive', async () => {
     const big = randomBytes(12 * 1024 * 1024);
     s3Mock.on(GetObjectCommand, { Key: 'recordings/c1/call.wav' }).callsFake(() => ({ Body: Readable.from([big.subarray(0, 6 * 1024 * 1024), big.subarray(6 * 1024 * 1024)]) }));

@@ -144,7 +144,9 @@ class VolumeWriter {
   /**
    * Appends an entry, from a stream or from bytes already in memory, and waits until archiver has
    * written it. Bytes go to archiver whole (one CRC-32 and one write, not a stream's chunks and turns of
-   * the event loop: the difference is most of the per-file cost of small photos).
+   * the event loop: the difference is most of the per-file cost of small photos). Archiver takes bytes
+   * without backpressure, so the next entry waits until the upload has read the archive's buffered
+   * output down to its high-water mark, as a piped stream would.
    */
   async add(path: string, source: Readable | Buffer, options: { store?: string; stored: boolean; details?: FileDetails }): Promise<void> {
     if (Buffer.isBuffer(source)) {
@@ -152,6 +154,7 @@ class VolumeWriter {
       this.zip.append(source, { name: path, date: this.date, store: options.stored });
       await Promise.race([written, this.failed]);
       this.entries.push({ path, size: source.length, sha256: createHash('sha256').update(source).digest('hex'), ...(options.store ? { store: options.store } : {}), ...options.details });
+      while (this.zip.readableLength > this.zip.readableHighWaterMark) await Promise.race([once(this.zip, 'data'), this.failed]);
       return;
     }
     const tap = new HashingStream();
