@@ -42,6 +42,22 @@ describe('Replacements', () => {
     delete process.env.DSR_TEST_SET;
   });
 
+  it('fakes the clock at a given instant while timers stay real, and puts the real clock back', async () => {
+    // Arrange
+    const replacements = new Replacements();
+
+    // Act
+    replacements.setClock('2026-02-03T04:05:06.000Z');
+    const during = new Date().toISOString();
+    const timerFired = await new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 1));
+    await replacements.restoreAll();
+
+    // Assert
+    expect(during).toBe('2026-02-03T04:05:06.000Z');
+    expect(timerFired).toBe(true);
+    expect(Math.abs(Date.now() - performance.timeOrigin - performance.now())).toBeLessThan(1000);
+  });
+
   it('runs every undo when one throws, then throws the first error', async () => {
     const undone: string[] = [];
     const replacements = new Replacements();

@@ -1,6 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInput } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
@@ -126,15 +126,7 @@ describe('issueProcessingCertificate', () => {
 
   it('issues at the current time with the process\'s hash key when given no clock and no environment', async () => {
     // Arrange
-    replacements.replace(
-      () => {
-        vi.useFakeTimers({ toFake: ['Date'] });
-        vi.setSystemTime(new Date('2026-01-12T08:30:00.000Z'));
-      },
-      () => {
-        vi.useRealTimers();
-      },
-    );
+    replacements.setClock('2026-01-12T08:30:00.000Z');
     const previous = process.env.DSR_HASH_KEY;
     replacements.replace(
       () => {

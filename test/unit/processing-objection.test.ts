@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { emailHash, phoneHash } from '../../functions/core/erasure/suppression';
 import { InvalidInput, ProcessingVerificationFailed, StoreFailed, StoreUnavailable } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
@@ -187,15 +187,7 @@ describe('applyObjection: failures, defaults and deployment names', () => {
     const names: Record<string, string> = { 'dsr-marketing-suppression': 'eu-suppression', 'dsr-customer-profile': 'eu-profile', 'dsr-marketing': 'eu-marketing', 'dsr-smart-creation': 'eu-smart' };
     tables = memoryTables(docMock, names);
     customer('c1', (table) => names[table]!);
-    replacements.replace(
-      () => {
-        vi.useFakeTimers({ toFake: ['Date'] });
-        vi.setSystemTime(new Date('2026-02-03T04:05:06.000Z'));
-      },
-      () => {
-        vi.useRealTimers();
-      },
-    );
+    replacements.setClock('2026-02-03T04:05:06.000Z');
     const { retry: _retry, concurrency: _concurrency, now: _now, ...defaults } = depsFor('direct-marketing');
     const deps = { ...defaults, env: { ...env, DSR_TABLE_MARKETING_SUPPRESSION: 'eu-suppression', DSR_TABLE_CUSTOMER_PROFILE: 'eu-profile', DSR_TABLE_MARKETING: 'eu-marketing', DSR_TABLE_SMART_CREATION: 'eu-smart' } };
 

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInput, ProcessingVerificationFailed, StoreFailed } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
 import type { RequestRecord } from '../../functions/core/ledger';
@@ -223,15 +223,7 @@ describe('applyRestriction: what it writes and where', () => {
 
   it('records and verifies at the current time when given no clock', async () => {
     // Arrange
-    replacements.replace(
-      () => {
-        vi.useFakeTimers({ toFake: ['Date'] });
-        vi.setSystemTime(new Date('2026-02-03T04:05:06.000Z'));
-      },
-      () => {
-        vi.useRealTimers();
-      },
-    );
+    replacements.setClock('2026-02-03T04:05:06.000Z');
     const { now: _now, ...deps } = depsFor({ action: 'restrict', scope: 'marketing', ground: 'legal-claims' });
 
     // Act

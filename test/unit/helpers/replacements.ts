@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 
 /** Undoes one replacement (a registered fake, an environment variable, a patched function). */
 export type Restore = () => void | Promise<void>;
@@ -27,6 +27,19 @@ export class Replacements {
       () => {
         if (saved === undefined) delete process.env[name];
         else process.env[name] = saved;
+      },
+    );
+  }
+
+  /** Fakes the clock (`Date` only; timers stay real) at `iso`; `restoreAll` puts the real clock back. */
+  setClock(iso: string): void {
+    this.replace(
+      () => {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(new Date(iso));
+      },
+      () => {
+        vi.useRealTimers();
       },
     );
   }
