@@ -690,46 +690,54 @@ describe('request API (contract against docs/openapi.yaml)', () => {
   });
 });
 
-describe('rectification and consent withdrawal requests', () => {
-  const RECTIFICATION_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-rectification';
-  const WITHDRAWAL_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-consent-withdrawal';
-  const NOW = new Date('2026-02-01T10:00:00.000Z');
-  let table: LedgerTable;
-  let stepFunctions: ReturnType<typeof fakeStepFunctions>;
+/**
+ * The request core over a real ledger table (dynalite, with a customer-profile table) for one describe
+ * block: the tables for the block, a fresh fake Step Functions for each test, and the core's deps.
+ */
+function coreOverLedgerTable(settings: { now: Date } & Pick<RequestsDeps, 'stateMachineArns' | 'coolingOffSeconds' | 'downloadUrlTtlSeconds'>) {
+  const fixture = {} as { table: LedgerTable; stepFunctions: ReturnType<typeof fakeStepFunctions> };
+
+  beforeAll(async () => {
+    fixture.table = await startLedgerTable();
+    await fixture.table.doc.send(new CreateTableCommand(tableDefinition(getStore('customer-profile'), PROFILE_TABLE)));
+  });
+
+  beforeEach(() => {
+    fixture.stepFunctions = fakeStepFunctions();
+  });
+
+  afterAll(async () => {
+    await fixture.table.close();
+  });
 
   const deps = (overrides: Partial<RequestsDeps> = {}): RequestsDeps => ({
-    ledger: table.ledger,
-    sfn: stepFunctions.sfn,
+    ledger: fixture.table.ledger,
+    sfn: fixture.stepFunctions.sfn,
     s3: new S3Client({ region: 'eu-west-1' }),
-    doc: table.doc,
+    doc: fixture.table.doc,
     customerProfileTable: PROFILE_TABLE,
     customerKey: (customerId) => customerKey(customerId, KEY),
     exportStateMachineArn: EXPORT_ARN,
     erasureStateMachineArn: ERASURE_ARN,
-    stateMachineArns: { rectification: RECTIFICATION_ARN, 'consent-withdrawal': WITHDRAWAL_ARN },
-    coolingOffSeconds: 30,
+    stateMachineArns: settings.stateMachineArns,
+    coolingOffSeconds: settings.coolingOffSeconds,
     exportsBucket: 'dsr-exports',
-    downloadUrlTtlSeconds: 900,
+    downloadUrlTtlSeconds: settings.downloadUrlTtlSeconds,
     hashKey: KEY,
-    now: () => NOW,
+    now: () => settings.now,
     ...overrides,
   });
+  return { fixture, deps };
+}
+
+describe('rectification and consent withdrawal requests', () => {
+  const RECTIFICATION_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-rectification';
+  const WITHDRAWAL_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-consent-withdrawal';
+  const NOW = new Date('2026-02-01T10:00:00.000Z');
+  const { fixture, deps } = coreOverLedgerTable({ now: NOW, stateMachineArns: { rectification: RECTIFICATION_ARN, 'consent-withdrawal': WITHDRAWAL_ARN }, coolingOffSeconds: 30, downloadUrlTtlSeconds: 900 });
 
   /** A POST /v1/requests event for the router. */
   const post = (body: unknown) => ({ httpMethod: 'POST', path: '/v1/requests', body: JSON.stringify(body), headers: {}, requestContext: {} }) as never;
-
-  beforeAll(async () => {
-    table = await startLedgerTable();
-    await table.doc.send(new CreateTableCommand(tableDefinition(getStore('customer-profile'), PROFILE_TABLE)));
-  });
-
-  beforeEach(() => {
-    stepFunctions = fakeStepFunctions();
-  });
-
-  afterAll(async () => {
-    await table.close();
-  });
 
   it('stores a rectification\'s corrections normalised on the record only: never in the execution input or the answer', async () => {
     // Arrange
@@ -743,8 +751,8 @@ describe('rectification and consent withdrawal requests', () => {
     const view = JSON.parse(response.body) as { requestId: string; dueAt: string };
     expect(response.body).not.toMatch(/Ann|5678|Person/i);
     expect(view.dueAt).toBe('2026-03-01T10:00:00.000Z');
-    expect((await table.ledger.get(view.requestId)).corrections).toEqual({ email: 'ann@example.org', phone: '+31612345678', lastName: 'Person' });
-    const [execution] = [...stepFunctions.executions.entries()];
+    expect((await fixture.table.ledger.get(view.requestId)).corrections).toEqual({ email: 'ann@example.org', phone: '+31612345678', lastName: 'Person' });
+    const [execution] = [...fixture.stepFunctions.executions.entries()];
     expect(execution![0]).toBe(`${RECTIFICATION_ARN}/${view.requestId}`);
     expect(JSON.parse(execution![1].input)).toEqual({ requestId: view.requestId, type: 'rectification', brand: 'albelli' });
   });
@@ -757,7 +765,7 @@ describe('rectification and consent withdrawal requests', () => {
     // Assert
     expect(JSON.parse(byDefault.body).dueAt).toBe('2026-02-04T10:00:00.000Z');
     expect(JSON.parse(configured.body).dueAt).toBe('2026-02-02T10:00:00.000Z');
-    expect([...stepFunctions.executions.keys()].every((id) => id.startsWith(`${WITHDRAWAL_ARN}/`))).toBe(true);
+    expect([...fixture.stepFunctions.executions.keys()].every((id) => id.startsWith(`${WITHDRAWAL_ARN}/`))).toBe(true);
   });
 
   it.each([
@@ -775,15 +783,15 @@ describe('rectification and consent withdrawal requests', () => {
     const error = JSON.parse(response.body).error as { code: string; details: { field: string; message: string }[] };
     expect(error.code).toBe('invalid_request');
     expect(error.details).toEqual([{ field, message: expect.stringMatching(message) }]);
-    expect((await table.ledger.list({ limit: 100 })).items.filter((record) => record.customerId === body.customerId)).toEqual([]);
-    expect(stepFunctions.executions.size).toBe(0);
+    expect((await fixture.table.ledger.list({ limit: 100 })).items.filter((record) => record.customerId === body.customerId)).toEqual([]);
+    expect(fixture.stepFunctions.executions.size).toBe(0);
   });
 
   it('refuses to start a type whose state machine is not configured (ConfigurationError), never another type\'s', async () => {
     const response = await handleApiEvent(post({ type: 'consent-withdrawal', customerId: 'cw-9', brand: 'onskefoto', service: 'photo-library' }), deps({ stateMachineArns: {} }));
 
     expect(response.statusCode).toBe(500);
-    expect(stepFunctions.executions.size).toBe(0);
+    expect(fixture.stepFunctions.executions.size).toBe(0);
   });
 });
 
@@ -874,41 +882,9 @@ describe('request API core (direct calls)', () => {
   const NOW = new Date('2026-04-01T08:00:00.000Z');
   const RESTRICTION_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-restriction';
   const OBJECTION_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dsr-objection';
-  let table: LedgerTable;
-  let stepFunctions: ReturnType<typeof fakeStepFunctions>;
-
-  const deps = (overrides: Partial<RequestsDeps> = {}): RequestsDeps => ({
-    ledger: table.ledger,
-    sfn: stepFunctions.sfn,
-    s3: new S3Client({ region: 'eu-west-1' }),
-    doc: table.doc,
-    customerProfileTable: PROFILE_TABLE,
-    customerKey: (customerId) => customerKey(customerId, KEY),
-    exportStateMachineArn: EXPORT_ARN,
-    erasureStateMachineArn: ERASURE_ARN,
-    stateMachineArns: { restriction: RESTRICTION_ARN, objection: OBJECTION_ARN },
-    coolingOffSeconds: 45,
-    exportsBucket: 'dsr-exports',
-    downloadUrlTtlSeconds: 600,
-    hashKey: KEY,
-    now: () => NOW,
-    ...overrides,
-  });
+  const { fixture, deps } = coreOverLedgerTable({ now: NOW, stateMachineArns: { restriction: RESTRICTION_ARN, objection: OBJECTION_ARN }, coolingOffSeconds: 45, downloadUrlTtlSeconds: 600 });
 
   const customer = () => `c-${randomUUID().slice(0, 8)}`;
-
-  beforeAll(async () => {
-    table = await startLedgerTable();
-    await table.doc.send(new CreateTableCommand(tableDefinition(getStore('customer-profile'), PROFILE_TABLE)));
-  });
-
-  beforeEach(() => {
-    stepFunctions = fakeStepFunctions();
-  });
-
-  afterAll(async () => {
-    await table.close();
-  });
 
   it('records a restriction (with and without a ground), an objection and the caller, and starts each on its own state machine with the request id only', async () => {
     // Arrange
@@ -923,21 +899,21 @@ describe('request API core (direct calls)', () => {
 
     // Assert
     expect(restricted.created).toBe(true);
-    const stored = await table.ledger.get(restricted.view.requestId);
+    const stored = await fixture.table.ledger.get(restricted.view.requestId);
     expect(stored).toMatchObject({ restriction: { action: 'restrict', scope: 'marketing', ground: 'accuracy-contested' }, caller: 'token:ops', dueAt: '2026-05-01T08:00:00.000Z' });
     expect(stored).not.toHaveProperty('notBefore');
     expect(stored).not.toHaveProperty('objection');
-    expect((await table.ledger.get(lifted.view.requestId)).restriction).toStrictEqual({ action: 'lift', scope: 'all' });
-    const objectionRecord = await table.ledger.get(objected.view.requestId);
+    expect((await fixture.table.ledger.get(lifted.view.requestId)).restriction).toStrictEqual({ action: 'lift', scope: 'all' });
+    const objectionRecord = await fixture.table.ledger.get(objected.view.requestId);
     expect(objectionRecord.objection).toStrictEqual({ purpose: 'direct-marketing' });
     expect(objectionRecord).not.toHaveProperty('restriction');
     expect(objectionRecord).not.toHaveProperty('caller');
-    expect([...stepFunctions.executions.keys()]).toEqual([
+    expect([...fixture.stepFunctions.executions.keys()]).toEqual([
       `${RESTRICTION_ARN}/${restricted.view.requestId}`,
       `${RESTRICTION_ARN}/${lifted.view.requestId}`,
       `${OBJECTION_ARN}/${objected.view.requestId}`,
     ]);
-    expect(JSON.parse(stepFunctions.executions.get(`${RESTRICTION_ARN}/${restricted.view.requestId}`)!.input)).toStrictEqual({ requestId: restricted.view.requestId, type: 'restriction', brand: 'albelli' });
+    expect(JSON.parse(fixture.stepFunctions.executions.get(`${RESTRICTION_ARN}/${restricted.view.requestId}`)!.input)).toStrictEqual({ requestId: restricted.view.requestId, type: 'restriction', brand: 'albelli' });
   });
 
   it('gives an erasure its cooling-off end (coolingOffSeconds after receipt) and puts it in the execution input', async () => {
@@ -946,7 +922,7 @@ describe('request API core (direct calls)', () => {
 
     // Assert
     expect(view.notBefore).toBe('2026-04-01T08:00:45.000Z');
-    expect(JSON.parse([...stepFunctions.executions.values()][0]!.input)).toStrictEqual({ requestId: view.requestId, type: 'erasure', brand: 'albelli', notBefore: '2026-04-01T08:00:45.000Z' });
+    expect(JSON.parse([...fixture.stepFunctions.executions.values()][0]!.input)).toStrictEqual({ requestId: view.requestId, type: 'erasure', brand: 'albelli', notBefore: '2026-04-01T08:00:45.000Z' });
   });
 
   it('refuses a type without a configured state machine with ConfigurationError naming the type', async () => {
@@ -955,7 +931,7 @@ describe('request API core (direct calls)', () => {
 
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'ConfigurationError', message: 'No state machine ARN is configured for objection requests' });
-    expect(stepFunctions.executions.size).toBe(0);
+    expect(fixture.stepFunctions.executions.size).toBe(0);
   });
 
   it('reads the profile\'s brand strongly consistently, names both brands when they differ, and proceeds for a profile without a brand', async () => {
@@ -1003,8 +979,8 @@ describe('request API core (direct calls)', () => {
     // Arrange
     const body = { type: 'export', customerId: customer(), brand: 'albelli', requestId: randomUUID() } as const;
     const record = newRequestRecord({ requestId: body.requestId, type: 'export', customerId: body.customerId, customerKey: customerKey(body.customerId, KEY), brand: 'albelli', bodyHash: bodyHash(body, KEY), receivedAt: NOW });
-    await table.ledger.create(record);
-    await table.ledger.transition(body.requestId, 'cancelled');
+    await fixture.table.ledger.create(record);
+    await fixture.table.ledger.transition(body.requestId, 'cancelled');
 
     // Act
     const retried = await createRequest(deps(), body);
@@ -1014,7 +990,7 @@ describe('request API core (direct calls)', () => {
     expect(retried.created).toBe(false);
     expect(retried.view.status).toBe('cancelled');
     expect(retried.view).not.toHaveProperty('executionArn');
-    expect(stepFunctions.executions.size).toBe(0);
+    expect(fixture.stepFunctions.executions.size).toBe(0);
     await expect(conflicting).rejects.toMatchObject({ name: 'RequestConflict', message: `Request ${body.requestId} already exists with a different body` });
   });
 
@@ -1023,8 +999,8 @@ describe('request API core (direct calls)', () => {
     const customerId = customer();
     const first = { type: 'export', customerId, brand: 'albelli', requestId: randomUUID() } as const;
     await createRequest(deps(), first);
-    await table.ledger.transition(first.requestId, 'in_progress');
-    await table.ledger.transition(first.requestId, 'completed', { result: { volumeCount: 1 } });
+    await fixture.table.ledger.transition(first.requestId, 'in_progress');
+    await fixture.table.ledger.transition(first.requestId, 'completed', { result: { volumeCount: 1 } });
     const second = await createRequest(deps(), { type: 'export', customerId, brand: 'albelli' });
 
     // Act
@@ -1043,7 +1019,7 @@ describe('request API core (direct calls)', () => {
       executionArn: 'arn:started-by-the-winner',
     };
     const racing = (stored: typeof winner): Ledger =>
-      Object.assign(Object.create(table.ledger) as Ledger, {
+      Object.assign(Object.create(fixture.table.ledger) as Ledger, {
         find: async () => undefined,
         claimOpen: async () => ({ claimed: true }),
         create: async () => ({ record: stored, created: false }),
@@ -1056,7 +1032,7 @@ describe('request API core (direct calls)', () => {
     // Assert
     expect(same.created).toBe(false);
     expect(same.view).toMatchObject({ requestId: body.requestId, executionArn: 'arn:started-by-the-winner' });
-    expect(stepFunctions.executions.size).toBe(0);
+    expect(fixture.stepFunctions.executions.size).toBe(0);
     await expect(other).rejects.toMatchObject({ name: 'RequestConflict' });
   });
 
@@ -1105,7 +1081,7 @@ describe('request API core (direct calls)', () => {
         'customer-profile': { phase: 'rectify', status: 'skipped', items: 0, bytes: 0, updatedAt: '2026-04-01T09:00:00.000Z' },
       },
     } as const;
-    await table.ledger.create(record);
+    await fixture.table.ledger.create(record);
 
     // Act
     const view = await getRequest(deps(), record.requestId);
@@ -1131,10 +1107,10 @@ describe('request API core (direct calls)', () => {
   it('refuses to cancel a final request, and a running request other than an export, saying why', async () => {
     // Arrange
     const completed = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
-    await table.ledger.transition(completed.view.requestId, 'in_progress');
-    await table.ledger.transition(completed.view.requestId, 'completed', { result: { volumeCount: 1 } });
+    await fixture.table.ledger.transition(completed.view.requestId, 'in_progress');
+    await fixture.table.ledger.transition(completed.view.requestId, 'completed', { result: { volumeCount: 1 } });
     const running = await createRequest(deps(), { type: 'objection', customerId: customer(), brand: 'albelli', purpose: 'smart-creation' });
-    await table.ledger.transition(running.view.requestId, 'in_progress');
+    await fixture.table.ledger.transition(running.view.requestId, 'in_progress');
 
     // Act
     const final = cancelRequest(deps(), completed.view.requestId);
@@ -1146,7 +1122,7 @@ describe('request API core (direct calls)', () => {
       name: 'InvalidStatusTransition',
       message: `Request ${running.view.requestId} (objection) is in progress and cannot be cancelled: only a running export can be stopped; let it finish`,
     });
-    expect(stepFunctions.stopped).toEqual([]);
+    expect(fixture.stepFunctions.stopped).toEqual([]);
   });
 
   it('cancels a pending request other than an export by stopping its one execution (RequestCancelled), reading no executions and removing no export data', async () => {
@@ -1159,7 +1135,7 @@ describe('request API core (direct calls)', () => {
       sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `arn:aws:states:eu-west-1:000000000000:execution:dsr-restriction:${input.name}` }));
       const created = await createRequest(deps({ sfn }), { type: 'restriction', customerId: customer(), brand: 'albelli', action: 'lift', scope: 'marketing' });
       const unstarted = newRequestRecord({ requestId: randomUUID(), type: 'restriction', customerId: customer(), customerKey: 'c'.repeat(64), brand: 'albelli', bodyHash: 'h', receivedAt: NOW });
-      await table.ledger.create(unstarted);
+      await fixture.table.ledger.create(unstarted);
 
       // Act
       const cancelled = await cancelRequest(deps({ sfn, s3 }), created.view.requestId);
@@ -1226,7 +1202,7 @@ describe('request API core (direct calls)', () => {
       });
       const unrecorded = exportRecord();
       const unlisted = exportRecord('arn:recorded');
-      for (const record of [unrecorded, unlisted]) await table.ledger.create(record);
+      for (const record of [unrecorded, unlisted]) await fixture.table.ledger.create(record);
       sfnMock.on(ListExecutionsCommand).resolvesOnce({ executions: [{ name: unrecorded.requestId, executionArn: 'arn:listed' }] } as never).resolves({});
       s3Mock.on(GetBucketVersioningCommand).resolves({});
       s3Mock.on(ListObjectsV2Command).resolves({ IsTruncated: false });
@@ -1268,8 +1244,8 @@ describe('request API core (direct calls)', () => {
     const erasure = await createRequest(deps(), { type: 'erasure', customerId: customer(), brand: 'albelli' });
     const pending = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
     const done = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
-    await table.ledger.transition(done.view.requestId, 'in_progress');
-    await table.ledger.transition(done.view.requestId, 'completed', { result: { volumes: ['one', 'two'] } });
+    await fixture.table.ledger.transition(done.view.requestId, 'in_progress');
+    await fixture.table.ledger.transition(done.view.requestId, 'completed', { result: { volumes: ['one', 'two'] } });
 
     // Act
     const attempts = [downloadUrl(deps(), erasure.view.requestId, 1), downloadUrl(deps(), pending.view.requestId, 1), downloadUrl(deps(), done.view.requestId, 3)];
@@ -1283,8 +1259,8 @@ describe('request API core (direct calls)', () => {
   it('presigns the volume\'s archive key for the configured lifetime, as an attachment named after the request and volume', async () => {
     // Arrange
     const done = await createRequest(deps(), { type: 'export', customerId: customer(), brand: 'albelli' });
-    await table.ledger.transition(done.view.requestId, 'in_progress');
-    await table.ledger.transition(done.view.requestId, 'completed', { result: { volumeCount: 2 } });
+    await fixture.table.ledger.transition(done.view.requestId, 'in_progress');
+    await fixture.table.ledger.transition(done.view.requestId, 'completed', { result: { volumeCount: 2 } });
     const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 
     // Act
