@@ -2,6 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkDeadlines, deadlineState } from '../../functions/core/deadlines';
 import type { Ledger, RequestRecord, RequestStatus } from '../../functions/core/ledger';
+import { withEmittedMetrics } from './helpers/emitted-metrics';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
 const NOW = new Date('2025-06-10T12:00:00.000Z');
@@ -42,23 +43,17 @@ describe('checkDeadlines', () => {
     await table.ledger.create(record('later', 'pending', '2025-07-01T00:00:00.000Z'));
     await table.ledger.create(record('done-late', 'completed', '2025-06-01T00:00:00.000Z'));
     await table.ledger.create(record('cancelled-late', 'cancelled', '2025-06-01T00:00:00.000Z'));
-    const emitted: string[] = [];
     const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      emitted.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
-      return true;
-    });
 
     // Act
-    const report = await checkDeadlines({ ledger: table.ledger, metrics, now: () => NOW }).finally(() => vi.restoreAllMocks());
+    const { result: report, records: [emf] } = await withEmittedMetrics(() => checkDeadlines({ ledger: table.ledger, metrics, now: () => NOW }));
 
     // Assert
     expect(report.overdue.map((entry) => entry.requestId)).toEqual(['overdue-pending', 'overdue-failed']);
     expect(report.dueSoon.map((entry) => entry.requestId)).toEqual(['soon']);
-    const emf = emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws);
-    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('DSR');
-    expect(emf.OverdueRequests).toBe(2);
-    expect(emf.DueSoonRequests).toBe(1);
+    expect(emf!._aws.CloudWatchMetrics[0]!.Namespace).toBe('DSR');
+    expect(emf!.OverdueRequests).toBe(2);
+    expect(emf!.DueSoonRequests).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotificationNotFound, RequestNotFound, StoreUnavailable } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
 import {
@@ -10,6 +10,7 @@ import {
   recordNotificationsSent,
   unacknowledgedBefore,
 } from '../../functions/core/notification-ledger';
+import { withEmittedMetrics } from './helpers/emitted-metrics';
 import { startLedgerTable, type LedgerTable } from './helpers/ledger-table';
 
 const SENT = '2025-06-01T12:00:00.000Z';
@@ -164,15 +165,10 @@ describe('notification ledger', () => {
     for (const id of ['stale', 'fresh']) await table.ledger.create(record(id));
     await recordNotificationsSent(deps, 'stale', ['esp', 'meta'], '2025-05-15T00:00:00.000Z');
     await recordNotificationsSent(deps, 'fresh', ['esp'], '2025-06-01T00:00:00.000Z');
-    const emitted: string[] = [];
     const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      emitted.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
-      return true;
-    });
 
     // Act
-    const report = await checkAcknowledgements({ ...deps, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+    const { result: report, records: [emf] } = await withEmittedMetrics(() => checkAcknowledgements({ ...deps, metrics, days: 14 }));
 
     // Assert
     expect(report.sentBefore).toBe('2025-05-20T08:00:00.000Z');
@@ -180,9 +176,8 @@ describe('notification ledger', () => {
       ['stale', 'esp'],
       ['stale', 'meta'],
     ]);
-    const emf = emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws);
-    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('DSR');
-    expect(emf.UnacknowledgedNotifications).toBe(2);
+    expect(emf!._aws.CloudWatchMetrics[0]!.Namespace).toBe('DSR');
+    expect(emf!.UnacknowledgedNotifications).toBe(2);
   });
 
   it('stamps the current time when no clock is given: the write, the acknowledgement and the check', async () => {
@@ -196,8 +191,7 @@ describe('notification ledger', () => {
     await recordNotificationsSent(untimed, 'r1', ['esp'], SENT);
     const written = await storedItem('r1');
     await acknowledgeNotification(untimed, 'r1', 'esp');
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const report = await checkAcknowledgements({ ...untimed, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+    const { result: report } = await withEmittedMetrics(() => checkAcknowledgements({ ...untimed, metrics, days: 14 }));
 
     // Assert
     const after = new Date().toISOString();
@@ -213,15 +207,10 @@ describe('notification ledger', () => {
     // Arrange
     await table.ledger.create(record('edge'));
     await recordNotificationsSent(deps, 'edge', ['esp'], '2025-05-20T08:00:00.000Z');
-    const emitted: string[] = [];
     const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      emitted.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
-      return true;
-    });
 
     // Act
-    const report = await checkAcknowledgements({ ...deps, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+    const { result: report, records: [emf] } = await withEmittedMetrics(() => checkAcknowledgements({ ...deps, metrics, days: 14 }));
 
     // Assert
     expect(report).toEqual({
@@ -229,24 +218,19 @@ describe('notification ledger', () => {
       sentBefore: '2025-05-20T08:00:00.000Z',
       unacknowledged: [{ requestId: 'edge', type: 'erasure', recipient: 'esp', sentAt: '2025-05-20T08:00:00.000Z' }],
     });
-    expect(emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws).UnacknowledgedNotifications).toBe(1);
+    expect(emf!.UnacknowledgedNotifications).toBe(1);
   });
 
   it('publishes 0 when nothing is unacknowledged', async () => {
     // Arrange
-    const emitted: string[] = [];
     const metrics = new Metrics({ namespace: 'DSR', serviceName: 'dsr' });
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      emitted.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
-      return true;
-    });
 
     // Act
-    const report = await checkAcknowledgements({ ...deps, metrics, days: 14 }).finally(() => vi.restoreAllMocks());
+    const { result: report, records: [emf] } = await withEmittedMetrics(() => checkAcknowledgements({ ...deps, metrics, days: 14 }));
 
     // Assert
     expect(report.unacknowledged).toEqual([]);
-    expect(emitted.map((line) => JSON.parse(line)).find((entry) => entry._aws).UnacknowledgedNotifications).toBe(0);
+    expect(emf!.UnacknowledgedNotifications).toBe(0);
   });
 
   it('names the ledger when it is unavailable', async () => {
