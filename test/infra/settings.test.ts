@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../functions/core/errors';
 import { FUNCTION_SETTINGS, readFunctionSettings, settingsEnvironment } from '../../functions/core/settings';
 import { resolveSettings } from '../../infra/settings';
+import { DEFAULT_SETTINGS_ENVIRONMENT } from '../fixtures/default-settings-environment';
 
 /** Settings: defaults, context strings (`-c key=value`), props over context, validation. */
 
@@ -51,28 +52,7 @@ describe('settings', () => {
     const environment = settingsEnvironment(resolveSettings(() => undefined, { erasureCoolingOffSeconds: 30 }));
 
     // Assert
-    expect(environment).toEqual({
-      DSR_CONSENT_WITHDRAWAL_TARGET_HOURS: '72',
-      DSR_ERASURE_COOLING_OFF_SECONDS: '30',
-      DSR_DOWNLOAD_URL_TTL_SECONDS: '900',
-      DSR_EXPORT_VOLUME_BYTES: '2147483648',
-      DSR_EXPORT_PART_BYTES: String(8 * 1024 * 1024),
-      DSR_EXPORT_UPLOAD_CONCURRENCY: '4',
-      DSR_EXPORT_FETCH_BUDGET_BYTES: String(64 * 1024 * 1024),
-      DSR_EXPORT_FETCH_CONCURRENCY: '16',
-      DSR_ERASURE_CONCURRENCY: '8',
-      DSR_ERASURE_BATCH_MAX_ATTEMPTS: '8',
-      DSR_ERASURE_BATCH_BASE_DELAY_MS: '50',
-      DSR_INACTIVE_ACCOUNT_MONTHS: '36',
-      DSR_INACTIVE_ACCOUNT_ERASURE: 'enabled',
-      DSR_RETENTION_SCAN_SEGMENTS: '8',
-      DSR_RETENTION_SEGMENT_ITEMS: '50000',
-      DSR_RETENTION_MAX_CONCURRENCY: '16',
-      DSR_CALLBACK_MAX_ATTEMPTS: '5',
-      DSR_CALLBACK_BASE_DELAY_MS: '1000',
-      DSR_EVENT_BUS_NAME: 'dsr',
-      DSR_NOTIFICATION_ACK_DAYS: '14',
-    });
+    expect(environment).toEqual({ ...DEFAULT_SETTINGS_ENVIRONMENT, DSR_ERASURE_COOLING_OFF_SECONDS: '30' });
   });
 
   it('reads back in a function exactly what the stack wrote, with the same defaults when a variable is unset', () => {

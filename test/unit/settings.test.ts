@@ -4,6 +4,7 @@ import { getFunction } from '../../functions/catalog';
 import { DATA_MAP } from '../../functions/core/data-map';
 import { readdirSync } from 'node:fs';
 import { manifestKey, resultsPrefix } from '../../functions/core/retention/plan';
+import { DEFAULT_SETTINGS_ENVIRONMENT } from '../fixtures/default-settings-environment';
 import {
   FUNCTION_SETTINGS,
   functionEnvironment,
@@ -154,28 +155,7 @@ describe('the runtime settings\' variables, defaults and limits', () => {
       eventBusName: 'dsr',
       notificationAckDays: 14,
     });
-    expect(environment).toEqual({
-      DSR_CONSENT_WITHDRAWAL_TARGET_HOURS: '72',
-      DSR_ERASURE_COOLING_OFF_SECONDS: '604800',
-      DSR_DOWNLOAD_URL_TTL_SECONDS: '900',
-      DSR_EXPORT_VOLUME_BYTES: '2147483648',
-      DSR_EXPORT_PART_BYTES: '8388608',
-      DSR_EXPORT_UPLOAD_CONCURRENCY: '4',
-      DSR_EXPORT_FETCH_BUDGET_BYTES: '67108864',
-      DSR_EXPORT_FETCH_CONCURRENCY: '16',
-      DSR_ERASURE_CONCURRENCY: '8',
-      DSR_ERASURE_BATCH_MAX_ATTEMPTS: '8',
-      DSR_ERASURE_BATCH_BASE_DELAY_MS: '50',
-      DSR_INACTIVE_ACCOUNT_MONTHS: '36',
-      DSR_INACTIVE_ACCOUNT_ERASURE: 'enabled',
-      DSR_RETENTION_SCAN_SEGMENTS: '8',
-      DSR_RETENTION_SEGMENT_ITEMS: '50000',
-      DSR_RETENTION_MAX_CONCURRENCY: '16',
-      DSR_CALLBACK_MAX_ATTEMPTS: '5',
-      DSR_CALLBACK_BASE_DELAY_MS: '1000',
-      DSR_EVENT_BUS_NAME: 'dsr',
-      DSR_NOTIFICATION_ACK_DAYS: '14',
-    });
+    expect(environment).toEqual(DEFAULT_SETTINGS_ENVIRONMENT);
   });
 
   it.each([
