@@ -12,9 +12,6 @@ import { customerKey } from '../functions/core/keyed-hash';
 import { newRequestRecord } from '../functions/core/ledger';
 import { documentClient, dynamoClient, s3Client, sfnClient } from '../functions/shared/clients';
 import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_ERASURE_CONCURRENCY } from '../functions/core/erasure/config';
 import { startLocalAws } from '../local/runtime';
 import { seedSyntheticCustomer } from '../local/seed/synthetic';
@@ -189,10 +186,7 @@ const dynamoProfile = { latencyMs: Number(process.env.BENCH_DYNAMODB_LATENCY_MS 
 // The stores and their latency proxies run in a process of their own; the functions reach them through the proxies.
 const storage = await startBenchStorage(join(dataDir, 'stores'));
 const aws = await startLocalAws({ dataDir: join(dataDir, 'runtime'), reset: true, backend: storage.backend, log: () => {} });
-const direct = {
-  s3: new S3Client({ endpoint: storage.direct.s3, forcePathStyle: true }),
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: storage.direct.dynamodb }), { marshallOptions: { removeUndefinedValues: true } }),
-};
+const { direct } = storage;
 const concurrencies = [1, DEFAULT_ERASURE_CONCURRENCY];
 countCalls(dynamoClient().middlewareStack as MiddlewareStack<object, object>);
 countCalls(s3Client().middlewareStack as MiddlewareStack<object, object>);

@@ -12,8 +12,6 @@ import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
 import { newRequestRecord } from '../functions/core/ledger';
 import { startLocalAws } from '../local/runtime';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { benchLatencyProfile } from './latency-proxy';
 import { startBenchStorage } from './storage';
 import { seedSyntheticCustomer } from '../local/seed/synthetic';
@@ -122,10 +120,7 @@ function runWorker(mode: Mode, requestId: string, env: NodeJS.ProcessEnv): Promi
  */
 async function prepare(item: Case, proxied: S3Client): Promise<{ requestId: string; collectRequests: number }> {
   const customerId = `bench-${item.slug}`;
-  const clients = {
-    s3: new S3Client({ endpoint: storage.direct.s3, forcePathStyle: true }),
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: storage.direct.dynamodb }), { marshallOptions: { removeUndefinedValues: true } }),
-  };
+  const clients = storage.direct;
   await seedSyntheticCustomer(clients, { customerId, brand: 'albelli', photos: item.photos, photoBytes: item.photoBytes, orders: 5, contacts: 3 });
   const requestId = `bench-export-${item.slug}`;
   const record = newRequestRecord({

@@ -3,10 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListMapRunsCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { MiddlewareStack } from '@smithy/types';
 import pLimit from 'p-limit';
 import { BRANDS } from '../functions/core/brands';
@@ -117,10 +116,7 @@ if (!aws.stateMachineArns['dsr-retention']) {
   await storage.close();
   process.exit(2);
 }
-const direct = {
-  s3: new S3Client({ endpoint: storage.direct.s3, forcePathStyle: true }),
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: storage.direct.dynamodb }), { marshallOptions: { removeUndefinedValues: true } }),
-};
+const { direct } = storage;
 const contactsTable = resourceName(contactsStore);
 const recordingsBucket = resourceName(recordingsStore);
 

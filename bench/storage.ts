@@ -1,6 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Backend } from '../local/backend';
 import { LOCAL_CREDENTIALS } from '../local/runtime';
 
@@ -29,8 +32,8 @@ export interface StorageReply {
 
 /** The running storage processes. */
 export interface BenchStorage {
-  /** The emulators themselves (seeding, checks: no latency). */
-  direct: { s3: string; dynamodb: string };
+  /** Clients of the emulators themselves (seeding, checks: no latency, not counted). */
+  direct: { s3: S3Client; doc: DynamoDBDocumentClient };
   /** The backend the local runtime is given: the stores through the latency proxies. */
   backend: Backend;
   /** Requests the S3 proxy forwarded so far, per bucket. */
@@ -74,7 +77,10 @@ export async function startBenchStorage(dataDir: string): Promise<BenchStorage> 
   const [s3, dynamodb] = await Promise.all([startChild(dataDir, 's3'), startChild(dataDir, 'dynamodb')]);
   const children = [s3, dynamodb];
   return {
-    direct: { s3: s3.endpoints.direct, dynamodb: dynamodb.endpoints.direct },
+    direct: {
+      s3: new S3Client({ endpoint: s3.endpoints.direct, forcePathStyle: true }),
+      doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamodb.endpoints.direct }), { marshallOptions: { removeUndefinedValues: true } }),
+    },
     backend: { s3: s3.endpoints.proxied, dynamodb: dynamodb.endpoints.proxied, secretsManagerRequired: false, credentials: { ...LOCAL_CREDENTIALS } },
     s3ByBucket: async () => new Map((await s3.ask('counts')).byBucket),
     cpuSeconds: async () => {
