@@ -149,14 +149,19 @@ class VolumeWriter {
    * output down to its high-water mark, as a piped stream would.
    */
   async add(path: string, source: Readable | Buffer, options: { store?: string; stored: boolean; details?: FileDetails }): Promise<void> {
-    if (Buffer.isBuffer(source)) {
-      const written = once(this.zip, 'entry');
-      this.zip.append(source, { name: path, date: this.date, store: options.stored });
-      await Promise.race([written, this.failed]);
-      this.entries.push({ path, size: source.length, sha256: createHash('sha256').update(source).digest('hex'), ...(options.store ? { store: options.store } : {}), ...options.details });
-      while (this.zip.readableLength > this.zip.readableHighWaterMark) await Promise.race([once(this.zip, 'data'), this.failed]);
-      return;
-    }
+    const { size, sha256 } = Buffer.isBuffer(source) ? await this.appendBytes(path, source, options.stored) : await this.appendStream(path, source, options.stored);
+    this.entries.push({ path, size, sha256, ...(options.store ? { store: options.store } : {}), ...options.details });
+  }
+
+  private async appendBytes(path: string, bytes: Buffer, stored: boolean): Promise<{ size: number; sha256: string }> {
+    const written = once(this.zip, 'entry');
+    this.zip.append(bytes, { name: path, date: this.date, store: stored });
+    await Promise.race([written, this.failed]);
+    while (this.zip.readableLength > this.zip.readableHighWaterMark) await Promise.race([once(this.zip, 'data'), this.failed]);
+    return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+
+  private async appendStream(path: string, source: Readable, stored: boolean): Promise<{ size: number; sha256: string }> {
     const tap = new HashingStream();
     // archiver listens to no entry stream's errors: a failing source (a staged file gone, a store
     // failing mid-read) must fail this entry here, or it would be an uncaught exception. The source's
@@ -164,9 +169,9 @@ class VolumeWriter {
     const sourceFailed = new Promise<never>((_resolve, reject) => tap.once('error', reject));
     source.once('error', (error) => tap.destroy(error));
     const written = once(this.zip, 'entry');
-    this.zip.append(source.pipe(tap), { name: path, date: this.date, store: options.stored });
+    this.zip.append(source.pipe(tap), { name: path, date: this.date, store: stored });
     await Promise.race([written, this.failed, sourceFailed]);
-    this.entries.push({ path, size: tap.byteCount, sha256: tap.hash.digest('hex'), ...(options.store ? { store: options.store } : {}), ...options.details });
+    return { size: tap.byteCount, sha256: tap.hash.digest('hex') };
   }
 }
 
