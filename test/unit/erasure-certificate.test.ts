@@ -7,8 +7,10 @@ import { getStore } from '../../functions/core/data-map';
 import { issueCertificate, issueCertificateInput, issueCertificateOutput, type IssueCertificateInput } from '../../functions/core/erasure/certificate';
 import { StoreFailed } from '../../functions/core/errors';
 import { customerKey } from '../../functions/core/keyed-hash';
+import { restoredAfterEach } from './helpers/replacements';
 
 const env = { DSR_HASH_KEY: 'k'.repeat(40) };
+const replacements = restoredAfterEach();
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 const docMock = mockClient(doc);
 const s3 = new S3Client({ region: 'eu-west-1' });
@@ -304,25 +306,19 @@ describe('issueCertificate', () => {
     s3Mock.on(GetObjectCommand, { Key: 'progress/r1/call-recordings/b.json' }).resolves({ Body: body(JSON.stringify({ store: 'call-recordings', entries: [entry('b', 3)] })) as never });
     docMock.on(QueryCommand).resolves({ Items: [{ customerId: retainedKey, orderId: 'o1', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15T10:00:00.000Z', retainUntil: '2031-03-15T23:59:59.999Z' }] });
     const result = (store: string, finishedAt: string) => ({ store, action: 'delete' as const, deleted: 0, retained: 0, versionsDeleted: 0, bytes: 0, finishedAt });
-    const saved = process.env.DSR_HASH_KEY;
-    process.env.DSR_HASH_KEY = env.DSR_HASH_KEY;
-    try {
-      const { certificate: summary } = await issueCertificate(
-        { ...deps, env: undefined },
-        { ...input, erasure: [result('call-recordings', '2025-06-01T11:05:00.000Z'), result('uploaded-photos', '2025-06-01T11:09:00.000Z'), result('marketing', '2025-06-01T11:01:00.000Z')] },
-      );
+    replacements.setEnv('DSR_HASH_KEY', env.DSR_HASH_KEY);
+    const { certificate: summary } = await issueCertificate(
+      { ...deps, env: undefined },
+      { ...input, erasure: [result('call-recordings', '2025-06-01T11:05:00.000Z'), result('uploaded-photos', '2025-06-01T11:09:00.000Z'), result('marketing', '2025-06-01T11:01:00.000Z')] },
+    );
 
-      expect(summary.totals).toEqual({ deleted: 2, retained: 0, versionsDeleted: 5, bytes: 2 });
-      expect(summary.erasedAt).toBe('2025-06-01T11:09:00.000Z');
-      expect(summary.customerKey).toBe(C1_KEY);
-      const written = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body));
-      expect(written.retainedRecords).toEqual([
-        { store: 'orders', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15T10:00:00.000Z', retainUntil: '2031-03-15T23:59:59.999Z', legalBasis: (getStore('orders').erasure as { legalReason: string }).legalReason },
-      ]);
-    } finally {
-      if (saved === undefined) delete process.env.DSR_HASH_KEY;
-      else process.env.DSR_HASH_KEY = saved;
-    }
+    expect(summary.totals).toEqual({ deleted: 2, retained: 0, versionsDeleted: 5, bytes: 2 });
+    expect(summary.erasedAt).toBe('2025-06-01T11:09:00.000Z');
+    expect(summary.customerKey).toBe(C1_KEY);
+    const written = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body));
+    expect(written.retainedRecords).toEqual([
+      { store: 'orders', invoiceNumber: 'INV-1', invoiceDate: '2024-03-15T10:00:00.000Z', retainUntil: '2031-03-15T23:59:59.999Z', legalBasis: (getStore('orders').erasure as { legalReason: string }).legalReason },
+    ]);
   });
 
   it('never answers a refused write with a certificate it finds afterwards', async () => {

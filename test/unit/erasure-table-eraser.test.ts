@@ -7,6 +7,7 @@ import type { RetryPolicy } from '../../functions/core/erasure/config';
 import type { RecordedEntry, StoreProgressLog } from '../../functions/core/erasure/progress';
 import { eraseTable } from '../../functions/core/erasure/table-eraser';
 import { StoreFailed } from '../../functions/core/errors';
+import { restoredAfterEach } from './helpers/replacements';
 
 /**
  * The DynamoDB eraser on its own, with a progress log that only remembers what it was given. Entry ids
@@ -17,6 +18,7 @@ import { StoreFailed } from '../../functions/core/errors';
 const KEY = 'kat-hash-key-0123456789abcdef0123';
 const KEY_0001 = 'e8b449ab12ad65b6bc3bed67ef606872fe85adbc3a2ea2e750732a56e9c7afca';
 const env = { DSR_HASH_KEY: KEY };
+const replacements = restoredAfterEach();
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
 const docMock = mockClient(doc);
 const retry: RetryPolicy = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, sleep: vi.fn(async () => {}) };
@@ -162,16 +164,10 @@ describe('eraseTable', () => {
   it('keys the entry ids with the process environment\'s hash key when given no env', async () => {
     // Arrange
     docMock.on(QueryCommand).resolves({ Items: [ENTRY] });
-    const saved = process.env.DSR_HASH_KEY;
-    process.env.DSR_HASH_KEY = KEY;
+    replacements.setEnv('DSR_HASH_KEY', KEY);
 
     // Act
-    try {
-      await eraseTable({ doc, retry, progress, concurrency: 1 }, getStore('marketing'), 'cust-0001');
-    } finally {
-      if (saved === undefined) delete process.env.DSR_HASH_KEY;
-      else process.env.DSR_HASH_KEY = saved;
-    }
+    await eraseTable({ doc, retry, progress, concurrency: 1 }, getStore('marketing'), 'cust-0001');
 
     // Assert
     expect(recorded[0]![0]!.id).toBe('3b8eef9d932c0d7e0abe81c4db6a4ef2');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { customerKey, hashKey, keyedHash, normaliseEmail, normalisePhone } from '../../functions/core/keyed-hash';
+import { restoredAfterEach } from './helpers/replacements';
 
 /**
  * Known-answer vectors: every expected hash was computed once outside the code under test
@@ -8,6 +9,7 @@ import { customerKey, hashKey, keyedHash, normaliseEmail, normalisePhone } from 
  * or suppression hash would stop matching).
  */
 const KEY = 'kat-hash-key-0123456789abcdef0123';
+const replacements = restoredAfterEach();
 
 describe('hashKey', () => {
   it('returns the configured key of at least 32 characters', () => {
@@ -25,14 +27,8 @@ describe('hashKey', () => {
   });
 
   it('reads process.env by default', () => {
-    const saved = process.env.DSR_HASH_KEY;
-    process.env.DSR_HASH_KEY = KEY;
-    try {
-      expect(hashKey()).toBe(KEY);
-    } finally {
-      if (saved === undefined) delete process.env.DSR_HASH_KEY;
-      else process.env.DSR_HASH_KEY = saved;
-    }
+    replacements.setEnv('DSR_HASH_KEY', KEY);
+    expect(hashKey()).toBe(KEY);
   });
 });
 
@@ -56,14 +52,8 @@ describe('keyedHash and customerKey (known answers)', () => {
   });
 
   it('uses the configured key when none is passed', () => {
-    const saved = process.env.DSR_HASH_KEY;
-    process.env.DSR_HASH_KEY = KEY;
-    try {
-      expect(customerKey('cust-0001')).toBe('e8b449ab12ad65b6bc3bed67ef606872fe85adbc3a2ea2e750732a56e9c7afca');
-    } finally {
-      if (saved === undefined) delete process.env.DSR_HASH_KEY;
-      else process.env.DSR_HASH_KEY = saved;
-    }
+    replacements.setEnv('DSR_HASH_KEY', KEY);
+    expect(customerKey('cust-0001')).toBe('e8b449ab12ad65b6bc3bed67ef606872fe85adbc3a2ea2e750732a56e9c7afca');
   });
 });
 
