@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable, Transform } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -158,7 +158,7 @@ class VolumeWriter {
     this.zip.append(bytes, { name: path, date: this.date, store: stored });
     await Promise.race([written, this.failed]);
     while (this.zip.readableLength > this.zip.readableHighWaterMark) await Promise.race([once(this.zip, 'data'), this.failed]);
-    return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { size: bytes.length, sha256: hash('sha256', bytes) };
   }
 
   private async appendStream(path: string, source: Readable, stored: boolean): Promise<{ size: number; sha256: string }> {
@@ -298,10 +298,11 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
     const sources = volume.volume === 1 ? await tableSources(deps, plan) : undefined;
     if (sources) await writeDataFiles(plan, sources, writer);
     for (let next = await first; !next.done; next = await fetched.next()) {
-      const { file, body, bytes, ...response } = next.value;
+      const { file, content, ...response } = next.value;
       const stored = file.stored || isAlreadyCompressed(file.path, response.contentType);
-      details.set(file.path, detailsOf(response));
-      await writer.add(file.path, bytes ?? body, { store: file.store, stored, details: details.get(file.path) });
+      const fileDetails = detailsOf(response);
+      details.set(file.path, fileDetails);
+      await writer.add(file.path, content, { store: file.store, stored, details: fileDetails });
     }
     if (sources) {
       for (const [path, later] of await laterVolumesDetails(deps, plan)) details.set(path, later);

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { storeError } from '../errors';
 
@@ -12,9 +12,8 @@ import { storeError } from '../errors';
  * (already named after the store by the opener) when the writer asks for its next file.
  */
 
-/** An opened source object: its byte stream and what the GetObject response says about it. */
-export interface OpenedObject {
-  body: Readable;
+/** What a GetObject response says about a source object besides its bytes. */
+export interface ObjectDetails {
   /** Bytes the response announces (`Content-Length`). */
   contentLength?: number;
   contentType?: string;
@@ -22,11 +21,16 @@ export interface OpenedObject {
   metadata: Record<string, string>;
 }
 
-/** A file handed to the writer: the planned file, its bytes and its response details. */
-export interface FetchedFile<T> extends OpenedObject {
+/** An opened source object: its byte stream and its response details. */
+export interface OpenedObject extends ObjectDetails {
+  body: Readable;
+}
+
+/** A file handed to the writer: the planned file, its content and its response details. */
+export interface FetchedFile<T> extends ObjectDetails {
   file: T;
-  /** The whole content, when the file was read into memory (`body` then streams the same bytes). */
-  bytes?: Buffer;
+  /** The whole content when the file was read into memory, else the response's open byte stream. */
+  content: Buffer | Readable;
 }
 
 /** How far ahead to fetch. */
@@ -73,6 +77,8 @@ interface Slot<T> {
   running: boolean;
   /** The body once opened (destroyed when the fetch is abandoned). */
   body?: Readable;
+  /** The file once ready (so the writer takes it without waiting on `ready`). */
+  fetched?: FetchedFile<T>;
 }
 
 /**
@@ -117,19 +123,18 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
     slots.set(index, slot);
     slot.ready = (async () => {
       try {
-        const opened = await open(file, controller.signal);
-        slot.body = opened.body;
+        const { body, ...details } = await open(file, controller.signal);
+        slot.body = body;
         // A file larger than its planned size streams rather than overrun the budget.
-        if (reserve === 0 || (opened.contentLength ?? 0) > reserve) return { ...opened, file };
+        if (reserve === 0 || (details.contentLength ?? 0) > reserve) return (slot.fetched = { ...details, content: body, file });
         const chunks: Buffer[] = [];
         try {
-          for await (const chunk of opened.body) chunks.push(chunk as Buffer);
+          for await (const chunk of body) chunks.push(chunk as Buffer);
         } catch (error) {
           throw storeError(file.store, error);
         }
         stopRunning(slot);
-        const bytes = Buffer.concat(chunks);
-        return { ...opened, body: Readable.from([bytes], { objectMode: false }), bytes, file };
+        return (slot.fetched = { ...details, content: Buffer.concat(chunks), file });
       } catch (error) {
         failure ??= { error };
         controller.abort();
@@ -162,7 +167,7 @@ export async function* fetchAhead<T extends { size: number; store: string }>(
     for (; head < files.length; head += 1) {
       fill();
       const slot = slots.get(head)!;
-      let fetched: FetchedFile<T> | undefined;
+      let fetched = slot.fetched;
       while (!fetched) {
         throwIfFailed();
         const changed = new Promise<void>((resolve) => (wake = resolve));
