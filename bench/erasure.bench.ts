@@ -1,5 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -16,7 +16,7 @@ import { DEFAULT_ERASURE_CONCURRENCY } from '../functions/core/erasure/config';
 import { startLocalAws } from '../local/runtime';
 import { seedSyntheticCustomer } from '../local/seed/synthetic';
 import { benchLatencyProfile } from './latency-proxy';
-import { startBenchStorage, type StorageService } from './storage';
+import { benchScratchDir, startBenchStorage, type StorageService } from './storage';
 
 /**
  * Erasure benchmark (issue 5) on the embedded local AWS: one synthetic customer with 10,000 photos,
@@ -180,7 +180,7 @@ interface RunResult {
   items: Map<string, number>;
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'dsr-bench-erasure-'));
+const dataDir = await benchScratchDir('erasure');
 const s3Profile = benchLatencyProfile();
 const dynamoProfile = { latencyMs: Number(process.env.BENCH_DYNAMODB_LATENCY_MS ?? 10) };
 // The stores and their latency proxies run in a process of their own; the functions reach them through the proxies.

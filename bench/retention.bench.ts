@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -16,7 +16,7 @@ import { dynamoClient, s3Client, sfnClient } from '../functions/shared/clients';
 import { startLocalAws } from '../local/runtime';
 import { recordingKey, type ContactRecord } from '../local/seed/records';
 import { benchLatencyProfile } from './latency-proxy';
-import { startBenchStorage } from './storage';
+import { benchScratchDir, startBenchStorage } from './storage';
 
 /**
  * Retention benchmark (issue 10) on the embedded local AWS: N contacts and M call recordings spread over
@@ -106,7 +106,7 @@ function countCalls(stack: MiddlewareStack<object, object>): void {
   );
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'dsr-bench-retention-'));
+const dataDir = await benchScratchDir('retention');
 // The stores, each behind its latency proxy, in processes of their own; the functions reach them through the proxies.
 const storage = await startBenchStorage(join(dataDir, 'stores'));
 const aws = await startLocalAws({ dataDir: join(dataDir, 'runtime'), reset: true, backend: storage.backend, log: () => {} });

@@ -1,4 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -70,6 +73,17 @@ async function startChild(dataDir: string, service: StorageService): Promise<Sto
     return Promise.race([answered, exited]);
   };
   return { endpoints: ready.endpoints!, ask, child };
+}
+
+/**
+ * A fresh folder for a benchmark's stores and local runtime: in memory (`/dev/shm`, tmpfs) where the
+ * machine has it, as S3's and DynamoDB's disks are not the Lambda's. On this machine's overlay disk the
+ * emulators' file operations per object (s3rver: a stat, three unlinks and an `rmdir` per deleted
+ * object) cost more system CPU than the code measured. `BENCH_DATA_DIR` chooses another place.
+ */
+export function benchScratchDir(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const root = env.BENCH_DATA_DIR || (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+  return mkdtemp(join(root, `dsr-bench-${name}-`));
 }
 
 /** Starts the storage processes over `dataDir` (its `dynamodb/` and `s3/` folders). */
