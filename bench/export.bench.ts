@@ -9,6 +9,8 @@ import { planVolumes } from '../functions/core/export/plan';
 import { CUSTOMER_STORES } from '../functions/core/data-map';
 import { customerKey } from '../functions/core/keyed-hash';
 import { ledgerFromEnv } from '../functions/shared/ledger-from-env';
+import { tracingEnvironment } from '../functions/shared/tracing';
+import { FUNCTIONS } from '../functions/catalog';
 import { newRequestRecord } from '../functions/core/ledger';
 import { startLocalAws } from '../local/runtime';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -172,7 +174,8 @@ const aws = await startLocalAws({ dataDir: join(dataDir, 'runtime'), backend: st
 const proxied = new S3Client({ endpoint: storage.backend.s3, forcePathStyle: true });
 const rows: Row[] = [];
 try {
-  const env = { ...process.env, ...aws.env };
+  // Every run in the volume builder's environment, its catalog tracing included (no X-Ray SDK in its process).
+  const env = { ...process.env, ...aws.env, ...tracingEnvironment(FUNCTIONS.find((spec) => spec.id === 'build-volume')!.tracing) };
   for (const item of cases) {
     console.log(`seeding ${item.label} ...`);
     const { requestId, collectRequests } = await prepare(item, proxied);

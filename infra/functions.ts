@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { pascalCase, permissionsOf, resolveDetailFilter, type FunctionSpec, type SecretId } from '../functions/catalog';
 import { storeStatements } from './grants';
 import { functionEnvironment, REQUEST_WORKFLOWS } from '../functions/core/settings';
+import { tracingEnvironment } from '../functions/shared/tracing';
 import { EXPORTS_PREFIX, SECRET_ENV, type DsrSettings } from './settings';
 import type { DsrStores } from './stores';
 
@@ -168,7 +169,7 @@ export class DsrFunctions extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { ...environment, ...secretEnvironment },
+      environment: { ...environment, ...secretEnvironment, ...tracingEnvironment(spec.tracing) },
       bundling: FUNCTION_BUNDLING,
     });
 

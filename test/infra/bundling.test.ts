@@ -1,5 +1,12 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../functions/catalog';
+import { tracingEnvironment } from '../../functions/shared/tracing';
 import { PROJECT_ROOT } from '../../infra/dsr-stack';
 import { FUNCTION_BUNDLING } from '../../infra/functions';
 
@@ -35,4 +42,42 @@ describe('function bundling', () => {
     expect(kept).toEqual(['StoreUnavailable', 'ErasureVerificationFailed']);
     expect(mangled).not.toEqual(kept);
   });
+
+  it('keeps the X-Ray SDK and its async hooks out of a function that traces its invocation only, and loads them in the others', async () => {
+    // Arrange: the real entries bundled as the stack bundles them, each loaded in a process of its own with its catalog environment
+    const dir = await mkdtemp(join(tmpdir(), 'dsr-bundle-'));
+    /** The cls-hooked namespaces (the X-Ray SDK creates `AWSXRay` when it loads) after loading a function's bundle. */
+    const namespacesAfterLoading = async (id: string): Promise<string[]> => {
+      const spec = FUNCTIONS.find((candidate) => candidate.id === id)!;
+      const outfile = join(dir, `${id}.mjs`);
+      await build({
+        entryPoints: [join(PROJECT_ROOT, spec.entry)],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: FUNCTION_BUNDLING.target,
+        keepNames: FUNCTION_BUNDLING.keepNames,
+        mainFields: FUNCTION_BUNDLING.mainFields,
+        banner: { js: FUNCTION_BUNDLING.banner! },
+        logLevel: 'silent',
+      });
+      const probe = `await import(${JSON.stringify(outfile)}); console.log(JSON.stringify(Object.keys(process.namespaces ?? {})));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], { env: { ...process.env, ...tracingEnvironment(spec.tracing) } });
+      return JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
+    };
+
+    try {
+      // Act
+      const builder = await namespacesAfterLoading('build-volume');
+      const finalizer = await namespacesAfterLoading('finalize-export');
+
+      // Assert
+      expect(FUNCTIONS.find((spec) => spec.id === 'build-volume')!.tracing).toBe('invocation');
+      expect(builder).toEqual([]);
+      expect(finalizer).toEqual(['AWSXRay']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_MAP } from '../../functions/core/data-map';
 import { buildStack, logicalId, roleReachMismatches, roleStatements, actionsOf, type Built } from './helpers';
 import { FIXTURE_CATALOG } from './fixtures/catalog';
+import { TRACE_SDK_CALLS_ENV } from '../../functions/shared/tracing';
 
 /** One Lambda per catalog entry: runtime, sizing, environment, own least-privilege role, triggers. */
 
@@ -42,11 +43,11 @@ describe('functions from the catalog', () => {
     }
   });
 
-  it('gives every function the same environment (store names, settings, workflow ARNs, per-store function maps) plus the ARNs of the secrets it reads', () => {
+  it('gives every function the same environment (store names, settings, workflow ARNs, per-store function maps) plus the ARNs of the secrets it reads and its tracing', () => {
     // Act
     const environmentOf = (id: string) => built.template.toJSON().Resources[logicalId(built.stack, built.stack.functions.get(id))].Properties.Environment.Variables;
     const withoutSecrets = FIXTURE_CATALOG.map((spec) => {
-      const { DSR_HASH_KEY_SECRET_ARN: _hash, DSR_CALLBACK_SECRET_ARN: _callback, ...rest } = environmentOf(spec.id);
+      const { DSR_HASH_KEY_SECRET_ARN: _hash, DSR_CALLBACK_SECRET_ARN: _callback, [TRACE_SDK_CALLS_ENV]: _tracing, ...rest } = environmentOf(spec.id);
       return rest;
     });
 
@@ -75,6 +76,9 @@ describe('functions from the catalog', () => {
     expect(environmentOf('deliver-callback')).toMatchObject({ DSR_CALLBACK_SECRET_ARN: { Ref: expect.stringMatching(/CallbackSecret/) } });
     expect(environmentOf('deliver-callback')).not.toHaveProperty('DSR_HASH_KEY_SECRET_ARN');
     expect(environmentOf('mark-in-progress')).not.toHaveProperty('DSR_HASH_KEY_SECRET_ARN');
+    // Per-call tracing is off only where the catalog says the invocation alone is traced.
+    expect(FIXTURE_CATALOG.filter((spec) => environmentOf(spec.id)[TRACE_SDK_CALLS_ENV] === 'false').map((spec) => spec.id)).toEqual(['build-volume']);
+    expect(FIXTURE_CATALOG.filter((spec) => TRACE_SDK_CALLS_ENV in environmentOf(spec.id)).map((spec) => spec.id)).toEqual(['build-volume']);
   });
 
   it('lets each role read exactly the secrets its catalog entry declares, and no other secret', () => {
