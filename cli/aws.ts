@@ -7,6 +7,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { getStore, resourceName } from '../functions/core/data-map';
+import { Ledger } from '../functions/core/ledger';
+import { readFunctionSettings } from '../functions/core/settings';
 import { documentClient, dynamoClient, eventBridgeClient, s3Client, sfnClient } from '../functions/shared/clients';
 
 /**
@@ -93,4 +96,12 @@ export async function cliAws(options: AwsOptions): Promise<CliAws> {
   const events = new EventBridgeClient({ ...common, ...(endpoints.eventbridge ? { endpoint: endpoints.eventbridge } : {}) });
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   return { s3, dynamo, doc, sfn, events, endpoints, destroy: () => [s3, dynamo, sfn, events].forEach((client) => client.destroy()) };
+}
+
+/**
+ * The request ledger over a command's clients, as the functions build it (`ledgerFromEnv`): the table
+ * named by the data map, status events to the bus the settings name (`DSR_EVENT_BUS_NAME`, default `dsr`).
+ */
+export function cliLedger(aws: Pick<CliAws, 'doc' | 'events'>, env: NodeJS.ProcessEnv = process.env): Ledger {
+  return new Ledger({ doc: aws.doc, events: aws.events, tableName: resourceName(getStore('request-ledger'), env), eventBusName: readFunctionSettings(env).eventBusName });
 }

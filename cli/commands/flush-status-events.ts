@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { getStore, resourceName } from '../../functions/core/data-map';
-import { Ledger, PENDING_EVENT_GRACE_SECONDS } from '../../functions/core/ledger';
-import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
+import { PENDING_EVENT_GRACE_SECONDS } from '../../functions/core/ledger';
+import { cliAws, cliLedger, withAwsOptions, type AwsOptions } from '../aws';
 
 /** Options of `dsr flush-status-events`. */
 interface FlushOptions extends AwsOptions {
@@ -23,12 +22,7 @@ export function flushStatusEventsCommand(): Command {
   return withAwsOptions(command).action(async (options: FlushOptions) => {
     const aws = await cliAws(options);
     try {
-      const ledger = new Ledger({
-        doc: aws.doc,
-        events: aws.events,
-        tableName: resourceName(getStore('request-ledger')),
-        eventBusName: process.env.DSR_EVENT_BUS_NAME || 'dsr',
-      });
+      const ledger = cliLedger(aws);
       console.log(JSON.stringify(await ledger.flushPendingEvents(options.olderThan)));
     } finally {
       aws.destroy();

@@ -1,11 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { getStore, resourceName } from '../../functions/core/data-map';
 import { reapplyErasures } from '../../functions/core/erasure/reapply';
-import { Ledger } from '../../functions/core/ledger';
-import { eventBridgeClient } from '../../functions/shared/clients';
-import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
+import { cliAws, cliLedger, withAwsOptions, type AwsOptions } from '../aws';
 import { parseDate } from '../parse';
 
 /** Options of `dsr reapply-erasures`. */
@@ -33,12 +30,7 @@ export function reapplyErasuresCommand(): Command {
     const aws = await cliAws(options);
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, DSR_HASH_KEY: await hashKeyFor(options) };
-      const ledger = new Ledger({
-        doc: aws.doc,
-        events: eventBridgeClient(),
-        tableName: resourceName(getStore('request-ledger'), env),
-        eventBusName: env.DSR_EVENT_BUS_NAME || 'default',
-      });
+      const ledger = cliLedger(aws, env);
       console.log(JSON.stringify(await reapplyErasures({ doc: aws.doc, s3: aws.s3, ledger, env }, options.since)));
     } finally {
       aws.destroy();

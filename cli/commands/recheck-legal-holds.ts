@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { getStore, resourceName } from '../../functions/core/data-map';
 import { recheckLegalHolds } from '../../functions/core/erasure/legal-hold-recheck';
-import { Ledger } from '../../functions/core/ledger';
-import { cliAws, withAwsOptions, type AwsOptions } from '../aws';
+import { cliAws, cliLedger, withAwsOptions, type AwsOptions } from '../aws';
 import { stateMachineArnOf } from './sweep-retention';
 
 /** Options of `dsr recheck-legal-holds`. */
@@ -21,12 +19,7 @@ export function recheckLegalHoldsCommand(): Command {
   return withAwsOptions(command).action(async (options: RecheckOptions) => {
     const aws = await cliAws(options);
     try {
-      const ledger = new Ledger({
-        doc: aws.doc,
-        events: aws.events,
-        tableName: resourceName(getStore('request-ledger')),
-        eventBusName: process.env.DSR_EVENT_BUS_NAME || 'dsr',
-      });
+      const ledger = cliLedger(aws);
       const erasureStateMachineArn = await stateMachineArnOf(aws.sfn, options.stateMachine);
       console.log(JSON.stringify(await recheckLegalHolds({ ledger, sfn: aws.sfn, doc: aws.doc, erasureStateMachineArn }), null, 2));
     } finally {
