@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -25,7 +24,7 @@ let aws: LocalAws;
 let api: ApiServer;
 let sfn: SFNClient;
 let dataDir: string;
-let ports: LocalPorts;
+let ports: Partial<LocalPorts> = {};
 const previousCoolingOff = process.env.DSR_ERASURE_COOLING_OFF_SECONDS;
 
 /** Requests whose Plan Export step fails at once, or returns more than 256 KB; every other export is held in Plan Export until released. */
@@ -45,15 +44,11 @@ async function recordFailure(): Promise<never> {
   throw new StoreFailed('request ledger refused the write');
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
-
-/** Boots on fixed ports, so in-process clients created before a restart still reach the services. */
+/**
+ * Boots the local AWS: the first time on ports the services pick themselves (no port chosen ahead and
+ * freed, which a parallel test file could take meanwhile), a restart on the same ports, so in-process
+ * clients created before it still reach the services.
+ */
 async function boot(): Promise<void> {
   aws = await startLocalAws({
     dataDir,
@@ -62,6 +57,7 @@ async function boot(): Promise<void> {
     extraFunctions: { 'dsr-plan-export': planExport, 'dsr-record-failure': recordFailure },
     log: () => undefined,
   });
+  ports = aws.ports;
   sfn = new SFNClient({ region: aws.region, endpoint: aws.endpoints.stepfunctions, credentials: aws.credentials });
 }
 
@@ -95,7 +91,6 @@ async function heldExport(customerId: string): Promise<RequestView> {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'dsr-reconcile-'));
   process.env.DSR_ERASURE_COOLING_OFF_SECONDS = '3600';
-  ports = { dynamodb: await freePort(), s3: await freePort(), stepfunctions: await freePort(), eventbridge: await freePort(), sqs: await freePort() };
   await boot();
   api = await startApiServer({ port: 0, token: aws.secrets.apiToken });
 });
