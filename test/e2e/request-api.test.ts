@@ -66,6 +66,19 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * The request's events in the local event log, once its `completed` status event is among them (or
+ * after 5 s). The event goes out just after the status is written (the write marks it owed, the put
+ * follows), so a GET can see the status a moment before the event is in the log.
+ */
+async function statusEventsOnceFinal(requestId: string): Promise<Awaited<ReturnType<typeof readEventLog>>> {
+  for (let attempt = 0; ; attempt += 1) {
+    const events = (await readEventLog(dataDir)).filter((event) => (event.detail as { requestId?: string }).requestId === requestId);
+    if (attempt >= 100 || events.some((event) => (event.detail as { status?: string }).status === 'completed')) return events;
+    await new Promise((wait) => setTimeout(wait, 50));
+  }
+}
+
 describe('request API end to end', () => {
   it('POST export → poll GET → completed, with a status event per change and no customer id in them', async () => {
     // Arrange
@@ -79,7 +92,7 @@ describe('request API end to end', () => {
     expect(created.status).toBe(202);
     expect(completed.status).toBe('completed');
     expect(completed.result).toHaveProperty('volumeCount', 1);
-    const events = (await readEventLog(dataDir)).filter((event) => (event.detail as { requestId?: string }).requestId === requestId);
+    const events = await statusEventsOnceFinal(requestId);
     expect(events.map((event) => [event.source, event.detailType, (event.detail as { status: string }).status])).toEqual([
       ['dsr.request', 'Request Status Changed', 'in_progress'],
       ['dsr.request', 'Request Status Changed', 'completed'],
