@@ -87,6 +87,8 @@ interface Row {
   peakRssMib: number;
   runs: number;
   files: number;
+  /** The run's own CPU seconds (median): the builder's, or the copy's. */
+  cpuSeconds: number;
   /** S3 requests per exported file (collect + build; archive only). */
   requestsPerFile?: number;
 }
@@ -207,6 +209,7 @@ try {
         peakRssMib: median(measured.map((result) => result.peakRssBytes)) / MIB,
         runs: measured.length,
         files,
+        cpuSeconds: median(measured.map((result) => result.cpuSeconds)),
         ...(mode === 'archive' ? { requestsPerFile: (collectRequests + median(measured.map((result) => result.sourceRequests))) / files } : {}),
       });
     }
@@ -243,8 +246,22 @@ const wallSeconds = collectSeconds + waves * volumeSeconds + 10;
 const lambdaGbSeconds = volumes * volumeSeconds * 2;
 const lambdaCost = lambdaGbSeconds * 0.0000166667 + volumes * 0.0000002;
 const requestCost = (libraryMib / photoMib) * (0.0004 / 1000) + (libraryMib / (exportSettings.partBytes / MIB)) * (0.005 / 1000);
+/**
+ * B in AWS, from the CPU per file: GetObjects at the proxy's latency with the fetch concurrency in
+ * flight take at least latency ÷ concurrency per file, and an approach that needs more CPU per file
+ * than that is bound by its CPU (the builder runs on one thread), as S3's own work is not on the
+ * Lambda's CPU. Assumes a Lambda vCPU as fast as this machine's.
+ */
+const latencyFloor = profile.latencyMs / 1000 / exportSettings.fetchConcurrency;
+const cpuPerFile = (item: Case, mode: Mode) => at(item.label, mode).cpuSeconds / at(item.label, mode).files;
+const inAws = (item: Case) => {
+  const raw = Math.max(latencyFloor, cpuPerFile(item, 'raw'));
+  const ratio = raw / Math.max(latencyFloor, cpuPerFile(item, 'archive'));
+  return `- ${item.label} in AWS, from the CPU per file (S3's work off the Lambda's CPU, a Lambda vCPU as fast as this machine's): the requests take at least ${(latencyFloor * 1000).toFixed(2)} ms per file (${profile.latencyMs} ms, ${exportSettings.fetchConcurrency} in flight); the archive needs ${(cpuPerFile(item, 'archive') * 1000).toFixed(2)} ms of CPU per file, the raw copy ${(cpuPerFile(item, 'raw') * 1000).toFixed(2)} ms: ratio about **${ratio.toFixed(2)}** (${ratio >= 0.95 ? 'at' : 'below'} 0.95; 0.95 needs the archive at ${((raw / 0.95) * 1000).toFixed(2)} ms or less).`;
+};
 const summary = [
   ...[caseA, caseB].filter((item): item is Case => item !== undefined).map((item) => `- Throughput ratio archive / raw parallel copy, ${item.label}: **${ratioOf(item.label).toFixed(2)}** (target ≥ 0.95: ${met(ratioOf(item.label) >= 0.95)}).`),
+  ...(caseB ? [inAws(caseB)] : []),
   `- S3 requests per exported file (listing pages + GetObjects, collect and build; the plan, staging and upload parts not counted): ${targetCases.map((item) => `**${requestsOf(item).toFixed(3)}** for ${item.label}`).join(', ')} (target ≤ 1.1: ${met(worstTargetRequests <= 1.1)}); the most of any case: ${mostRequests.requestsPerFile!.toFixed(3)} (${mostRequests.label}, ${mostRequests.files} files, on which the collectors' listing calls of every store weigh).`,
   ...(growth === undefined ? [] : [`- Peak RSS growth of the archive build from ${series[0]!.label} to ${series.at(-1)!.label}: **${growth.toFixed(0)} MiB** (target ≤ 64 MiB: ${met(growth <= 64)}), at the default fetch budget of ${(exportSettings.fetchBudgetBytes / MIB).toFixed(0)} MiB and ${exportSettings.fetchConcurrency} requests in flight.`]),
   `- Paper model, 50 GiB of ${photoMib} MiB photos in AWS at the measured ${seriesThroughput.toFixed(0)} MiB/s per builder: ${volumes} volumes of ${volumeMib.toFixed(0)} MiB, ${waves} waves (up to ${mapConcurrency} parallel builders, then volume 1) × ${volumeSeconds.toFixed(0)} s + collect ≈ ${collectSeconds.toFixed(0)} s + 10 s of steps ≈ **${(wallSeconds / 60).toFixed(1)} min** (target < 5 min: ${met(wallSeconds < 300)}); Lambda ${lambdaGbSeconds.toFixed(0)} GB-s ≈ **$${lambdaCost.toFixed(3)}**, S3 requests ≈ $${requestCost.toFixed(3)}.`,
