@@ -226,8 +226,7 @@ try {
     const lagSeconds = lag.max / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const storageCpu = await storage.cpuSeconds();
-    const storageCpuSeconds = { s3: storageCpu.s3 - storageCpuBefore.s3, dynamodb: storageCpu.dynamodb - storageCpuBefore.dynamodb };
+    const storageCpuSeconds = await storage.cpuSecondsSince(storageCpuBefore);
     sink = undefined;
     const events = await historyOf(executionArn!);
     if (execution.status !== 'SUCCEEDED') {

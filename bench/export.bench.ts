@@ -188,7 +188,7 @@ try {
         const before = await sourceRequests();
         const storageCpuBefore = await storage.cpuSeconds();
         const result = { ...(await runWorker(mode, requestId, env)), sourceRequests: 0, storageCpuSeconds: 0 };
-        result.storageCpuSeconds = (await storage.cpuSeconds()).s3 - storageCpuBefore.s3;
+        result.storageCpuSeconds = (await storage.cpuSecondsSince(storageCpuBefore)).s3;
         result.sourceRequests = (await sourceRequests()) - before;
         results.get(mode)!.push(result);
         console.log(

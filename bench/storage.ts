@@ -43,6 +43,8 @@ export interface BenchStorage {
   s3ByBucket(): Promise<Map<string, number>>;
   /** CPU seconds each storage process has used so far. */
   cpuSeconds(): Promise<Record<StorageService, number>>;
+  /** CPU seconds each storage process has used since `before` (an earlier `cpuSeconds()`). */
+  cpuSecondsSince(before: Record<StorageService, number>): Promise<Record<StorageService, number>>;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,10 @@ export function benchScratchDir(name: string, env: NodeJS.ProcessEnv = process.e
 export async function startBenchStorage(dataDir: string): Promise<BenchStorage> {
   const [s3, dynamodb] = await Promise.all([startChild(dataDir, 's3'), startChild(dataDir, 'dynamodb')]);
   const children = [s3, dynamodb];
+  const cpuSeconds = async (): Promise<Record<StorageService, number>> => {
+    const [s3Cpu, dynamodbCpu] = await Promise.all(children.map((child) => child.ask('cpu')));
+    return { s3: s3Cpu!.cpuSeconds!, dynamodb: dynamodbCpu!.cpuSeconds! };
+  };
   return {
     direct: {
       s3: new S3Client({ endpoint: s3.endpoints.direct, forcePathStyle: true }),
@@ -97,9 +103,10 @@ export async function startBenchStorage(dataDir: string): Promise<BenchStorage> 
     },
     backend: { s3: s3.endpoints.proxied, dynamodb: dynamodb.endpoints.proxied, secretsManagerRequired: false, credentials: { ...LOCAL_CREDENTIALS } },
     s3ByBucket: async () => new Map((await s3.ask('counts')).byBucket),
-    cpuSeconds: async () => {
-      const [s3Cpu, dynamodbCpu] = await Promise.all(children.map((child) => child.ask('cpu')));
-      return { s3: s3Cpu!.cpuSeconds!, dynamodb: dynamodbCpu!.cpuSeconds! };
+    cpuSeconds,
+    cpuSecondsSince: async (before) => {
+      const now = await cpuSeconds();
+      return { s3: now.s3 - before.s3, dynamodb: now.dynamodb - before.dynamodb };
     },
     close: async () => {
       await Promise.all(
