@@ -17,7 +17,6 @@ import { TRACE_SDK_CALLS_ENV } from './tracing';
  * `POWERTOOLS_TRACE_ENABLED=false`, which the local runtime sets.
  */
 
-
 /** SDK options shared by every client: adaptive retries for throttling. */
 const COMMON = { maxAttempts: 5, retryMode: 'adaptive' } as const;
 
