@@ -5,6 +5,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MiddlewareStack } from '@smithy/types';
+import { signChecksummedPayloadsUnhashed } from './s3-payload-signing';
 import { TRACE_SDK_CALLS_ENV } from './tracing';
 
 /**
@@ -44,7 +46,11 @@ let secretsManager: SecretsManagerClient | undefined;
 
 /** The shared S3 client (reused across warm invocations). */
 export function s3Client(): S3Client {
-  s3 ??= traced(new S3Client({ ...COMMON, forcePathStyle: process.env.DSR_S3_FORCE_PATH_STYLE === 'true' }));
+  if (!s3) {
+    const client = new S3Client({ ...COMMON, forcePathStyle: process.env.DSR_S3_FORCE_PATH_STYLE === 'true' });
+    signChecksummedPayloadsUnhashed(client.middlewareStack as MiddlewareStack<object, object>);
+    s3 = traced(client);
+  }
   return s3;
 }
 
