@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,8 +72,11 @@ describe('function bundling', () => {
       const builder = await namespacesAfterLoading('build-volume');
       const finalizer = await namespacesAfterLoading('finalize-export');
 
+      const builderBundle = await readFile(join(dir, 'build-volume.mjs'), 'utf8');
+
       // Assert
       expect(FUNCTIONS.find((spec) => spec.id === 'build-volume')!.tracing).toBe('invocation');
+      expect(builderBundle).toContain('crc-32-zlib needs zlib.crc32'); // archiver's CRC-32 is zlib's (packages/crc-32)
       expect(builder).toEqual([]);
       expect(finalizer).toEqual(['AWSXRay']);
     } finally {
