@@ -64,6 +64,13 @@ interface StagedFileDetails {
 /** How many volumes' staged file details volume 1 reads at once. */
 const DETAIL_READS = 16;
 
+/**
+ * The chunks of archiver's output that the archive's hashing stream holds for the upload. It hands
+ * them over one at a time, as objects: a byte stream's async iterator, which the upload reads, joins
+ * whatever is buffered into one new Buffer, a copy of most of the archive (docs/performance.md).
+ */
+const ARCHIVE_CHUNKS_BUFFERED = 2;
+
 /** The manifest details of a fetched file (only what the store set). */
 function detailsOf(fetched: { contentType?: string; metadata: Record<string, string> }): FileDetails {
   const { 'original-filename': originalName, ...metadata } = fetched.metadata;
@@ -273,7 +280,7 @@ export async function buildVolume(deps: BuildDeps, input: z.infer<typeof buildVo
   const key = archiveKey(input.requestId, input.volume, env.DSR_HASH_KEY);
 
   const zip = new ZipArchive({ zlib: { level: 6 } });
-  const archiveHash = new HashingStream();
+  const archiveHash = new HashingStream({ readableObjectMode: true, readableHighWaterMark: ARCHIVE_CHUNKS_BUFFERED });
   zip.on('error', (error) => archiveHash.destroy(error));
   zip.pipe(archiveHash);
   const uploading = uploadStream(
