@@ -7,6 +7,8 @@ import yauzl from 'yauzl';
 export interface ZipEntry {
   name: string;
   compressionMethod: number;
+  /** The CRC-32 the central directory records for the entry. */
+  crc32: number;
   data: Buffer;
 }
 
@@ -22,7 +24,7 @@ export function unzip(zip: Buffer): Promise<ZipEntry[]> {
           try {
             const chunks: Buffer[] = [];
             for await (const chunk of stream) chunks.push(chunk as Buffer);
-            entries.push({ name: entry.fileName, compressionMethod: entry.compressionMethod, data: Buffer.concat(chunks) });
+            entries.push({ name: entry.fileName, compressionMethod: entry.compressionMethod, crc32: entry.crc32, data: Buffer.concat(chunks) });
             archive.readEntry();
           } catch (readError) {
             reject(readError);

@@ -1,16 +1,15 @@
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { ZipArchive } from 'archiver';
 import { describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
+import { PROJECT_ROOT } from '../../infra/dsr-stack';
+import { unzip } from '../e2e/export-archive';
 
 const require = createRequire(import.meta.url);
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ADAPTER = join(ROOT, 'packages/crc-32/index.cjs');
+const ADAPTER = join(PROJECT_ROOT, 'packages/crc-32/index.cjs');
 const crc = require(ADAPTER) as { buf: (data: Uint8Array, seed?: number) => number };
 
 /** Where `specifier` resolves for the module file `from`, symlinks followed. */
@@ -20,28 +19,6 @@ const resolveFrom = (from: string, specifier: string) => realpathSync(createRequ
 const zipStream = resolveFrom(require.resolve('archiver'), 'zip-stream');
 const compressCommons = resolveFrom(zipStream, 'compress-commons');
 const crc32Stream = resolveFrom(compressCommons, 'crc32-stream');
-
-/** The CRC-32 of each entry as the archive's central directory records it, with the entry's bytes. */
-function centralCrcs(zip: Buffer): Promise<{ name: string; crc32: number; data: Buffer }[]> {
-  return new Promise((resolvePromise, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, archive) => {
-      if (error || !archive) return reject(error);
-      const entries: { name: string; crc32: number; data: Buffer }[] = [];
-      archive.on('entry', (entry: yauzl.Entry) => {
-        archive.openReadStream(entry, async (streamError, stream) => {
-          if (streamError || !stream) return reject(streamError);
-          const chunks: Buffer[] = [];
-          for await (const chunk of stream) chunks.push(chunk as Buffer);
-          entries.push({ name: entry.fileName, crc32: entry.crc32, data: Buffer.concat(chunks) });
-          archive.readEntry();
-        });
-      });
-      archive.on('end', () => resolvePromise(entries));
-      archive.on('error', reject);
-      archive.readEntry();
-    });
-  });
-}
 
 describe('crc-32 (the zlib workspace package)', () => {
   it('is the crc-32 that compress-commons and crc32-stream import', () => {
@@ -90,7 +67,7 @@ describe('crc-32 (the zlib workspace package)', () => {
     zip.append(Readable.from([text.subarray(0, 1000), text.subarray(1000)]), { name: 'data.json' });
     await zip.finalize();
     await ended;
-    const entries = await centralCrcs(Buffer.concat(chunks));
+    const entries = await unzip(Buffer.concat(chunks));
 
     // Assert
     expect(entries.map((entry) => [entry.name, entry.crc32])).toEqual([
